@@ -1,0 +1,380 @@
+//! Apps (SPEC A-1, A-2): the integrations that keys and webhooks are bound to, their
+//! allowed browser origins, and each user's selected app.
+
+use gatehouse_model::{AppId, AppInput, AppView, AppsPage, FieldError, TenantId};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::actor::{Actor, Permission};
+use crate::audit::{self, AuditRecord};
+use crate::error::DomainError;
+use crate::{Gatehouse, ids, time};
+
+pub const MAX_NAME_CHARS: usize = 80;
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+pub const MAX_ORIGINS: usize = 20;
+
+/// Checks one browser origin: exactly `scheme://host[:port]`, http or https, no path,
+/// query, fragment or credentials. Returns it in the form browsers send (lower case,
+/// default port dropped).
+pub fn normalize_origin(origin: &str) -> Result<String, String> {
+    let origin = origin.trim();
+    let refuse = |why: &str| Err(format!("`{origin}` is not an origin: {why}"));
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return refuse("use scheme://host[:port], e.g. https://app.example.com");
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return refuse("the scheme must be http or https");
+    }
+    if rest.is_empty() {
+        return refuse("the host is missing");
+    }
+    if rest.contains(['/', '?', '#']) {
+        return refuse("an origin has no path, query or fragment (remove the trailing part)");
+    }
+    if rest.contains('@') {
+        return refuse("an origin has no user name or password");
+    }
+    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+        let Some((inside, after)) = bracketed.split_once(']') else {
+            return refuse("the IPv6 address is not closed with ]");
+        };
+        if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+            return refuse("the IPv6 address is not valid");
+        }
+        let port = match after {
+            "" => None,
+            other => match other.strip_prefix(':') {
+                Some(port) => Some(port),
+                None => return refuse("unexpected text after the address"),
+            },
+        };
+        (format!("[{}]", inside.to_ascii_lowercase()), port)
+    } else {
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        };
+        let host = host.to_ascii_lowercase();
+        let labels_valid = host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        });
+        if host.is_empty() || host.len() > 253 || !labels_valid {
+            return refuse("the host name is not valid");
+        }
+        (host, port)
+    };
+    let port = match port {
+        None => None,
+        Some(port) => match port.parse::<u16>() {
+            Ok(number) if number > 0 && !port.starts_with('0') => Some(number),
+            _ => return refuse("the port must be a number from 1 to 65535"),
+        },
+    };
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    Ok(match port {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+/// Validates and normalizes what a user typed for an app; every problem is reported
+/// against its field at once.
+pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
+    let mut problems = Vec::new();
+    let name = input.name.trim().to_owned();
+    if name.is_empty() {
+        problems.push(field_error("name", "Give the app a name."));
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        problems.push(field_error("name", &format!("Use at most {MAX_NAME_CHARS} characters.")));
+    }
+    let description = input.description.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        problems.push(field_error(
+            "description",
+            &format!("Use at most {MAX_DESCRIPTION_CHARS} characters."),
+        ));
+    }
+    let mut origins: Vec<String> = Vec::new();
+    let mut origin_problems = Vec::new();
+    for typed in input.allowed_origins.iter().filter(|line| !line.trim().is_empty()) {
+        match normalize_origin(typed) {
+            Ok(origin) if origins.contains(&origin) => {
+                origin_problems.push(format!("`{origin}` is listed twice"));
+            }
+            Ok(origin) => origins.push(origin),
+            Err(message) => origin_problems.push(message),
+        }
+    }
+    if origins.len() > MAX_ORIGINS {
+        origin_problems.push(format!("List at most {MAX_ORIGINS} origins"));
+    }
+    if !origin_problems.is_empty() {
+        problems.push(field_error("allowed_origins", &format!("{}.", origin_problems.join("; "))));
+    }
+    if problems.is_empty() {
+        Ok(AppInput { name, description, allowed_origins: origins })
+    } else {
+        Err(DomainError::Validation(problems))
+    }
+}
+
+fn field_error(field: &str, message: &str) -> FieldError {
+    FieldError { field: field.to_owned(), message: message.to_owned() }
+}
+
+fn app_from_row(row: &AnyRow) -> Result<AppView, DomainError> {
+    let corrupt = |what: &str| DomainError::Internal(format!("stored app has an invalid {what}"));
+    let id: String = row.try_get("id")?;
+    let test_tenant_id: String = row.try_get("test_tenant_id")?;
+    let origins: String = row.try_get("allowed_origins")?;
+    Ok(AppView {
+        id: AppId::parse(&id).map_err(|_| corrupt("id"))?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        allowed_origins: serde_json::from_str(&origins).map_err(|_| corrupt("origin list"))?,
+        test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
+        created_at: time::from_ms(row.try_get("created_at")?),
+        updated_at: time::from_ms(row.try_get("updated_at")?),
+    })
+}
+
+const APP_COLUMNS: &str =
+    "id, name, description, allowed_origins, test_tenant_id, created_at, updated_at";
+
+fn audit_state(app: &AppView) -> serde_json::Value {
+    json!({ "name": app.name, "description": app.description, "allowed_origins": app.allowed_origins })
+}
+
+impl Gatehouse {
+    /// Creates an app in the actor's tenant, linked to its shadow test tenant. The
+    /// user's first app becomes their selected app.
+    pub async fn create_app(&self, actor: &Actor, input: &AppInput) -> Result<AppView, DomainError> {
+        actor.require(Permission::AppsManage)?;
+        let input = validate_app_input(input)?;
+        let tenant = self.tenant(&actor.tenant_id).await?;
+        let id = AppId::from_body(&ids::fresh_body());
+        let now = time::now_ms();
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let changed_by = actor_id.unwrap_or(actor_label);
+        let mut transaction = self.db().pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO apps (id, tenant_id, test_tenant_id, name, description, allowed_origins,
+                created_at, created_by, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, $8)",
+        )
+        .bind(id.as_str())
+        .bind(tenant.id.as_str())
+        .bind(tenant.test_tenant_id.as_str())
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(json!(input.allowed_origins).to_string())
+        .bind(now)
+        .bind(&changed_by)
+        .execute(&mut *transaction)
+        .await?;
+        if let Some(user_id) = actor.user_id() {
+            sqlx::query(
+                "UPDATE memberships SET selected_app_id = $1
+                 WHERE user_id = $2 AND tenant_id = $3 AND selected_app_id IS NULL",
+            )
+            .bind(id.as_str())
+            .bind(user_id.as_str())
+            .bind(tenant.id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        let app = AppView {
+            id: id.clone(),
+            name: input.name.clone(),
+            description: input.description.clone(),
+            allowed_origins: input.allowed_origins.clone(),
+            test_tenant_id: tenant.test_tenant_id.clone(),
+            created_at: time::from_ms(now),
+            updated_at: time::from_ms(now),
+        };
+        let mut record = AuditRecord::by(actor, "app.created", format!("App {} created", app.name));
+        record.app_id = Some(id);
+        record.after = Some(audit_state(&app));
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(app)
+    }
+
+    /// Edits an app's name, description and allowed origins.
+    pub async fn update_app(
+        &self,
+        actor: &Actor,
+        app_id: &AppId,
+        input: &AppInput,
+    ) -> Result<AppView, DomainError> {
+        actor.require(Permission::AppsManage)?;
+        let input = validate_app_input(input)?;
+        let before = self.app(actor, app_id).await?;
+        let now = time::now_ms();
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let mut transaction = self.db().pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE apps SET name = $1, description = $2, allowed_origins = $3, updated_at = $4,
+                updated_by = $5
+             WHERE id = $6 AND tenant_id = $7",
+        )
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(json!(input.allowed_origins).to_string())
+        .bind(now)
+        .bind(actor_id.unwrap_or(actor_label))
+        .bind(app_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(&mut *transaction)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(DomainError::NotFound("app"));
+        }
+        let after = AppView {
+            name: input.name,
+            description: input.description,
+            allowed_origins: input.allowed_origins,
+            updated_at: time::from_ms(now),
+            ..before.clone()
+        };
+        let mut record = AuditRecord::by(actor, "app.updated", format!("App {} updated", after.name));
+        record.app_id = Some(app_id.clone());
+        record.before = Some(audit_state(&before));
+        record.after = Some(audit_state(&after));
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
+    /// One app of the actor's tenant; another tenant's id is "not found".
+    pub async fn app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
+        actor.require(Permission::AppsManage)?;
+        let row = sqlx::query(&format!(
+            "SELECT {APP_COLUMNS} FROM apps WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(app_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("app"))?;
+        app_from_row(&row)
+    }
+
+    /// Every app of the actor's tenant, oldest first.
+    pub async fn list_apps(&self, actor: &Actor) -> Result<Vec<AppView>, DomainError> {
+        actor.require(Permission::AppsManage)?;
+        let rows = sqlx::query(&format!(
+            "SELECT {APP_COLUMNS} FROM apps WHERE tenant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(actor.tenant_id.as_str())
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter().map(app_from_row).collect()
+    }
+
+    /// The Apps tab: the list and the user's selection.
+    pub async fn apps_page(&self, actor: &Actor) -> Result<AppsPage, DomainError> {
+        let apps = self.list_apps(actor).await?;
+        let selected_app_id = self.selected_app_id(actor).await?;
+        Ok(AppsPage { apps, selected_app_id })
+    }
+
+    /// The app the user selected, if it still exists in the tenant.
+    pub async fn selected_app_id(&self, actor: &Actor) -> Result<Option<AppId>, DomainError> {
+        let Some(user_id) = actor.user_id() else { return Ok(None) };
+        let selected: Option<(String,)> = sqlx::query_as(
+            "SELECT a.id FROM memberships m JOIN apps a ON a.id = m.selected_app_id AND a.tenant_id = m.tenant_id
+             WHERE m.user_id = $1 AND m.tenant_id = $2",
+        )
+        .bind(user_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?;
+        Ok(selected.and_then(|(id,)| AppId::parse(&id).ok()))
+    }
+
+    /// Remembers the user's selected app (SPEC A-2).
+    pub async fn select_app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
+        let app = self.app(actor, app_id).await?;
+        let user_id = actor.user_id().ok_or(DomainError::Unauthenticated)?;
+        sqlx::query("UPDATE memberships SET selected_app_id = $1 WHERE user_id = $2 AND tenant_id = $3")
+            .bind(app_id.as_str())
+            .bind(user_id.as_str())
+            .bind(actor.tenant_id.as_str())
+            .execute(self.db().pool())
+            .await?;
+        Ok(app)
+    }
+
+    /// How many apps the tenant has.
+    pub async fn app_count(&self, tenant_id: &TenantId) -> Result<i64, DomainError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM apps WHERE tenant_id = $1")
+            .bind(tenant_id.as_str())
+            .fetch_one(self.db().pool())
+            .await?;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(typed: &str, expected: Result<&str, &str>) {
+        match (normalize_origin(typed), expected) {
+            (Ok(origin), Ok(want)) => assert_eq!(origin, want, "{typed}"),
+            (Err(message), Err(fragment)) => {
+                assert!(message.contains(fragment), "{typed}: {message}")
+            }
+            (got, want) => panic!("{typed}: got {got:?}, wanted {want:?}"),
+        }
+    }
+
+    #[test]
+    fn origins_are_exact_scheme_host_port() {
+        check("https://app.example.com", Ok("https://app.example.com"));
+        check(" HTTPS://App.Example.com:8443 ", Ok("https://app.example.com:8443"));
+        check("https://app.example.com:443", Ok("https://app.example.com"));
+        check("http://localhost:3000", Ok("http://localhost:3000"));
+        check("http://[::1]:8080", Ok("http://[::1]:8080"));
+        check("https://app.example.com/", Err("no path"));
+        check("https://app.example.com/callback", Err("no path"));
+        check("app.example.com", Err("scheme://host"));
+        check("ftp://app.example.com", Err("http or https"));
+        check("https://user@app.example.com", Err("user name"));
+        check("https://app.example.com:99999", Err("port"));
+        check("https://exa mple.com", Err("host name"));
+        check("https://", Err("host is missing"));
+    }
+
+    #[test]
+    fn app_input_reports_every_field() {
+        let input = AppInput {
+            name: "  ".into(),
+            description: "x".repeat(501),
+            allowed_origins: vec!["https://ok.example.com".into(), "nope".into(), "".into()],
+        };
+        let Err(DomainError::Validation(fields)) = validate_app_input(&input) else {
+            panic!("expected a validation error")
+        };
+        let names: Vec<_> = fields.iter().map(|field| field.field.as_str()).collect();
+        assert_eq!(names, ["name", "description", "allowed_origins"]);
+    }
+
+    #[test]
+    fn duplicate_origins_are_refused_after_normalizing() {
+        let input = AppInput {
+            name: "Checkout".into(),
+            description: String::new(),
+            allowed_origins: vec!["https://a.example.com".into(), "https://A.example.com:443".into()],
+        };
+        assert!(validate_app_input(&input).is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! The database handle: one pool over SQLite (embedded, the default) or PostgreSQL,
+//! chosen by the URL, with each engine's own embedded migrations.
+//!
+//! Queries are written once, in the SQL both engines accept (`$1` placeholders,
+//! BIGINT milliseconds for time, TEXT for ids and JSON).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::DomainError;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> Result<Self, DomainError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DomainError::Internal(
+                "the database URL must start with sqlite: or postgres://".to_owned(),
+            ))
+        }
+    }
+}
+
+/// How to open the pool.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// PostgreSQL only: a schema to work in (tests use one fresh schema each).
+    pub postgres_schema: Option<String>,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self { max_connections: 10, postgres_schema: None }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Db {
+    /// Opens the database; a SQLite file (and its folder) is created if missing,
+    /// and switched to WAL mode.
+    pub async fn connect(url: &str, options: DbOptions) -> Result<Self, DomainError> {
+        install_default_drivers();
+        let engine = Engine::from_url(url)?;
+        let mut connect_url = url.to_owned();
+        if engine == Engine::Sqlite {
+            ensure_sqlite_folder(url)?;
+            if !url.contains("mode=") && !url.contains(":memory:") {
+                connect_url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            }
+        }
+        let schema = options.postgres_schema.clone();
+        if let Some(schema) = &schema {
+            if !schema.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_') {
+                return Err(DomainError::Internal("invalid schema name".to_owned()));
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |connection, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match engine {
+                        Engine::Sqlite => {
+                            connection.execute("PRAGMA synchronous = NORMAL").await?;
+                        }
+                        Engine::Postgres => {
+                            if let Some(schema) = schema {
+                                connection
+                                    .execute(format!("SET search_path TO {schema}").as_str())
+                                    .await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&connect_url)
+            .await?;
+        if engine == Engine::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Ok(Self { pool, engine })
+    }
+
+    /// Applies the engine's pending migrations.
+    pub async fn migrate(&self) -> Result<(), DomainError> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// SQLite's journal mode (`wal` once connected), or `None` on PostgreSQL.
+    pub async fn sqlite_journal_mode(&self) -> Result<Option<String>, DomainError> {
+        if self.engine != Engine::Sqlite {
+            return Ok(None);
+        }
+        let row: (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&self.pool).await?;
+        Ok(Some(row.0))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the folder of a `sqlite:` file URL so that the first start just works.
+fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    let path = std::path::PathBuf::from_str(path)
+        .map_err(|_| DomainError::Internal("invalid SQLite path".to_owned()))?;
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| {
+            DomainError::Internal(format!("cannot create {}: {error}", parent.display()))
+        })?;
+    }
+    Ok(())
+}

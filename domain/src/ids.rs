@@ -1,0 +1,50 @@
+//! Fresh ids and secrets from the operating system's random generator.
+
+use gatehouse_model::ids::encode_id_body;
+use rand::RngCore;
+use rand::rngs::OsRng;
+
+/// A new id body: 48 bits of time (so ids sort by creation) and 80 random bits.
+pub fn fresh_body() -> String {
+    let mut random = [0u8; 10];
+    OsRng.fill_bytes(&mut random);
+    let now = u64::try_from(crate::time::now_ms()).unwrap_or_default();
+    encode_id_body(now, random)
+}
+
+/// `length` characters of base62, each drawn uniformly (rejection sampling).
+pub fn random_base62(length: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut output = String::with_capacity(length);
+    let mut buffer = [0u8; 64];
+    while output.len() < length {
+        OsRng.fill_bytes(&mut buffer);
+        for byte in buffer {
+            // 248 = 62 * 4: bytes at or above it would bias the draw.
+            if byte < 248 && output.len() < length {
+                output.push(char::from(ALPHABET[usize::from(byte % 62)]));
+            }
+        }
+    }
+    output
+}
+
+/// Random bytes as lower-case hex, for opaque tokens.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base62_has_the_asked_length_and_alphabet() {
+        let value = random_base62(40);
+        assert_eq!(value.len(), 40);
+        assert!(value.bytes().all(|byte| byte.is_ascii_alphanumeric()));
+        assert_ne!(value, random_base62(40));
+    }
+}

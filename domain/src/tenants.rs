@@ -1,0 +1,210 @@
+//! Tenants (SPEC T-1, T-2): plan, modules, subscription, the monthly call limit and
+//! billing window, and the shadow test tenant every live tenant gets.
+
+use chrono::{Datelike, TimeZone, Utc};
+use gatehouse_model::{Plan, SubscriptionState, TenantId};
+use sqlx::Row;
+
+use crate::audit::{self, AuditRecord};
+use crate::error::DomainError;
+use crate::{Gatehouse, ids, time};
+
+/// The module that unlocks the Developers workspace.
+pub const PLATFORM_API_MODULE: &str = "platform.api";
+
+/// What the operator gives to create a tenant.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub plan: Plan,
+    pub modules: Vec<String>,
+    pub subscription_state: SubscriptionState,
+    pub monthly_call_limit: i64,
+}
+
+impl NewTenant {
+    /// A tenant on `plan` with the default limit of that plan.
+    pub fn new(name: &str, plan: Plan, modules: &[&str]) -> Self {
+        Self {
+            name: name.to_owned(),
+            plan,
+            modules: modules.iter().map(|module| (*module).to_owned()).collect(),
+            subscription_state: SubscriptionState::Active,
+            monthly_call_limit: default_monthly_limit(plan),
+        }
+    }
+}
+
+/// Platform calls a month included in each plan.
+pub fn default_monthly_limit(plan: Plan) -> i64 {
+    match plan {
+        Plan::Free => 1_000,
+        Plan::Pro => 100_000,
+        Plan::Enterprise => 10_000_000,
+    }
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub plan: Plan,
+    pub modules: Vec<String>,
+    pub subscription_state: SubscriptionState,
+    pub monthly_call_limit: i64,
+    pub billing_window_start_ms: i64,
+    pub billing_window_end_ms: i64,
+    pub test_tenant_id: TenantId,
+}
+
+impl Tenant {
+    pub fn has_module(&self, module: &str) -> bool {
+        self.modules.iter().any(|candidate| candidate == module)
+    }
+}
+
+/// The calendar month around `now_ms`, as `[start, end)` in milliseconds.
+pub fn month_window(now_ms: i64) -> (i64, i64) {
+    let now = time::from_ms(now_ms);
+    let start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single();
+    let (next_year, next_month) =
+        if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
+    let end = Utc.with_ymd_and_hms(next_year, next_month, 1, 0, 0, 0).single();
+    match (start, end) {
+        (Some(start), Some(end)) => (start.timestamp_millis(), end.timestamp_millis()),
+        _ => (now_ms, now_ms),
+    }
+}
+
+fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
+    let name = new_tenant.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(DomainError::field("name", "Give the tenant a name of 1 to 120 characters."));
+    }
+    for module in &new_tenant.modules {
+        if module.is_empty()
+            || !module.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'.' || byte == b'_')
+        {
+            return Err(DomainError::field("modules", format!("`{module}` is not a module name.")));
+        }
+    }
+    if new_tenant.monthly_call_limit < 0 {
+        return Err(DomainError::field("monthly_call_limit", "The limit cannot be negative."));
+    }
+    Ok(())
+}
+
+impl Gatehouse {
+    /// Creates a live tenant and its shadow test tenant in one transaction.
+    pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
+        validate_new_tenant(&new_tenant)?;
+        let now = time::now_ms();
+        let (window_start, window_end) = month_window(now);
+        let live_id = TenantId::from_body(&ids::fresh_body());
+        let test_id = TenantId::from_body(&ids::fresh_body());
+        let modules = new_tenant.modules.join(" ");
+        let mut transaction = self.db().pool().begin().await?;
+        for (id, name, live_tenant_id) in [
+            (&live_id, new_tenant.name.trim().to_owned(), None),
+            (&test_id, format!("{} (test)", new_tenant.name.trim()), Some(live_id.as_str())),
+        ] {
+            sqlx::query(
+                "INSERT INTO tenants (id, name, live_tenant_id, plan, modules, subscription_state,
+                    monthly_call_limit, billing_window_start, billing_window_end, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(id.as_str())
+            .bind(name)
+            .bind(live_tenant_id)
+            .bind(new_tenant.plan.as_str())
+            .bind(&modules)
+            .bind(new_tenant.subscription_state.as_str())
+            .bind(new_tenant.monthly_call_limit)
+            .bind(window_start)
+            .bind(window_end)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        let mut record = AuditRecord {
+            tenant_id: Some(live_id.clone()),
+            actor_type: "system",
+            actor_label: "Gatehouse".to_owned(),
+            event_type: "tenant.created",
+            message: Some(format!("Tenant {} created on the {} plan", new_tenant.name.trim(), new_tenant.plan.as_str())),
+            ..AuditRecord::default()
+        };
+        record.related_ids.insert("test_tenant_id".to_owned(), test_id.to_string().into());
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(live_id)
+    }
+
+    /// A live tenant by id.
+    pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
+        let row = sqlx::query(
+            "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
+                    live.monthly_call_limit, live.billing_window_start, live.billing_window_end,
+                    shadow.id AS test_tenant_id
+             FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
+             WHERE live.id = $1",
+        )
+        .bind(tenant_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("tenant"))?;
+        let corrupt = |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
+        let id: String = row.try_get("id")?;
+        let plan: String = row.try_get("plan")?;
+        let modules: String = row.try_get("modules")?;
+        let subscription_state: String = row.try_get("subscription_state")?;
+        let test_tenant_id: String = row.try_get("test_tenant_id")?;
+        Ok(Tenant {
+            id: TenantId::parse(&id).map_err(|_| corrupt("id"))?,
+            name: row.try_get("name")?,
+            plan: Plan::parse(&plan).ok_or_else(|| corrupt("plan"))?,
+            modules: modules.split_whitespace().map(str::to_owned).collect(),
+            subscription_state: SubscriptionState::parse(&subscription_state)
+                .ok_or_else(|| corrupt("subscription state"))?,
+            monthly_call_limit: row.try_get("monthly_call_limit")?,
+            billing_window_start_ms: row.try_get("billing_window_start")?,
+            billing_window_end_ms: row.try_get("billing_window_end")?,
+            test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
+        })
+    }
+
+    /// A live tenant's id by its exact name (for the operator's CLI).
+    pub async fn tenant_id_by_name(&self, name: &str) -> Result<TenantId, DomainError> {
+        let id: Option<(String,)> = sqlx::query_as(
+            "SELECT id FROM tenants WHERE name = $1 AND live_tenant_id IS NULL ORDER BY created_at LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(self.db().pool())
+        .await?;
+        let (id,) = id.ok_or(DomainError::NotFound("tenant"))?;
+        TenantId::parse(&id).map_err(|error| DomainError::Internal(error.to_string()))
+    }
+
+    /// How many tenants exist (live ones only).
+    pub async fn tenant_count(&self) -> Result<i64, DomainError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM tenants WHERE live_tenant_id IS NULL")
+                .fetch_one(self.db().pool())
+                .await?;
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_window_covers_the_calendar_month() {
+        let mid_december = Utc.with_ymd_and_hms(2026, 12, 15, 10, 0, 0).unwrap().timestamp_millis();
+        let (start, end) = month_window(mid_december);
+        assert_eq!(time::from_ms(start).to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert_eq!(time::from_ms(end).to_rfc3339(), "2027-01-01T00:00:00+00:00");
+    }
+}

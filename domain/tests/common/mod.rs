@@ -1,0 +1,103 @@
+//! Test databases on both engines: a fresh SQLite file, or a fresh PostgreSQL schema
+//! in `GATEHOUSE_TEST_POSTGRES_URL` (default: the local `test` database).
+
+#![allow(dead_code)]
+
+use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
+use gatehouse_domain::{Actor, Db, DbOptions, Engine, Gatehouse};
+use gatehouse_model::{Plan, Role, TenantId};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A migrated database that is removed when the test ends.
+pub struct TestDb {
+    pub gatehouse: Gatehouse,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresSchema { url: String, schema: String },
+}
+
+impl TestDb {
+    pub async fn new(engine: Engine) -> Self {
+        let name = format!("gh_test_{}", gatehouse_domain::ids::random_hex(8));
+        let (db, cleanup) = match engine {
+            Engine::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{name}.db"));
+                let url = format!("sqlite://{}", path.display());
+                (Db::connect(&url, DbOptions::default()).await.expect("open SQLite"), Cleanup::SqliteFile(path))
+            }
+            Engine::Postgres => {
+                let url = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let admin = Db::connect(&url, DbOptions { max_connections: 1, postgres_schema: None })
+                    .await
+                    .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
+                sqlx::query(&format!("CREATE SCHEMA {name}")).execute(admin.pool()).await.unwrap();
+                admin.close().await;
+                let options = DbOptions { max_connections: 5, postgres_schema: Some(name.clone()) };
+                let db = Db::connect(&url, options).await.expect("open PostgreSQL");
+                (db, Cleanup::PostgresSchema { url, schema: name })
+            }
+        };
+        db.migrate().await.expect("migrate");
+        Self { gatehouse: Gatehouse::new(db), cleanup }
+    }
+
+    pub async fn finish(self) {
+        self.gatehouse.db().close().await;
+        match self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresSchema { url, schema } => {
+                let admin = Db::connect(&url, DbOptions { max_connections: 1, postgres_schema: None })
+                    .await
+                    .unwrap();
+                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
+                admin.close().await;
+            }
+        }
+    }
+}
+
+/// Runs one async test body against each engine, as two tests named `…_sqlite` and `…_postgres`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = common::TestDb::new(gatehouse_domain::Engine::Sqlite).await;
+                ($body)(db.gatehouse.clone()).await;
+                db.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+                ($body)(db.gatehouse.clone()).await;
+                db.finish().await;
+            }
+        }
+    };
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A tenant with (or without) `platform.api`, and a signed-in user of the given role.
+pub async fn tenant_with_user(gatehouse: &Gatehouse, email: &str, role: Role, platform_api: bool) -> (TenantId, Actor) {
+    let modules: &[&str] = if platform_api { &[PLATFORM_API_MODULE] } else { &[] };
+    let tenant_id = gatehouse
+        .create_tenant(NewTenant::new(&format!("Tenant of {email}"), Plan::Pro, modules))
+        .await
+        .unwrap();
+    gatehouse.create_user(&tenant_id, email, role, Some(PASSWORD.to_owned())).await.unwrap();
+    let session = gatehouse.sign_in(email, PASSWORD).await.unwrap();
+    let signed_in = gatehouse.session(&session.token).await.unwrap();
+    (tenant_id, signed_in.actor)
+}

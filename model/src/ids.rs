@@ -1,0 +1,141 @@
+//! Typed, prefixed identifiers (`ten_…`, `usr_…`, `app_…`): an app id can never be
+//! passed where a tenant id is wanted, and a malformed id is refused at the boundary.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Characters an id body may contain (Crockford base32, lower case).
+const BODY_ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// Length of the random, time-sortable body that follows the prefix.
+pub const ID_BODY_LEN: usize = 26;
+
+/// Encodes 16 bytes (48-bit millisecond time, 80 random bits) as a sortable id body.
+pub fn encode_id_body(time_ms: u64, random: [u8; 10]) -> String {
+    let mut value: u128 = (u128::from(time_ms & 0xFFFF_FFFF_FFFF)) << 80;
+    for (index, byte) in random.iter().enumerate() {
+        value |= u128::from(*byte) << (8 * (9 - index));
+    }
+    let mut body = vec![b'0'; ID_BODY_LEN];
+    for slot in body.iter_mut().rev() {
+        *slot = BODY_ALPHABET[(value & 31) as usize];
+        value >>= 5;
+    }
+    String::from_utf8(body).expect("alphabet is ASCII")
+}
+
+/// Why a string is not a valid id of the wanted kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {kind} id")]
+pub struct InvalidId {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+macro_rules! define_id {
+    ($(#[$meta:meta])* $name:ident, $prefix:literal, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            /// Builds an id from a body made by [`encode_id_body`].
+            pub fn from_body(body: &str) -> Self {
+                Self(format!("{}{}", $prefix, body))
+            }
+
+            /// Checks the prefix and the body's shape.
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                let valid = value
+                    .strip_prefix($prefix)
+                    .is_some_and(|body| {
+                        body.len() == ID_BODY_LEN
+                            && body.bytes().all(|byte| BODY_ALPHABET.contains(&byte))
+                    });
+                if valid {
+                    Ok(Self(value.to_owned()))
+                } else {
+                    Err(InvalidId { kind: $kind, value: value.chars().take(64).collect() })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(value: &str) -> Result<Self, InvalidId> {
+                Self::parse(value)
+            }
+        }
+    };
+}
+
+define_id!(
+    /// A tenant (organization), live or its shadow test tenant.
+    TenantId, "ten_", "tenant"
+);
+define_id!(
+    /// A dashboard user.
+    UserId, "usr_", "user"
+);
+define_id!(
+    /// An app: the integration that keys and webhooks are bound to.
+    AppId, "app_", "app"
+);
+define_id!(
+    /// An append-only audit event.
+    AuditEventId, "aud_", "audit event"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_sort_by_time() {
+        let earlier = AppId::from_body(&encode_id_body(1_000, [255; 10]));
+        let later = AppId::from_body(&encode_id_body(1_001, [0; 10]));
+        assert!(earlier < later);
+        assert_eq!(AppId::parse(later.as_str()), Ok(later.clone()));
+        assert_eq!(later.as_str().len(), 4 + ID_BODY_LEN);
+    }
+
+    #[test]
+    fn wrong_prefix_or_shape_is_refused() {
+        let body = encode_id_body(42, [7; 10]);
+        assert!(AppId::parse(&format!("ten_{body}")).is_err());
+        assert!(AppId::parse("app_short").is_err());
+        assert!(AppId::parse(&format!("app_{}", body.to_uppercase())).is_err());
+        assert!(serde_json::from_str::<AppId>("\"usr_x\"").is_err());
+    }
+}

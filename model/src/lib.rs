@@ -1,0 +1,11 @@
+//! Types that cross a boundary (browser ⇄ server, client ⇄ `/v1` API): typed ids,
+//! read models ("views"), roles and the error body. No I/O lives here, so the
+//! wasm build can use every type.
+
+pub mod error;
+pub mod ids;
+pub mod views;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError};
+pub use ids::*;
+pub use views::*;

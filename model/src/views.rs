@@ -1,0 +1,201 @@
+//! Read models and inputs shared by the dashboard, the server functions and the API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AppId, AuditEventId, TenantId, UserId};
+
+/// A user's role in one tenant (SPEC T-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Manager,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Manager => "manager",
+            Self::Member => "member",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "owner" => Some(Self::Owner),
+            "manager" => Some(Self::Manager),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+/// The commercial plan of a tenant (SPEC T-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Free,
+    Pro,
+    Enterprise,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Pro => "pro",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "free" => Some(Self::Free),
+            "pro" => Some(Self::Pro),
+            "enterprise" => Some(Self::Enterprise),
+            _ => None,
+        }
+    }
+}
+
+/// Subscription state of a tenant (SPEC T-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionState {
+    Trialing,
+    Active,
+    PastDue,
+    Canceled,
+}
+
+impl SubscriptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trialing => "trialing",
+            Self::Active => "active",
+            Self::PastDue => "past_due",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "trialing" => Some(Self::Trialing),
+            "active" => Some(Self::Active),
+            "past_due" => Some(Self::PastDue),
+            "canceled" => Some(Self::Canceled),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the tenant may make platform calls right now (SPEC O-1, U-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaywallState {
+    /// Calls are allowed.
+    Open,
+    /// `platform.api` is not enabled on the plan.
+    Locked,
+    /// The subscription is past due or canceled.
+    SubscriptionInactive,
+    /// The monthly platform-call limit is used up.
+    OverLimit,
+}
+
+impl PaywallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Locked => "locked",
+            Self::SubscriptionInactive => "subscription_inactive",
+            Self::OverLimit => "over_limit",
+        }
+    }
+}
+
+/// Who is signed in, and what the dashboard may show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub email: String,
+    pub tenant_id: TenantId,
+    pub tenant_name: String,
+    pub role: Role,
+    /// Owners and managers see Settings > Developers (SPEC T-4).
+    pub can_open_developers: bool,
+    /// The tenant's plan includes `platform.api`.
+    pub platform_api_enabled: bool,
+}
+
+/// An app as the dashboard and the API show it (SPEC A-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppView {
+    pub id: AppId,
+    pub name: String,
+    pub description: String,
+    pub allowed_origins: Vec<String>,
+    /// The shadow test tenant that this app's test-mode data belongs to.
+    pub test_tenant_id: TenantId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a user types to create or edit an app.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+/// The Apps tab: every app of the tenant and the user's selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppsPage {
+    pub apps: Vec<AppView>,
+    pub selected_app_id: Option<AppId>,
+}
+
+/// The Overview tab (SPEC O-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub tenant_name: String,
+    pub plan: Plan,
+    pub subscription_state: SubscriptionState,
+    pub paywall_state: PaywallState,
+    pub platform_api_enabled: bool,
+    pub monthly_call_limit: i64,
+    pub monthly_calls_used: i64,
+    pub billing_window_start: DateTime<Utc>,
+    pub billing_window_end: DateTime<Utc>,
+    pub app_count: i64,
+    pub selected_app: Option<AppView>,
+}
+
+/// One line of the audit trail as the Integration logs show it (SPEC L-1, L-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub id: AuditEventId,
+    pub occurred_at: DateTime<Utc>,
+    /// `user`, `api_key` or `system`.
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    /// Human-readable actor, shown as the log's source.
+    pub actor_label: String,
+    pub event_type: String,
+    pub message: Option<String>,
+    pub app_id: Option<AppId>,
+}
+
+/// `GET /health` (SPEC X-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub checked_at: DateTime<Utc>,
+    pub version: String,
+}
