@@ -48,6 +48,20 @@ impl ErrorCode {
             Self::Internal => "internal",
         }
     }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::ValidationFailed => 422,
+            Self::NotFound => 404,
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::SignInThrottled => 429,
+            Self::PermissionDenied | Self::ModuleNotEnabled | Self::CrossSiteRequest => 403,
+            Self::Conflict => 409,
+            Self::BadRequest => 400,
+            Self::Internal => 500,
+        }
+    }
 }
 
 /// A message that belongs beside one input field.

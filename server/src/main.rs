@@ -1,1 +1,24 @@
-fn main(){}
+//! The Gatehouse binary: `serve` (the default), `migrate`, `create-tenant`, `create-user`.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod config;
+mod csrf;
+mod health;
+mod serve;
+mod site;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

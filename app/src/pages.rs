@@ -1,0 +1,186 @@
+//! Top-level pages: sign-in, the Developers workspace with its tabs and gates.
+
+use gatehouse_model::{AppView, Viewer};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{ApiStatusTab, AppsTab, IntegrationLogsTab, OverviewTab, UsageTab};
+use crate::server_fns::{SignIn, current_viewer, sign_out};
+
+/// The Developers tabs: (path segment, label).
+pub const TABS: &[(&str, &str)] = &[
+    ("overview", "Overview"),
+    ("apps", "Apps"),
+    ("api-keys", "API keys"),
+    ("webhooks", "Webhooks"),
+    ("usage", "Usage"),
+    ("docs", "Docs"),
+    ("api-status", "API status"),
+    ("integration-logs", "Integration logs"),
+];
+
+#[component]
+pub fn Home() -> impl IntoView {
+    view! { <Redirect path="/settings/developers" /> }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <main class="centered">
+            <h1>"Page not found"</h1>
+            <p><a href="/settings/developers">"Go to Settings > Developers"</a></p>
+        </main>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/settings/developers");
+            }
+        }
+    });
+    let error = move || action.value().get().and_then(Result::err).map(|error| error.to_string());
+    view! {
+        <main class="centered">
+            <div class="card sign-in">
+                <h1>"Sign in to Gatehouse"</h1>
+                <ActionForm action>
+                    <label for="email">"Email"</label>
+                    <input id="email" type="email" name="email" autocomplete="username" required />
+                    <label for="password">"Password"</label>
+                    <input id="password" type="password" name="password" autocomplete="current-password" required />
+                    <p class="error" role="alert">{error}</p>
+                    <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
+                </ActionForm>
+            </div>
+        </main>
+    }
+}
+
+/// Settings > Developers: gated by session, role and module, then the tabs.
+#[component]
+pub fn DevelopersPage() -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| current_viewer());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => view! { <Workspace viewer /> }.into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Workspace(viewer: Viewer) -> impl IntoView {
+    let params = use_params_map();
+    let tab = move || params.read().get("tab").unwrap_or_else(|| "overview".to_owned());
+    let sign_out_action = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out_action.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/login");
+            }
+        }
+    });
+    let body = {
+        let viewer = viewer.clone();
+        move || {
+            if !viewer.can_open_developers {
+                view! {
+                    <section class="gate no-access">
+                        <h1>"You don't have access to Developers"</h1>
+                        <p>"Settings > Developers is available to owners and managers. Ask an owner of "
+                            {viewer.tenant_name.clone()} " to change your role."</p>
+                    </section>
+                }
+                .into_any()
+            } else if !viewer.platform_api_enabled {
+                view! {
+                    <section class="gate locked">
+                        <h1>"Developers is a Pro feature"</h1>
+                        <p>"Your plan does not include the platform.api module. Upgrade to Pro to create apps, API keys and webhooks, and to call the Gatehouse API."</p>
+                    </section>
+                }
+                .into_any()
+            } else {
+                view! { <DevelopersTabs tab=Signal::derive(tab) /> }.into_any()
+            }
+        }
+    };
+    view! {
+        <div class="layout">
+            <nav class="sidebar" aria-label="Settings">
+                <p class="brand">"Gatehouse"</p>
+                <p class="tenant">{viewer.tenant_name.clone()}</p>
+                <p class="nav-heading">"Settings"</p>
+                {viewer.can_open_developers.then(|| view! {
+                    <a class="nav-link" href="/settings/developers">
+                        "Developers"
+                        {(!viewer.platform_api_enabled).then(|| view! { <span class="badge pro">"Pro"</span> })}
+                    </a>
+                })}
+                <div class="signed-in-as">
+                    <span>{viewer.email.clone()}</span>
+                    <button class="link" on:click=move |_| { sign_out_action.dispatch(()); }>"Sign out"</button>
+                </div>
+            </nav>
+            <main class="content">{body}</main>
+        </div>
+    }
+}
+
+#[component]
+fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
+    view! {
+        <header class="page-header">
+            <h1>"Developers"</h1>
+            <p class="muted">"Technical integration workspace for apps, API keys, webhooks, audit-backed logs and API health."</p>
+        </header>
+        <nav class="tabs" aria-label="Developers">
+            {TABS.iter().map(|(segment, label)| {
+                let href = format!("/settings/developers/{segment}");
+                let current = move || (tab.get() == *segment).then_some("page");
+                view! { <A href=href attr:aria-current=current attr:class="tab">{*label}</A> }
+            }).collect_view()}
+        </nav>
+        <section class="tab-body">
+            {move || match tab.get().as_str() {
+                "apps" => view! { <AppsTab /> }.into_any(),
+                "api-keys" => view! {
+                    <div class="empty-state">
+                        <h2>"No API keys yet"</h2>
+                        <p>"API keys are always bound to an app. Key management is not available in this version of Gatehouse yet."</p>
+                    </div>
+                }.into_any(),
+                "webhooks" => view! {
+                    <div class="empty-state">
+                        <h2>"No webhook endpoints yet"</h2>
+                        <p>"Webhook subscriptions are bound to an app. Endpoint management is not available in this version of Gatehouse yet."</p>
+                    </div>
+                }.into_any(),
+                "usage" => view! { <UsageTab /> }.into_any(),
+                "docs" => view! { <crate::docs::DocsTab /> }.into_any(),
+                "api-status" => view! { <ApiStatusTab /> }.into_any(),
+                "integration-logs" => view! { <IntegrationLogsTab /> }.into_any(),
+                _ => view! { <OverviewTab /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// "Checkout (app_…)" for a selected app.
+pub fn app_label(app: &AppView) -> String {
+    format!("{} ({})", app.name, app.id)
+}

@@ -1,0 +1,76 @@
+//! Server functions: each resolves the session, then calls one domain operation.
+//! All are POST; the server refuses cross-site calls to them (see the server's `csrf`).
+
+use gatehouse_model::{AppId, AppInput, AppView, AppsPage, AuditEventView, Overview, Viewer};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::ssr;
+
+/// Who is signed in; `None` when nobody is.
+#[server(prefix = "/api", endpoint = "current_viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    match ssr::signed_in().await {
+        Ok((_, signed_in)) => Ok(Some(signed_in.viewer)),
+        Err(error) if error.code() == gatehouse_model::ErrorCode::Unauthenticated => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<Viewer, AppError> {
+    let context = ssr::context()?;
+    let session = context.gatehouse.sign_in(&email, &password).await?;
+    let max_age = gatehouse_domain::auth::SESSION_TTL_MS / 1000;
+    ssr::set_session_cookie(Some((&session.token, max_age)));
+    Ok(session.viewer)
+}
+
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    let context = ssr::context()?;
+    if let Some(token) = ssr::session_token() {
+        context.gatehouse.sign_out(&token).await?;
+    }
+    ssr::set_session_cookie(None);
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "load_overview")]
+pub async fn load_overview() -> Result<Overview, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.overview(&signed_in.actor).await?)
+}
+
+#[server(prefix = "/api", endpoint = "load_apps")]
+pub async fn load_apps() -> Result<AppsPage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.apps_page(&signed_in.actor).await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "create_app")]
+pub async fn create_app(input: AppInput) -> Result<AppView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.create_app(&signed_in.actor, &input).await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "update_app")]
+pub async fn update_app(app_id: AppId, input: AppInput) -> Result<AppView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.update_app(&signed_in.actor, &app_id, &input).await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "select_app")]
+pub async fn select_app(app_id: AppId) -> Result<AppView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.select_app(&signed_in.actor, &app_id).await?)
+}
+
+/// The latest 100 audit events for the Integration logs tab (SPEC L-3).
+#[server(prefix = "/api", endpoint = "load_integration_logs")]
+pub async fn load_integration_logs() -> Result<Vec<AuditEventView>, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.recent_audit_events(&signed_in.actor, 100).await?)
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts the release server on a fresh SQLite database with the people the browser
+# tests need: the demo owner (fixed password), a member of the demo tenant, and the
+# owner of a tenant without platform.api.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=$(mktemp -d)
+export DATABASE_URL="sqlite://$data/gatehouse.db"
+export GATEHOUSE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
+export GATEHOUSE_BOOTSTRAP_PASSWORD="demo-owner-password-1"
+bin=target/release/gatehouse
+
+# First start on the empty database creates the demo tenant; stop it once healthy.
+$bin serve >"$data/first-start.log" 2>&1 &
+first=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://$GATEHOUSE_ADDR/health" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+kill -TERM "$first"; wait "$first" || true
+grep -q '^Demo sign-in: ' "$data/first-start.log"
+
+$bin create-user --tenant "Demo Company" --email member@demo.test --role member --password "member-password-1" >/dev/null
+$bin create-tenant --name "Free Tenant" --plan free --modules "" >/dev/null
+$bin create-user --tenant "Free Tenant" --email owner@free.test --role owner --password "free-owner-password-1" >/dev/null
+exec $bin serve

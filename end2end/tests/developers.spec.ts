@@ -1,0 +1,87 @@
+import { expect, Page, test } from "@playwright/test";
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.locator("#root[data-hydrated]").waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/settings/developers");
+  await page.locator("#root[data-hydrated]").waitFor();
+}
+
+const OWNER = ["owner@demo.gatehouse.test", "demo-owner-password-1"] as const;
+
+test("wrong password is refused with one message", async ({ page }) => {
+  await page.goto("/login");
+  await page.locator("#root[data-hydrated]").waitFor();
+  await page.getByLabel("Email").fill(OWNER[0]);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Invalid email or password.");
+});
+
+test("owner sees the tabs, creates an app and selects it", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  const tabs = page.getByRole("navigation", { name: "Developers" });
+  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs"]) {
+    await expect(tabs.getByRole("link", { name, exact: true })).toBeVisible();
+  }
+  await expect(page.getByTestId("plan-card")).toContainText("pro");
+
+  await tabs.getByRole("link", { name: "Apps", exact: true }).click();
+  await page.getByLabel("Name").fill("Checkout");
+  await page.getByLabel("Allowed browser origins (one per line)").fill("https://shop.example.com/cart");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.locator('[data-field="allowed_origins"]')).toContainText("is not an origin");
+  await expect(page.locator(".app-row")).toHaveCount(0);
+
+  await page.getByLabel("Allowed browser origins (one per line)").fill("https://shop.example.com");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.locator(".app-row", { hasText: "Checkout" })).toBeVisible();
+
+  await page.getByLabel("Name").fill("Billing");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.locator(".app-row")).toHaveCount(2);
+
+  await page.reload();
+  await page.locator("#root[data-hydrated]").waitFor();
+  await expect(page.locator(".app-row", { hasText: "Checkout" })).toContainText("https://shop.example.com");
+  const billing = page.locator(".app-row", { hasText: "Billing" });
+  await billing.getByRole("button", { name: "Select" }).click();
+  await expect(billing).toContainText("Selected");
+
+  await tabs.getByRole("link", { name: "Overview", exact: true }).click();
+  await expect(page.getByTestId("selected-app")).toContainText("Billing");
+  await expect(page.getByTestId("app-count")).toHaveText("2");
+
+  await tabs.getByRole("link", { name: "Integration logs", exact: true }).click();
+  await expect(page.locator(".logs tbody tr").first()).toContainText("App Billing created");
+});
+
+test("API status shows Operational", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: "API status" }).click();
+  await expect(page.getByTestId("api-status")).toHaveText("Operational");
+  await expect(page.getByTestId("last-success")).toContainText("UTC");
+});
+
+test("a member gets the no-access page", async ({ page }) => {
+  await signIn(page, "member@demo.test", "member-password-1");
+  await expect(page.getByRole("heading", { name: "You don't have access to Developers" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Developers" })).toHaveCount(0);
+});
+
+test("a tenant without platform.api sees the Pro badge and the locked state", async ({ page }) => {
+  await signIn(page, "owner@free.test", "free-owner-password-1");
+  await expect(page.locator(".nav-link .badge.pro")).toHaveText("Pro");
+  await expect(page.getByRole("heading", { name: "Developers is a Pro feature" })).toBeVisible();
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/login");
+  await page.goto("/settings/developers");
+  await page.waitForURL("**/login");
+});

@@ -1,0 +1,127 @@
+//! Command-line interface (clap): the operator's subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use gatehouse_domain::tenants::NewTenant;
+use gatehouse_domain::{Db, DbOptions, Gatehouse};
+use gatehouse_model::{Plan, Role};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "Self-hosted developer workspace and API platform layer")]
+pub struct Cli {
+    /// Optional TOML config file (layered under GATEHOUSE_* environment variables).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the dashboard and API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a tenant and its shadow test tenant.
+    CreateTenant {
+        #[arg(long)]
+        name: String,
+        /// free, pro or enterprise.
+        #[arg(long, default_value = "pro")]
+        plan: String,
+        /// Enabled modules, comma-separated (e.g. platform.api); empty for none.
+        #[arg(long, default_value = "platform.api", value_delimiter = ',')]
+        modules: Vec<String>,
+    },
+    /// Create a user with a role in a tenant; prints a generated password unless one is given.
+    CreateUser {
+        /// The tenant's id (ten_…) or exact name.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// owner, manager or member.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The password; read from GATEHOUSE_NEW_USER_PASSWORD if set there.
+        #[arg(long, env = "GATEHOUSE_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open(config: &Config) -> Result<Gatehouse, String> {
+    let options = DbOptions { max_connections: config.database_max_connections, postgres_schema: None };
+    let db = Db::connect(&config.database_url.0, options)
+        .await
+        .map_err(|error| format!("cannot open the database: {error}"))?;
+    db.migrate().await.map_err(|error| format!("migrations failed: {error}"))?;
+    Ok(Gatehouse::new(db))
+}
+
+pub async fn run(cli: Cli) -> Result<(), String> {
+    let config = Config::load(cli.config.as_deref()).map_err(|error| error.to_string())?;
+    init_tracing(&config);
+    tracing::debug!(?config, "configuration loaded");
+    let gatehouse = open(&config).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let password = Some(config.bootstrap_password.0.clone()).filter(|value| !value.is_empty());
+            if let Some(owner) = gatehouse.bootstrap_demo(password).await.map_err(|error| error.to_string())? {
+                // Printed once, on stdout and not in the structured log.
+                println!("Demo sign-in: email {} password {}", owner.email, owner.password);
+            }
+            crate::serve::serve(&config, gatehouse).await
+        }
+        Command::Migrate => {
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::CreateTenant { name, plan, modules } => {
+            let plan = Plan::parse(&plan).ok_or(format!("unknown plan {plan}: use free, pro or enterprise"))?;
+            let modules: Vec<&str> = modules.iter().map(String::as_str).filter(|module| !module.is_empty()).collect();
+            let tenant_id = gatehouse
+                .create_tenant(NewTenant::new(&name, plan, &modules))
+                .await
+                .map_err(|error| error.to_detail().message)?;
+            println!("{tenant_id}");
+            Ok(())
+        }
+        Command::CreateUser { tenant, email, role, password } => {
+            let role = Role::parse(&role).ok_or(format!("unknown role {role}: use owner, manager or member"))?;
+            let tenant_id = match gatehouse_model::TenantId::parse(&tenant) {
+                Ok(id) => id,
+                Err(_) => gatehouse.tenant_id_by_name(&tenant).await.map_err(|error| error.to_detail().message)?,
+            };
+            let user = gatehouse
+                .create_user(&tenant_id, &email, role, password)
+                .await
+                .map_err(|error| {
+                    let detail = error.to_detail();
+                    match detail.details.fields.first() {
+                        Some(field) => format!("{}: {}", field.field, field.message),
+                        None => detail.message,
+                    }
+                })?;
+            if user.password_was_generated {
+                println!("Created {} ({}) with password {}", user.email, user.user_id, user.password);
+            } else {
+                println!("Created {} ({})", user.email, user.user_id);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Configuration: defaults, then an optional TOML file, then `GATEHOUSE_*` (and
+//! `DATABASE_URL`) environment variables. Secrets are redacted in `Debug`.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// A value that never appears in logs or `Debug` output.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(if self.0.is_empty() { "[unset]" } else { "[redacted]" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub addr: SocketAddr,
+    /// `sqlite://…` (default, embedded) or `postgres://…`. May hold a password.
+    pub database_url: Secret,
+    /// Largest number of pooled database connections.
+    pub database_max_connections: u32,
+    /// Master key for secrets encrypted at rest (base64 of 32 bytes).
+    pub master_key: Secret,
+    /// Password for the demo owner created on an empty database (random if unset).
+    pub bootstrap_password: Secret,
+    /// Set when the public URL is https: session cookies get `Secure`.
+    pub secure_cookies: bool,
+    /// The `Leptos.toml` file with the site options read at run time.
+    pub leptos_config: String,
+    /// `tracing` filter, e.g. `info` or `gatehouse=debug`.
+    pub log: String,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: Secret("sqlite://data/gatehouse.db".to_owned()),
+            database_max_connections: 10,
+            master_key: Secret::default(),
+            bootstrap_password: Secret::default(),
+            secure_cookies: false,
+            leptos_config: "Leptos.toml".to_owned(),
+            log: "info".to_owned(),
+            log_format: "text".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {name} is invalid: {message}")]
+    Env { name: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads the layers; `file` is the optional config file.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+                toml::from_str(&text).map_err(|error| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: error.message().to_owned(),
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(value) = get("GATEHOUSE_ADDR") {
+            self.addr = value.parse().map_err(|_| ConfigError::Env {
+                name: "GATEHOUSE_ADDR",
+                message: "expected host:port, e.g. 127.0.0.1:3000".to_owned(),
+            })?;
+        }
+        if let Some(value) = get("DATABASE_URL").or_else(|| get("GATEHOUSE_DATABASE_URL")) {
+            self.database_url = Secret(value);
+        }
+        if let Some(value) = get("GATEHOUSE_MASTER_KEY") {
+            self.master_key = Secret(value);
+        }
+        if let Some(value) = get("GATEHOUSE_BOOTSTRAP_PASSWORD") {
+            self.bootstrap_password = Secret(value);
+        }
+        if let Some(value) = get("GATEHOUSE_SECURE_COOKIES") {
+            self.secure_cookies = matches!(value.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(value) = get("GATEHOUSE_LEPTOS_CONFIG") {
+            self.leptos_config = value;
+        }
+        if let Some(value) = get("GATEHOUSE_LOG") {
+            self.log = value;
+        }
+        if let Some(value) = get("GATEHOUSE_LOG_FORMAT") {
+            self.log_format = value;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_secrets_are_redacted() {
+        let mut config: Config = toml::from_str("addr = \"0.0.0.0:8080\"\nmaster_key = \"abc\"").unwrap();
+        config
+            .apply_env(|name| match name {
+                "DATABASE_URL" => Some("postgres://user:hunter2@db/gatehouse".to_owned()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.addr.port(), 8080);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("abc\""), "{debug}");
+        assert!(debug.contains("[redacted]"));
+    }
+
+    #[test]
+    fn a_bad_address_is_a_clear_error() {
+        let mut config = Config::default();
+        let error = config.apply_env(|name| (name == "GATEHOUSE_ADDR").then(|| "nope".to_owned()));
+        assert!(error.unwrap_err().to_string().contains("GATEHOUSE_ADDR"));
+    }
+}

@@ -1,0 +1,69 @@
+//! Cross-site request refusal for the dashboard's server functions: Leptos has no CSRF
+//! defence of its own, so every non-GET call under `/api/` must come from this site,
+//! as the browser's `Sec-Fetch-Site` (or, lacking it, `Origin`) says.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
+
+/// Whether a request may change something on behalf of the session cookie.
+pub fn is_same_site(method: &Method, headers: &axum::http::HeaderMap) -> bool {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return true;
+    }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
+        return site == "same-origin";
+    }
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
+    match (origin, host) {
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+            origin_host == Some(host)
+        }
+        // Neither header: not a browser request made by another site's page.
+        _ => false,
+    }
+}
+
+pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") && !is_same_site(request.method(), request.headers()) {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: ErrorCode::CrossSiteRequest,
+                message: "Cross-site requests to the dashboard are refused.".to_owned(),
+                details: Default::default(),
+            },
+        };
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_passes_and_cross_site_is_refused() {
+        let post = Method::POST;
+        assert!(is_same_site(&post, &headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!is_same_site(&post, &headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!is_same_site(&post, &headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_same_site(&post, &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
+        assert!(!is_same_site(&post, &headers(&[("origin", "https://evil.test"), ("host", "127.0.0.1:3000")])));
+        assert!(!is_same_site(&post, &headers(&[("host", "127.0.0.1:3000")])));
+        assert!(is_same_site(&Method::GET, &headers(&[])));
+    }
+}

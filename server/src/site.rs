@@ -1,0 +1,52 @@
+//! Leptos site options. cargo-leptos reads only Cargo.toml's
+//! `[[workspace.metadata.leptos]]`, and bakes the build-side values (output name,
+//! site root, pkg dir) into this binary at compile time; `Leptos.toml` holds the
+//! options only the running server uses (`env`), so no setting is written twice.
+
+use leptos::config::{Env, LeptosOptions};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+struct LeptosFile {
+    package: Package,
+}
+
+#[derive(Debug, Deserialize)]
+struct Package {
+    metadata: Metadata,
+}
+
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    leptos: RuntimeSiteOptions,
+}
+
+/// The run-time section of `Leptos.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct RuntimeSiteOptions {
+    /// `DEV` or `PROD`.
+    env: String,
+}
+
+/// The site options: build-time values from the environment cargo-leptos set at
+/// compile time (or at run time), then `Leptos.toml`'s run-time options.
+pub fn leptos_options(leptos_toml: &str) -> Result<LeptosOptions, String> {
+    let mut options = leptos::config::get_configuration(None)
+        .map_err(|error| format!("Leptos site options: {error}"))?
+        .leptos_options;
+    match std::fs::read_to_string(leptos_toml) {
+        Ok(text) => {
+            let file: LeptosFile =
+                toml::from_str(&text).map_err(|error| format!("{leptos_toml}: {}", error.message()))?;
+            options.env = match file.package.metadata.leptos.env.as_str() {
+                "PROD" | "prod" => Env::PROD,
+                "DEV" | "dev" => Env::DEV,
+                other => return Err(format!("{leptos_toml}: env must be DEV or PROD, not {other}")),
+            };
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(format!("cannot read {leptos_toml}: {error}")),
+    }
+    Ok(options)
+}

@@ -1,0 +1,207 @@
+//! HTTP tests against the real `gatehouse` binary on a free port, with a fresh SQLite
+//! database: /health, sign-in cookies, CSRF refusal, sessions and tenancy over HTTP.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+    _data: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PASSWORD: &str = "http-test-password-1";
+const OWNER: &str = "owner@demo.gatehouse.test";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start() -> Server {
+    let data = std::env::temp_dir().join(format!("gatehouse-http-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&data).unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("serve")
+        .env("DATABASE_URL", format!("sqlite://{}/gatehouse.db", data.display()))
+        .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
+        .env("LEPTOS_OUTPUT_NAME", "gatehouse")
+        .env("GATEHOUSE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the gatehouse binary");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}"), _data: TempDir(data) };
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{}/health", server.base)).send().await.is_ok() {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// A browser-like client: keeps cookies and says its calls are same-origin.
+fn same_origin_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    reqwest::Client::builder().cookie_store(true).default_headers(headers).build().unwrap()
+}
+
+async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/sign_in"))
+        .form(&[("email", OWNER), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn health_reports_ok_with_time_and_version() {
+    let server = start().await;
+    let response = reqwest::get(format!("{}/health", server.base)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(body["checked_at"].as_str().unwrap().contains('T'));
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_safe_cookie_and_sign_out_kills_the_session() {
+    let server = start().await;
+    let client = same_origin_client();
+    let response = sign_in(&client, &server.base, PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("gatehouse_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http gets no Secure flag");
+    let token = cookie.split(';').next().unwrap().to_owned();
+
+    let apps = client.post(format!("{}/api/load_apps", server.base)).send().await.unwrap();
+    assert_eq!(apps.status(), 200);
+    let body: Value = apps.json().await.unwrap();
+    assert_eq!(body["apps"], json!([]));
+
+    let second = same_origin_client();
+    let response = sign_in(&second, &server.base, PASSWORD).await;
+    let second_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+    assert!(!second_cookie.starts_with(&token), "each sign-in gets a new session id");
+
+    let out = client.post(format!("{}/api/sign_out", server.base)).send().await.unwrap();
+    assert_eq!(out.status(), 200);
+    // Replaying the old cookie by hand: the server no longer knows the session.
+    let replay = reqwest::Client::new()
+        .post(format!("{}/api/load_apps", server.base))
+        .header("cookie", &token)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
+    let body: Value = replay.json().await.unwrap();
+    assert_eq!(body["code"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn wrong_passwords_get_one_answer_and_no_cookie() {
+    let server = start().await;
+    let client = same_origin_client();
+    let response = sign_in(&client, &server.base, "wrong-password-here").await;
+    assert!(response.headers().get("set-cookie").is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_credentials");
+    assert_eq!(body["message"], "Invalid email or password.");
+}
+
+#[tokio::test]
+async fn cross_site_calls_to_server_functions_are_refused() {
+    let server = start().await;
+    let client = same_origin_client();
+    assert_eq!(sign_in(&client, &server.base, PASSWORD).await.status(), 200);
+    let cookie_client = client;
+    // Another site's page posting with the user's cookie.
+    let forged = cookie_client
+        .post(format!("{}/api/create_app", server.base))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({ "input": { "name": "Forged" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let body: Value = forged.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "cross_site_request");
+    let no_headers = reqwest::Client::new()
+        .post(format!("{}/api/sign_in", server.base))
+        .form(&[("email", OWNER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_headers.status(), 403);
+
+    let created = cookie_client
+        .post(format!("{}/api/create_app", server.base))
+        .json(&json!({ "input": { "name": "Real", "description": "", "allowed_origins": ["https://a.example.com"] } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let apps: Value = cookie_client
+        .post(format!("{}/api/load_apps", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = apps["apps"].as_array().unwrap().iter().map(|app| app["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Real"]);
+}
+
+#[tokio::test]
+async fn the_dashboard_page_is_server_rendered() {
+    let server = start().await;
+    let html = reqwest::get(format!("{}/login", server.base)).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Sign in to Gatehouse"));
+    assert!(html.contains("/pkg/gatehouse"), "hydration scripts are linked");
+}
+
+#[tokio::test]
+async fn bad_input_is_422_with_the_field_named() {
+    let server = start().await;
+    let client = same_origin_client();
+    assert_eq!(sign_in(&client, &server.base, PASSWORD).await.status(), 200);
+    let response = client
+        .post(format!("{}/api/create_app", server.base))
+        .json(&json!({ "input": { "name": "", "allowed_origins": ["https://a.example.com/path"] } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "validation_failed");
+    let fields: Vec<&str> =
+        body["details"]["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "allowed_origins"]);
+}
