@@ -2,7 +2,7 @@
 
 use gatehouse_model::{AppView, Viewer};
 use leptos::prelude::*;
-use leptos_router::components::{A, Redirect};
+use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{ApiStatusTab, AppsTab, IntegrationLogsTab, OverviewTab, UsageTab};
@@ -152,7 +152,7 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             {TABS.iter().map(|(segment, label)| {
                 let href = format!("/settings/developers/{segment}");
                 let current = move || (tab.get() == *segment).then_some("page");
-                view! { <A href=href attr:aria-current=current attr:class="tab">{*label}</A> }
+                view! { <a href=href aria-current=current class="tab">{*label}</a> }
             }).collect_view()}
         </nav>
         <section class="tab-body">
