@@ -5,7 +5,9 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::pages::app_label;
-use crate::server_fns::{create_app, load_apps, load_integration_logs, load_overview, select_app, update_app};
+use crate::server_fns::{
+    create_app, load_apps, load_integration_logs, load_overview, select_app, update_app,
+};
 
 /// A timestamp as the dashboard shows it.
 pub fn format_time(time: &chrono::DateTime<chrono::Utc>) -> String {
@@ -98,7 +100,11 @@ pub fn UsageTab() -> impl IntoView {
 
 /// Splits the origins textarea into one origin per line.
 fn origin_lines(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[component]
@@ -141,9 +147,12 @@ pub fn AppsTab() -> impl IntoView {
         }
     });
     let save_error = move || save.value().get().and_then(Result::err);
-    let field_error = move |field: &'static str| move || save_error().and_then(|error| error.field(field));
+    let field_error =
+        move |field: &'static str| move || save_error().and_then(|error| error.field(field));
     let general_error = move || {
-        save_error().filter(|error| error.0.details.fields.is_empty()).map(|error| error.to_string())
+        save_error()
+            .filter(|error| error.0.details.fields.is_empty())
+            .map(|error| error.to_string())
     };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -238,9 +247,13 @@ async fn fetch_health() -> Result<Health, String> {
         use wasm_bindgen_futures::JsFuture;
         let window = web_sys::window().ok_or("no window")?;
         let unreachable = |_| "The API did not answer.".to_owned();
-        let response = JsFuture::from(window.fetch_with_str("/health")).await.map_err(unreachable)?;
+        let response = JsFuture::from(window.fetch_with_str("/health"))
+            .await
+            .map_err(unreachable)?;
         let response: web_sys::Response = response.dyn_into().map_err(unreachable)?;
-        let text = JsFuture::from(response.text().map_err(unreachable)?).await.map_err(unreachable)?;
+        let text = JsFuture::from(response.text().map_err(unreachable)?)
+            .await
+            .map_err(unreachable)?;
         let text = text.as_string().unwrap_or_default();
         let health: Health = serde_json::from_str(&text)
             .map_err(|_| format!("The API answered with HTTP {}.", response.status()))?;

@@ -5,8 +5,16 @@ use leptos_router::hooks::use_params_map;
 
 /// (slug, title, summary) of each page that exists.
 pub const DOC_PAGES: &[(&str, &str, &str)] = &[
-    ("signing-in", "Signing in", "How owners and managers sign in to the dashboard, and who sees Developers."),
-    ("apps", "Apps", "What an app is, allowed browser origins, and the selected app."),
+    (
+        "signing-in",
+        "Signing in",
+        "How owners and managers sign in to the dashboard, and who sees Developers.",
+    ),
+    (
+        "apps",
+        "Apps",
+        "What an app is, allowed browser origins, and the selected app.",
+    ),
 ];
 
 #[component]

@@ -11,7 +11,11 @@ pub struct AppError(pub ErrorDetail);
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self(ErrorDetail { code, message: message.into(), details: ErrorDetails::default() })
+        Self(ErrorDetail {
+            code,
+            message: message.into(),
+            details: ErrorDetails::default(),
+        })
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -39,8 +43,12 @@ impl FromServerFnError for AppError {
             _ => ErrorCode::Internal,
         };
         let message = match value {
-            ServerFnErrorErr::Request(_) => "Could not reach the server. Check your connection.".to_owned(),
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => "The request could not be read.".to_owned(),
+            ServerFnErrorErr::Request(_) => {
+                "Could not reach the server. Check your connection.".to_owned()
+            }
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                "The request could not be read.".to_owned()
+            }
             _ => "Something went wrong. Try again.".to_owned(),
         };
         Self::new(code, message)

@@ -46,7 +46,13 @@ pub fn LoginPage() -> impl IntoView {
             }
         }
     });
-    let error = move || action.value().get().and_then(Result::err).map(|error| error.to_string());
+    let error = move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|error| error.to_string())
+    };
     view! {
         <main class="centered">
             <div class="card sign-in">
@@ -84,7 +90,12 @@ pub fn DevelopersPage() -> impl IntoView {
 #[component]
 fn Workspace(viewer: Viewer) -> impl IntoView {
     let params = use_params_map();
-    let tab = move || params.read().get("tab").unwrap_or_else(|| "overview".to_owned());
+    let tab = move || {
+        params
+            .read()
+            .get("tab")
+            .unwrap_or_else(|| "overview".to_owned())
+    };
     let sign_out_action = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out_action.value().get() {

@@ -59,7 +59,9 @@ pub async fn create_app(input: AppInput) -> Result<AppView, AppError> {
 #[server(prefix = "/api", input = Json, endpoint = "update_app")]
 pub async fn update_app(app_id: AppId, input: AppInput) -> Result<AppView, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
-    Ok(gatehouse.update_app(&signed_in.actor, &app_id, &input).await?)
+    Ok(gatehouse
+        .update_app(&signed_in.actor, &app_id, &input)
+        .await?)
 }
 
 #[server(prefix = "/api", input = Json, endpoint = "select_app")]

@@ -40,7 +40,10 @@ pub fn session_token() -> Option<String> {
 /// The signed-in user, or `unauthenticated`.
 pub async fn signed_in() -> Result<(Gatehouse, SignedIn), AppError> {
     let context = context()?;
-    let token = session_token().ok_or(AppError::new(ErrorCode::Unauthenticated, "Sign in to continue."))?;
+    let token = session_token().ok_or(AppError::new(
+        ErrorCode::Unauthenticated,
+        "Sign in to continue.",
+    ))?;
     let signed_in = context.gatehouse.session(&token).await?;
     Ok((context.gatehouse, signed_in))
 }
@@ -49,16 +52,21 @@ pub async fn signed_in() -> Result<(Gatehouse, SignedIn), AppError> {
 /// and Secure when served over https.
 pub fn set_session_cookie(token: Option<(&str, i64)>) {
     let Ok(context) = context() else { return };
-    let secure = if context.secure_cookies { "; Secure" } else { "" };
+    let secure = if context.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = match token {
         Some((token, max_age_seconds)) => format!(
             "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_seconds}{secure}"
         ),
         None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
     };
-    if let (Some(response), Ok(value)) =
-        (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(&cookie))
-    {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
         response.append_header(SET_COOKIE, value);
     }
 }

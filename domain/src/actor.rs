@@ -48,7 +48,11 @@ pub fn role_opens_developers(role: Role) -> bool {
 #[derive(Debug, Clone)]
 pub enum ActorKind {
     /// A dashboard user, through a session.
-    User { user_id: UserId, email: String, role: Role },
+    User {
+        user_id: UserId,
+        email: String,
+        role: Role,
+    },
     /// Gatehouse itself (bootstrap, housekeeping).
     System,
 }
@@ -103,7 +107,11 @@ mod tests {
     #[test]
     fn roles_grant_as_the_spec_says() {
         let check = |role, permission, expected| {
-            assert_eq!(role_grants(role, permission), expected, "{role:?} {permission:?}");
+            assert_eq!(
+                role_grants(role, permission),
+                expected,
+                "{role:?} {permission:?}"
+            );
         };
         check(Role::Owner, Permission::TenantManage, true);
         check(Role::Owner, Permission::ApiKeysManage, true);

@@ -41,7 +41,11 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
         let Some((inside, after)) = bracketed.split_once(']') else {
             return refuse("the IPv6 address is not closed with ]");
         };
-        if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        if inside.is_empty()
+            || !inside
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return refuse("the IPv6 address is not valid");
         }
         let port = match after {
@@ -63,7 +67,9 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+                && label
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
         });
         if host.is_empty() || host.len() > 253 || !labels_valid {
             return refuse("the host name is not valid");
@@ -92,7 +98,10 @@ pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
     if name.is_empty() {
         problems.push(field_error("name", "Give the app a name."));
     } else if name.chars().count() > MAX_NAME_CHARS {
-        problems.push(field_error("name", &format!("Use at most {MAX_NAME_CHARS} characters.")));
+        problems.push(field_error(
+            "name",
+            &format!("Use at most {MAX_NAME_CHARS} characters."),
+        ));
     }
     let description = input.description.trim().to_owned();
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -103,7 +112,11 @@ pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
     }
     let mut origins: Vec<String> = Vec::new();
     let mut origin_problems = Vec::new();
-    for typed in input.allowed_origins.iter().filter(|line| !line.trim().is_empty()) {
+    for typed in input
+        .allowed_origins
+        .iter()
+        .filter(|line| !line.trim().is_empty())
+    {
         match normalize_origin(typed) {
             Ok(origin) if origins.contains(&origin) => {
                 origin_problems.push(format!("`{origin}` is listed twice"));
@@ -116,17 +129,27 @@ pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
         origin_problems.push(format!("List at most {MAX_ORIGINS} origins"));
     }
     if !origin_problems.is_empty() {
-        problems.push(field_error("allowed_origins", &format!("{}.", origin_problems.join("; "))));
+        problems.push(field_error(
+            "allowed_origins",
+            &format!("{}.", origin_problems.join("; ")),
+        ));
     }
     if problems.is_empty() {
-        Ok(AppInput { name, description, allowed_origins: origins })
+        Ok(AppInput {
+            name,
+            description,
+            allowed_origins: origins,
+        })
     } else {
         Err(DomainError::Validation(problems))
     }
 }
 
 fn field_error(field: &str, message: &str) -> FieldError {
-    FieldError { field: field.to_owned(), message: message.to_owned() }
+    FieldError {
+        field: field.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 fn app_from_row(row: &AnyRow) -> Result<AppView, DomainError> {
@@ -155,7 +178,11 @@ fn audit_state(app: &AppView) -> serde_json::Value {
 impl Gatehouse {
     /// Creates an app in the actor's tenant, linked to its shadow test tenant. The
     /// user's first app becomes their selected app.
-    pub async fn create_app(&self, actor: &Actor, input: &AppInput) -> Result<AppView, DomainError> {
+    pub async fn create_app(
+        &self,
+        actor: &Actor,
+        input: &AppInput,
+    ) -> Result<AppView, DomainError> {
         actor.require(Permission::AppsManage)?;
         let input = validate_app_input(input)?;
         let tenant = self.tenant(&actor.tenant_id).await?;
@@ -244,7 +271,8 @@ impl Gatehouse {
             updated_at: time::from_ms(now),
             ..before.clone()
         };
-        let mut record = AuditRecord::by(actor, "app.updated", format!("App {} updated", after.name));
+        let mut record =
+            AuditRecord::by(actor, "app.updated", format!("App {} updated", after.name));
         record.app_id = Some(app_id.clone());
         record.before = Some(audit_state(&before));
         record.after = Some(audit_state(&after));
@@ -283,12 +311,17 @@ impl Gatehouse {
     pub async fn apps_page(&self, actor: &Actor) -> Result<AppsPage, DomainError> {
         let apps = self.list_apps(actor).await?;
         let selected_app_id = self.selected_app_id(actor).await?;
-        Ok(AppsPage { apps, selected_app_id })
+        Ok(AppsPage {
+            apps,
+            selected_app_id,
+        })
     }
 
     /// The app the user selected, if it still exists in the tenant.
     pub async fn selected_app_id(&self, actor: &Actor) -> Result<Option<AppId>, DomainError> {
-        let Some(user_id) = actor.user_id() else { return Ok(None) };
+        let Some(user_id) = actor.user_id() else {
+            return Ok(None);
+        };
         let selected: Option<(String,)> = sqlx::query_as(
             "SELECT a.id FROM memberships m JOIN apps a ON a.id = m.selected_app_id AND a.tenant_id = m.tenant_id
              WHERE m.user_id = $1 AND m.tenant_id = $2",
@@ -304,12 +337,14 @@ impl Gatehouse {
     pub async fn select_app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
         let app = self.app(actor, app_id).await?;
         let user_id = actor.user_id().ok_or(DomainError::Unauthenticated)?;
-        sqlx::query("UPDATE memberships SET selected_app_id = $1 WHERE user_id = $2 AND tenant_id = $3")
-            .bind(app_id.as_str())
-            .bind(user_id.as_str())
-            .bind(actor.tenant_id.as_str())
-            .execute(self.db().pool())
-            .await?;
+        sqlx::query(
+            "UPDATE memberships SET selected_app_id = $1 WHERE user_id = $2 AND tenant_id = $3",
+        )
+        .bind(app_id.as_str())
+        .bind(user_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(self.db().pool())
+        .await?;
         Ok(app)
     }
 
@@ -340,7 +375,10 @@ mod tests {
     #[test]
     fn origins_are_exact_scheme_host_port() {
         check("https://app.example.com", Ok("https://app.example.com"));
-        check(" HTTPS://App.Example.com:8443 ", Ok("https://app.example.com:8443"));
+        check(
+            " HTTPS://App.Example.com:8443 ",
+            Ok("https://app.example.com:8443"),
+        );
         check("https://app.example.com:443", Ok("https://app.example.com"));
         check("http://localhost:3000", Ok("http://localhost:3000"));
         check("http://[::1]:8080", Ok("http://[::1]:8080"));
@@ -373,7 +411,10 @@ mod tests {
         let input = AppInput {
             name: "Checkout".into(),
             description: String::new(),
-            allowed_origins: vec!["https://a.example.com".into(), "https://A.example.com:443".into()],
+            allowed_origins: vec![
+                "https://a.example.com".into(),
+                "https://A.example.com:443".into(),
+            ],
         };
         assert!(validate_app_input(&input).is_err());
     }

@@ -59,9 +59,15 @@ pub async fn hash_password(password: &str) -> Result<String, DomainError> {
 async fn verify_password(password: &str, stored_hash: Option<String>) -> bool {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
-        let hash_text = stored_hash.clone().unwrap_or_else(|| DUMMY_HASH.with(Clone::clone));
-        let Ok(parsed) = PasswordHash::new(&hash_text) else { return false };
-        let matches = argon2().verify_password(password.as_bytes(), &parsed).is_ok();
+        let hash_text = stored_hash
+            .clone()
+            .unwrap_or_else(|| DUMMY_HASH.with(Clone::clone));
+        let Ok(parsed) = PasswordHash::new(&hash_text) else {
+            return false;
+        };
+        let matches = argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         matches && stored_hash.is_some()
     })
     .await
@@ -81,7 +87,10 @@ thread_local! {
 
 /// SHA-256 of a session token, as stored.
 fn token_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// A fresh session: the token goes into the cookie, only its digest into the database.
@@ -115,7 +124,9 @@ impl Gatehouse {
                 .await?;
         if let Some((locked_until,)) = locked_until.filter(|(until,)| *until > now) {
             let retry_after_seconds = u64::try_from((locked_until - now) / 1000 + 1).unwrap_or(1);
-            return Err(DomainError::SignInThrottled { retry_after_seconds });
+            return Err(DomainError::SignInThrottled {
+                retry_after_seconds,
+            });
         }
 
         let user = sqlx::query(
@@ -136,7 +147,8 @@ impl Gatehouse {
         };
 
         if !verify_password(password, stored_hash).await {
-            self.record_failed_sign_in(&email, user_id, tenant_id, now).await?;
+            self.record_failed_sign_in(&email, user_id, tenant_id, now)
+                .await?;
             return Err(DomainError::InvalidCredentials);
         }
         let (Some(user_id), Some(tenant_id)) = (user_id, tenant_id) else {
@@ -172,12 +184,18 @@ impl Gatehouse {
             message: Some(format!("{email} signed in")),
             ..AuditRecord::default()
         };
-        record.related_ids.insert("user_id".to_owned(), user_id.to_string().into());
+        record
+            .related_ids
+            .insert("user_id".to_owned(), user_id.to_string().into());
         audit::record(&mut *transaction, record).await?;
         transaction.commit().await?;
 
         let signed_in = self.signed_in(&user_id, &tenant_id).await?;
-        Ok(NewSession { token, expires_at_ms, viewer: signed_in.viewer })
+        Ok(NewSession {
+            token,
+            expires_at_ms,
+            viewer: signed_in.viewer,
+        })
     }
 
     async fn record_failed_sign_in(
@@ -195,10 +213,16 @@ impl Gatehouse {
         .fetch_optional(&mut *transaction)
         .await?;
         let (failures, window_started_at) = match previous {
-            Some((failures, started)) if now - started < FAILURE_WINDOW_MS => (failures + 1, started),
+            Some((failures, started)) if now - started < FAILURE_WINDOW_MS => {
+                (failures + 1, started)
+            }
             _ => (1, now),
         };
-        let locked_until = if failures >= MAX_FAILURES { now + FAILURE_WINDOW_MS } else { 0 };
+        let locked_until = if failures >= MAX_FAILURES {
+            now + FAILURE_WINDOW_MS
+        } else {
+            0
+        };
         // Reset the count once a lock is set, so that the next window starts afresh.
         let stored_failures = if locked_until > 0 { 0 } else { failures };
         sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
@@ -263,7 +287,11 @@ impl Gatehouse {
         Ok(())
     }
 
-    async fn signed_in(&self, user_id: &UserId, tenant_id: &TenantId) -> Result<SignedIn, DomainError> {
+    async fn signed_in(
+        &self,
+        user_id: &UserId,
+        tenant_id: &TenantId,
+    ) -> Result<SignedIn, DomainError> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT u.email, m.role FROM users u JOIN memberships m ON m.user_id = u.id
              WHERE u.id = $1 AND m.tenant_id = $2",
@@ -273,14 +301,19 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?;
         let (email, role) = row.ok_or(DomainError::Unauthenticated)?;
-        let role = Role::parse(&role)
-            .ok_or_else(|| DomainError::Internal("stored membership has an invalid role".to_owned()))?;
+        let role = Role::parse(&role).ok_or_else(|| {
+            DomainError::Internal("stored membership has an invalid role".to_owned())
+        })?;
         let tenant = self.tenant(tenant_id).await?;
         let platform_api_enabled = tenant.has_module(PLATFORM_API_MODULE);
         Ok(SignedIn {
             actor: Actor {
                 tenant_id: tenant.id.clone(),
-                kind: ActorKind::User { user_id: user_id.clone(), email: email.clone(), role },
+                kind: ActorKind::User {
+                    user_id: user_id.clone(),
+                    email: email.clone(),
+                    role,
+                },
                 platform_api_enabled,
             },
             viewer: Viewer {
@@ -307,7 +340,10 @@ mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hash = hash_password("correct horse battery").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct horse battery", Some(hash.clone())).await);
         assert!(!verify_password("wrong horse battery", Some(hash)).await);
         assert!(!verify_password("anything at all", None).await);

@@ -3,10 +3,10 @@
 
 use gatehouse_model::{Plan, Role};
 
+use crate::Gatehouse;
 use crate::error::DomainError;
 use crate::tenants::{NewTenant, PLATFORM_API_MODULE};
 use crate::users::CreatedUser;
-use crate::Gatehouse;
 
 pub const DEMO_TENANT_NAME: &str = "Demo Company";
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.gatehouse.test";
@@ -22,9 +22,15 @@ impl Gatehouse {
             return Ok(None);
         }
         let tenant_id = self
-            .create_tenant(NewTenant::new(DEMO_TENANT_NAME, Plan::Pro, &[PLATFORM_API_MODULE]))
+            .create_tenant(NewTenant::new(
+                DEMO_TENANT_NAME,
+                Plan::Pro,
+                &[PLATFORM_API_MODULE],
+            ))
             .await?;
-        let owner = self.create_user(&tenant_id, DEMO_OWNER_EMAIL, Role::Owner, password).await?;
+        let owner = self
+            .create_user(&tenant_id, DEMO_OWNER_EMAIL, Role::Owner, password)
+            .await?;
         Ok(Some(owner))
     }
 }

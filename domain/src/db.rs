@@ -45,7 +45,10 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 10, postgres_schema: None }
+        Self {
+            max_connections: 10,
+            postgres_schema: None,
+        }
     }
 }
 
@@ -65,12 +68,19 @@ impl Db {
         if engine == Engine::Sqlite {
             ensure_sqlite_folder(url)?;
             if !url.contains("mode=") && !url.contains(":memory:") {
-                connect_url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                connect_url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
             }
         }
         let schema = options.postgres_schema.clone();
         if let Some(schema) = &schema {
-            if !schema.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_') {
+            if !schema
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+            {
                 return Err(DomainError::Internal("invalid schema name".to_owned()));
             }
         }
@@ -98,7 +108,9 @@ impl Db {
             .connect(&connect_url)
             .await?;
         if engine == Engine::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
         }
         Ok(Self { pool, engine })
     }
@@ -131,7 +143,9 @@ impl Db {
         if self.engine != Engine::Sqlite {
             return Ok(None);
         }
-        let row: (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&self.pool).await?;
+        let row: (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(Some(row.0))
     }
 
@@ -153,7 +167,10 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
     }
     let path = std::path::PathBuf::from_str(path)
         .map_err(|_| DomainError::Internal("invalid SQLite path".to_owned()))?;
-    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent).map_err(|error| {
             DomainError::Internal(format!("cannot create {}: {error}", parent.display()))
         })?;

@@ -33,7 +33,10 @@ pub enum DomainError {
 impl DomainError {
     /// One field's validation error.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -66,12 +69,17 @@ impl DomainError {
             }
             Self::Unauthenticated => "Sign in to continue.".to_owned(),
             Self::InvalidCredentials => "Invalid email or password.".to_owned(),
-            Self::SignInThrottled { retry_after_seconds } => {
+            Self::SignInThrottled {
+                retry_after_seconds,
+            } => {
                 details.retry_after_seconds = Some(*retry_after_seconds);
                 "Too many failed sign-in attempts. Try again later.".to_owned()
             }
             Self::PermissionDenied(permission) => {
-                format!("Your role does not have the {} permission.", permission.as_str())
+                format!(
+                    "Your role does not have the {} permission.",
+                    permission.as_str()
+                )
             }
             Self::ModuleNotEnabled => {
                 "The Developers workspace needs the platform.api module (Pro plan).".to_owned()
@@ -81,6 +89,10 @@ impl DomainError {
                 "Something went wrong on our side.".to_owned()
             }
         };
-        ErrorDetail { code: self.code(), message, details }
+        ErrorDetail {
+            code: self.code(),
+            message,
+            details,
+        }
     }
 }

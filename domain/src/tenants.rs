@@ -67,10 +67,17 @@ impl Tenant {
 /// The calendar month around `now_ms`, as `[start, end)` in milliseconds.
 pub fn month_window(now_ms: i64) -> (i64, i64) {
     let now = time::from_ms(now_ms);
-    let start = Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0).single();
-    let (next_year, next_month) =
-        if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
-    let end = Utc.with_ymd_and_hms(next_year, next_month, 1, 0, 0, 0).single();
+    let start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single();
+    let (next_year, next_month) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    let end = Utc
+        .with_ymd_and_hms(next_year, next_month, 1, 0, 0, 0)
+        .single();
     match (start, end) {
         (Some(start), Some(end)) => (start.timestamp_millis(), end.timestamp_millis()),
         _ => (now_ms, now_ms),
@@ -80,17 +87,28 @@ pub fn month_window(now_ms: i64) -> (i64, i64) {
 fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
     let name = new_tenant.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
-        return Err(DomainError::field("name", "Give the tenant a name of 1 to 120 characters."));
+        return Err(DomainError::field(
+            "name",
+            "Give the tenant a name of 1 to 120 characters.",
+        ));
     }
     for module in &new_tenant.modules {
         if module.is_empty()
-            || !module.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'.' || byte == b'_')
+            || !module
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte == b'.' || byte == b'_')
         {
-            return Err(DomainError::field("modules", format!("`{module}` is not a module name.")));
+            return Err(DomainError::field(
+                "modules",
+                format!("`{module}` is not a module name."),
+            ));
         }
     }
     if new_tenant.monthly_call_limit < 0 {
-        return Err(DomainError::field("monthly_call_limit", "The limit cannot be negative."));
+        return Err(DomainError::field(
+            "monthly_call_limit",
+            "The limit cannot be negative.",
+        ));
     }
     Ok(())
 }
@@ -107,7 +125,11 @@ impl Gatehouse {
         let mut transaction = self.db().pool().begin().await?;
         for (id, name, live_tenant_id) in [
             (&live_id, new_tenant.name.trim().to_owned(), None),
-            (&test_id, format!("{} (test)", new_tenant.name.trim()), Some(live_id.as_str())),
+            (
+                &test_id,
+                format!("{} (test)", new_tenant.name.trim()),
+                Some(live_id.as_str()),
+            ),
         ] {
             sqlx::query(
                 "INSERT INTO tenants (id, name, live_tenant_id, plan, modules, subscription_state,
@@ -132,10 +154,16 @@ impl Gatehouse {
             actor_type: "system",
             actor_label: "Gatehouse".to_owned(),
             event_type: "tenant.created",
-            message: Some(format!("Tenant {} created on the {} plan", new_tenant.name.trim(), new_tenant.plan.as_str())),
+            message: Some(format!(
+                "Tenant {} created on the {} plan",
+                new_tenant.name.trim(),
+                new_tenant.plan.as_str()
+            )),
             ..AuditRecord::default()
         };
-        record.related_ids.insert("test_tenant_id".to_owned(), test_id.to_string().into());
+        record
+            .related_ids
+            .insert("test_tenant_id".to_owned(), test_id.to_string().into());
         audit::record(&mut *transaction, record).await?;
         transaction.commit().await?;
         Ok(live_id)
@@ -154,7 +182,8 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("tenant"))?;
-        let corrupt = |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
+        let corrupt =
+            |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
         let id: String = row.try_get("id")?;
         let plan: String = row.try_get("plan")?;
         let modules: String = row.try_get("modules")?;
@@ -202,9 +231,15 @@ mod tests {
 
     #[test]
     fn month_window_covers_the_calendar_month() {
-        let mid_december = Utc.with_ymd_and_hms(2026, 12, 15, 10, 0, 0).unwrap().timestamp_millis();
+        let mid_december = Utc
+            .with_ymd_and_hms(2026, 12, 15, 10, 0, 0)
+            .unwrap()
+            .timestamp_millis();
         let (start, end) = month_window(mid_december);
-        assert_eq!(time::from_ms(start).to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert_eq!(
+            time::from_ms(start).to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
         assert_eq!(time::from_ms(end).to_rfc3339(), "2027-01-01T00:00:00+00:00");
     }
 }

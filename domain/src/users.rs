@@ -25,10 +25,17 @@ pub fn normalize_email(email: &str) -> Result<String, DomainError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
-    if valid { Ok(email) } else { Err(DomainError::field("email", "Enter a valid email address.")) }
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::field("email", "Enter a valid email address."))
+    }
 }
 
 impl Gatehouse {
@@ -54,15 +61,19 @@ impl Gatehouse {
             .fetch_optional(&mut *transaction)
             .await?;
         if existing.is_some() {
-            return Err(DomainError::Conflict(format!("A user with the email {email} already exists.")));
+            return Err(DomainError::Conflict(format!(
+                "A user with the email {email} already exists."
+            )));
         }
-        sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(user_id.as_str())
-            .bind(&email)
-            .bind(password_hash)
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user_id.as_str())
+        .bind(&email)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
         sqlx::query(
             "INSERT INTO memberships (user_id, tenant_id, role, selected_app_id, created_at)
              VALUES ($1, $2, $3, NULL, $4)",
@@ -82,10 +93,17 @@ impl Gatehouse {
             after: Some(serde_json::json!({ "email": email, "role": role.as_str() })),
             ..AuditRecord::default()
         };
-        record.related_ids.insert("user_id".to_owned(), user_id.to_string().into());
+        record
+            .related_ids
+            .insert("user_id".to_owned(), user_id.to_string().into());
         audit::record(&mut *transaction, record).await?;
         transaction.commit().await?;
-        Ok(CreatedUser { user_id, email, password, password_was_generated })
+        Ok(CreatedUser {
+            user_id,
+            email,
+            password,
+            password_was_generated,
+        })
     }
 }
 
@@ -95,8 +113,18 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_or_refused() {
-        assert_eq!(normalize_email("  Owner@Example.COM ").unwrap(), "owner@example.com");
-        for bad in ["", "owner", "owner@", "@example.com", "a b@example.com", "owner@localhost"] {
+        assert_eq!(
+            normalize_email("  Owner@Example.COM ").unwrap(),
+            "owner@example.com"
+        );
+        for bad in [
+            "",
+            "owner",
+            "owner@",
+            "@example.com",
+            "a b@example.com",
+            "owner@localhost",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad} should be refused");
         }
     }

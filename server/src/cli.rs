@@ -10,7 +10,11 @@ use gatehouse_model::{Plan, Role};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Self-hosted developer workspace and API platform layer")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Self-hosted developer workspace and API platform layer"
+)]
 pub struct Cli {
     /// Optional TOML config file (layered under GATEHOUSE_* environment variables).
     #[arg(long, global = true, env = "GATEHOUSE_CONFIG")]
@@ -64,11 +68,16 @@ fn init_tracing(config: &Config) {
 }
 
 async fn open(config: &Config) -> Result<Gatehouse, String> {
-    let options = DbOptions { max_connections: config.database_max_connections, postgres_schema: None };
+    let options = DbOptions {
+        max_connections: config.database_max_connections,
+        postgres_schema: None,
+    };
     let db = Db::connect(&config.database_url.0, options)
         .await
         .map_err(|error| format!("cannot open the database: {error}"))?;
-    db.migrate().await.map_err(|error| format!("migrations failed: {error}"))?;
+    db.migrate()
+        .await
+        .map_err(|error| format!("migrations failed: {error}"))?;
     Ok(Gatehouse::new(db))
 }
 
@@ -79,10 +88,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
     let gatehouse = open(&config).await?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let password = Some(config.bootstrap_password.0.clone()).filter(|value| !value.is_empty());
-            if let Some(owner) = gatehouse.bootstrap_demo(password).await.map_err(|error| error.to_string())? {
+            let password =
+                Some(config.bootstrap_password.0.clone()).filter(|value| !value.is_empty());
+            if let Some(owner) = gatehouse
+                .bootstrap_demo(password)
+                .await
+                .map_err(|error| error.to_string())?
+            {
                 // Printed once, on stdout and not in the structured log.
-                println!("Demo sign-in: email {} password {}", owner.email, owner.password);
+                println!(
+                    "Demo sign-in: email {} password {}",
+                    owner.email, owner.password
+                );
             }
             crate::serve::serve(&config, gatehouse).await
         }
@@ -90,9 +107,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("Migrations applied.");
             Ok(())
         }
-        Command::CreateTenant { name, plan, modules } => {
-            let plan = Plan::parse(&plan).ok_or(format!("unknown plan {plan}: use free, pro or enterprise"))?;
-            let modules: Vec<&str> = modules.iter().map(String::as_str).filter(|module| !module.is_empty()).collect();
+        Command::CreateTenant {
+            name,
+            plan,
+            modules,
+        } => {
+            let plan = Plan::parse(&plan)
+                .ok_or(format!("unknown plan {plan}: use free, pro or enterprise"))?;
+            let modules: Vec<&str> = modules
+                .iter()
+                .map(String::as_str)
+                .filter(|module| !module.is_empty())
+                .collect();
             let tenant_id = gatehouse
                 .create_tenant(NewTenant::new(&name, plan, &modules))
                 .await
@@ -100,11 +126,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("{tenant_id}");
             Ok(())
         }
-        Command::CreateUser { tenant, email, role, password } => {
-            let role = Role::parse(&role).ok_or(format!("unknown role {role}: use owner, manager or member"))?;
+        Command::CreateUser {
+            tenant,
+            email,
+            role,
+            password,
+        } => {
+            let role = Role::parse(&role)
+                .ok_or(format!("unknown role {role}: use owner, manager or member"))?;
             let tenant_id = match gatehouse_model::TenantId::parse(&tenant) {
                 Ok(id) => id,
-                Err(_) => gatehouse.tenant_id_by_name(&tenant).await.map_err(|error| error.to_detail().message)?,
+                Err(_) => gatehouse
+                    .tenant_id_by_name(&tenant)
+                    .await
+                    .map_err(|error| error.to_detail().message)?,
             };
             let user = gatehouse
                 .create_user(&tenant_id, &email, role, password)
@@ -117,7 +152,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     }
                 })?;
             if user.password_was_generated {
-                println!("Created {} ({}) with password {}", user.email, user.user_id, user.password);
+                println!(
+                    "Created {} ({}) with password {}",
+                    user.email, user.user_id, user.password
+                );
             } else {
                 println!("Created {} ({})", user.email, user.user_id);
             }

@@ -13,7 +13,11 @@ pub struct Secret(pub String);
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(if self.0.is_empty() { "[unset]" } else { "[redacted]" })
+        formatter.write_str(if self.0.is_empty() {
+            "[unset]"
+        } else {
+            "[redacted]"
+        })
     }
 }
 
@@ -59,7 +63,10 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("config file {path} is invalid: {message}")]
     Parse { path: String, message: String },
     #[error("environment variable {name} is invalid: {message}")]
@@ -71,8 +78,10 @@ impl Config {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 toml::from_str(&text).map_err(|error| ConfigError::Parse {
                     path: path.display().to_string(),
                     message: error.message().to_owned(),
@@ -122,7 +131,8 @@ mod tests {
 
     #[test]
     fn env_overrides_file_and_secrets_are_redacted() {
-        let mut config: Config = toml::from_str("addr = \"0.0.0.0:8080\"\nmaster_key = \"abc\"").unwrap();
+        let mut config: Config =
+            toml::from_str("addr = \"0.0.0.0:8080\"\nmaster_key = \"abc\"").unwrap();
         config
             .apply_env(|name| match name {
                 "DATABASE_URL" => Some("postgres://user:hunter2@db/gatehouse".to_owned()),
@@ -131,7 +141,10 @@ mod tests {
             .unwrap();
         assert_eq!(config.addr.port(), 8080);
         let debug = format!("{config:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains("abc\""), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("abc\""),
+            "{debug}"
+        );
         assert!(debug.contains("[redacted]"));
     }
 

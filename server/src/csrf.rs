@@ -13,11 +13,18 @@ pub fn is_same_site(method: &Method, headers: &axum::http::HeaderMap) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
+    if let Some(site) = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+    {
         return site == "same-origin";
     }
-    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|value| value.to_str().ok());
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok());
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok());
     match (origin, host) {
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map(|(_, rest)| rest);
@@ -29,7 +36,9 @@ pub fn is_same_site(method: &Method, headers: &axum::http::HeaderMap) -> bool {
 }
 
 pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
-    if request.uri().path().starts_with("/api/") && !is_same_site(request.method(), request.headers()) {
+    if request.uri().path().starts_with("/api/")
+        && !is_same_site(request.method(), request.headers())
+    {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: ErrorCode::CrossSiteRequest,
@@ -58,12 +67,33 @@ mod tests {
     #[test]
     fn same_origin_passes_and_cross_site_is_refused() {
         let post = Method::POST;
-        assert!(is_same_site(&post, &headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!is_same_site(&post, &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!is_same_site(&post, &headers(&[("sec-fetch-site", "same-site")])));
-        assert!(is_same_site(&post, &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])));
-        assert!(!is_same_site(&post, &headers(&[("origin", "https://evil.test"), ("host", "127.0.0.1:3000")])));
-        assert!(!is_same_site(&post, &headers(&[("host", "127.0.0.1:3000")])));
+        assert!(is_same_site(
+            &post,
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(!is_same_site(
+            &post,
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!is_same_site(
+            &post,
+            &headers(&[("sec-fetch-site", "same-site")])
+        ));
+        assert!(is_same_site(
+            &post,
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
+        ));
+        assert!(!is_same_site(
+            &post,
+            &headers(&[("origin", "https://evil.test"), ("host", "127.0.0.1:3000")])
+        ));
+        assert!(!is_same_site(
+            &post,
+            &headers(&[("host", "127.0.0.1:3000")])
+        ));
         assert!(is_same_site(&Method::GET, &headers(&[])));
     }
 }

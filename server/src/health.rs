@@ -11,10 +11,19 @@ use crate::serve::AppState;
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let database_answers = state.gatehouse.db().ping().await;
     let health = Health {
-        status: if database_answers { "ok" } else { "unavailable" }.to_owned(),
+        status: if database_answers {
+            "ok"
+        } else {
+            "unavailable"
+        }
+        .to_owned(),
         checked_at: chrono::Utc::now(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let status = if database_answers { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if database_answers {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(health))
 }

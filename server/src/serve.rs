@@ -54,7 +54,11 @@ pub fn router(state: AppState) -> Router {
 /// Runs the server until SIGINT or SIGTERM, then finishes in-flight requests.
 pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> {
     let leptos_options = crate::site::leptos_options(&config.leptos_config)?;
-    let state = AppState { leptos_options, gatehouse: gatehouse.clone(), secure_cookies: config.secure_cookies };
+    let state = AppState {
+        leptos_options,
+        gatehouse: gatehouse.clone(),
+        secure_cookies: config.secure_cookies,
+    };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;

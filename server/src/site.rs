@@ -37,12 +37,16 @@ pub fn leptos_options(leptos_toml: &str) -> Result<LeptosOptions, String> {
         .leptos_options;
     match std::fs::read_to_string(leptos_toml) {
         Ok(text) => {
-            let file: LeptosFile =
-                toml::from_str(&text).map_err(|error| format!("{leptos_toml}: {}", error.message()))?;
+            let file: LeptosFile = toml::from_str(&text)
+                .map_err(|error| format!("{leptos_toml}: {}", error.message()))?;
             options.env = match file.package.metadata.leptos.env.as_str() {
                 "PROD" | "prod" => Env::PROD,
                 "DEV" | "dev" => Env::DEV,
-                other => return Err(format!("{leptos_toml}: env must be DEV or PROD, not {other}")),
+                other => {
+                    return Err(format!(
+                        "{leptos_toml}: env must be DEV or PROD, not {other}"
+                    ));
+                }
             };
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}

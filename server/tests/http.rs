@@ -31,16 +31,27 @@ const PASSWORD: &str = "http-test-password-1";
 const OWNER: &str = "owner@demo.gatehouse.test";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start() -> Server {
-    let data = std::env::temp_dir().join(format!("gatehouse-http-{}-{}", std::process::id(), free_port()));
+    let data = std::env::temp_dir().join(format!(
+        "gatehouse-http-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
     std::fs::create_dir_all(&data).unwrap();
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
-        .env("DATABASE_URL", format!("sqlite://{}/gatehouse.db", data.display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/gatehouse.db", data.display()),
+        )
         .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
         .env("LEPTOS_OUTPUT_NAME", "gatehouse")
@@ -49,10 +60,19 @@ async fn start() -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the gatehouse binary");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}"), _data: TempDir(data) };
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        _data: TempDir(data),
+    };
     let client = reqwest::Client::new();
     for _ in 0..200 {
-        if client.get(format!("{}/health", server.base)).send().await.is_ok() {
+        if client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -64,7 +84,11 @@ async fn start() -> Server {
 fn same_origin_client() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
-    reqwest::Client::builder().cookie_store(true).default_headers(headers).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
@@ -79,7 +103,9 @@ async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> reqwes
 #[tokio::test]
 async fn health_reports_ok_with_time_and_version() {
     let server = start().await;
-    let response = reqwest::get(format!("{}/health", server.base)).await.unwrap();
+    let response = reqwest::get(format!("{}/health", server.base))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ok");
@@ -93,23 +119,48 @@ async fn sign_in_sets_a_safe_cookie_and_sign_out_kills_the_session() {
     let client = same_origin_client();
     let response = sign_in(&client, &server.base, PASSWORD).await;
     assert_eq!(response.status(), 200);
-    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("gatehouse_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http gets no Secure flag");
     let token = cookie.split(';').next().unwrap().to_owned();
 
-    let apps = client.post(format!("{}/api/load_apps", server.base)).send().await.unwrap();
+    let apps = client
+        .post(format!("{}/api/load_apps", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(apps.status(), 200);
     let body: Value = apps.json().await.unwrap();
     assert_eq!(body["apps"], json!([]));
 
     let second = same_origin_client();
     let response = sign_in(&second, &server.base, PASSWORD).await;
-    let second_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
-    assert!(!second_cookie.starts_with(&token), "each sign-in gets a new session id");
+    let second_cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        !second_cookie.starts_with(&token),
+        "each sign-in gets a new session id"
+    );
 
-    let out = client.post(format!("{}/api/sign_out", server.base)).send().await.unwrap();
+    let out = client
+        .post(format!("{}/api/sign_out", server.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 200);
     // Replaying the old cookie by hand: the server no longer knows the session.
     let replay = reqwest::Client::new()
@@ -175,16 +226,29 @@ async fn cross_site_calls_to_server_functions_are_refused() {
         .json()
         .await
         .unwrap();
-    let names: Vec<&str> = apps["apps"].as_array().unwrap().iter().map(|app| app["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = apps["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|app| app["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Real"]);
 }
 
 #[tokio::test]
 async fn the_dashboard_page_is_server_rendered() {
     let server = start().await;
-    let html = reqwest::get(format!("{}/login", server.base)).await.unwrap().text().await.unwrap();
+    let html = reqwest::get(format!("{}/login", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Sign in to Gatehouse"));
-    assert!(html.contains("/pkg/gatehouse"), "hydration scripts are linked");
+    assert!(
+        html.contains("/pkg/gatehouse"),
+        "hydration scripts are linked"
+    );
 }
 
 #[tokio::test]
@@ -194,14 +258,20 @@ async fn bad_input_is_422_with_the_field_named() {
     assert_eq!(sign_in(&client, &server.base, PASSWORD).await.status(), 200);
     let response = client
         .post(format!("{}/api/create_app", server.base))
-        .json(&json!({ "input": { "name": "", "allowed_origins": ["https://a.example.com/path"] } }))
+        .json(
+            &json!({ "input": { "name": "", "allowed_origins": ["https://a.example.com/path"] } }),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "validation_failed");
-    let fields: Vec<&str> =
-        body["details"]["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|field| field["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["name", "allowed_origins"]);
 }

@@ -27,23 +27,43 @@ impl TestDb {
             Engine::Sqlite => {
                 let path = std::env::temp_dir().join(format!("{name}.db"));
                 let url = format!("sqlite://{}", path.display());
-                (Db::connect(&url, DbOptions::default()).await.expect("open SQLite"), Cleanup::SqliteFile(path))
+                (
+                    Db::connect(&url, DbOptions::default())
+                        .await
+                        .expect("open SQLite"),
+                    Cleanup::SqliteFile(path),
+                )
             }
             Engine::Postgres => {
                 let url = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-                let admin = Db::connect(&url, DbOptions { max_connections: 1, postgres_schema: None })
+                let admin = Db::connect(
+                    &url,
+                    DbOptions {
+                        max_connections: 1,
+                        postgres_schema: None,
+                    },
+                )
+                .await
+                .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
+                sqlx::query(&format!("CREATE SCHEMA {name}"))
+                    .execute(admin.pool())
                     .await
-                    .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
-                sqlx::query(&format!("CREATE SCHEMA {name}")).execute(admin.pool()).await.unwrap();
+                    .unwrap();
                 admin.close().await;
-                let options = DbOptions { max_connections: 5, postgres_schema: Some(name.clone()) };
+                let options = DbOptions {
+                    max_connections: 5,
+                    postgres_schema: Some(name.clone()),
+                };
                 let db = Db::connect(&url, options).await.expect("open PostgreSQL");
                 (db, Cleanup::PostgresSchema { url, schema: name })
             }
         };
         db.migrate().await.expect("migrate");
-        Self { gatehouse: Gatehouse::new(db), cleanup }
+        Self {
+            gatehouse: Gatehouse::new(db),
+            cleanup,
+        }
     }
 
     pub async fn finish(self) {
@@ -55,10 +75,19 @@ impl TestDb {
                 }
             }
             Cleanup::PostgresSchema { url, schema } => {
-                let admin = Db::connect(&url, DbOptions { max_connections: 1, postgres_schema: None })
+                let admin = Db::connect(
+                    &url,
+                    DbOptions {
+                        max_connections: 1,
+                        postgres_schema: None,
+                    },
+                )
+                .await
+                .unwrap();
+                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(admin.pool())
                     .await
                     .unwrap();
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin.pool()).await.unwrap();
                 admin.close().await;
             }
         }
@@ -90,13 +119,29 @@ macro_rules! on_both_engines {
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A tenant with (or without) `platform.api`, and a signed-in user of the given role.
-pub async fn tenant_with_user(gatehouse: &Gatehouse, email: &str, role: Role, platform_api: bool) -> (TenantId, Actor) {
-    let modules: &[&str] = if platform_api { &[PLATFORM_API_MODULE] } else { &[] };
+pub async fn tenant_with_user(
+    gatehouse: &Gatehouse,
+    email: &str,
+    role: Role,
+    platform_api: bool,
+) -> (TenantId, Actor) {
+    let modules: &[&str] = if platform_api {
+        &[PLATFORM_API_MODULE]
+    } else {
+        &[]
+    };
     let tenant_id = gatehouse
-        .create_tenant(NewTenant::new(&format!("Tenant of {email}"), Plan::Pro, modules))
+        .create_tenant(NewTenant::new(
+            &format!("Tenant of {email}"),
+            Plan::Pro,
+            modules,
+        ))
         .await
         .unwrap();
-    gatehouse.create_user(&tenant_id, email, role, Some(PASSWORD.to_owned())).await.unwrap();
+    gatehouse
+        .create_user(&tenant_id, email, role, Some(PASSWORD.to_owned()))
+        .await
+        .unwrap();
     let session = gatehouse.sign_in(email, PASSWORD).await.unwrap();
     let signed_in = gatehouse.session(&session.token).await.unwrap();
     (tenant_id, signed_in.actor)
