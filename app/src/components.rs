@@ -270,10 +270,11 @@ pub fn ApiStatusTab() -> impl IntoView {
     let health = LocalResource::new(fetch_health);
     let last_success = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok(health)) = health.get() {
-            if health.status == "ok" {
-                last_success.set(Some(format_time(&health.checked_at)));
-            }
+        if let Some(Ok(health)) = health
+            .get()
+            .filter(|result| result.as_ref().is_ok_and(|health| health.status == "ok"))
+        {
+            last_success.set(Some(format_time(&health.checked_at)));
         }
     });
     view! {

@@ -76,13 +76,12 @@ impl Db {
             }
         }
         let schema = options.postgres_schema.clone();
-        if let Some(schema) = &schema {
-            if !schema
-                .bytes()
+        let schema_is_safe = |name: &String| {
+            name.bytes()
                 .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
-            {
-                return Err(DomainError::Internal("invalid schema name".to_owned()));
-            }
+        };
+        if schema.as_ref().is_some_and(|name| !schema_is_safe(name)) {
+            return Err(DomainError::Internal("invalid schema name".to_owned()));
         }
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
