@@ -45,13 +45,15 @@ async fn start() -> Server {
         free_port()
     ));
     std::fs::create_dir_all(&data).unwrap();
+    let url = format!("sqlite://{}/gatehouse.db", data.display());
+    start_on(&url, data).await
+}
+
+async fn start_on(database_url: &str, data: std::path::PathBuf) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}/gatehouse.db", data.display()),
-        )
+        .env("DATABASE_URL", database_url)
         .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
         .env("LEPTOS_OUTPUT_NAME", "gatehouse")
@@ -274,4 +276,51 @@ async fn bad_input_is_422_with_the_field_named() {
         .map(|field| field["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["name", "allowed_origins"]);
+}
+
+/// The same binary on PostgreSQL: migrations, the demo tenant and sign-in work, and
+/// `/health` answers 503 once the database is gone.
+#[tokio::test]
+async fn runs_on_postgres_and_health_fails_when_the_database_goes() {
+    use gatehouse_domain::{Db, DbOptions};
+    let admin_url = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = Db::connect(
+        &admin_url,
+        DbOptions {
+            max_connections: 1,
+            postgres_schema: None,
+        },
+    )
+    .await
+    .unwrap();
+    let database = format!("gatehouse_http_{}", gatehouse_domain::ids::random_hex(6));
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    let (base_url, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{base_url}/{database}");
+    let data = std::env::temp_dir().join(&database);
+    std::fs::create_dir_all(&data).unwrap();
+    let server = start_on(&url, data).await;
+
+    let health = reqwest::get(format!("{}/health", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let client = same_origin_client();
+    assert_eq!(sign_in(&client, &server.base, PASSWORD).await.status(), 200);
+
+    sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
+        .execute(admin.pool())
+        .await
+        .unwrap();
+    let health = reqwest::get(format!("{}/health", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 503);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    admin.close().await;
 }
