@@ -52,8 +52,6 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
             <div class="card">
                 <h3>"Configured"</h3>
                 <p>"Apps: " <span data-testid="app-count">{overview.app_count}</span></p>
-                <p>"API keys: 0"</p>
-                <p>"Webhook endpoints: 0"</p>
             </div>
             <div class="card" data-testid="selected-app-card">
                 <h3>"Selected app"</h3>
