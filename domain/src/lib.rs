@@ -3,6 +3,7 @@
 //! talks to the database, so every rule here is tested without a browser or HTTP.
 
 pub mod actor;
+pub mod api_key_format;
 pub mod apps;
 pub mod audit;
 pub mod auth;

@@ -1,0 +1,165 @@
+//! The API key format (SPEC K-4): a readable type-and-mode prefix, 32 base62
+//! characters of randomness (about 190 bits), and a CRC32 checksum in 6 base62
+//! characters, so a mistyped key is refused before any database look-up and secret
+//! scanners can recognise leaked keys. Only a SHA-256 digest of a key is stored.
+
+use sha2::{Digest, Sha256};
+
+use crate::ids::random_base62;
+
+/// Characters of randomness after the prefix.
+pub const RANDOM_LEN: usize = 32;
+/// Characters of the base62 checksum at the end.
+pub const CHECKSUM_LEN: usize = 6;
+
+const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `secret` keys have full access; `restricted` keys carry explicit scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    Secret,
+    Restricted,
+}
+
+/// Live keys touch live data; test keys only the shadow test tenant's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+impl KeyType {
+    fn prefix_letters(self) -> &'static str {
+        match self {
+            Self::Secret => "sk",
+            Self::Restricted => "rk",
+        }
+    }
+}
+
+impl KeyMode {
+    fn word(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// Why a presented key was refused without a look-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MalformedKey {
+    UnknownPrefix,
+    WrongLength,
+    BadCharacter,
+    ChecksumMismatch,
+}
+
+/// A key whose shape and checksum are right.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WellFormedKey {
+    pub key_type: KeyType,
+    pub mode: KeyMode,
+}
+
+fn prefix(key_type: KeyType, mode: KeyMode) -> String {
+    format!("{}_{}_", key_type.prefix_letters(), mode.word())
+}
+
+fn checksum(text: &str) -> String {
+    let mut value = u64::from(crc32fast::hash(text.as_bytes()));
+    let mut encoded = [b'0'; CHECKSUM_LEN];
+    for slot in encoded.iter_mut().rev() {
+        *slot = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    String::from_utf8(encoded.to_vec()).expect("base62 is ASCII")
+}
+
+/// A fresh plaintext key. The caller shows it once and stores only [`digest`].
+pub fn generate(key_type: KeyType, mode: KeyMode) -> String {
+    let head = format!("{}{}", prefix(key_type, mode), random_base62(RANDOM_LEN));
+    let tail = checksum(&head);
+    format!("{head}{tail}")
+}
+
+/// Checks a presented key's prefix, length, alphabet and checksum: no I/O.
+pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
+    let (key_type, mode) = match key.get(..8) {
+        Some("sk_live_") => (KeyType::Secret, KeyMode::Live),
+        Some("sk_test_") => (KeyType::Secret, KeyMode::Test),
+        Some("rk_live_") => (KeyType::Restricted, KeyMode::Live),
+        Some("rk_test_") => (KeyType::Restricted, KeyMode::Test),
+        _ => return Err(MalformedKey::UnknownPrefix),
+    };
+    if key.len() != 8 + RANDOM_LEN + CHECKSUM_LEN {
+        return Err(MalformedKey::WrongLength);
+    }
+    if !key[8..].bytes().all(|byte| byte.is_ascii_alphanumeric()) {
+        return Err(MalformedKey::BadCharacter);
+    }
+    let (head, tail) = key.split_at(8 + RANDOM_LEN);
+    if checksum(head) != tail {
+        return Err(MalformedKey::ChecksumMismatch);
+    }
+    Ok(WellFormedKey { key_type, mode })
+}
+
+/// What is stored and looked up: the SHA-256 of the whole key, in hex.
+pub fn digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The masked form the dashboard shows: the prefix and four characters, e.g. `sk_live_AbC1…`.
+pub fn masked(key: &str) -> String {
+    format!("{}…", &key[..key.len().min(12)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_check_out_with_their_type_and_mode() {
+        for (key_type, mode, start) in [
+            (KeyType::Secret, KeyMode::Live, "sk_live_"),
+            (KeyType::Secret, KeyMode::Test, "sk_test_"),
+            (KeyType::Restricted, KeyMode::Live, "rk_live_"),
+            (KeyType::Restricted, KeyMode::Test, "rk_test_"),
+        ] {
+            let key = generate(key_type, mode);
+            assert!(key.starts_with(start), "{key}");
+            assert_eq!(key.len(), 46);
+            assert_eq!(check(&key), Ok(WellFormedKey { key_type, mode }));
+        }
+    }
+
+    #[test]
+    fn typos_are_caught_by_the_checksum() {
+        let key = generate(KeyType::Secret, KeyMode::Live);
+        let mut typo = key.clone().into_bytes();
+        typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(typo).unwrap();
+        assert_eq!(check(&typo), Err(MalformedKey::ChecksumMismatch));
+        assert_eq!(check(&key[..45]), Err(MalformedKey::WrongLength));
+        assert_eq!(
+            check(&format!("pk_live_{}", &key[8..])),
+            Err(MalformedKey::UnknownPrefix)
+        );
+        assert_eq!(
+            check(&key.replace(&key[10..11], "-")),
+            Err(MalformedKey::BadCharacter)
+        );
+    }
+
+    #[test]
+    fn digests_are_stable_and_masks_hide_the_secret() {
+        let key = generate(KeyType::Restricted, KeyMode::Test);
+        assert_eq!(digest(&key), digest(&key));
+        assert_eq!(digest(&key).len(), 64);
+        assert_eq!(masked(&key), format!("{}…", &key[..12]));
+    }
+}
