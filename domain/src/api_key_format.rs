@@ -3,6 +3,7 @@
 //! characters, so a mistyped key is refused before any database look-up and secret
 //! scanners can recognise leaked keys. Only a SHA-256 digest of a key is stored.
 
+use gatehouse_model::{KeyMode, KeyType};
 use sha2::{Digest, Sha256};
 
 use crate::ids::random_base62;
@@ -14,35 +15,10 @@ pub const CHECKSUM_LEN: usize = 6;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// `secret` keys have full access; `restricted` keys carry explicit scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyType {
-    Secret,
-    Restricted,
-}
-
-/// Live keys touch live data; test keys only the shadow test tenant's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyMode {
-    Live,
-    Test,
-}
-
-impl KeyType {
-    fn prefix_letters(self) -> &'static str {
-        match self {
-            Self::Secret => "sk",
-            Self::Restricted => "rk",
-        }
-    }
-}
-
-impl KeyMode {
-    fn word(self) -> &'static str {
-        match self {
-            Self::Live => "live",
-            Self::Test => "test",
-        }
+fn prefix_letters(key_type: KeyType) -> &'static str {
+    match key_type {
+        KeyType::Secret => "sk",
+        KeyType::Restricted => "rk",
     }
 }
 
@@ -63,7 +39,7 @@ pub struct WellFormedKey {
 }
 
 fn prefix(key_type: KeyType, mode: KeyMode) -> String {
-    format!("{}_{}_", key_type.prefix_letters(), mode.word())
+    format!("{}_{}_", prefix_letters(key_type), mode.as_str())
 }
 
 fn checksum(text: &str) -> String {

@@ -4,6 +4,7 @@
 
 pub mod actor;
 pub mod api_key_format;
+pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod auth;

@@ -113,6 +113,10 @@ define_id!(
     AppId, "app_", "app"
 );
 define_id!(
+    /// An API key (its settings; the secret itself is never an id).
+    ApiKeyId, "key_", "API key"
+);
+define_id!(
     /// An append-only audit event.
     AuditEventId, "aud_", "audit event"
 );

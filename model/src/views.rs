@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AppId, AuditEventId, TenantId, UserId};
+use crate::ids::{ApiKeyId, AppId, AuditEventId, TenantId, UserId};
 
 /// A user's role in one tenant (SPEC T-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,4 +198,124 @@ pub struct Health {
     pub status: String,
     pub checked_at: DateTime<Utc>,
     pub version: String,
+}
+
+/// `secret` keys have full access; `restricted` keys carry explicit scopes (SPEC K-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyType {
+    Secret,
+    Restricted,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Secret => "secret",
+            Self::Restricted => "restricted",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "secret" => Some(Self::Secret),
+            "restricted" => Some(Self::Restricted),
+            _ => None,
+        }
+    }
+}
+
+/// Live keys touch live data; test keys only the shadow test tenant's (SPEC T-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    Live,
+    Test,
+}
+
+impl KeyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "live" => Some(Self::Live),
+            "test" => Some(Self::Test),
+            _ => None,
+        }
+    }
+}
+
+/// A key's status (SPEC K-6); `expired` is derived from `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Enabled,
+    Disabled,
+    Revoked,
+    Expired,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+        }
+    }
+}
+
+/// What a user (or a client of `/v1/api-keys`) gives to create a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInput {
+    pub app_id: AppId,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub mode: KeyMode,
+    pub key_type: KeyType,
+    /// Required for restricted keys; must be empty for secret keys.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Computed by the client from the chosen number of days; `None` for never.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The chosen expiry length, kept so that a duplicate gets the same one.
+    #[serde(default)]
+    pub expiry_days: Option<i64>,
+}
+
+/// An API key as lists and details show it; never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: ApiKeyId,
+    pub app_id: AppId,
+    pub name: String,
+    pub description: String,
+    pub mode: KeyMode,
+    pub key_type: KeyType,
+    /// `None` means full access (secret and legacy keys).
+    pub scopes: Option<Vec<String>>,
+    /// Masked, e.g. `sk_live_AbC1…`.
+    pub masked_key: String,
+    pub status: KeyStatus,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expiry_days: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// The create (or rotate) answer: the only time the plaintext is returned (SPEC K-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: ApiKeyView,
+    pub plaintext: String,
 }

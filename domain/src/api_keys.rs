@@ -1,0 +1,436 @@
+//! API keys (SPEC K-1, K-3, K-6): create (the plaintext returned once), list, get,
+//! disable, enable and revoke, and authenticating a presented key by its digest.
+
+use gatehouse_model::{
+    ApiKeyId, ApiKeyInput, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode, KeyStatus,
+    KeyType,
+};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::actor::{Actor, Permission};
+use crate::api_key_format::{self, MalformedKey};
+use crate::audit::{self, AuditRecord};
+use crate::error::DomainError;
+use crate::{Gatehouse, ids, time};
+
+/// Why a presented key does not authenticate; each has its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Malformed(MalformedKey),
+    Unknown,
+    Disabled,
+    Revoked,
+    Expired,
+}
+
+/// A key that authenticated: whose it is and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPrincipal {
+    pub key_id: ApiKeyId,
+    pub tenant_id: gatehouse_model::TenantId,
+    pub app_id: AppId,
+    pub mode: KeyMode,
+    /// `None` is full access.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Whether a scope is shaped `area:read`, `area:write` or `area:manage`.
+pub fn is_scope(scope: &str) -> bool {
+    scope.split_once(':').is_some_and(|(area, access)| {
+        !area.is_empty()
+            && area
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte == b'_')
+            && matches!(access, "read" | "write" | "manage")
+    })
+}
+
+/// Validates a new key's settings, every problem against its field.
+pub fn validate_key_input(input: &ApiKeyInput, now_ms: i64) -> Result<ApiKeyInput, DomainError> {
+    let mut problems = Vec::new();
+    let mut field = |name: &str, message: String| {
+        problems.push(FieldError {
+            field: name.to_owned(),
+            message,
+        })
+    };
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 80 {
+        field(
+            "name",
+            "Give the key a name of 1 to 80 characters.".to_owned(),
+        );
+    }
+    let description = input.description.trim().to_owned();
+    if description.chars().count() > 500 {
+        field("description", "Use at most 500 characters.".to_owned());
+    }
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in input
+        .scopes
+        .iter()
+        .map(|scope| scope.trim())
+        .filter(|scope| !scope.is_empty())
+    {
+        if !is_scope(scope) {
+            field(
+                "scopes",
+                format!("`{scope}` is not a scope: use area:read or area:write."),
+            );
+        } else if !scopes.iter().any(|known| known == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
+    match input.key_type {
+        KeyType::Restricted
+            if scopes.is_empty() && input.scopes.iter().all(|s| s.trim().is_empty()) =>
+        {
+            field(
+                "scopes",
+                "A restricted key needs at least one scope.".to_owned(),
+            )
+        }
+        KeyType::Secret if !scopes.is_empty() => field(
+            "scopes",
+            "A secret key has full access; choose restricted to limit its scopes.".to_owned(),
+        ),
+        _ => {}
+    }
+    if input
+        .expires_at
+        .is_some_and(|at| at.timestamp_millis() <= now_ms)
+    {
+        field("expires_at", "The expiry must be in the future.".to_owned());
+    }
+    if input
+        .expiry_days
+        .is_some_and(|days| !(1..=3650).contains(&days))
+    {
+        field("expiry_days", "Choose from 1 to 3650 days.".to_owned());
+    }
+    if !problems.is_empty() {
+        return Err(DomainError::Validation(problems));
+    }
+    Ok(ApiKeyInput {
+        name,
+        description,
+        scopes,
+        ..input.clone()
+    })
+}
+
+const KEY_COLUMNS: &str = "id, app_id, name, description, mode, key_type, scopes, display_prefix,
+    status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by";
+
+fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
+    let corrupt =
+        |what: &str| DomainError::Internal(format!("stored API key has an invalid {what}"));
+    let id: String = row.try_get("id")?;
+    let app_id: String = row.try_get("app_id")?;
+    let mode: String = row.try_get("mode")?;
+    let key_type: String = row.try_get("key_type")?;
+    let scopes: Option<String> = row.try_get("scopes")?;
+    let status: String = row.try_get("status")?;
+    let expires_at: Option<i64> = row.try_get("expires_at")?;
+    let display_prefix: String = row.try_get("display_prefix")?;
+    let status = match status.as_str() {
+        "revoked" => KeyStatus::Revoked,
+        _ if expires_at.is_some_and(|at| at <= now_ms) => KeyStatus::Expired,
+        "disabled" => KeyStatus::Disabled,
+        "enabled" => KeyStatus::Enabled,
+        _ => return Err(corrupt("status")),
+    };
+    Ok(ApiKeyView {
+        id: ApiKeyId::parse(&id).map_err(|_| corrupt("id"))?,
+        app_id: AppId::parse(&app_id).map_err(|_| corrupt("app id"))?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
+        key_type: KeyType::parse(&key_type).ok_or_else(|| corrupt("type"))?,
+        scopes: match scopes {
+            Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("scope list"))?),
+            None => None,
+        },
+        masked_key: format!("{display_prefix}…"),
+        status,
+        expires_at: expires_at.map(time::from_ms),
+        expiry_days: row.try_get("expiry_days")?,
+        created_at: time::from_ms(row.try_get("created_at")?),
+        created_by: row.try_get("created_by")?,
+        updated_at: time::from_ms(row.try_get("updated_at")?),
+        updated_by: row.try_get("updated_by")?,
+    })
+}
+
+/// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
+fn status_rank(status: KeyStatus) -> u8 {
+    match status {
+        KeyStatus::Enabled => 0,
+        KeyStatus::Disabled => 1,
+        KeyStatus::Expired => 2,
+        KeyStatus::Revoked => 3,
+    }
+}
+
+fn audit_state(key: &ApiKeyView) -> serde_json::Value {
+    json!({
+        "name": key.name, "description": key.description, "scopes": key.scopes,
+        "status": key.status.as_str(), "expires_at": key.expires_at,
+    })
+}
+
+impl Gatehouse {
+    /// Creates a key bound to one of the tenant's apps; the plaintext is in the answer
+    /// and nowhere else.
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        input: &ApiKeyInput,
+    ) -> Result<CreatedApiKey, DomainError> {
+        actor.require(Permission::ApiKeysManage)?;
+        let now = time::now_ms();
+        let input = validate_key_input(input, now)?;
+        self.app(actor, &input.app_id).await?;
+        let plaintext = api_key_format::generate(input.key_type, input.mode);
+        let id = ApiKeyId::from_body(&ids::fresh_body());
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let by = actor_id.unwrap_or(actor_label);
+        let scopes = match input.key_type {
+            KeyType::Secret => None,
+            KeyType::Restricted => Some(json!(input.scopes).to_string()),
+        };
+        let mut transaction = self.db().pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, app_id, mode, key_type, name, description, scopes,
+                display_prefix, status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enabled', $10, $11, $12, $13, $12, $13)",
+        )
+        .bind(id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .bind(input.app_id.as_str())
+        .bind(input.mode.as_str())
+        .bind(input.key_type.as_str())
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(scopes)
+        .bind(&plaintext[..12])
+        .bind(input.expires_at.map(|at| at.timestamp_millis()))
+        .bind(input.expiry_days)
+        .bind(now)
+        .bind(&by)
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("INSERT INTO api_key_secrets (digest, key_id, created_at, retires_at) VALUES ($1, $2, $3, NULL)")
+            .bind(api_key_format::digest(&plaintext))
+            .bind(id.as_str())
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_one(&mut *transaction)
+            .await?;
+        let key = key_from_row(&row, now)?;
+        let mut record = AuditRecord::by(
+            actor,
+            "api_key.created",
+            format!("API key {} created", key.name),
+        );
+        record.app_id = Some(key.app_id.clone());
+        record
+            .related_ids
+            .insert("key_id".to_owned(), key.id.to_string().into());
+        record.after = Some(audit_state(&key));
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(CreatedApiKey { key, plaintext })
+    }
+
+    /// One key of the actor's tenant; another tenant's id is "not found".
+    pub async fn api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
+        actor.require(Permission::ApiKeysManage)?;
+        let row = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(key_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("API key"))?;
+        key_from_row(&row, time::now_ms())
+    }
+
+    /// An app's keys, by status then newest first.
+    pub async fn list_api_keys(
+        &self,
+        actor: &Actor,
+        app_id: &AppId,
+    ) -> Result<Vec<ApiKeyView>, DomainError> {
+        actor.require(Permission::ApiKeysManage)?;
+        self.app(actor, app_id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(actor.tenant_id.as_str())
+        .bind(app_id.as_str())
+        .fetch_all(self.db().pool())
+        .await?;
+        let now = time::now_ms();
+        let mut keys = rows
+            .iter()
+            .map(|row| key_from_row(row, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort_by_key(|key| status_rank(key.status));
+        Ok(keys)
+    }
+
+    /// Disables (`enabled = false`) or re-enables a key; a revoked key stays revoked.
+    pub async fn set_api_key_enabled(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        enabled: bool,
+    ) -> Result<ApiKeyView, DomainError> {
+        let (status, event_type, verb) = if enabled {
+            ("enabled", "api_key.enabled", "enabled")
+        } else {
+            ("disabled", "api_key.disabled", "disabled")
+        };
+        self.change_key_status(actor, key_id, status, event_type, verb)
+            .await
+    }
+
+    /// Revokes a key for good: there is no unrevoke (SPEC K-6).
+    pub async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
+        self.change_key_status(actor, key_id, "revoked", "api_key.revoked", "revoked")
+            .await
+    }
+
+    async fn change_key_status(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        status: &'static str,
+        event_type: &'static str,
+        verb: &str,
+    ) -> Result<ApiKeyView, DomainError> {
+        let before = self.api_key(actor, key_id).await?;
+        if before.status == KeyStatus::Revoked {
+            return Err(DomainError::Conflict(
+                "This key is revoked; revocation is permanent.".to_owned(),
+            ));
+        }
+        let now = time::now_ms();
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let mut transaction = self.db().pool().begin().await?;
+        sqlx::query(
+            "UPDATE api_keys SET status = $1, updated_at = $2, updated_by = $3,
+                revoked_at = CASE WHEN $1 = 'revoked' THEN $2 ELSE revoked_at END
+             WHERE id = $4 AND tenant_id = $5 AND status <> 'revoked'",
+        )
+        .bind(status)
+        .bind(now)
+        .bind(actor_id.unwrap_or(actor_label))
+        .bind(key_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(&mut *transaction)
+        .await?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(key_id.as_str())
+            .fetch_one(&mut *transaction)
+            .await?;
+        let after = key_from_row(&row, now)?;
+        let mut record =
+            AuditRecord::by(actor, event_type, format!("API key {} {verb}", after.name));
+        record.app_id = Some(after.app_id.clone());
+        record
+            .related_ids
+            .insert("key_id".to_owned(), key_id.to_string().into());
+        record.before = Some(audit_state(&before));
+        record.after = Some(audit_state(&after));
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
+    /// Authenticates a presented key: the shape and checksum first (no I/O), then one
+    /// look-up by digest. Disabled, revoked and expired keys fail from the next request.
+    pub async fn authenticate_api_key(
+        &self,
+        presented: &str,
+    ) -> Result<Result<KeyPrincipal, KeyRefusal>, DomainError> {
+        if let Err(malformed) = api_key_format::check(presented) {
+            return Ok(Err(KeyRefusal::Malformed(malformed)));
+        }
+        let row = sqlx::query(
+            "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at, s.retires_at
+             FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id WHERE s.digest = $1",
+        )
+        .bind(api_key_format::digest(presented))
+        .fetch_optional(self.db().pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(KeyRefusal::Unknown));
+        };
+        let now = time::now_ms();
+        let status: String = row.try_get("status")?;
+        let expires_at: Option<i64> = row.try_get("expires_at")?;
+        let retires_at: Option<i64> = row.try_get("retires_at")?;
+        if status == "revoked" {
+            return Ok(Err(KeyRefusal::Revoked));
+        }
+        if status == "disabled" {
+            return Ok(Err(KeyRefusal::Disabled));
+        }
+        if expires_at.is_some_and(|at| at <= now) || retires_at.is_some_and(|at| at <= now) {
+            return Ok(Err(KeyRefusal::Expired));
+        }
+        let corrupt = || DomainError::Internal("stored API key is invalid".to_owned());
+        let id: String = row.try_get("id")?;
+        let tenant_id: String = row.try_get("tenant_id")?;
+        let app_id: String = row.try_get("app_id")?;
+        let mode: String = row.try_get("mode")?;
+        let scopes: Option<String> = row.try_get("scopes")?;
+        Ok(Ok(KeyPrincipal {
+            key_id: ApiKeyId::parse(&id).map_err(|_| corrupt())?,
+            tenant_id: gatehouse_model::TenantId::parse(&tenant_id).map_err(|_| corrupt())?,
+            app_id: AppId::parse(&app_id).map_err(|_| corrupt())?,
+            mode: KeyMode::parse(&mode).ok_or_else(corrupt)?,
+            scopes: match scopes {
+                Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt())?),
+                None => None,
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_area_and_access() {
+        for good in ["payment_intents:read", "imports:write", "api_keys:manage"] {
+            assert!(is_scope(good), "{good}");
+        }
+        for bad in [
+            "payment_intents",
+            "Payments:read",
+            ":read",
+            "imports:delete",
+            "a b:read",
+        ] {
+            assert!(!is_scope(bad), "{bad}");
+        }
+    }
+}

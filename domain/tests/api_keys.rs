@@ -1,0 +1,234 @@
+//! API key lifecycle rules on both engines.
+
+mod common;
+
+use common::tenant_with_user;
+use gatehouse_domain::Gatehouse;
+use gatehouse_domain::api_key_format::MalformedKey;
+use gatehouse_domain::api_keys::KeyRefusal;
+use gatehouse_model::{ApiKeyInput, AppInput, ErrorCode, KeyMode, KeyStatus, KeyType, Role};
+
+async fn app_of(gatehouse: &Gatehouse, actor: &gatehouse_domain::Actor) -> gatehouse_model::AppId {
+    let input = AppInput {
+        name: "Checkout".into(),
+        ..AppInput::default()
+    };
+    gatehouse.create_app(actor, &input).await.unwrap().id
+}
+
+fn restricted(app_id: &gatehouse_model::AppId, scopes: &[&str]) -> ApiKeyInput {
+    ApiKeyInput {
+        app_id: app_id.clone(),
+        name: "Production integration".into(),
+        description: String::new(),
+        mode: KeyMode::Live,
+        key_type: KeyType::Restricted,
+        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+        expires_at: None,
+        expiry_days: None,
+    }
+}
+
+on_both_engines!(
+    created_keys_authenticate_and_store_only_a_digest,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let created = gatehouse
+            .create_api_key(
+                &owner,
+                &restricted(&app_id, &["payment_intents:read", "imports:write"]),
+            )
+            .await
+            .unwrap();
+        assert!(created.plaintext.starts_with("rk_live_"));
+        assert_eq!(
+            created.key.masked_key,
+            format!("{}…", &created.plaintext[..12])
+        );
+        assert_eq!(created.key.status, KeyStatus::Enabled);
+        let principal = gatehouse
+            .authenticate_api_key(&created.plaintext)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(principal.key_id, created.key.id);
+        assert_eq!(
+            principal.scopes.unwrap(),
+            ["payment_intents:read", "imports:write"]
+        );
+
+        // The plaintext is stored nowhere: not in the keys, not in the secrets, not in the audit trail.
+        for table in ["api_keys", "api_key_secrets", "audit_events"] {
+            let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+                .fetch_all(gatehouse.db().pool())
+                .await
+                .unwrap();
+            for row in rows {
+                use sqlx::Row;
+                for index in 0..row.len() {
+                    let value: Option<String> = row.try_get(index).ok().flatten();
+                    assert!(
+                        !value.unwrap_or_default().contains(&created.plaintext[8..]),
+                        "{table} holds the secret"
+                    );
+                }
+            }
+        }
+    }
+);
+
+on_both_engines!(
+    disable_enable_and_revoke_take_effect_at_once,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let created = gatehouse
+            .create_api_key(&owner, &restricted(&app_id, &["imports:read"]))
+            .await
+            .unwrap();
+        let id = &created.key.id;
+        gatehouse
+            .set_api_key_enabled(&owner, id, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Disabled)
+        );
+        gatehouse
+            .set_api_key_enabled(&owner, id, true)
+            .await
+            .unwrap();
+        assert!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        let revoked = gatehouse.revoke_api_key(&owner, id).await.unwrap();
+        assert_eq!(revoked.status, KeyStatus::Revoked);
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Revoked)
+        );
+        let again = gatehouse
+            .set_api_key_enabled(&owner, id, true)
+            .await
+            .unwrap_err();
+        assert_eq!(again.code(), ErrorCode::Conflict, "revoke is final");
+        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        assert_eq!(
+            listed[0].status,
+            KeyStatus::Revoked,
+            "a revoked key stays in the list"
+        );
+    }
+);
+
+on_both_engines!(
+    expired_and_malformed_keys_fail,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let mut input = restricted(&app_id, &["imports:read"]);
+        input.expires_at = Some(chrono::Utc::now() + chrono::Duration::milliseconds(300));
+        let created = gatehouse.create_api_key(&owner, &input).await.unwrap();
+        assert!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Expired)
+        );
+        assert_eq!(
+            gatehouse
+                .api_key(&owner, &created.key.id)
+                .await
+                .unwrap()
+                .status,
+            KeyStatus::Expired
+        );
+
+        let typo = format!("{}x", &created.plaintext[..created.plaintext.len() - 1]);
+        let refusal = gatehouse
+            .authenticate_api_key(&typo)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(matches!(
+            refusal,
+            KeyRefusal::Malformed(MalformedKey::ChecksumMismatch | MalformedKey::BadCharacter)
+        ));
+        let unknown = gatehouse_domain::api_key_format::generate(KeyType::Secret, KeyMode::Live);
+        assert_eq!(
+            gatehouse.authenticate_api_key(&unknown).await.unwrap(),
+            Err(KeyRefusal::Unknown)
+        );
+    }
+);
+
+on_both_engines!(
+    key_input_is_validated_and_foreign_ids_are_not_found,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let (_, stranger) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let error = gatehouse
+            .create_api_key(&owner, &restricted(&app_id, &[]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_detail().field_message("scopes").unwrap(),
+            "A restricted key needs at least one scope."
+        );
+        let created = gatehouse
+            .create_api_key(&owner, &restricted(&app_id, &["imports:read"]))
+            .await
+            .unwrap();
+        let foreign_app = gatehouse
+            .create_api_key(&stranger, &restricted(&app_id, &["imports:read"]))
+            .await;
+        assert_eq!(foreign_app.unwrap_err().code(), ErrorCode::NotFound);
+        assert_eq!(
+            gatehouse
+                .api_key(&stranger, &created.key.id)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            gatehouse
+                .revoke_api_key(&stranger, &created.key.id)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::NotFound
+        );
+        assert!(
+            gatehouse
+                .authenticate_api_key(&created.plaintext)
+                .await
+                .unwrap()
+                .is_ok(),
+            "untouched"
+        );
+    }
+);
