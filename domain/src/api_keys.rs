@@ -2,8 +2,8 @@
 //! disable, enable and revoke, and authenticating a presented key by its digest.
 
 use gatehouse_model::{
-    ApiKeyId, ApiKeyInput, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode, KeyStatus,
-    KeyType,
+    ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode,
+    KeyStatus, KeyType, RotationOverlap,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -361,6 +361,177 @@ impl Gatehouse {
         audit::record(&mut *transaction, record).await?;
         transaction.commit().await?;
         Ok(after)
+    }
+
+    /// Edits a key's name, description and (restricted keys only) scopes, audited with
+    /// before and after (SPEC K-7).
+    pub async fn update_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        update: &ApiKeyUpdate,
+    ) -> Result<ApiKeyView, DomainError> {
+        let before = self.api_key(actor, key_id).await?;
+        if before.status == KeyStatus::Revoked {
+            return Err(DomainError::Conflict(
+                "A revoked key cannot be edited.".to_owned(),
+            ));
+        }
+        if before.key_type == KeyType::Secret
+            && update
+                .scopes
+                .as_ref()
+                .is_some_and(|scopes| !scopes.is_empty())
+        {
+            return Err(DomainError::field(
+                "scopes",
+                "A secret key has full access; duplicate it as a restricted key to limit scopes.",
+            ));
+        }
+        let probe = ApiKeyInput {
+            app_id: before.app_id.clone(),
+            name: update.name.clone(),
+            description: update.description.clone(),
+            mode: before.mode,
+            key_type: before.key_type,
+            scopes: update
+                .scopes
+                .clone()
+                .or_else(|| before.scopes.clone())
+                .unwrap_or_default(),
+            expires_at: None,
+            expiry_days: None,
+        };
+        let valid = validate_key_input(&probe, time::now_ms())?;
+        let scopes = match before.key_type {
+            KeyType::Secret => None,
+            KeyType::Restricted => Some(json!(valid.scopes).to_string()),
+        };
+        let now = time::now_ms();
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let mut transaction = self.db().pool().begin().await?;
+        sqlx::query(
+            "UPDATE api_keys SET name = $1, description = $2, scopes = $3, updated_at = $4, updated_by = $5
+             WHERE id = $6 AND tenant_id = $7",
+        )
+        .bind(&valid.name)
+        .bind(&valid.description)
+        .bind(scopes)
+        .bind(now)
+        .bind(actor_id.unwrap_or(actor_label))
+        .bind(key_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(&mut *transaction)
+        .await?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(key_id.as_str())
+            .fetch_one(&mut *transaction)
+            .await?;
+        let after = key_from_row(&row, now)?;
+        let mut record = AuditRecord::by(
+            actor,
+            "api_key.updated",
+            format!("API key {} updated", after.name),
+        );
+        record.app_id = Some(after.app_id.clone());
+        record
+            .related_ids
+            .insert("key_id".to_owned(), key_id.to_string().into());
+        record.before = Some(audit_state(&before));
+        record.after = Some(audit_state(&after));
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
+    /// Issues a new secret for the same key; the current one keeps working for the
+    /// chosen overlap, then stops (SPEC K-8). The new plaintext is returned once.
+    pub async fn rotate_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        overlap: RotationOverlap,
+    ) -> Result<CreatedApiKey, DomainError> {
+        let key = self.api_key(actor, key_id).await?;
+        if key.status == KeyStatus::Revoked {
+            return Err(DomainError::Conflict(
+                "A revoked key cannot be rotated.".to_owned(),
+            ));
+        }
+        let plaintext = api_key_format::generate(key.key_type, key.mode);
+        let now = time::now_ms();
+        let retires_at = now + overlap.seconds() * 1000;
+        let (_, actor_id, actor_label) = actor.audit_identity();
+        let mut transaction = self.db().pool().begin().await?;
+        sqlx::query("UPDATE api_key_secrets SET retires_at = $1 WHERE key_id = $2 AND (retires_at IS NULL OR retires_at > $1)")
+            .bind(retires_at)
+            .bind(key_id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("INSERT INTO api_key_secrets (digest, key_id, created_at, retires_at) VALUES ($1, $2, $3, NULL)")
+            .bind(api_key_format::digest(&plaintext))
+            .bind(key_id.as_str())
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::query("UPDATE api_keys SET display_prefix = $1, updated_at = $2, updated_by = $3 WHERE id = $4")
+            .bind(&plaintext[..12])
+            .bind(now)
+            .bind(actor_id.unwrap_or(actor_label))
+            .bind(key_id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(key_id.as_str())
+            .fetch_one(&mut *transaction)
+            .await?;
+        let after = key_from_row(&row, now)?;
+        let mut record = AuditRecord::by(
+            actor,
+            "api_key.rotated",
+            format!(
+                "API key {} rotated; the old secret works for {} more seconds",
+                after.name,
+                overlap.seconds()
+            ),
+        );
+        record.app_id = Some(after.app_id.clone());
+        record
+            .related_ids
+            .insert("key_id".to_owned(), key_id.to_string().into());
+        audit::record(&mut *transaction, record).await?;
+        transaction.commit().await?;
+        Ok(CreatedApiKey {
+            key: after,
+            plaintext,
+        })
+    }
+
+    /// A new key with the same presets (app, mode, type, scopes, expiry length) and its
+    /// own new secret (SPEC K-9).
+    pub async fn duplicate_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<CreatedApiKey, DomainError> {
+        let original = self.api_key(actor, key_id).await?;
+        let expires_at = original
+            .expiry_days
+            .map(|days| chrono::Utc::now() + chrono::Duration::days(days));
+        let input = ApiKeyInput {
+            app_id: original.app_id.clone(),
+            name: format!("{} (copy)", original.name)
+                .chars()
+                .take(80)
+                .collect(),
+            description: original.description.clone(),
+            mode: original.mode,
+            key_type: original.key_type,
+            scopes: original.scopes.clone().unwrap_or_default(),
+            expires_at,
+            expiry_days: original.expiry_days,
+        };
+        self.create_api_key(actor, &input).await
     }
 
     /// Authenticates a presented key: the shape and checksum first (no I/O), then one

@@ -232,3 +232,98 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    rotation_overlap_and_duplicate_and_edit,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_model::{ApiKeyUpdate, RotationOverlap};
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let mut input = restricted(&app_id, &["imports:read"]);
+        input.expiry_days = Some(30);
+        input.expires_at = Some(chrono::Utc::now() + chrono::Duration::days(30));
+        let first = gatehouse.create_api_key(&owner, &input).await.unwrap();
+
+        // Overlap of an hour: both secrets work.
+        let second = gatehouse
+            .rotate_api_key(&owner, &first.key.id, RotationOverlap::OneHour)
+            .await
+            .unwrap();
+        assert_ne!(first.plaintext, second.plaintext);
+        assert!(
+            gatehouse
+                .authenticate_api_key(&first.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert!(
+            gatehouse
+                .authenticate_api_key(&second.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        // Rotating again with no overlap retires every older secret at once.
+        let third = gatehouse
+            .rotate_api_key(&owner, &first.key.id, RotationOverlap::Now)
+            .await
+            .unwrap();
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&first.plaintext)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Expired)
+        );
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&second.plaintext)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Expired)
+        );
+        assert!(
+            gatehouse
+                .authenticate_api_key(&third.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(third.key.masked_key, format!("{}…", &third.plaintext[..12]));
+
+        let copy = gatehouse
+            .duplicate_api_key(&owner, &first.key.id)
+            .await
+            .unwrap();
+        assert_ne!(copy.key.id, first.key.id);
+        assert_eq!(copy.key.name, "Production integration (copy)");
+        assert_eq!(
+            (copy.key.mode, copy.key.key_type),
+            (first.key.mode, first.key.key_type)
+        );
+        assert_eq!(copy.key.scopes, first.key.scopes);
+        assert_eq!(copy.key.expiry_days, Some(30));
+        assert!(
+            gatehouse
+                .authenticate_api_key(&copy.plaintext)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+
+        let update = ApiKeyUpdate {
+            name: "Renamed".into(),
+            description: "For imports".into(),
+            scopes: Some(vec!["imports:read".into(), "exports:read".into()]),
+        };
+        let edited = gatehouse
+            .update_api_key(&owner, &first.key.id, &update)
+            .await
+            .unwrap();
+        assert_eq!(edited.name, "Renamed");
+        assert_eq!(edited.scopes.unwrap(), ["imports:read", "exports:read"]);
+        let events = gatehouse.recent_audit_events(&owner, 10).await.unwrap();
+        assert_eq!(events[0].event_type, "api_key.updated");
+    }
+);

@@ -319,3 +319,38 @@ pub struct CreatedApiKey {
     pub key: ApiKeyView,
     pub plaintext: String,
 }
+
+/// What can be edited on a key (SPEC K-7); scopes only on restricted keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyUpdate {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// `None` leaves the scopes as they are.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// How long a rotated-out secret keeps working (SPEC K-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RotationOverlap {
+    #[serde(rename = "now")]
+    Now,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "24h")]
+    OneDay,
+    #[serde(rename = "7d")]
+    SevenDays,
+}
+
+impl RotationOverlap {
+    pub fn seconds(self) -> i64 {
+        match self {
+            Self::Now => 0,
+            Self::OneHour => 3_600,
+            Self::OneDay => 86_400,
+            Self::SevenDays => 7 * 86_400,
+        }
+    }
+}
