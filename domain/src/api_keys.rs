@@ -3,7 +3,7 @@
 
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode,
-    KeyStatus, KeyType, RotationOverlap,
+    KeyStatus, KeyType, RotationOverlap, VerifyKeyRequest, VerifyKeyResponse,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -44,6 +44,19 @@ pub fn is_scope(scope: &str) -> bool {
                 .bytes()
                 .all(|byte| byte.is_ascii_lowercase() || byte == b'_')
             && matches!(access, "read" | "write" | "manage")
+    })
+}
+
+/// Whether a key's scopes grant `needed`; `None` is full access, and `area:write`
+/// (or `area:manage`) also grants `area:read`.
+pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
+    let Some(scopes) = scopes else { return true };
+    scopes.iter().any(|held| {
+        held == needed
+            || needed.strip_suffix(":read").is_some_and(|area| {
+                held.strip_prefix(area)
+                    .is_some_and(|access| access == ":write" || access == ":manage")
+            })
     })
 }
 
@@ -534,6 +547,60 @@ impl Gatehouse {
         self.create_api_key(actor, &input).await
     }
 
+    /// `POST /v1/keys/verify` (SPEC X-3): the verdict on a customer's key for the
+    /// SaaS's own services, with the quota left on success.
+    pub async fn verify_api_key(
+        &self,
+        request: &VerifyKeyRequest,
+    ) -> Result<VerifyKeyResponse, DomainError> {
+        let verdict = |code: &str| VerifyKeyResponse {
+            valid: false,
+            code: code.to_owned(),
+            key_id: None,
+            tenant_id: None,
+            app_id: None,
+            mode: None,
+            scopes: None,
+            remaining_quota: None,
+        };
+        let principal = match self.authenticate_api_key(request.key.trim()).await? {
+            Ok(principal) => principal,
+            Err(KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => return Ok(verdict("NOT_FOUND")),
+            Err(KeyRefusal::Disabled) => return Ok(verdict("DISABLED")),
+            Err(KeyRefusal::Revoked) => return Ok(verdict("REVOKED")),
+            Err(KeyRefusal::Expired) => return Ok(verdict("EXPIRED")),
+        };
+        let tenant = self.tenant(&principal.tenant_id).await?;
+        let remaining = match principal.mode {
+            KeyMode::Live => {
+                Some((tenant.monthly_call_limit - self.monthly_calls_used(&tenant).await?).max(0))
+            }
+            KeyMode::Test => None,
+        };
+        let mut response = VerifyKeyResponse {
+            valid: true,
+            code: "VALID".to_owned(),
+            key_id: Some(principal.key_id.clone()),
+            tenant_id: Some(principal.tenant_id.clone()),
+            app_id: Some(principal.app_id.clone()),
+            mode: Some(principal.mode),
+            scopes: principal.scopes.clone(),
+            remaining_quota: remaining,
+        };
+        if let Some(needed) = request.scope.as_deref().filter(|scope| !scope.is_empty())
+            && !scopes_grant(principal.scopes.as_deref(), needed)
+        {
+            response.valid = false;
+            response.code = "INSUFFICIENT_SCOPE".to_owned();
+            return Ok(response);
+        }
+        if remaining == Some(0) {
+            response.valid = false;
+            response.code = "USAGE_EXCEEDED".to_owned();
+        }
+        Ok(response)
+    }
+
     /// Authenticates a presented key: the shape and checksum first (no I/O), then one
     /// look-up by digest. Disabled, revoked and expired keys fail from the next request.
     pub async fn authenticate_api_key(
@@ -588,6 +655,17 @@ impl Gatehouse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_grants_read_and_full_access_grants_all() {
+        let held = vec!["imports:write".to_owned(), "exports:read".to_owned()];
+        assert!(scopes_grant(Some(&held), "imports:read"));
+        assert!(scopes_grant(Some(&held), "imports:write"));
+        assert!(scopes_grant(Some(&held), "exports:read"));
+        assert!(!scopes_grant(Some(&held), "exports:write"));
+        assert!(!scopes_grant(Some(&held), "invoices:read"));
+        assert!(scopes_grant(None, "anything:write"));
+    }
 
     #[test]
     fn scopes_are_area_and_access() {

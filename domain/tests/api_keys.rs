@@ -327,3 +327,49 @@ on_both_engines!(
         assert_eq!(events[0].event_type, "api_key.updated");
     }
 );
+
+on_both_engines!(
+    verify_answers_each_code,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_model::VerifyKeyRequest;
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let created = gatehouse
+            .create_api_key(&owner, &restricted(&app_id, &["imports:write"]))
+            .await
+            .unwrap();
+        let verify = |key: &str, scope: Option<&str>| {
+            let request = VerifyKeyRequest {
+                key: key.to_owned(),
+                scope: scope.map(str::to_owned),
+            };
+            let gatehouse = gatehouse.clone();
+            async move { gatehouse.verify_api_key(&request).await.unwrap() }
+        };
+        let valid = verify(&created.plaintext, Some("imports:read")).await;
+        assert!(valid.valid);
+        assert_eq!(valid.code, "VALID");
+        assert_eq!(valid.app_id.as_ref(), Some(&app_id));
+        assert_eq!(valid.remaining_quota, Some(100_000));
+        assert_eq!(
+            verify(&created.plaintext, Some("invoices:read")).await.code,
+            "INSUFFICIENT_SCOPE"
+        );
+        assert_eq!(verify("sk_live_nonsense", None).await.code, "NOT_FOUND");
+        gatehouse
+            .set_api_key_enabled(&owner, &created.key.id, false)
+            .await
+            .unwrap();
+        assert_eq!(verify(&created.plaintext, None).await.code, "DISABLED");
+        gatehouse
+            .revoke_api_key(&owner, &created.key.id)
+            .await
+            .unwrap();
+        let revoked = verify(&created.plaintext, None).await;
+        assert_eq!((revoked.valid, revoked.code.as_str()), (false, "REVOKED"));
+        assert!(
+            revoked.tenant_id.is_none(),
+            "nothing about a refused key is revealed"
+        );
+    }
+);

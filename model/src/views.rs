@@ -354,3 +354,33 @@ impl RotationOverlap {
         }
     }
 }
+
+/// `POST /v1/keys/verify` (SPEC X-3): a customer's key, and optionally the scope needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyKeyRequest {
+    pub key: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// The verdict on a key. `code` is `VALID`, `NOT_FOUND`, `DISABLED`, `REVOKED`,
+/// `EXPIRED`, `INSUFFICIENT_SCOPE` or `USAGE_EXCEEDED`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyKeyResponse {
+    pub valid: bool,
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<ApiKeyId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<TenantId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<AppId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<KeyMode>,
+    /// `null` with a valid key means full access.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// Live platform calls left in the billing window (test keys: not counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_quota: Option<i64>,
+}

@@ -8,6 +8,7 @@ mod csrf;
 mod health;
 mod serve;
 mod site;
+mod v1;
 
 use clap::Parser;
 

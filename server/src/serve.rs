@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/health", get(crate::health::health))
+        .merge(crate::v1::router())
         .leptos_routes_with_context(
             &state,
             routes,

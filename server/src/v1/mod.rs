@@ -1,0 +1,63 @@
+//! The `/v1` JSON API: thin handlers over the same domain operations the dashboard
+//! uses, answering errors as `{ "error": { "code", "message", "details" } }` (SPEC X-5).
+
+mod keys;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gatehouse_domain::DomainError;
+use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
+use serde::de::DeserializeOwned;
+
+use crate::serve::AppState;
+
+/// Every `/v1` route, merged in one place.
+pub fn router() -> Router<AppState> {
+    Router::new().merge(keys::router())
+}
+
+/// The API boundary's one error type.
+#[derive(Debug)]
+pub struct ApiError(ErrorDetail);
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self(ErrorDetail {
+            code,
+            message: message.into(),
+            details: Default::default(),
+        })
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        if error.is_internal() {
+            tracing::error!(%error, "API call failed");
+        }
+        Self(error.to_detail())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(ErrorBody { error: self.0 })).into_response()
+    }
+}
+
+/// Reads a JSON body, answering `bad_request` with serde's reason (never echoing input).
+pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|error| {
+        let reason = match error.classify() {
+            serde_json::error::Category::Data => "a field is missing or has the wrong type",
+            _ => "the body is not valid JSON",
+        };
+        ApiError::new(
+            ErrorCode::BadRequest,
+            format!("The request body could not be read: {reason}."),
+        )
+    })
+}
