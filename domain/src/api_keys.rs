@@ -3,7 +3,7 @@
 
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode,
-    KeyStatus, KeyType, RotationOverlap, VerifyKeyRequest, VerifyKeyResponse,
+    KeyStatus, KeyType, RotationOverlap, ScopeCatalog, VerifyKeyRequest, VerifyKeyResponse,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -61,7 +61,11 @@ pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
 }
 
 /// Validates a new key's settings, every problem against its field.
-pub fn validate_key_input(input: &ApiKeyInput, now_ms: i64) -> Result<ApiKeyInput, DomainError> {
+pub fn validate_key_input(
+    input: &ApiKeyInput,
+    catalog: &ScopeCatalog,
+    now_ms: i64,
+) -> Result<ApiKeyInput, DomainError> {
     let mut problems = Vec::new();
     let mut field = |name: &str, message: String| {
         problems.push(FieldError {
@@ -92,6 +96,8 @@ pub fn validate_key_input(input: &ApiKeyInput, now_ms: i64) -> Result<ApiKeyInpu
                 "scopes",
                 format!("`{scope}` is not a scope: use area:read or area:write."),
             );
+        } else if !catalog.contains(scope) {
+            field("scopes", format!("`{scope}` is not in the scope catalog."));
         } else if !scopes.iter().any(|known| known == scope) {
             scopes.push(scope.to_owned());
         }
@@ -204,7 +210,7 @@ impl Gatehouse {
     ) -> Result<CreatedApiKey, DomainError> {
         actor.require(Permission::ApiKeysManage)?;
         let now = time::now_ms();
-        let input = validate_key_input(input, now)?;
+        let input = validate_key_input(input, self.scope_catalog(), now)?;
         self.app(actor, &input.app_id).await?;
         let plaintext = api_key_format::generate(input.key_type, input.mode);
         let id = ApiKeyId::from_body(&ids::fresh_body());
@@ -415,7 +421,7 @@ impl Gatehouse {
             expires_at: None,
             expiry_days: None,
         };
-        let valid = validate_key_input(&probe, time::now_ms())?;
+        let valid = validate_key_input(&probe, self.scope_catalog(), time::now_ms())?;
         let scopes = match before.key_type {
             KeyType::Secret => None,
             KeyType::Restricted => Some(json!(valid.scopes).to_string()),

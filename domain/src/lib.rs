@@ -9,6 +9,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod ids;
@@ -26,14 +27,29 @@ pub use gatehouse_model as model;
 #[derive(Clone)]
 pub struct Gatehouse {
     db: Db,
+    scope_catalog: std::sync::Arc<model::ScopeCatalog>,
 }
 
 impl Gatehouse {
+    /// The product over `db`, with the built-in scope catalog.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            scope_catalog: std::sync::Arc::new(catalog::built_in()),
+        }
+    }
+
+    /// Replaces the scope catalog with the operator's own.
+    pub fn with_scope_catalog(mut self, scope_catalog: model::ScopeCatalog) -> Self {
+        self.scope_catalog = std::sync::Arc::new(scope_catalog);
+        self
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn scope_catalog(&self) -> &model::ScopeCatalog {
+        &self.scope_catalog
     }
 }

@@ -373,3 +373,29 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    scopes_outside_the_catalog_are_refused,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_of(&gatehouse, &owner).await;
+        let error = gatehouse
+            .create_api_key(&owner, &restricted(&app_id, &["rockets:write"]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_detail().field_message("scopes").unwrap(),
+            "`rockets:write` is not in the scope catalog."
+        );
+        let custom = gatehouse_domain::catalog::parse(
+        r#"{"areas":[{"id":"rockets","label":"Rockets","access":["read","write"]}],"default_scopes":["rockets:read"],"event_families":["rocket.*"]}"#,
+    )
+    .unwrap();
+        let operator = gatehouse.clone().with_scope_catalog(custom);
+        let created = operator
+            .create_api_key(&owner, &restricted(&app_id, &["rockets:write"]))
+            .await
+            .unwrap();
+        assert_eq!(created.key.scopes.unwrap(), ["rockets:write"]);
+    }
+);
