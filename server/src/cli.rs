@@ -78,7 +78,13 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
     db.migrate()
         .await
         .map_err(|error| format!("migrations failed: {error}"))?;
-    Ok(Gatehouse::new(db))
+    let gatehouse = Gatehouse::new(db);
+    if config.scope_catalog.is_empty() {
+        return Ok(gatehouse);
+    }
+    let catalog = gatehouse_domain::catalog::load(std::path::Path::new(&config.scope_catalog))
+        .map_err(|error| error.to_string())?;
+    Ok(gatehouse.with_scope_catalog(catalog))
 }
 
 pub async fn run(cli: Cli) -> Result<(), String> {

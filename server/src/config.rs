@@ -36,6 +36,8 @@ pub struct Config {
     pub bootstrap_password: Secret,
     /// Set when the public URL is https: session cookies get `Secure`.
     pub secure_cookies: bool,
+    /// A JSON scope catalog replacing the built-in one (empty: built-in).
+    pub scope_catalog: String,
     /// The `Leptos.toml` file with the site options read at run time.
     pub leptos_config: String,
     /// `tracing` filter, e.g. `info` or `gatehouse=debug`.
@@ -53,6 +55,7 @@ impl Default for Config {
             master_key: Secret::default(),
             bootstrap_password: Secret::default(),
             secure_cookies: false,
+            scope_catalog: String::new(),
             leptos_config: "Leptos.toml".to_owned(),
             log: "info".to_owned(),
             log_format: "text".to_owned(),
@@ -111,6 +114,9 @@ impl Config {
         }
         if let Some(value) = get("GATEHOUSE_SECURE_COOKIES") {
             self.secure_cookies = matches!(value.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(value) = get("GATEHOUSE_SCOPE_CATALOG") {
+            self.scope_catalog = value;
         }
         if let Some(value) = get("GATEHOUSE_LEPTOS_CONFIG") {
             self.leptos_config = value;

@@ -399,3 +399,28 @@ async fn verify_endpoint_answers_valid_and_revoked_and_bad_bodies() {
     assert_eq!(body["error"]["code"], "bad_request");
     gatehouse.db().close().await;
 }
+
+/// An operator's broken scope catalog stops the start with the reason, not a panic.
+#[test]
+fn a_broken_scope_catalog_is_refused_at_start() {
+    let data = std::env::temp_dir().join(format!("gatehouse-catalog-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    let catalog = data.join("scopes.json");
+    std::fs::write(&catalog, r#"{"areas":[{"id":"imports","label":"Imports","access":["read"]}],"default_scopes":["imports:write"],"event_families":[]}"#).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/gatehouse.db", data.display()),
+        )
+        .env("GATEHOUSE_SCOPE_CATALOG", &catalog)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the default scope `imports:write` is not in any area"),
+        "{stderr}"
+    );
+}
