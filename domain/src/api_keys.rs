@@ -183,6 +183,34 @@ fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
     })
 }
 
+/// The last step of every key change: reads the key back inside the change's
+/// transaction, records the audit event with before and after, and commits.
+async fn commit_key_change(
+    mut transaction: sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+    key_id: &ApiKeyId,
+    now: i64,
+    event_type: &'static str,
+    describe: impl FnOnce(&ApiKeyView) -> String,
+    before: Option<&ApiKeyView>,
+) -> Result<ApiKeyView, DomainError> {
+    let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+        .bind(key_id.as_str())
+        .fetch_one(&mut *transaction)
+        .await?;
+    let after = key_from_row(&row, now)?;
+    let mut record = AuditRecord::by(actor, event_type, describe(&after));
+    record.app_id = Some(after.app_id.clone());
+    record
+        .related_ids
+        .insert("key_id".to_owned(), key_id.to_string().into());
+    record.before = before.map(audit_state);
+    record.after = Some(audit_state(&after));
+    audit::record(&mut *transaction, record).await?;
+    transaction.commit().await?;
+    Ok(after)
+}
+
 /// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
 fn status_rank(status: KeyStatus) -> u8 {
     match status {
@@ -247,23 +275,16 @@ impl Gatehouse {
             .bind(now)
             .execute(&mut *transaction)
             .await?;
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_one(&mut *transaction)
-            .await?;
-        let key = key_from_row(&row, now)?;
-        let mut record = AuditRecord::by(
+        let key = commit_key_change(
+            transaction,
             actor,
+            &id,
+            now,
             "api_key.created",
-            format!("API key {} created", key.name),
-        );
-        record.app_id = Some(key.app_id.clone());
-        record
-            .related_ids
-            .insert("key_id".to_owned(), key.id.to_string().into());
-        record.after = Some(audit_state(&key));
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+            |key| format!("API key {} created", key.name),
+            None,
+        )
+        .await?;
         Ok(CreatedApiKey { key, plaintext })
     }
 
@@ -364,21 +385,16 @@ impl Gatehouse {
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
         .await?;
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(key_id.as_str())
-            .fetch_one(&mut *transaction)
-            .await?;
-        let after = key_from_row(&row, now)?;
-        let mut record =
-            AuditRecord::by(actor, event_type, format!("API key {} {verb}", after.name));
-        record.app_id = Some(after.app_id.clone());
-        record
-            .related_ids
-            .insert("key_id".to_owned(), key_id.to_string().into());
-        record.before = Some(audit_state(&before));
-        record.after = Some(audit_state(&after));
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+        let after = commit_key_change(
+            transaction,
+            actor,
+            key_id,
+            now,
+            event_type,
+            |after| format!("API key {} {verb}", after.name),
+            Some(&before),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -442,24 +458,16 @@ impl Gatehouse {
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
         .await?;
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(key_id.as_str())
-            .fetch_one(&mut *transaction)
-            .await?;
-        let after = key_from_row(&row, now)?;
-        let mut record = AuditRecord::by(
+        let after = commit_key_change(
+            transaction,
             actor,
+            key_id,
+            now,
             "api_key.updated",
-            format!("API key {} updated", after.name),
-        );
-        record.app_id = Some(after.app_id.clone());
-        record
-            .related_ids
-            .insert("key_id".to_owned(), key_id.to_string().into());
-        record.before = Some(audit_state(&before));
-        record.after = Some(audit_state(&after));
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+            |after| format!("API key {} updated", after.name),
+            Some(&before),
+        )
+        .await?;
         Ok(after)
     }
 
@@ -500,26 +508,22 @@ impl Gatehouse {
             .bind(key_id.as_str())
             .execute(&mut *transaction)
             .await?;
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
-            .bind(key_id.as_str())
-            .fetch_one(&mut *transaction)
-            .await?;
-        let after = key_from_row(&row, now)?;
-        let mut record = AuditRecord::by(
+        let after = commit_key_change(
+            transaction,
             actor,
+            key_id,
+            now,
             "api_key.rotated",
-            format!(
-                "API key {} rotated; the old secret works for {} more seconds",
-                after.name,
-                overlap.seconds()
-            ),
-        );
-        record.app_id = Some(after.app_id.clone());
-        record
-            .related_ids
-            .insert("key_id".to_owned(), key_id.to_string().into());
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+            |after| {
+                format!(
+                    "API key {} rotated; the old secret works for {} more seconds",
+                    after.name,
+                    overlap.seconds()
+                )
+            },
+            Some(&key),
+        )
+        .await?;
         Ok(CreatedApiKey {
             key: after,
             plaintext,
