@@ -37,20 +37,7 @@ impl TestDb {
             Engine::Postgres => {
                 let url = std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-                let admin = Db::connect(
-                    &url,
-                    DbOptions {
-                        max_connections: 1,
-                        postgres_schema: None,
-                    },
-                )
-                .await
-                .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
-                sqlx::query(&format!("CREATE SCHEMA {name}"))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
-                admin.close().await;
+                run_as_admin(&url, &format!("CREATE SCHEMA {name}")).await;
                 let options = DbOptions {
                     max_connections: 5,
                     postgres_schema: Some(name.clone()),
@@ -75,23 +62,25 @@ impl TestDb {
                 }
             }
             Cleanup::PostgresSchema { url, schema } => {
-                let admin = Db::connect(
-                    &url,
-                    DbOptions {
-                        max_connections: 1,
-                        postgres_schema: None,
-                    },
-                )
-                .await
-                .unwrap();
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(admin.pool())
-                    .await
-                    .unwrap();
-                admin.close().await;
+                run_as_admin(&url, &format!("DROP SCHEMA {schema} CASCADE")).await;
             }
         }
     }
+}
+
+/// Runs one statement on PostgreSQL outside any test schema (creating and dropping them).
+async fn run_as_admin(url: &str, statement: &str) {
+    let admin = Db::connect(
+        url,
+        DbOptions {
+            max_connections: 1,
+            postgres_schema: None,
+        },
+    )
+    .await
+    .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
+    sqlx::query(statement).execute(admin.pool()).await.unwrap();
+    admin.close().await;
 }
 
 /// Runs one async test body against each engine, as two tests named `…_sqlite` and `…_postgres`.
