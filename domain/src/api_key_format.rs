@@ -126,7 +126,7 @@ mod tests {
             Err(MalformedKey::UnknownPrefix)
         );
         assert_eq!(
-            check(&key.replace(&key[10..11], "-")),
+            check(&format!("{}-{}", &key[..10], &key[11..])),
             Err(MalformedKey::BadCharacter)
         );
     }
