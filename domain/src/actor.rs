@@ -1,6 +1,7 @@
-//! Who is acting, in which tenant, and the permission checks behind roles (SPEC T-5).
+//! Who is acting, in which tenant, and the checks behind every operation: roles'
+//! permissions for dashboard users (SPEC T-5), scopes for API keys (SPEC K-2, X-1).
 
-use gatehouse_model::{Role, TenantId, UserId};
+use gatehouse_model::{ApiKeyId, AppId, KeyMode, Role, TenantId, UserId};
 
 use crate::error::DomainError;
 
@@ -30,6 +31,27 @@ impl std::fmt::Display for Permission {
     }
 }
 
+/// What an operation needs: the role permission a user must hold, or the scope a key
+/// must hold. Every domain operation names one of these constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub permission: Permission,
+    pub scope: &'static str,
+}
+
+impl Access {
+    pub const APPS_READ: Self = Self::new(Permission::AppsManage, "apps:read");
+    pub const APPS_WRITE: Self = Self::new(Permission::AppsManage, "apps:write");
+    pub const API_KEYS_READ: Self = Self::new(Permission::ApiKeysManage, "api_keys:read");
+    pub const API_KEYS_WRITE: Self = Self::new(Permission::ApiKeysManage, "api_keys:write");
+    pub const AUDIT_READ: Self = Self::new(Permission::AppsManage, "audit_events:read");
+    pub const USAGE_READ: Self = Self::new(Permission::AppsManage, "usage:read");
+
+    const fn new(permission: Permission, scope: &'static str) -> Self {
+        Self { permission, scope }
+    }
+}
+
 /// Whether a role grants a permission: owners everything, managers all but tenant
 /// management, members nothing in the Developers workspace.
 pub fn role_grants(role: Role, permission: Permission) -> bool {
@@ -53,11 +75,59 @@ pub enum ActorKind {
         email: String,
         role: Role,
     },
+    /// A client program, through an API key (or an access token exchanged for one).
+    /// A key acts only within its own app and mode (SPEC K-1, T-2).
+    ApiKey(KeyPrincipal),
     /// Gatehouse itself (bootstrap, housekeeping).
     System,
 }
 
-/// The one who acts, resolved from a session (or, later, an API key).
+/// A key that authenticated: whose it is and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPrincipal {
+    pub key_id: ApiKeyId,
+    pub tenant_id: TenantId,
+    pub app_id: AppId,
+    pub mode: KeyMode,
+    /// `None` is full access.
+    pub scopes: Option<Vec<String>>,
+    /// The key's masked prefix, e.g. `rk_live_AbCd…`, as the audit trail names it.
+    pub masked_key: String,
+}
+
+impl KeyPrincipal {
+    /// Whether this key's scopes grant `scope`.
+    pub fn grants(&self, scope: &str) -> bool {
+        scopes_grant(self.scopes.as_deref(), scope)
+    }
+
+    /// Whether this key holds everything `scopes` would grant (`None`: full access), so
+    /// that a key can never hand out, rotate or widen a key stronger than itself.
+    pub fn covers(&self, scopes: Option<&[String]>) -> bool {
+        match (self.scopes.as_deref(), scopes) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(held), Some(wanted)) => {
+                wanted.iter().all(|scope| scopes_grant(Some(held), scope))
+            }
+        }
+    }
+}
+
+/// Whether a key's scopes grant `needed`; `None` is full access, and `area:write`
+/// (or `area:manage`) also grants `area:read`.
+pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
+    let Some(scopes) = scopes else { return true };
+    scopes.iter().any(|held| {
+        held == needed
+            || needed.strip_suffix(":read").is_some_and(|area| {
+                held.strip_prefix(area)
+                    .is_some_and(|access| access == ":write" || access == ":manage")
+            })
+    })
+}
+
+/// The one who acts, resolved from a session or an API key.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub tenant_id: TenantId,
@@ -67,14 +137,17 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// Refuses unless the tenant has `platform.api` and the actor holds `permission`.
-    pub fn require(&self, permission: Permission) -> Result<(), DomainError> {
-        let granted = match &self.kind {
-            ActorKind::User { role, .. } => role_grants(*role, permission),
-            ActorKind::System => true,
-        };
-        if !granted {
-            return Err(DomainError::PermissionDenied(permission));
+    /// Refuses unless the tenant has `platform.api` and the actor holds what `access`
+    /// asks: the role permission for a user, the scope for a key.
+    pub fn require(&self, access: Access) -> Result<(), DomainError> {
+        match &self.kind {
+            ActorKind::User { role, .. } if !role_grants(*role, access.permission) => {
+                return Err(DomainError::PermissionDenied(access.permission));
+            }
+            ActorKind::ApiKey(key) if !key.grants(access.scope) => {
+                return Err(DomainError::InsufficientScope(access.scope));
+            }
+            _ => {}
         }
         if !self.platform_api_enabled {
             return Err(DomainError::ModuleNotEnabled);
@@ -85,7 +158,15 @@ impl Actor {
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.kind {
             ActorKind::User { user_id, .. } => Some(user_id),
-            ActorKind::System => None,
+            ActorKind::ApiKey(_) | ActorKind::System => None,
+        }
+    }
+
+    /// The key this actor is, when it is one.
+    pub fn api_key(&self) -> Option<&KeyPrincipal> {
+        match &self.kind {
+            ActorKind::ApiKey(key) => Some(key),
+            _ => None,
         }
     }
 
@@ -95,6 +176,11 @@ impl Actor {
             ActorKind::User { user_id, email, .. } => {
                 ("user", Some(user_id.to_string()), email.clone())
             }
+            ActorKind::ApiKey(key) => (
+                "api_key",
+                Some(key.key_id.to_string()),
+                key.masked_key.clone(),
+            ),
             ActorKind::System => ("system", None, "Gatehouse".to_owned()),
         }
     }
@@ -121,5 +207,37 @@ mod tests {
         check(Role::Manager, Permission::TenantManage, false);
         check(Role::Member, Permission::AppsManage, false);
         check(Role::Member, Permission::ApiKeysManage, false);
+    }
+
+    #[test]
+    fn write_grants_read_and_full_access_grants_all() {
+        let held = vec!["imports:write".to_owned(), "exports:read".to_owned()];
+        assert!(scopes_grant(Some(&held), "imports:read"));
+        assert!(scopes_grant(Some(&held), "imports:write"));
+        assert!(scopes_grant(Some(&held), "exports:read"));
+        assert!(!scopes_grant(Some(&held), "exports:write"));
+        assert!(!scopes_grant(Some(&held), "invoices:read"));
+        assert!(scopes_grant(None, "anything:write"));
+    }
+
+    #[test]
+    fn a_key_covers_only_what_it_holds() {
+        let key = |scopes: Option<Vec<&str>>| KeyPrincipal {
+            key_id: ApiKeyId::from_body("k"),
+            tenant_id: TenantId::from_body("t"),
+            app_id: AppId::from_body("a"),
+            mode: KeyMode::Live,
+            scopes: scopes.map(|list| list.into_iter().map(str::to_owned).collect()),
+            masked_key: "rk_live_AbCd…".to_owned(),
+        };
+        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let restricted = key(Some(vec!["api_keys:write", "imports:read"]));
+        assert!(restricted.covers(Some(&strings(&["api_keys:read", "imports:read"]))));
+        assert!(!restricted.covers(Some(&strings(&["imports:write"]))));
+        assert!(
+            !restricted.covers(None),
+            "a restricted key cannot mint full access"
+        );
+        assert!(key(None).covers(None));
     }
 }

@@ -2,6 +2,7 @@
 //! characters of randomness (about 190 bits), and a CRC32 checksum in 6 base62
 //! characters, so a mistyped key is refused before any database look-up and secret
 //! scanners can recognise leaked keys. Only a SHA-256 digest of a key is stored.
+//! Short-lived access tokens (SPEC X-4) share the shape with an `at_` prefix.
 
 use gatehouse_model::{KeyMode, KeyType};
 use sha2::{Digest, Sha256};
@@ -15,10 +16,18 @@ pub const CHECKSUM_LEN: usize = 6;
 
 const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-fn prefix_letters(key_type: KeyType) -> &'static str {
-    match key_type {
-        KeyType::Secret => "sk",
-        KeyType::Restricted => "rk",
+/// What a well-formed credential is: an API key of a type, or an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    ApiKey(KeyType),
+    AccessToken,
+}
+
+fn prefix_letters(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::ApiKey(KeyType::Secret) => "sk",
+        CredentialKind::ApiKey(KeyType::Restricted) => "rk",
+        CredentialKind::AccessToken => "at",
     }
 }
 
@@ -34,12 +43,12 @@ pub enum MalformedKey {
 /// A key whose shape and checksum are right.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WellFormedKey {
-    pub key_type: KeyType,
+    pub kind: CredentialKind,
     pub mode: KeyMode,
 }
 
-fn prefix(key_type: KeyType, mode: KeyMode) -> String {
-    format!("{}_{}_", prefix_letters(key_type), mode.as_str())
+fn prefix(kind: CredentialKind, mode: KeyMode) -> String {
+    format!("{}_{}_", prefix_letters(kind), mode.as_str())
 }
 
 fn checksum(text: &str) -> String {
@@ -54,18 +63,29 @@ fn checksum(text: &str) -> String {
 
 /// A fresh plaintext key. The caller shows it once and stores only [`digest`].
 pub fn generate(key_type: KeyType, mode: KeyMode) -> String {
-    let head = format!("{}{}", prefix(key_type, mode), random_base62(RANDOM_LEN));
+    generate_credential(CredentialKind::ApiKey(key_type), mode)
+}
+
+/// A fresh access token (`at_live_…`, `at_test_…`); stored, like keys, as a digest.
+pub fn generate_access_token(mode: KeyMode) -> String {
+    generate_credential(CredentialKind::AccessToken, mode)
+}
+
+fn generate_credential(kind: CredentialKind, mode: KeyMode) -> String {
+    let head = format!("{}{}", prefix(kind, mode), random_base62(RANDOM_LEN));
     let tail = checksum(&head);
     format!("{head}{tail}")
 }
 
 /// Checks a presented key's prefix, length, alphabet and checksum: no I/O.
 pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
-    let (key_type, mode) = match key.get(..8) {
-        Some("sk_live_") => (KeyType::Secret, KeyMode::Live),
-        Some("sk_test_") => (KeyType::Secret, KeyMode::Test),
-        Some("rk_live_") => (KeyType::Restricted, KeyMode::Live),
-        Some("rk_test_") => (KeyType::Restricted, KeyMode::Test),
+    let (kind, mode) = match key.get(..8) {
+        Some("sk_live_") => (CredentialKind::ApiKey(KeyType::Secret), KeyMode::Live),
+        Some("sk_test_") => (CredentialKind::ApiKey(KeyType::Secret), KeyMode::Test),
+        Some("rk_live_") => (CredentialKind::ApiKey(KeyType::Restricted), KeyMode::Live),
+        Some("rk_test_") => (CredentialKind::ApiKey(KeyType::Restricted), KeyMode::Test),
+        Some("at_live_") => (CredentialKind::AccessToken, KeyMode::Live),
+        Some("at_test_") => (CredentialKind::AccessToken, KeyMode::Test),
         _ => return Err(MalformedKey::UnknownPrefix),
     };
     if key.len() != 8 + RANDOM_LEN + CHECKSUM_LEN {
@@ -78,7 +98,7 @@ pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
     if checksum(head) != tail {
         return Err(MalformedKey::ChecksumMismatch);
     }
-    Ok(WellFormedKey { key_type, mode })
+    Ok(WellFormedKey { kind, mode })
 }
 
 /// What is stored and looked up: the SHA-256 of the whole key, in hex.
@@ -109,8 +129,23 @@ mod tests {
             let key = generate(key_type, mode);
             assert!(key.starts_with(start), "{key}");
             assert_eq!(key.len(), 46);
-            assert_eq!(check(&key), Ok(WellFormedKey { key_type, mode }));
+            assert_eq!(
+                check(&key),
+                Ok(WellFormedKey {
+                    kind: CredentialKind::ApiKey(key_type),
+                    mode
+                })
+            );
         }
+        let token = generate_access_token(KeyMode::Test);
+        assert!(token.starts_with("at_test_"), "{token}");
+        assert_eq!(
+            check(&token),
+            Ok(WellFormedKey {
+                kind: CredentialKind::AccessToken,
+                mode: KeyMode::Test
+            })
+        );
     }
 
     #[test]

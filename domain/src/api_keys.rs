@@ -1,23 +1,34 @@
-//! API keys (SPEC K-1, K-3, K-6): create (the plaintext returned once), list, get,
-//! disable, enable and revoke, and authenticating a presented key by its digest.
+//! API keys (SPEC K-1..K-9, X-1..X-4): create (the plaintext returned once), list,
+//! get, edit, disable, enable, revoke, rotate and duplicate; authenticating a
+//! presented key or access token by its digest; and trading a key for an access token.
+//!
+//! The same rules hold for every actor. A key acting through the API is further
+//! confined: it sees only its own app's keys of its own mode (test keys see test
+//! data only), and it can never create, widen or take over a key stronger than itself.
 
 use gatehouse_model::{
-    ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, AppId, CreatedApiKey, FieldError, KeyMode,
-    KeyStatus, KeyType, RotationOverlap, ScopeCatalog, VerifyKeyRequest, VerifyKeyResponse,
+    AccessToken, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage,
+    AppId, CreatedApiKey, ErrorCode, FieldError, KeyMode, KeyStatus, KeyType, RotationOverlap,
+    ScopeCatalog, VerifyKeyRequest, VerifyKeyResponse,
 };
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::actor::{Actor, Permission};
-use crate::api_key_format::{self, MalformedKey};
+use crate::actor::{Access, Actor};
+pub use crate::actor::{KeyPrincipal, scopes_grant};
+use crate::api_key_format::{self, CredentialKind, MalformedKey};
 use crate::audit::{self, AuditRecord};
 use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
 
-/// Why a presented key does not authenticate; each has its own stable code.
+/// How long an access token from `POST /v1/auth/token` works (SPEC X-4).
+pub const ACCESS_TOKEN_TTL_SECONDS: i64 = 15 * 60;
+
+/// Why a presented key does not authenticate; each has its own stable code (SPEC X-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyRefusal {
+    Missing,
     Malformed(MalformedKey),
     Unknown,
     Disabled,
@@ -25,15 +36,33 @@ pub enum KeyRefusal {
     Expired,
 }
 
-/// A key that authenticated: whose it is and what it may do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyPrincipal {
-    pub key_id: ApiKeyId,
-    pub tenant_id: gatehouse_model::TenantId,
-    pub app_id: AppId,
-    pub mode: KeyMode,
-    /// `None` is full access.
-    pub scopes: Option<Vec<String>>,
+impl KeyRefusal {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Self::Missing => ErrorCode::ApiKeyMissing,
+            Self::Malformed(_) => ErrorCode::ApiKeyMalformed,
+            Self::Unknown => ErrorCode::ApiKeyUnknown,
+            Self::Disabled => ErrorCode::ApiKeyDisabled,
+            Self::Revoked => ErrorCode::ApiKeyRevoked,
+            Self::Expired => ErrorCode::ApiKeyExpired,
+        }
+    }
+
+    /// What the client is told; never echoes the key.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "Send an API key: `Authorization: Bearer <key>` or the `x-api-key` header."
+            }
+            Self::Malformed(_) => {
+                "This is not a valid API key: check that it was copied whole, without typos."
+            }
+            Self::Unknown => "No such API key.",
+            Self::Disabled => "This API key is disabled.",
+            Self::Revoked => "This API key has been revoked.",
+            Self::Expired => "This API key (or access token) has expired.",
+        }
+    }
 }
 
 /// Whether a scope is shaped `area:read`, `area:write` or `area:manage`.
@@ -47,17 +76,20 @@ pub fn is_scope(scope: &str) -> bool {
     })
 }
 
-/// Whether a key's scopes grant `needed`; `None` is full access, and `area:write`
-/// (or `area:manage`) also grants `area:read`.
-pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
-    let Some(scopes) = scopes else { return true };
-    scopes.iter().any(|held| {
-        held == needed
-            || needed.strip_suffix(":read").is_some_and(|area| {
-                held.strip_prefix(area)
-                    .is_some_and(|access| access == ":write" || access == ":manage")
-            })
-    })
+/// Whether `actor` may see `key`: users see all of the tenant's keys; a key sees only
+/// its own app's keys of its own mode.
+fn key_visible_to(actor: &Actor, key: &ApiKeyView) -> bool {
+    actor
+        .api_key()
+        .is_none_or(|own| own.app_id == key.app_id && own.mode == key.mode)
+}
+
+/// Refuses a key actor that would hand out or touch more access than it holds.
+fn require_covers(actor: &Actor, scopes: Option<&[String]>) -> Result<(), DomainError> {
+    match actor.api_key() {
+        Some(own) if !own.covers(scopes) => Err(DomainError::KeyOutranked),
+        _ => Ok(()),
+    }
 }
 
 /// Validates a new key's settings, every problem against its field.
@@ -141,7 +173,7 @@ pub fn validate_key_input(
 }
 
 const KEY_COLUMNS: &str = "id, app_id, name, description, mode, key_type, scopes, display_prefix,
-    status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by";
+    status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by, last_used_at";
 
 fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
     let corrupt =
@@ -180,6 +212,9 @@ fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
         created_by: row.try_get("created_by")?,
         updated_at: time::from_ms(row.try_get("updated_at")?),
         updated_by: row.try_get("updated_by")?,
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .map(time::from_ms),
     })
 }
 
@@ -236,10 +271,30 @@ impl Gatehouse {
         actor: &Actor,
         input: &ApiKeyInput,
     ) -> Result<CreatedApiKey, DomainError> {
-        actor.require(Permission::ApiKeysManage)?;
+        actor.require(Access::API_KEYS_WRITE)?;
         let now = time::now_ms();
         let input = validate_key_input(input, self.scope_catalog(), now)?;
-        self.app(actor, &input.app_id).await?;
+        if let Some(own) = actor.api_key() {
+            if own.app_id != input.app_id {
+                return Err(DomainError::NotFound("app"));
+            }
+            if own.mode != input.mode {
+                return Err(DomainError::field(
+                    "mode",
+                    format!(
+                        "A {} key can only create {} keys.",
+                        own.mode.as_str(),
+                        own.mode.as_str()
+                    ),
+                ));
+            }
+        }
+        let scopes = match input.key_type {
+            KeyType::Secret => None,
+            KeyType::Restricted => Some(input.scopes.as_slice()),
+        };
+        require_covers(actor, scopes)?;
+        self.find_app(&actor.tenant_id, &input.app_id).await?;
         let plaintext = api_key_format::generate(input.key_type, input.mode);
         let id = ApiKeyId::from_body(&ids::fresh_body());
         let (_, actor_id, actor_label) = actor.audit_identity();
@@ -294,7 +349,16 @@ impl Gatehouse {
         actor: &Actor,
         key_id: &ApiKeyId,
     ) -> Result<ApiKeyView, DomainError> {
-        actor.require(Permission::ApiKeysManage)?;
+        actor.require(Access::API_KEYS_READ)?;
+        self.visible_key(actor, key_id).await
+    }
+
+    /// A key `actor` may see, or "not found" (another tenant's, app's or mode's).
+    async fn visible_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
         let row = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND tenant_id = $2"
         ))
@@ -303,17 +367,42 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("API key"))?;
-        key_from_row(&row, time::now_ms())
+        let key = key_from_row(&row, time::now_ms())?;
+        if !key_visible_to(actor, &key) {
+            return Err(DomainError::NotFound("API key"));
+        }
+        Ok(key)
     }
 
-    /// An app's keys, by status then newest first.
+    /// The key a change is about: write access, visible, not revoked, and (for a key
+    /// actor) no stronger than the actor.
+    async fn key_to_change(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        refusal_when_revoked: &str,
+    ) -> Result<ApiKeyView, DomainError> {
+        actor.require(Access::API_KEYS_WRITE)?;
+        let key = self.visible_key(actor, key_id).await?;
+        if key.status == KeyStatus::Revoked {
+            return Err(DomainError::Conflict(refusal_when_revoked.to_owned()));
+        }
+        require_covers(actor, key.scopes.as_deref())?;
+        Ok(key)
+    }
+
+    /// An app's keys, by status then newest first, each with its calls in the last
+    /// 24 hours (SPEC K-5). A key actor lists only its own app's keys of its own mode.
     pub async fn list_api_keys(
         &self,
         actor: &Actor,
         app_id: &AppId,
-    ) -> Result<Vec<ApiKeyView>, DomainError> {
-        actor.require(Permission::ApiKeysManage)?;
-        self.app(actor, app_id).await?;
+    ) -> Result<Vec<ApiKeyListItem>, DomainError> {
+        actor.require(Access::API_KEYS_READ)?;
+        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
+            return Err(DomainError::NotFound("app"));
+        }
+        self.find_app(&actor.tenant_id, app_id).await?;
         let rows = sqlx::query(&format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at DESC, id DESC"
         ))
@@ -322,12 +411,49 @@ impl Gatehouse {
         .fetch_all(self.db().pool())
         .await?;
         let now = time::now_ms();
-        let mut keys = rows
-            .iter()
-            .map(|row| key_from_row(row, now))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let key = key_from_row(row, now)?;
+            if key_visible_to(actor, &key) {
+                keys.push(key);
+            }
+        }
         keys.sort_by_key(|key| status_rank(key.status));
-        Ok(keys)
+        let counts = self
+            .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
+            .await?;
+        let now = time::from_ms(now);
+        Ok(keys
+            .into_iter()
+            .map(|key| {
+                let (successes_24h, failures_24h) =
+                    counts.get(key.id.as_str()).copied().unwrap_or_default();
+                ApiKeyListItem {
+                    expiring_soon: key.expires_within_a_week(now),
+                    key,
+                    successes_24h,
+                    failures_24h,
+                }
+            })
+            .collect())
+    }
+
+    /// The API keys tab: the user's selected app, its keys, and the scope catalog.
+    pub async fn api_keys_page(&self, actor: &Actor) -> Result<ApiKeysPage, DomainError> {
+        actor.require(Access::API_KEYS_READ)?;
+        let app = match self.selected_app_id(actor).await? {
+            Some(app_id) => Some(self.find_app(&actor.tenant_id, &app_id).await?),
+            None => None,
+        };
+        let keys = match &app {
+            Some(app) => self.list_api_keys(actor, &app.id).await?,
+            None => Vec::new(),
+        };
+        Ok(ApiKeysPage {
+            app,
+            keys,
+            catalog: self.scope_catalog().clone(),
+        })
     }
 
     /// Disables (`enabled = false`) or re-enables a key; a revoked key stays revoked.
@@ -364,12 +490,13 @@ impl Gatehouse {
         event_type: &'static str,
         verb: &str,
     ) -> Result<ApiKeyView, DomainError> {
-        let before = self.api_key(actor, key_id).await?;
-        if before.status == KeyStatus::Revoked {
-            return Err(DomainError::Conflict(
-                "This key is revoked; revocation is permanent.".to_owned(),
-            ));
-        }
+        let before = self
+            .key_to_change(
+                actor,
+                key_id,
+                "This key is revoked; revocation is permanent.",
+            )
+            .await?;
         let now = time::now_ms();
         let (_, actor_id, actor_label) = actor.audit_identity();
         let mut transaction = self.db().pool().begin().await?;
@@ -406,12 +533,9 @@ impl Gatehouse {
         key_id: &ApiKeyId,
         update: &ApiKeyUpdate,
     ) -> Result<ApiKeyView, DomainError> {
-        let before = self.api_key(actor, key_id).await?;
-        if before.status == KeyStatus::Revoked {
-            return Err(DomainError::Conflict(
-                "A revoked key cannot be edited.".to_owned(),
-            ));
-        }
+        let before = self
+            .key_to_change(actor, key_id, "A revoked key cannot be edited.")
+            .await?;
         if before.key_type == KeyType::Secret
             && update
                 .scopes
@@ -438,6 +562,9 @@ impl Gatehouse {
             expiry_days: None,
         };
         let valid = validate_key_input(&probe, self.scope_catalog(), time::now_ms())?;
+        if before.key_type == KeyType::Restricted {
+            require_covers(actor, Some(&valid.scopes))?;
+        }
         let scopes = match before.key_type {
             KeyType::Secret => None,
             KeyType::Restricted => Some(json!(valid.scopes).to_string()),
@@ -479,12 +606,9 @@ impl Gatehouse {
         key_id: &ApiKeyId,
         overlap: RotationOverlap,
     ) -> Result<CreatedApiKey, DomainError> {
-        let key = self.api_key(actor, key_id).await?;
-        if key.status == KeyStatus::Revoked {
-            return Err(DomainError::Conflict(
-                "A revoked key cannot be rotated.".to_owned(),
-            ));
-        }
+        let key = self
+            .key_to_change(actor, key_id, "A revoked key cannot be rotated.")
+            .await?;
         let plaintext = api_key_format::generate(key.key_type, key.mode);
         let now = time::now_ms();
         let retires_at = now + overlap.seconds() * 1000;
@@ -537,7 +661,8 @@ impl Gatehouse {
         actor: &Actor,
         key_id: &ApiKeyId,
     ) -> Result<CreatedApiKey, DomainError> {
-        let original = self.api_key(actor, key_id).await?;
+        actor.require(Access::API_KEYS_WRITE)?;
+        let original = self.visible_key(actor, key_id).await?;
         let expires_at = original
             .expiry_days
             .map(|days| chrono::Utc::now() + chrono::Duration::days(days));
@@ -575,7 +700,9 @@ impl Gatehouse {
         };
         let principal = match self.authenticate_api_key(request.key.trim()).await? {
             Ok(principal) => principal,
-            Err(KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => return Ok(verdict("NOT_FOUND")),
+            Err(KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => {
+                return Ok(verdict("NOT_FOUND"));
+            }
             Err(KeyRefusal::Disabled) => return Ok(verdict("DISABLED")),
             Err(KeyRefusal::Revoked) => return Ok(verdict("REVOKED")),
             Err(KeyRefusal::Expired) => return Ok(verdict("EXPIRED")),
@@ -602,45 +729,61 @@ impl Gatehouse {
         {
             response.valid = false;
             response.code = "INSUFFICIENT_SCOPE".to_owned();
+            self.record_call(&principal, false);
             return Ok(response);
         }
         if remaining == Some(0) {
             response.valid = false;
             response.code = "USAGE_EXCEEDED".to_owned();
         }
+        // A verification counts as a platform call of the verified key (SPEC X-3).
+        self.record_call(&principal, response.valid);
         Ok(response)
     }
 
-    /// Authenticates a presented key: the shape and checksum first (no I/O), then one
-    /// look-up by digest. Disabled, revoked and expired keys fail from the next request.
+    /// Authenticates a presented key or access token: the shape and checksum first
+    /// (no I/O), then one look-up by digest. Disabled, revoked and expired keys fail
+    /// from the very next request: nothing about a key's state is cached.
     pub async fn authenticate_api_key(
         &self,
         presented: &str,
     ) -> Result<Result<KeyPrincipal, KeyRefusal>, DomainError> {
-        if let Err(malformed) = api_key_format::check(presented) {
-            return Ok(Err(KeyRefusal::Malformed(malformed)));
-        }
-        let row = sqlx::query(
-            "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at, s.retires_at
-             FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id WHERE s.digest = $1",
-        )
-        .bind(api_key_format::digest(presented))
-        .fetch_optional(self.db().pool())
-        .await?;
+        let well_formed = match api_key_format::check(presented) {
+            Ok(well_formed) => well_formed,
+            Err(malformed) => return Ok(Err(KeyRefusal::Malformed(malformed))),
+        };
+        let statement = match well_formed.kind {
+            CredentialKind::ApiKey(_) => {
+                "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
+                    k.display_prefix, s.retires_at AS credential_expires_at
+                 FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id WHERE s.digest = $1"
+            }
+            CredentialKind::AccessToken => {
+                "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
+                    k.display_prefix, t.expires_at AS credential_expires_at
+                 FROM access_tokens t JOIN api_keys k ON k.id = t.key_id WHERE t.digest = $1"
+            }
+        };
+        let row = sqlx::query(statement)
+            .bind(api_key_format::digest(presented))
+            .fetch_optional(self.db().pool())
+            .await?;
         let Some(row) = row else {
             return Ok(Err(KeyRefusal::Unknown));
         };
         let now = time::now_ms();
         let status: String = row.try_get("status")?;
         let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let retires_at: Option<i64> = row.try_get("retires_at")?;
+        let credential_expires_at: Option<i64> = row.try_get("credential_expires_at")?;
         if status == "revoked" {
             return Ok(Err(KeyRefusal::Revoked));
         }
         if status == "disabled" {
             return Ok(Err(KeyRefusal::Disabled));
         }
-        if expires_at.is_some_and(|at| at <= now) || retires_at.is_some_and(|at| at <= now) {
+        if expires_at.is_some_and(|at| at <= now)
+            || credential_expires_at.is_some_and(|at| at <= now)
+        {
             return Ok(Err(KeyRefusal::Expired));
         }
         let corrupt = || DomainError::Internal("stored API key is invalid".to_owned());
@@ -649,6 +792,7 @@ impl Gatehouse {
         let app_id: String = row.try_get("app_id")?;
         let mode: String = row.try_get("mode")?;
         let scopes: Option<String> = row.try_get("scopes")?;
+        let display_prefix: String = row.try_get("display_prefix")?;
         Ok(Ok(KeyPrincipal {
             key_id: ApiKeyId::parse(&id).map_err(|_| corrupt())?,
             tenant_id: gatehouse_model::TenantId::parse(&tenant_id).map_err(|_| corrupt())?,
@@ -658,24 +802,60 @@ impl Gatehouse {
                 Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt())?),
                 None => None,
             },
+            masked_key: format!("{display_prefix}…"),
         }))
+    }
+
+    /// The actor for a presented credential (`None`: none was sent), or why it is refused.
+    pub async fn api_key_actor(&self, presented: Option<&str>) -> Result<Actor, DomainError> {
+        let presented = presented.ok_or(DomainError::KeyRefused(KeyRefusal::Missing))?;
+        let principal = self
+            .authenticate_api_key(presented)
+            .await?
+            .map_err(DomainError::KeyRefused)?;
+        let tenant = self.tenant(&principal.tenant_id).await?;
+        Ok(Actor {
+            tenant_id: principal.tenant_id.clone(),
+            platform_api_enabled: tenant.has_module(crate::tenants::PLATFORM_API_MODULE),
+            kind: crate::ActorKind::ApiKey(principal),
+        })
+    }
+
+    /// `POST /v1/auth/token` (SPEC X-4): a short-lived access token that acts as the key
+    /// (same scopes, app and mode) and stops with it. The token is returned once.
+    pub async fn issue_access_token(&self, actor: &Actor) -> Result<AccessToken, DomainError> {
+        let key = actor.api_key().ok_or_else(|| {
+            DomainError::field("key", "Access tokens are issued for API keys only.")
+        })?;
+        let token = api_key_format::generate_access_token(key.mode);
+        let now = time::now_ms();
+        let expires_at = now + ACCESS_TOKEN_TTL_SECONDS * 1000;
+        sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.db().pool())
+            .await?;
+        sqlx::query(
+            "INSERT INTO access_tokens (digest, key_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(api_key_format::digest(&token))
+        .bind(key.key_id.as_str())
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.db().pool())
+        .await?;
+        Ok(AccessToken {
+            access_token: token,
+            token_type: "Bearer".to_owned(),
+            expires_in: ACCESS_TOKEN_TTL_SECONDS,
+            expires_at: time::from_ms(expires_at),
+            scopes: key.scopes.clone(),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn write_grants_read_and_full_access_grants_all() {
-        let held = vec!["imports:write".to_owned(), "exports:read".to_owned()];
-        assert!(scopes_grant(Some(&held), "imports:read"));
-        assert!(scopes_grant(Some(&held), "imports:write"));
-        assert!(scopes_grant(Some(&held), "exports:read"));
-        assert!(!scopes_grant(Some(&held), "exports:write"));
-        assert!(!scopes_grant(Some(&held), "invoices:read"));
-        assert!(scopes_grant(None, "anything:write"));
-    }
 
     #[test]
     fn scopes_are_area_and_access() {

@@ -6,7 +6,7 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::actor::{Actor, Permission};
+use crate::actor::{Access, Actor};
 use crate::audit::{self, AuditRecord};
 use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
@@ -183,7 +183,7 @@ impl Gatehouse {
         actor: &Actor,
         input: &AppInput,
     ) -> Result<AppView, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::APPS_WRITE)?;
         let input = validate_app_input(input)?;
         let tenant = self.tenant(&actor.tenant_id).await?;
         let id = AppId::from_body(&ids::fresh_body());
@@ -241,7 +241,7 @@ impl Gatehouse {
         app_id: &AppId,
         input: &AppInput,
     ) -> Result<AppView, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::APPS_WRITE)?;
         let input = validate_app_input(input)?;
         let before = self.app(actor, app_id).await?;
         let now = time::now_ms();
@@ -283,12 +283,21 @@ impl Gatehouse {
 
     /// One app of the actor's tenant; another tenant's id is "not found".
     pub async fn app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::APPS_READ)?;
+        self.find_app(&actor.tenant_id, app_id).await
+    }
+
+    /// An app of `tenant_id`, for operations that checked their own access already.
+    pub(crate) async fn find_app(
+        &self,
+        tenant_id: &TenantId,
+        app_id: &AppId,
+    ) -> Result<AppView, DomainError> {
         let row = sqlx::query(&format!(
             "SELECT {APP_COLUMNS} FROM apps WHERE id = $1 AND tenant_id = $2"
         ))
         .bind(app_id.as_str())
-        .bind(actor.tenant_id.as_str())
+        .bind(tenant_id.as_str())
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("app"))?;
@@ -297,7 +306,7 @@ impl Gatehouse {
 
     /// Every app of the actor's tenant, oldest first.
     pub async fn list_apps(&self, actor: &Actor) -> Result<Vec<AppView>, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::APPS_READ)?;
         let rows = sqlx::query(&format!(
             "SELECT {APP_COLUMNS} FROM apps WHERE tenant_id = $1 ORDER BY created_at, id"
         ))

@@ -5,7 +5,7 @@ use gatehouse_model::{AppId, AuditEventId, AuditEventView, TenantId};
 use serde_json::Value;
 use sqlx::{Any, Row};
 
-use crate::actor::{Actor, Permission};
+use crate::actor::{Access, Actor};
 use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
 
@@ -78,7 +78,7 @@ impl Gatehouse {
         actor: &Actor,
         limit: i64,
     ) -> Result<Vec<AuditEventView>, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::AUDIT_READ)?;
         let rows = sqlx::query(
             "SELECT id, occurred_at, actor_type, actor_id, actor_label, event_type, message, app_id
              FROM audit_events WHERE tenant_id = $1

@@ -3,6 +3,7 @@
 use gatehouse_model::{ErrorCode, ErrorDetail, ErrorDetails, FieldError};
 
 use crate::actor::Permission;
+use crate::api_keys::KeyRefusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -20,6 +21,13 @@ pub enum DomainError {
     PermissionDenied(Permission),
     #[error("platform.api is not enabled")]
     ModuleNotEnabled,
+    #[error("API key refused: {0:?}")]
+    KeyRefused(KeyRefusal),
+    #[error("missing scope {0}")]
+    InsufficientScope(&'static str),
+    /// A key tried to create, widen or take over a key stronger than itself.
+    #[error("a key cannot manage a key with more access than its own")]
+    KeyOutranked,
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("database error: {0}")]
@@ -48,6 +56,8 @@ impl DomainError {
             Self::SignInThrottled { .. } => ErrorCode::SignInThrottled,
             Self::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Self::ModuleNotEnabled => ErrorCode::ModuleNotEnabled,
+            Self::KeyRefused(refusal) => refusal.code(),
+            Self::InsufficientScope(_) | Self::KeyOutranked => ErrorCode::InsufficientScope,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => ErrorCode::Internal,
         }
@@ -83,6 +93,14 @@ impl DomainError {
             }
             Self::ModuleNotEnabled => {
                 "The Developers workspace needs the platform.api module (Pro plan).".to_owned()
+            }
+            Self::KeyRefused(refusal) => refusal.message().to_owned(),
+            Self::InsufficientScope(scope) => {
+                details.required_scope = Some((*scope).to_owned());
+                format!("This API key lacks the {scope} scope.")
+            }
+            Self::KeyOutranked => {
+                "An API key can only create or manage keys whose access it holds itself.".to_owned()
             }
             Self::Conflict(message) => message.clone(),
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {

@@ -16,9 +16,10 @@ pub mod ids;
 pub mod overview;
 pub mod tenants;
 pub mod time;
+pub mod usage;
 pub mod users;
 
-pub use actor::{Actor, ActorKind, Permission};
+pub use actor::{Access, Actor, ActorKind, KeyPrincipal, Permission};
 pub use db::{Db, DbOptions, Engine};
 pub use error::DomainError;
 pub use gatehouse_model as model;
@@ -28,6 +29,7 @@ pub use gatehouse_model as model;
 pub struct Gatehouse {
     db: Db,
     scope_catalog: std::sync::Arc<model::ScopeCatalog>,
+    usage: std::sync::Arc<usage::UsageCounters>,
 }
 
 impl Gatehouse {
@@ -36,6 +38,7 @@ impl Gatehouse {
         Self {
             db,
             scope_catalog: std::sync::Arc::new(catalog::built_in()),
+            usage: Default::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use gatehouse_model::{Overview, PaywallState, SubscriptionState};
 
-use crate::actor::{Actor, Permission};
+use crate::actor::{Access, Actor};
 use crate::error::DomainError;
 use crate::tenants::{PLATFORM_API_MODULE, Tenant};
 use crate::{Gatehouse, time};
@@ -45,7 +45,7 @@ impl Gatehouse {
     }
 
     pub async fn overview(&self, actor: &Actor) -> Result<Overview, DomainError> {
-        actor.require(Permission::AppsManage)?;
+        actor.require(Access::APPS_READ)?;
         let tenant = self.tenant(&actor.tenant_id).await?;
         let monthly_calls_used = self.monthly_calls_used(&tenant).await?;
         let selected_app = match self.selected_app_id(actor).await? {

@@ -126,7 +126,7 @@ on_both_engines!(
         assert_eq!(again.code(), ErrorCode::Conflict, "revoke is final");
         let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
         assert_eq!(
-            listed[0].status,
+            listed[0].key.status,
             KeyStatus::Revoked,
             "a revoked key stays in the list"
         );

@@ -27,6 +27,22 @@ pub enum ErrorCode {
     Conflict,
     /// The request body could not be read.
     BadRequest,
+    /// No API key was sent (SPEC X-1).
+    ApiKeyMissing,
+    /// The key's prefix, length, alphabet or checksum is wrong: refused without a look-up.
+    ApiKeyMalformed,
+    /// No such key (or access token).
+    ApiKeyUnknown,
+    /// The key is disabled; it works again when enabled.
+    ApiKeyDisabled,
+    /// The key is revoked, for good.
+    ApiKeyRevoked,
+    /// The key (or access token, or a rotated-out secret) has expired.
+    ApiKeyExpired,
+    /// The key lacks the route's scope; `details.required_scope` names it.
+    InsufficientScope,
+    /// A browser call from an origin the app does not allow (SPEC A-3).
+    OriginNotAllowed,
     /// Something failed on our side; details are in the server log only.
     Internal,
 }
@@ -45,6 +61,14 @@ impl ErrorCode {
             Self::CrossSiteRequest => "cross_site_request",
             Self::Conflict => "conflict",
             Self::BadRequest => "bad_request",
+            Self::ApiKeyMissing => "api_key_missing",
+            Self::ApiKeyMalformed => "api_key_malformed",
+            Self::ApiKeyUnknown => "api_key_unknown",
+            Self::ApiKeyDisabled => "api_key_disabled",
+            Self::ApiKeyRevoked => "api_key_revoked",
+            Self::ApiKeyExpired => "api_key_expired",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::OriginNotAllowed => "origin_not_allowed",
             Self::Internal => "internal",
         }
     }
@@ -54,9 +78,20 @@ impl ErrorCode {
         match self {
             Self::ValidationFailed => 422,
             Self::NotFound => 404,
-            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::ApiKeyMissing
+            | Self::ApiKeyMalformed
+            | Self::ApiKeyUnknown
+            | Self::ApiKeyDisabled
+            | Self::ApiKeyRevoked
+            | Self::ApiKeyExpired => 401,
             Self::SignInThrottled => 429,
-            Self::PermissionDenied | Self::ModuleNotEnabled | Self::CrossSiteRequest => 403,
+            Self::PermissionDenied
+            | Self::ModuleNotEnabled
+            | Self::CrossSiteRequest
+            | Self::InsufficientScope
+            | Self::OriginNotAllowed => 403,
             Self::Conflict => 409,
             Self::BadRequest => 400,
             Self::Internal => 500,
@@ -79,6 +114,9 @@ pub struct ErrorDetails {
     /// Seconds after which a throttled call may be retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u64>,
+    /// The scope a key lacks (`insufficient_scope`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<String>,
 }
 
 /// The inside of an error body.

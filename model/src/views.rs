@@ -226,7 +226,7 @@ impl KeyType {
 }
 
 /// Live keys touch live data; test keys only the shadow test tenant's (SPEC T-2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyMode {
     Live,
@@ -311,6 +311,51 @@ pub struct ApiKeyView {
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
+    /// When the key last made an authenticated call, from the usage counters (SPEC U-4).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKeyView {
+    /// Whether the key has an expiry within the next 7 days (SPEC K-10).
+    pub fn expires_within_a_week(&self, now: DateTime<Utc>) -> bool {
+        self.status != KeyStatus::Revoked
+            && self
+                .expires_at
+                .is_some_and(|at| at > now && at <= now + chrono::Duration::days(7))
+    }
+}
+
+/// A row of the keys list: the key and its calls in the last 24 hours (SPEC K-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyListItem {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    pub successes_24h: i64,
+    pub failures_24h: i64,
+    /// Expires within the next 7 days.
+    pub expiring_soon: bool,
+}
+
+/// The API keys tab: the selected app, its keys and the scope catalog for the picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeysPage {
+    /// `None` when the user has not selected (or created) an app yet.
+    pub app: Option<AppView>,
+    pub keys: Vec<ApiKeyListItem>,
+    pub catalog: ScopeCatalog,
+}
+
+/// `POST /v1/auth/token` (SPEC X-4): a short-lived token with the key's scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessToken {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token stops working.
+    pub expires_in: i64,
+    pub expires_at: DateTime<Utc>,
+    /// `null` is full access, as the key's.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// The create (or rotate) answer: the only time the plaintext is returned (SPEC K-3).

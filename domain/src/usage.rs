@@ -1,0 +1,227 @@
+//! Usage counters (SPEC U-1, U-4): every authenticated platform call is tallied in
+//! memory per tenant, app, key, mode, hour and outcome, and [`Gatehouse::flush_usage`]
+//! writes the tallies (about once a second, and on graceful shutdown) into
+//! `usage_daily`, `usage_hourly` and the keys' `last_used_at`. No request writes to
+//! the database itself.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use gatehouse_model::{ApiKeyId, AppId, KeyMode, TenantId};
+
+use crate::actor::KeyPrincipal;
+use crate::error::DomainError;
+use crate::overview::usage_day;
+use crate::{Gatehouse, time};
+
+const HOUR_MS: i64 = 3_600_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Bucket {
+    tenant_id: TenantId,
+    app_id: AppId,
+    key_id: ApiKeyId,
+    mode: KeyMode,
+    hour_start: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    successes: i64,
+    failures: i64,
+    last_used_ms: i64,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.successes += other.successes;
+        self.failures += other.failures;
+        self.last_used_ms = self.last_used_ms.max(other.last_used_ms);
+    }
+}
+
+/// Calls counted since the last flush. Cheap to record into from many tasks at once.
+#[derive(Debug, Default)]
+pub struct UsageCounters {
+    pending: Mutex<HashMap<Bucket, Tally>>,
+}
+
+impl UsageCounters {
+    fn record(&self, key: &KeyPrincipal, success: bool, at_ms: i64) {
+        let bucket = Bucket {
+            tenant_id: key.tenant_id.clone(),
+            app_id: key.app_id.clone(),
+            key_id: key.key_id.clone(),
+            mode: key.mode,
+            hour_start: at_ms - at_ms.rem_euclid(HOUR_MS),
+        };
+        let call = Tally {
+            successes: i64::from(success),
+            failures: i64::from(!success),
+            last_used_ms: at_ms,
+        };
+        self.lock().entry(bucket).or_default().merge(call);
+    }
+
+    fn take(&self) -> HashMap<Bucket, Tally> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Puts back tallies whose flush failed, so that nothing is lost.
+    fn restore(&self, tallies: HashMap<Bucket, Tally>) {
+        let mut pending = self.lock();
+        for (bucket, tally) in tallies {
+            pending.entry(bucket).or_default().merge(tally);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Bucket, Tally>> {
+        // A panic while holding the lock leaves plain counters behind: keep counting.
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Gatehouse {
+    /// Counts one authenticated call by `key`, a success or a failure (SPEC U-1).
+    pub fn record_call(&self, key: &KeyPrincipal, success: bool) {
+        self.usage.record(key, success, time::now_ms());
+    }
+
+    /// Writes every pending tally to the database in one transaction; answers how many
+    /// buckets were written. On failure the tallies stay pending for the next flush.
+    pub async fn flush_usage(&self) -> Result<usize, DomainError> {
+        let tallies = self.usage.take();
+        if tallies.is_empty() {
+            return Ok(0);
+        }
+        match self.write_tallies(&tallies).await {
+            Ok(()) => Ok(tallies.len()),
+            Err(error) => {
+                self.usage.restore(tallies);
+                Err(error)
+            }
+        }
+    }
+
+    async fn write_tallies(&self, tallies: &HashMap<Bucket, Tally>) -> Result<(), DomainError> {
+        let mut transaction = self.db().pool().begin().await?;
+        let mut last_used: HashMap<&ApiKeyId, i64> = HashMap::new();
+        for (bucket, tally) in tallies {
+            for (table, period_column, period) in [
+                (
+                    "usage_hourly",
+                    "hour_start",
+                    PeriodValue::Ms(bucket.hour_start),
+                ),
+                (
+                    "usage_daily",
+                    "day",
+                    PeriodValue::Day(usage_day(bucket.hour_start)),
+                ),
+            ] {
+                let statement = format!(
+                    "INSERT INTO {table} (tenant_id, app_id, key_id, mode, {period_column}, successes, failures)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (tenant_id, app_id, key_id, mode, {period_column}) DO UPDATE SET
+                        successes = {table}.successes + excluded.successes,
+                        failures = {table}.failures + excluded.failures"
+                );
+                let query = sqlx::query(&statement)
+                    .bind(bucket.tenant_id.as_str())
+                    .bind(bucket.app_id.as_str())
+                    .bind(bucket.key_id.as_str())
+                    .bind(bucket.mode.as_str());
+                let query = match period {
+                    PeriodValue::Ms(ms) => query.bind(ms),
+                    PeriodValue::Day(day) => query.bind(day),
+                };
+                query
+                    .bind(tally.successes)
+                    .bind(tally.failures)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            let latest = last_used.entry(&bucket.key_id).or_default();
+            *latest = (*latest).max(tally.last_used_ms);
+        }
+        for (key_id, at) in last_used {
+            sqlx::query(
+                "UPDATE api_keys SET last_used_at = $1
+                 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+            )
+            .bind(at)
+            .bind(key_id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Each key's successful and failed calls since `since_ms` (flushed counts only).
+    pub(crate) async fn key_call_counts(
+        &self,
+        tenant_id: &TenantId,
+        app_id: &AppId,
+        since_ms: i64,
+    ) -> Result<HashMap<String, (i64, i64)>, DomainError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT key_id, CAST(SUM(successes) AS BIGINT), CAST(SUM(failures) AS BIGINT)
+             FROM usage_hourly WHERE tenant_id = $1 AND app_id = $2 AND hour_start >= $3
+             GROUP BY key_id",
+        )
+        .bind(tenant_id.as_str())
+        .bind(app_id.as_str())
+        .bind(since_ms - since_ms.rem_euclid(HOUR_MS))
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key_id, successes, failures)| (key_id, (successes, failures)))
+            .collect())
+    }
+}
+
+enum PeriodValue {
+    Ms(i64),
+    Day(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal() -> KeyPrincipal {
+        KeyPrincipal {
+            key_id: ApiKeyId::from_body("k1"),
+            tenant_id: TenantId::from_body("t1"),
+            app_id: AppId::from_body("a1"),
+            mode: KeyMode::Live,
+            scopes: None,
+            masked_key: "sk_live_AbCd…".to_owned(),
+        }
+    }
+
+    #[test]
+    fn calls_in_one_hour_share_a_bucket_and_outcomes_are_split() {
+        let counters = UsageCounters::default();
+        let key = principal();
+        let hour = 1_700_000_000_000 - 1_700_000_000_000_i64.rem_euclid(HOUR_MS);
+        counters.record(&key, true, hour + 5);
+        counters.record(&key, true, hour + 10);
+        counters.record(&key, false, hour + 7);
+        counters.record(&key, true, hour + HOUR_MS);
+        let taken = counters.take();
+        assert_eq!(taken.len(), 2);
+        let first = taken.values().find(|tally| tally.successes == 2).unwrap();
+        assert_eq!((first.failures, first.last_used_ms), (1, hour + 10));
+        assert!(
+            counters.take().is_empty(),
+            "take empties the pending tallies"
+        );
+        counters.restore(taken);
+        assert_eq!(counters.take().len(), 2, "a failed flush keeps its tallies");
+    }
+}

@@ -1,0 +1,459 @@
+//! What an API key may do when it is the actor (the `/v1` API's rules), access tokens,
+//! and the usage counters, on both engines.
+
+mod common;
+
+use common::tenant_with_user;
+use gatehouse_domain::api_keys::KeyRefusal;
+use gatehouse_domain::{Actor, Gatehouse};
+use gatehouse_model::{
+    ApiKeyInput, ApiKeyUpdate, AppId, AppInput, CreatedApiKey, ErrorCode, KeyMode, KeyType, Role,
+    RotationOverlap,
+};
+use sqlx::Row;
+
+async fn app_named(gatehouse: &Gatehouse, actor: &Actor, name: &str) -> AppId {
+    let input = AppInput {
+        name: name.into(),
+        ..AppInput::default()
+    };
+    gatehouse.create_app(actor, &input).await.unwrap().id
+}
+
+fn key_input(app_id: &AppId, mode: KeyMode, scopes: Option<&[&str]>) -> ApiKeyInput {
+    ApiKeyInput {
+        app_id: app_id.clone(),
+        name: "Integration".into(),
+        description: String::new(),
+        mode,
+        key_type: if scopes.is_some() {
+            KeyType::Restricted
+        } else {
+            KeyType::Secret
+        },
+        scopes: scopes
+            .unwrap_or_default()
+            .iter()
+            .map(|scope| (*scope).to_owned())
+            .collect(),
+        expires_at: None,
+        expiry_days: None,
+    }
+}
+
+async fn create(
+    gatehouse: &Gatehouse,
+    actor: &Actor,
+    app_id: &AppId,
+    mode: KeyMode,
+    scopes: Option<&[&str]>,
+) -> CreatedApiKey {
+    gatehouse
+        .create_api_key(actor, &key_input(app_id, mode, scopes))
+        .await
+        .unwrap()
+}
+
+async fn actor_for(gatehouse: &Gatehouse, plaintext: &str) -> Actor {
+    gatehouse.api_key_actor(Some(plaintext)).await.unwrap()
+}
+
+on_both_engines!(
+    a_key_sees_only_its_own_app_and_mode,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let checkout = app_named(&gatehouse, &owner, "Checkout").await;
+        let billing = app_named(&gatehouse, &owner, "Billing").await;
+        let reader = create(
+            &gatehouse,
+            &owner,
+            &checkout,
+            KeyMode::Test,
+            Some(&["api_keys:read"]),
+        )
+        .await;
+        let live_sibling = create(&gatehouse, &owner, &checkout, KeyMode::Live, None).await;
+        let test_sibling = create(&gatehouse, &owner, &checkout, KeyMode::Test, None).await;
+        let other_app = create(&gatehouse, &owner, &billing, KeyMode::Test, None).await;
+        let reader_actor = actor_for(&gatehouse, &reader.plaintext).await;
+
+        let listed = gatehouse
+            .list_api_keys(&reader_actor, &checkout)
+            .await
+            .unwrap();
+        let mut ids: Vec<_> = listed.iter().map(|item| item.key.id.clone()).collect();
+        ids.sort();
+        let mut expected = vec![reader.key.id.clone(), test_sibling.key.id.clone()];
+        expected.sort();
+        assert_eq!(ids, expected, "a test key lists only test keys of its app");
+        for hidden in [&live_sibling.key.id, &other_app.key.id] {
+            let error = gatehouse.api_key(&reader_actor, hidden).await.unwrap_err();
+            assert_eq!(error.code(), ErrorCode::NotFound);
+        }
+        let error = gatehouse
+            .list_api_keys(&reader_actor, &billing)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::NotFound);
+        // The dashboard user sees every key of the app.
+        assert_eq!(
+            gatehouse
+                .list_api_keys(&owner, &checkout)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+);
+
+on_both_engines!(
+    scopes_are_enforced_and_named,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let reader = create(
+            &gatehouse,
+            &owner,
+            &app_id,
+            KeyMode::Live,
+            Some(&["api_keys:read"]),
+        )
+        .await;
+        let reader_actor = actor_for(&gatehouse, &reader.plaintext).await;
+        let error = gatehouse
+            .create_api_key(
+                &reader_actor,
+                &key_input(&app_id, KeyMode::Live, Some(&["api_keys:read"])),
+            )
+            .await
+            .unwrap_err();
+        let detail = error.to_detail();
+        assert_eq!(detail.code, ErrorCode::InsufficientScope);
+        assert_eq!(
+            detail.details.required_scope.as_deref(),
+            Some("api_keys:write")
+        );
+        assert!(
+            detail.message.contains("api_keys:write"),
+            "{}",
+            detail.message
+        );
+        let error = gatehouse.list_apps(&reader_actor).await.unwrap_err();
+        assert_eq!(
+            error.to_detail().details.required_scope.as_deref(),
+            Some("apps:read")
+        );
+        for error in [
+            gatehouse
+                .revoke_api_key(&reader_actor, &reader.key.id)
+                .await
+                .unwrap_err(),
+            gatehouse
+                .rotate_api_key(&reader_actor, &reader.key.id, RotationOverlap::Now)
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(error.code(), ErrorCode::InsufficientScope);
+        }
+    }
+);
+
+on_both_engines!(
+    a_key_cannot_mint_or_take_over_a_stronger_key,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let manager_key = create(
+            &gatehouse,
+            &owner,
+            &app_id,
+            KeyMode::Live,
+            Some(&["api_keys:write", "imports:read"]),
+        )
+        .await;
+        let secret = create(&gatehouse, &owner, &app_id, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &manager_key.plaintext).await;
+
+        let outranked = |result: Result<_, gatehouse_domain::DomainError>| {
+            let error = result.err().expect("refused");
+            assert_eq!(error.code(), ErrorCode::InsufficientScope, "{error}");
+        };
+        outranked(
+            gatehouse
+                .create_api_key(&actor, &key_input(&app_id, KeyMode::Live, None))
+                .await
+                .map(|_| ()),
+        );
+        outranked(
+            gatehouse
+                .create_api_key(
+                    &actor,
+                    &key_input(&app_id, KeyMode::Live, Some(&["imports:write"])),
+                )
+                .await
+                .map(|_| ()),
+        );
+        outranked(
+            gatehouse
+                .rotate_api_key(&actor, &secret.key.id, RotationOverlap::Now)
+                .await
+                .map(|_| ()),
+        );
+        outranked(
+            gatehouse
+                .duplicate_api_key(&actor, &secret.key.id)
+                .await
+                .map(|_| ()),
+        );
+        outranked(
+            gatehouse
+                .revoke_api_key(&actor, &secret.key.id)
+                .await
+                .map(|_| ()),
+        );
+        // Within its own access it works, and the audit trail names the key as actor.
+        let minted = gatehouse
+            .create_api_key(
+                &actor,
+                &key_input(&app_id, KeyMode::Live, Some(&["imports:read"])),
+            )
+            .await
+            .unwrap();
+        let widened = gatehouse
+            .update_api_key(
+                &actor,
+                &minted.key.id,
+                &ApiKeyUpdate {
+                    name: "Wider".into(),
+                    description: String::new(),
+                    scopes: Some(vec!["payouts:write".into()]),
+                },
+            )
+            .await;
+        outranked(widened.map(|_| ()));
+        let row = sqlx::query(
+            "SELECT actor_type, actor_id, actor_label FROM audit_events
+             WHERE event_type = 'api_key.created' ORDER BY occurred_at DESC, id DESC",
+        )
+        .fetch_all(gatehouse.db().pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+        assert_eq!(row.get::<String, _>("actor_type"), "api_key");
+        assert_eq!(
+            row.get::<Option<String>, _>("actor_id").unwrap(),
+            manager_key.key.id.to_string()
+        );
+        assert_eq!(
+            row.get::<String, _>("actor_label"),
+            manager_key.key.masked_key
+        );
+        // A live key cannot create test keys, nor keys for another app.
+        let error = gatehouse
+            .create_api_key(
+                &actor,
+                &key_input(&app_id, KeyMode::Test, Some(&["imports:read"])),
+            )
+            .await
+            .unwrap_err();
+        assert!(error.to_detail().field_message("mode").is_some());
+        let billing = app_named(&gatehouse, &owner, "Billing").await;
+        let error = gatehouse
+            .create_api_key(
+                &actor,
+                &key_input(&billing, KeyMode::Live, Some(&["imports:read"])),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::NotFound);
+    }
+);
+
+on_both_engines!(
+    foreign_tenants_keys_are_not_found_for_every_action,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let (_, stranger) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let theirs = create(&gatehouse, &owner, &app_id, KeyMode::Live, None).await;
+        let stranger_app = app_named(&gatehouse, &stranger, "Mine").await;
+        let stranger_key = create(&gatehouse, &stranger, &stranger_app, KeyMode::Live, None).await;
+        let stranger_key_actor = actor_for(&gatehouse, &stranger_key.plaintext).await;
+        let id = &theirs.key.id;
+        let update = ApiKeyUpdate {
+            name: "Mine now".into(),
+            description: String::new(),
+            scopes: None,
+        };
+        for actor in [&stranger, &stranger_key_actor] {
+            let results = vec![
+                gatehouse.api_key(actor, id).await.map(|_| ()),
+                gatehouse
+                    .update_api_key(actor, id, &update)
+                    .await
+                    .map(|_| ()),
+                gatehouse
+                    .set_api_key_enabled(actor, id, false)
+                    .await
+                    .map(|_| ()),
+                gatehouse
+                    .set_api_key_enabled(actor, id, true)
+                    .await
+                    .map(|_| ()),
+                gatehouse
+                    .rotate_api_key(actor, id, RotationOverlap::Now)
+                    .await
+                    .map(|_| ()),
+                gatehouse.duplicate_api_key(actor, id).await.map(|_| ()),
+                gatehouse.revoke_api_key(actor, id).await.map(|_| ()),
+                gatehouse.list_api_keys(actor, &app_id).await.map(|_| ()),
+            ];
+            for result in results {
+                assert_eq!(result.unwrap_err().code(), ErrorCode::NotFound);
+            }
+        }
+        let still = gatehouse.api_key(&owner, id).await.unwrap();
+        assert_eq!(still.name, theirs.key.name, "nothing changed");
+    }
+);
+
+on_both_engines!(
+    access_tokens_act_as_their_key_and_stop_with_it,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let key = create(
+            &gatehouse,
+            &owner,
+            &app_id,
+            KeyMode::Live,
+            Some(&["api_keys:read"]),
+        )
+        .await;
+        let key_actor = actor_for(&gatehouse, &key.plaintext).await;
+        let token = gatehouse.issue_access_token(&key_actor).await.unwrap();
+        assert!(token.access_token.starts_with("at_live_"));
+        assert_eq!(token.expires_in, 15 * 60);
+        assert_eq!(token.scopes, Some(vec!["api_keys:read".to_owned()]));
+        let via_token = gatehouse
+            .authenticate_api_key(&token.access_token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(via_token.key_id, key.key.id);
+        assert_eq!(via_token.scopes, key_actor.api_key().unwrap().scopes);
+        let stored: Vec<(String,)> = sqlx::query_as("SELECT digest FROM access_tokens")
+            .fetch_all(gatehouse.db().pool())
+            .await
+            .unwrap();
+        assert!(
+            stored
+                .iter()
+                .all(|(digest,)| !digest.contains(&token.access_token[8..]))
+        );
+
+        // An expired token fails; so does every token of a disabled key.
+        sqlx::query("UPDATE access_tokens SET expires_at = 1")
+            .execute(gatehouse.db().pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&token.access_token)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Expired)
+        );
+        let fresh = gatehouse.issue_access_token(&key_actor).await.unwrap();
+        gatehouse
+            .set_api_key_enabled(&owner, &key.key.id, false)
+            .await
+            .unwrap();
+        assert_eq!(
+            gatehouse
+                .authenticate_api_key(&fresh.access_token)
+                .await
+                .unwrap(),
+            Err(KeyRefusal::Disabled)
+        );
+        let error = gatehouse.issue_access_token(&owner).await.unwrap_err();
+        assert_eq!(error.code(), ErrorCode::ValidationFailed);
+    }
+);
+
+on_both_engines!(
+    counted_calls_reach_the_list_after_a_flush,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let live = create(&gatehouse, &owner, &app_id, KeyMode::Live, None).await;
+        let test = create(&gatehouse, &owner, &app_id, KeyMode::Test, None).await;
+        let live_principal = actor_for(&gatehouse, &live.plaintext).await;
+        let test_principal = actor_for(&gatehouse, &test.plaintext).await;
+        for success in [true, true, true, false] {
+            gatehouse.record_call(live_principal.api_key().unwrap(), success);
+        }
+        gatehouse.record_call(test_principal.api_key().unwrap(), true);
+
+        let before = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        assert!(
+            before
+                .iter()
+                .all(|item| item.successes_24h == 0 && item.key.last_used_at.is_none()),
+            "nothing is written before the flush"
+        );
+        assert_eq!(gatehouse.flush_usage().await.unwrap(), 2);
+        assert_eq!(
+            gatehouse.flush_usage().await.unwrap(),
+            0,
+            "a flush writes once"
+        );
+        gatehouse.record_call(live_principal.api_key().unwrap(), false);
+        gatehouse.flush_usage().await.unwrap();
+
+        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let row = |id| listed.iter().find(|item| &item.key.id == id).unwrap();
+        let live_row = row(&live.key.id);
+        assert_eq!((live_row.successes_24h, live_row.failures_24h), (3, 2));
+        assert!(live_row.key.last_used_at.is_some());
+        assert_eq!(
+            (
+                row(&test.key.id).successes_24h,
+                row(&test.key.id).failures_24h
+            ),
+            (1, 0)
+        );
+        // Live calls count against the month; test calls do not (SPEC T-2).
+        let overview = gatehouse.overview(&owner).await.unwrap();
+        assert_eq!(overview.monthly_calls_used, 5);
+    }
+);
+
+on_both_engines!(
+    a_checksum_typo_costs_no_query,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let key = create(&gatehouse, &owner, &app_id, KeyMode::Live, None).await;
+        let mut typo = key.plaintext.clone().into_bytes();
+        typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(typo).unwrap();
+        // With the database closed, any query would fail: the typo is refused anyway.
+        gatehouse.db().close().await;
+        assert!(matches!(
+            gatehouse.authenticate_api_key(&typo).await,
+            Ok(Err(KeyRefusal::Malformed(_)))
+        ));
+        assert!(
+            gatehouse
+                .authenticate_api_key(&key.plaintext)
+                .await
+                .is_err(),
+            "a well-formed key does need the database"
+        );
+    }
+);
