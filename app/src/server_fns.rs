@@ -1,7 +1,10 @@
 //! Server functions: each resolves the session, then calls one domain operation.
 //! All are POST; the server refuses cross-site calls to them (see the server's `csrf`).
 
-use gatehouse_model::{AppId, AppInput, AppView, AppsPage, AuditEventView, Overview, Viewer};
+use gatehouse_model::{
+    ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
+    AppsPage, AuditEventView, CreatedApiKey, Overview, RotationOverlap, Viewer,
+};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -75,4 +78,63 @@ pub async fn select_app(app_id: AppId) -> Result<AppView, AppError> {
 pub async fn load_integration_logs() -> Result<Vec<AuditEventView>, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse.recent_audit_events(&signed_in.actor, 100).await?)
+}
+
+/// The API keys tab: the selected app's keys, with 24-hour counts, and the scope catalog.
+#[server(prefix = "/api", endpoint = "load_api_keys")]
+pub async fn load_api_keys() -> Result<ApiKeysPage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.api_keys_page(&signed_in.actor).await?)
+}
+
+/// Creates a key; the answer holds the plaintext, shown once (SPEC K-3).
+#[server(prefix = "/api", input = Json, endpoint = "create_api_key")]
+pub async fn create_api_key(input: ApiKeyInput) -> Result<CreatedApiKey, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.create_api_key(&signed_in.actor, &input).await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "update_api_key")]
+pub async fn update_api_key(
+    key_id: ApiKeyId,
+    update: ApiKeyUpdate,
+) -> Result<ApiKeyView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .update_api_key(&signed_in.actor, &key_id, &update)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "set_api_key_enabled")]
+pub async fn set_api_key_enabled(key_id: ApiKeyId, enabled: bool) -> Result<ApiKeyView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .set_api_key_enabled(&signed_in.actor, &key_id, enabled)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "revoke_api_key")]
+pub async fn revoke_api_key(key_id: ApiKeyId) -> Result<ApiKeyView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.revoke_api_key(&signed_in.actor, &key_id).await?)
+}
+
+/// A new secret for the same key; the old one works for `overlap` (SPEC K-8).
+#[server(prefix = "/api", input = Json, endpoint = "rotate_api_key")]
+pub async fn rotate_api_key(
+    key_id: ApiKeyId,
+    overlap: RotationOverlap,
+) -> Result<CreatedApiKey, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .rotate_api_key(&signed_in.actor, &key_id, overlap)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "duplicate_api_key")]
+pub async fn duplicate_api_key(key_id: ApiKeyId) -> Result<CreatedApiKey, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .duplicate_api_key(&signed_in.actor, &key_id)
+        .await?)
 }

@@ -297,8 +297,9 @@ impl Gatehouse {
         self.find_app(&actor.tenant_id, &input.app_id).await?;
         let plaintext = api_key_format::generate(input.key_type, input.mode);
         let id = ApiKeyId::from_body(&ids::fresh_body());
-        let (_, actor_id, actor_label) = actor.audit_identity();
-        let by = actor_id.unwrap_or(actor_label);
+        // Keys show who created and changed them by name (email or masked key); the
+        // audit trail keeps the actor's id.
+        let (_, _, by) = actor.audit_identity();
         let scopes = match input.key_type {
             KeyType::Secret => None,
             KeyType::Restricted => Some(json!(input.scopes).to_string()),
@@ -498,7 +499,7 @@ impl Gatehouse {
             )
             .await?;
         let now = time::now_ms();
-        let (_, actor_id, actor_label) = actor.audit_identity();
+        let (_, _, changed_by) = actor.audit_identity();
         let mut transaction = self.db().pool().begin().await?;
         sqlx::query(
             "UPDATE api_keys SET status = $1, updated_at = $2, updated_by = $3,
@@ -507,7 +508,7 @@ impl Gatehouse {
         )
         .bind(status)
         .bind(now)
-        .bind(actor_id.unwrap_or(actor_label))
+        .bind(&changed_by)
         .bind(key_id.as_str())
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
@@ -570,7 +571,7 @@ impl Gatehouse {
             KeyType::Restricted => Some(json!(valid.scopes).to_string()),
         };
         let now = time::now_ms();
-        let (_, actor_id, actor_label) = actor.audit_identity();
+        let (_, _, changed_by) = actor.audit_identity();
         let mut transaction = self.db().pool().begin().await?;
         sqlx::query(
             "UPDATE api_keys SET name = $1, description = $2, scopes = $3, updated_at = $4, updated_by = $5
@@ -580,7 +581,7 @@ impl Gatehouse {
         .bind(&valid.description)
         .bind(scopes)
         .bind(now)
-        .bind(actor_id.unwrap_or(actor_label))
+        .bind(&changed_by)
         .bind(key_id.as_str())
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
@@ -612,7 +613,7 @@ impl Gatehouse {
         let plaintext = api_key_format::generate(key.key_type, key.mode);
         let now = time::now_ms();
         let retires_at = now + overlap.seconds() * 1000;
-        let (_, actor_id, actor_label) = actor.audit_identity();
+        let (_, _, changed_by) = actor.audit_identity();
         let mut transaction = self.db().pool().begin().await?;
         sqlx::query("UPDATE api_key_secrets SET retires_at = $1 WHERE key_id = $2 AND (retires_at IS NULL OR retires_at > $1)")
             .bind(retires_at)
@@ -628,7 +629,7 @@ impl Gatehouse {
         sqlx::query("UPDATE api_keys SET display_prefix = $1, updated_at = $2, updated_by = $3 WHERE id = $4")
             .bind(&plaintext[..12])
             .bind(now)
-            .bind(actor_id.unwrap_or(actor_label))
+            .bind(&changed_by)
             .bind(key_id.as_str())
             .execute(&mut *transaction)
             .await?;
