@@ -6,6 +6,7 @@
 pub mod components;
 pub mod docs;
 pub mod error;
+pub mod keys;
 pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]

@@ -169,12 +169,7 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
         <section class="tab-body">
             {move || match tab.get().as_str() {
                 "apps" => view! { <AppsTab /> }.into_any(),
-                "api-keys" => view! {
-                    <div class="empty-state">
-                        <h2>"No API keys yet"</h2>
-                        <p>"API keys are always bound to an app. Key management is not available in this version of Gatehouse yet."</p>
-                    </div>
-                }.into_any(),
+                "api-keys" => view! { <crate::keys::ApiKeysTab /> }.into_any(),
                 "webhooks" => view! {
                     <div class="empty-state">
                         <h2>"No webhook endpoints yet"</h2>
