@@ -749,6 +749,18 @@ impl Gatehouse {
         &self,
         presented: &str,
     ) -> Result<Result<KeyPrincipal, KeyRefusal>, DomainError> {
+        Ok(self
+            .authenticate(presented)
+            .await?
+            .map(|(principal, _)| principal))
+    }
+
+    /// One look-up: the key (by its digest or its access token's) with its tenant's
+    /// modules. Answers the principal and whether the tenant has `platform.api`.
+    async fn authenticate(
+        &self,
+        presented: &str,
+    ) -> Result<Result<(KeyPrincipal, bool), KeyRefusal>, DomainError> {
         let well_formed = match api_key_format::check(presented) {
             Ok(well_formed) => well_formed,
             Err(malformed) => return Ok(Err(KeyRefusal::Malformed(malformed))),
@@ -756,13 +768,15 @@ impl Gatehouse {
         let statement = match well_formed.kind {
             CredentialKind::ApiKey(_) => {
                 "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
-                    k.display_prefix, s.retires_at AS credential_expires_at
-                 FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id WHERE s.digest = $1"
+                    k.display_prefix, s.retires_at AS credential_expires_at, t.modules
+                 FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
+                 JOIN tenants t ON t.id = k.tenant_id WHERE s.digest = $1"
             }
             CredentialKind::AccessToken => {
                 "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
-                    k.display_prefix, t.expires_at AS credential_expires_at
-                 FROM access_tokens t JOIN api_keys k ON k.id = t.key_id WHERE t.digest = $1"
+                    k.display_prefix, a.expires_at AS credential_expires_at, t.modules
+                 FROM access_tokens a JOIN api_keys k ON k.id = a.key_id
+                 JOIN tenants t ON t.id = k.tenant_id WHERE a.digest = $1"
             }
         };
         let row = sqlx::query(statement)
@@ -794,7 +808,11 @@ impl Gatehouse {
         let mode: String = row.try_get("mode")?;
         let scopes: Option<String> = row.try_get("scopes")?;
         let display_prefix: String = row.try_get("display_prefix")?;
-        Ok(Ok(KeyPrincipal {
+        let modules: String = row.try_get("modules")?;
+        let platform_api_enabled = modules
+            .split_whitespace()
+            .any(|module| module == crate::tenants::PLATFORM_API_MODULE);
+        let principal = KeyPrincipal {
             key_id: ApiKeyId::parse(&id).map_err(|_| corrupt())?,
             tenant_id: gatehouse_model::TenantId::parse(&tenant_id).map_err(|_| corrupt())?,
             app_id: AppId::parse(&app_id).map_err(|_| corrupt())?,
@@ -804,20 +822,20 @@ impl Gatehouse {
                 None => None,
             },
             masked_key: format!("{display_prefix}…"),
-        }))
+        };
+        Ok(Ok((principal, platform_api_enabled)))
     }
 
     /// The actor for a presented credential (`None`: none was sent), or why it is refused.
     pub async fn api_key_actor(&self, presented: Option<&str>) -> Result<Actor, DomainError> {
         let presented = presented.ok_or(DomainError::KeyRefused(KeyRefusal::Missing))?;
-        let principal = self
-            .authenticate_api_key(presented)
+        let (principal, platform_api_enabled) = self
+            .authenticate(presented)
             .await?
             .map_err(DomainError::KeyRefused)?;
-        let tenant = self.tenant(&principal.tenant_id).await?;
         Ok(Actor {
             tenant_id: principal.tenant_id.clone(),
-            platform_api_enabled: tenant.has_module(crate::tenants::PLATFORM_API_MODULE),
+            platform_api_enabled,
             kind: crate::ActorKind::ApiKey(principal),
         })
     }

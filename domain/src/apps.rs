@@ -357,6 +357,40 @@ impl Gatehouse {
         Ok(app)
     }
 
+    /// Whether `origin` is one of the app's allowed browser origins (SPEC A-3).
+    pub async fn app_allows_origin(
+        &self,
+        tenant_id: &TenantId,
+        app_id: &AppId,
+        origin: &str,
+    ) -> Result<bool, DomainError> {
+        let app = self.find_app(tenant_id, app_id).await?;
+        Ok(app.allowed_origins.iter().any(|allowed| allowed == origin))
+    }
+
+    /// Whether any app allows `origin`. A CORS preflight carries no key, so it is
+    /// answered for origins some app allows; the call itself is then checked against
+    /// its key's own app.
+    pub async fn some_app_allows_origin(&self, origin: &str) -> Result<bool, DomainError> {
+        if normalize_origin(origin).ok().as_deref() != Some(origin) {
+            return Ok(false);
+        }
+        let escaped = origin
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT allowed_origins FROM apps WHERE allowed_origins LIKE $1 ESCAPE '\\'",
+        )
+        .bind(format!("%\"{escaped}\"%"))
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows.iter().any(|(origins,)| {
+            serde_json::from_str::<Vec<String>>(origins)
+                .is_ok_and(|origins| origins.iter().any(|allowed| allowed == origin))
+        }))
+    }
+
     /// How many apps the tenant has.
     pub async fn app_count(&self, tenant_id: &TenantId) -> Result<i64, DomainError> {
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM apps WHERE tenant_id = $1")

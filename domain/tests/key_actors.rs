@@ -176,7 +176,7 @@ on_both_engines!(
         let actor = actor_for(&gatehouse, &manager_key.plaintext).await;
 
         let outranked = |result: Result<_, gatehouse_domain::DomainError>| {
-            let error = result.err().expect("refused");
+            let error = result.expect_err("refused");
             assert_eq!(error.code(), ErrorCode::InsufficientScope, "{error}");
         };
         outranked(

@@ -1,6 +1,7 @@
 //! The Gatehouse binary: `serve` (the default), `migrate`, `create-tenant`, `create-user`.
-
 #![forbid(unsafe_code)]
+// The router's nested service types are deeper than the default limit allows.
+#![recursion_limit = "256"]
 
 mod cli;
 mod config;

@@ -36,7 +36,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/health", get(crate::health::health))
-        .merge(crate::v1::router())
+        .merge(crate::v1::router(&state))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -65,13 +65,32 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
     tracing::info!(%address, "Gatehouse listening on http://{address}");
+    let flusher = tokio::spawn(flush_usage_every_second(gatehouse.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|error| error.to_string())?;
+    flusher.abort();
+    // The calls answered since the last tick are written before the database closes.
+    if let Err(error) = gatehouse.flush_usage().await {
+        tracing::error!(%error, "usage counters could not be written at shutdown");
+    }
     gatehouse.db().close().await;
     tracing::info!("Gatehouse stopped");
     Ok(())
+}
+
+/// Writes the usage counters about once a second (SPEC U-1): a crash loses at most
+/// the last second; a failed write is retried with the next tick.
+async fn flush_usage_every_second(gatehouse: Gatehouse) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = gatehouse.flush_usage().await {
+            tracing::warn!(%error, "usage counters not written yet; retrying");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,106 +1,13 @@
 //! HTTP tests against the real `gatehouse` binary on a free port, with a fresh SQLite
 //! database: /health, sign-in cookies, CSRF refusal, sessions and tenancy over HTTP.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-struct Server {
-    child: Child,
-    base: String,
-    _data: TempDir,
-}
+mod common;
 
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const PASSWORD: &str = "http-test-password-1";
-const OWNER: &str = "owner@demo.gatehouse.test";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start() -> Server {
-    let data = std::env::temp_dir().join(format!(
-        "gatehouse-http-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    std::fs::create_dir_all(&data).unwrap();
-    let url = format!("sqlite://{}/gatehouse.db", data.display());
-    start_on(&url, data).await
-}
-
-async fn start_on(database_url: &str, data: std::path::PathBuf) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
-        .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
-        .env("LEPTOS_OUTPUT_NAME", "gatehouse")
-        .env("GATEHOUSE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the gatehouse binary");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        _data: TempDir(data),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{}/health", server.base))
-            .send()
-            .await
-            .is_ok()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not start");
-}
-
-/// A browser-like client: keeps cookies and says its calls are same-origin.
-fn same_origin_client() -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
-    client
-        .post(format!("{base}/api/sign_in"))
-        .form(&[("email", OWNER), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-}
+use common::*;
 
 #[tokio::test]
 async fn health_reports_ok_with_time_and_version() {
@@ -332,7 +239,7 @@ async fn verify_endpoint_answers_valid_and_revoked_and_bad_bodies() {
     use gatehouse_domain::{Db, DbOptions, Gatehouse};
     use gatehouse_model::{ApiKeyInput, AppInput, KeyMode, KeyType};
     let server = start().await;
-    let url = format!("sqlite://{}/gatehouse.db", server._data.0.display());
+    let url = format!("sqlite://{}/gatehouse.db", server.data.0.display());
     let gatehouse = Gatehouse::new(Db::connect(&url, DbOptions::default()).await.unwrap());
     let session = gatehouse.sign_in(OWNER, PASSWORD).await.unwrap();
     let owner = gatehouse.session(&session.token).await.unwrap().actor;

@@ -1,7 +1,10 @@
 //! The `/v1` JSON API: thin handlers over the same domain operations the dashboard
 //! uses, answering errors as `{ "error": { "code", "message", "details" } }` (SPEC X-5).
 
+mod cors;
+mod key_auth;
 mod keys;
+mod resources;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -12,9 +15,31 @@ use serde::de::DeserializeOwned;
 
 use crate::serve::AppState;
 
-/// Every `/v1` route, merged in one place.
-pub fn router() -> Router<AppState> {
-    Router::new().merge(keys::router())
+/// Every `/v1` route, merged in one place: the key-authenticated resources behind
+/// the key check, the rest open, and CORS around all of them.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let authenticated = resources::router().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        key_auth::authenticate,
+    ));
+    Router::new()
+        .merge(keys::router())
+        .route("/v1/ping", axum::routing::get(ping))
+        .merge(authenticated)
+        .route("/v1/{*rest}", axum::routing::any(no_such_route))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cors::cors,
+        ))
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::new(gatehouse_model::ErrorCode::NotFound, "No such API route.")
+}
+
+/// `GET /v1/ping`: liveness without touching the database (`/health` checks it).
+async fn ping() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
 /// The API boundary's one error type.

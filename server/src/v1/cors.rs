@@ -1,0 +1,91 @@
+//! CORS for `/v1` (SPEC A-3): browsers may call the API only from an origin that the
+//! key's app allows. A preflight carries no key, so it is answered for origins that
+//! some app allows; the call itself is then checked against its own key's app (see
+//! `key_auth`), which marks the response with [`AllowedOrigin`].
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use gatehouse_model::ErrorCode;
+
+use super::ApiError;
+use crate::serve::AppState;
+
+/// Put on a response by the key check when the calling origin is allowed.
+#[derive(Debug, Clone)]
+pub struct AllowedOrigin;
+
+const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
+const ALLOWED_HEADERS: &str = "authorization, x-api-key, content-type";
+const PREFLIGHT_MAX_AGE_SECONDS: &str = "600";
+
+pub async fn cors(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let Some(origin) = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return next.run(request).await;
+    };
+    let is_preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if is_preflight {
+        return match state.gatehouse.some_app_allows_origin(&origin).await {
+            Ok(true) => {
+                let mut response = StatusCode::NO_CONTENT.into_response();
+                let headers = response.headers_mut();
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static(ALLOWED_METHODS),
+                );
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static(ALLOWED_HEADERS),
+                );
+                headers.insert(
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static(PREFLIGHT_MAX_AGE_SECONDS),
+                );
+                allow(response, &origin)
+            }
+            Ok(false) => origin_refused().into_response(),
+            Err(error) => ApiError::from(error).into_response(),
+        };
+    }
+    let response = next.run(request).await;
+    let readable = response.extensions().get::<AllowedOrigin>().is_some()
+        // Let the browser's code read why its key was refused, if the origin is known.
+        || (response.status() == StatusCode::UNAUTHORIZED
+            && state
+                .gatehouse
+                .some_app_allows_origin(&origin)
+                .await
+                .unwrap_or(false));
+    if readable {
+        allow(response, &origin)
+    } else {
+        response
+    }
+}
+
+/// The answer to a browser call from an origin the key's app does not allow.
+pub fn origin_refused() -> ApiError {
+    ApiError::new(
+        ErrorCode::OriginNotAllowed,
+        "This origin is not among the app's allowed origins.",
+    )
+}
+
+fn allow(mut response: Response, origin: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}

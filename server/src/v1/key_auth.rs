@@ -1,0 +1,116 @@
+//! Key authentication for `/v1` (SPEC X-1): the three header forms, one look-up per
+//! call, the calling origin checked against the key's app (SPEC A-3), the actor handed
+//! to the handler, and every authenticated call counted by its outcome (SPEC U-1).
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::ApiError;
+use crate::serve::AppState;
+
+/// The credential a request presents: `Authorization: Bearer <key>`,
+/// `Authorization: x-api-key <key>`, or `x-api-key: <key>`. An `Authorization`
+/// header of another scheme counts as none, so the answer is `api_key_missing`.
+pub fn presented_credential(headers: &HeaderMap) -> Option<&str> {
+    if let Some(value) = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+    {
+        let (scheme, credential) = value.trim().split_once(' ')?;
+        let credential = credential.trim();
+        let known =
+            scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("x-api-key");
+        return (known && !credential.is_empty()).then_some(credential);
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|credential| !credential.is_empty())
+}
+
+/// Authenticates the call, puts the `Actor` in the request's extensions, and counts
+/// the call once it is answered: a success below 400, a failure otherwise.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
+    let presented = presented_credential(request.headers());
+    let actor = match state.gatehouse.api_key_actor(presented).await {
+        Ok(actor) => actor,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let principal = actor.api_key().cloned();
+    let origin = request
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let origin_allowed = match (&origin, &principal) {
+        (Some(origin), Some(key)) => {
+            match state
+                .gatehouse
+                .app_allows_origin(&key.tenant_id, &key.app_id, origin)
+                .await
+            {
+                Ok(allowed) => Some(allowed),
+                Err(error) => return ApiError::from(error).into_response(),
+            }
+        }
+        _ => None,
+    };
+    request.extensions_mut().insert(actor);
+    let response = match origin_allowed {
+        Some(false) => super::cors::origin_refused().into_response(),
+        Some(true) => {
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(super::cors::AllowedOrigin);
+            response
+        }
+        None => next.run(request).await,
+    };
+    if let Some(principal) = principal {
+        let success = response.status().as_u16() < 400;
+        state.gatehouse.record_call(&principal, success);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn all_three_header_forms_are_read() {
+        let key = "sk_live_abc";
+        for form in [
+            headers(&[("authorization", "Bearer sk_live_abc")]),
+            headers(&[("authorization", "bearer  sk_live_abc ")]),
+            headers(&[("authorization", "x-api-key sk_live_abc")]),
+            headers(&[("x-api-key", "sk_live_abc")]),
+        ] {
+            assert_eq!(presented_credential(&form), Some(key), "{form:?}");
+        }
+        for none in [
+            headers(&[]),
+            headers(&[("authorization", "Basic dXNlcjpwYXNz")]),
+            headers(&[("authorization", "Bearer ")]),
+            headers(&[("x-api-key", " ")]),
+        ] {
+            assert_eq!(presented_credential(&none), None, "{none:?}");
+        }
+    }
+}
