@@ -517,13 +517,14 @@ fn KeysForApp(
                         create=actions.create
                     />
                 }
+                .into_any()
             })
         }
     };
     let key_detail = move || {
         let managing = detail.managing.get()?;
         let item = keys.iter().find(|item| item.key.id == managing)?.clone();
-        Some(view! { <KeyDetail item catalog=catalog.clone() actions detail /> })
+        Some(view! { <KeyDetail item catalog=catalog.clone() actions detail /> }.into_any())
     };
     view! {
         <header class="keys-header">
@@ -539,6 +540,7 @@ fn KeysForApp(
         {create_dialog}
         {key_detail}
     }
+    .into_any()
 }
 
 #[component]
@@ -609,6 +611,7 @@ fn KeysTable(
             </table>
         </div>
     }
+    .into_any()
 }
 
 /// The scope picker (SPEC K-2): one row per area with a checkbox per access, "Select
@@ -700,6 +703,7 @@ fn ScopePicker(
             <p class="field-error" data-field="scopes">{move || error.get()}</p>
         </fieldset>
     }
+    .into_any()
 }
 
 #[component]
@@ -852,6 +856,7 @@ fn CreateDialog(
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The "Save your API key" step (SPEC K-3): the plaintext, a copy button and the warning.
@@ -910,6 +915,7 @@ fn SecretDialog(shown: OneTimeSecret, secret: RwSignal<Option<OneTimeSecret>>) -
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// A key's detail (SPEC K-6..K-9): id, history, edit, status, rotate, duplicate.
@@ -991,6 +997,7 @@ fn KeyDetail(
                 </div>
             </form>
         }
+        .into_any()
     });
 
     let lifecycle = (!revoked).then(|| {
@@ -1039,6 +1046,7 @@ fn KeyDetail(
                 </div>
             </section>
         }
+        .into_any()
     });
 
     let for_duplicate = key.id.clone();
@@ -1062,7 +1070,7 @@ fn KeyDetail(
                         </div>
                     </div>
                 </div>
-            })
+            }.into_any())
         }
     };
 
@@ -1112,6 +1120,7 @@ fn KeyDetail(
         </div>
         {confirm}
     }
+    .into_any()
 }
 
 #[cfg(test)]
