@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the release server on a fresh SQLite database with the people the browser
-# tests need: the demo owner (fixed password), a member of the demo tenant, and the
-# owner of a tenant without platform.api.
+# tests need: the demo owner (fixed password), a member of the demo tenant, the owner
+# of a tenant without platform.api, and the owner of a second Pro tenant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=$(mktemp -d)
@@ -23,4 +23,8 @@ grep -q '^Demo sign-in: ' "$data/first-start.log"
 $bin create-user --tenant "Demo Company" --email member@demo.test --role member --password "member-password-1" >/dev/null
 $bin create-tenant --name "Free Tenant" --plan free --modules "" >/dev/null
 $bin create-user --tenant "Free Tenant" --email owner@free.test --role owner --password "free-owner-password-1" >/dev/null
+# A Pro tenant of its own for the API keys spec, so its app does not change the demo
+# tenant's app list that developers.spec.ts counts.
+$bin create-tenant --name "Keys Company" >/dev/null
+$bin create-user --tenant "Keys Company" --email owner@keys.test --role owner --password "keys-owner-password-1" >/dev/null
 exec $bin serve
