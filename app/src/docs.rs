@@ -15,6 +15,11 @@ pub const DOC_PAGES: &[(&str, &str, &str)] = &[
         "Apps",
         "What an app is, allowed browser origins, and the selected app.",
     ),
+    (
+        "authentication",
+        "Authentication and scopes",
+        "API keys, how to send them, scopes, access tokens, verification and error codes.",
+    ),
 ];
 
 #[component]
@@ -70,8 +75,80 @@ pub fn DocsPage() -> impl IntoView {
                     <h2>"Selected app"</h2>
                     <p>"The app you select is remembered for you and drives the API keys, Webhooks and Usage tabs. Each app is linked to your tenant's shadow test tenant, where test-mode data lives."</p>
                 }.into_any(),
+                "authentication" => view! { <AuthenticationDoc /> }.into_any(),
                 _ => view! { <h1>"Page not found"</h1> }.into_any(),
             }}
         </main>
+    }
+}
+
+/// The "Authentication and scopes" page: what a client of `/v1` needs to know.
+#[component]
+fn AuthenticationDoc() -> impl IntoView {
+    let refusals: &[(&str, &str, &str)] = &[
+        ("401", "api_key_missing", "No key was sent."),
+        (
+            "401",
+            "api_key_malformed",
+            "Not a Gatehouse key: the prefix, length or checksum is wrong (a typo). Refused without a database look-up.",
+        ),
+        ("401", "api_key_unknown", "No such key or access token."),
+        (
+            "401",
+            "api_key_disabled",
+            "The key is disabled; it works again once enabled.",
+        ),
+        (
+            "401",
+            "api_key_revoked",
+            "The key is revoked. Revocation is permanent.",
+        ),
+        (
+            "401",
+            "api_key_expired",
+            "The key, its rotated-out secret or the access token has expired.",
+        ),
+        (
+            "403",
+            "insufficient_scope",
+            "The key lacks the route's scope; error.details.required_scope names it.",
+        ),
+        (
+            "403",
+            "origin_not_allowed",
+            "A browser call from an origin the key's app does not allow.",
+        ),
+        (
+            "404",
+            "not_found",
+            "No such resource, or it belongs to another tenant, app or mode.",
+        ),
+    ];
+    view! {
+        <h1>"Authentication and scopes"</h1>
+        <p>"Every call to the /v1 API carries an API key. Keys are created in Settings > Developers > API keys (or with POST /v1/api-keys) and belong to one app. The full key is shown once, when it is created or rotated; Gatehouse keeps only a digest of it."</p>
+        <h2>"Key format"</h2>
+        <p>"A key starts with its type and mode: sk_live_ and sk_test_ are secret keys with full access, rk_live_ and rk_test_ are restricted keys with explicit scopes. Then come 32 random characters and a 6-character checksum, so a mistyped key is refused at once. Test keys see and create test data only."</p>
+        <h2>"Sending the key"</h2>
+        <p>"Any of these headers works:"</p>
+        <pre><code>"Authorization: Bearer sk_live_…\nx-api-key: sk_live_…\nAuthorization: x-api-key sk_live_…"</code></pre>
+        <h2>"Scopes"</h2>
+        <p>"Restricted keys hold scopes shaped area:read or area:write; write also grants read. Each route needs one scope: GET /v1/apps needs apps:read, POST /v1/apps apps:write, GET /v1/api-keys api_keys:read, and creating, editing, disabling, enabling, revoking, rotating or duplicating a key api_keys:write. A key can only create or manage keys whose access it holds itself."</p>
+        <h2>"Access tokens"</h2>
+        <p>"POST /v1/auth/token with a key returns an access_token (at_live_… or at_test_…) with the key's scopes that works for 15 minutes; send it as Authorization: Bearer. It stops at once if its key is disabled or revoked."</p>
+        <h2>"Verifying a customer's key"</h2>
+        <p>"Your own services can send a customer's key to POST /v1/keys/verify with {\"key\": \"…\", \"scope\": \"imports:read\"}. The answer's code is VALID, NOT_FOUND, DISABLED, REVOKED, EXPIRED, INSUFFICIENT_SCOPE or USAGE_EXCEEDED, and a valid answer names the tenant, app, mode, scopes and the live calls left this month."</p>
+        <h2>"Calling from a browser"</h2>
+        <p>"Browsers may call the API only from the key's app's allowed origins (see Apps). Other origins get 403 origin_not_allowed."</p>
+        <h2>"Errors"</h2>
+        <p>"Errors are JSON: {\"error\": {\"code\", \"message\", \"details\"}}. Match on the code; it never changes."</p>
+        <table class="doc-table">
+            <thead><tr><th>"Status"</th><th>"Code"</th><th>"Meaning"</th></tr></thead>
+            <tbody>
+                {refusals.iter().map(|(status, code, meaning)| view! {
+                    <tr><td>{*status}</td><td><code>{*code}</code></td><td>{*meaning}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

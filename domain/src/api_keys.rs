@@ -20,6 +20,7 @@ pub use crate::actor::{KeyPrincipal, scopes_grant};
 use crate::api_key_format::{self, CredentialKind, MalformedKey};
 use crate::audit::{self, AuditRecord};
 use crate::error::DomainError;
+use crate::key_cache::{CachedCredential, CachedKey, KEY_CHANGES_CHANNEL};
 use crate::{Gatehouse, ids, time};
 
 /// How long an access token from `POST /v1/auth/token` works (SPEC X-4).
@@ -172,10 +173,94 @@ pub fn validate_key_input(
     })
 }
 
-const KEY_COLUMNS: &str = "id, app_id, name, description, mode, key_type, scopes, display_prefix,
-    status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by, last_used_at";
+/// Whether a credential of `key` lets a call in at `now_ms`, and as whom.
+fn judge(
+    credential: &CachedCredential,
+    key: &CachedKey,
+    now_ms: i64,
+) -> Result<(KeyPrincipal, bool), KeyRefusal> {
+    let view = &key.view;
+    match view.status {
+        KeyStatus::Revoked => return Err(KeyRefusal::Revoked),
+        KeyStatus::Disabled => return Err(KeyRefusal::Disabled),
+        _ => {}
+    }
+    let key_expired = view
+        .expires_at
+        .is_some_and(|at| at.timestamp_millis() <= now_ms);
+    if key_expired || credential.expires_at_ms.is_some_and(|at| at <= now_ms) {
+        return Err(KeyRefusal::Expired);
+    }
+    let principal = KeyPrincipal {
+        key_id: view.id.clone(),
+        tenant_id: key.tenant_id.clone(),
+        app_id: view.app_id.clone(),
+        mode: view.mode,
+        scopes: view.scopes.clone(),
+        masked_key: view.masked_key.clone(),
+    };
+    Ok((principal, key.platform_api_enabled))
+}
+
+/// The columns a key is read from, each prefixed with `alias.` when one is given.
+fn key_columns(alias: &str) -> String {
+    const NAMES: [&str; 16] = [
+        "id",
+        "app_id",
+        "name",
+        "description",
+        "mode",
+        "key_type",
+        "scopes",
+        "display_prefix",
+        "status",
+        "expires_at",
+        "expiry_days",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "last_used_at",
+    ];
+    NAMES
+        .iter()
+        .map(|name| {
+            if alias.is_empty() {
+                (*name).to_owned()
+            } else {
+                format!("{alias}.{name}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A key's status at `now_ms`: the stored one, or `expired` once `expires_at` passed
+/// (a revoked key stays revoked).
+pub(crate) fn derive_status(
+    stored: KeyStatus,
+    expires_at_ms: Option<i64>,
+    now_ms: i64,
+) -> KeyStatus {
+    match stored {
+        KeyStatus::Revoked => KeyStatus::Revoked,
+        _ if expires_at_ms.is_some_and(|at| at <= now_ms) => KeyStatus::Expired,
+        other => other,
+    }
+}
 
 fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
+    let mut key = stored_key_from_row(row)?;
+    key.status = derive_status(
+        key.status,
+        key.expires_at.map(|at| at.timestamp_millis()),
+        now_ms,
+    );
+    Ok(key)
+}
+
+/// A key as stored: its status is `enabled`, `disabled` or `revoked`, never derived.
+fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
     let corrupt =
         |what: &str| DomainError::Internal(format!("stored API key has an invalid {what}"));
     let id: String = row.try_get("id")?;
@@ -188,7 +273,6 @@ fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
     let display_prefix: String = row.try_get("display_prefix")?;
     let status = match status.as_str() {
         "revoked" => KeyStatus::Revoked,
-        _ if expires_at.is_some_and(|at| at <= now_ms) => KeyStatus::Expired,
         "disabled" => KeyStatus::Disabled,
         "enabled" => KeyStatus::Enabled,
         _ => return Err(corrupt("status")),
@@ -218,32 +302,49 @@ fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
     })
 }
 
-/// The last step of every key change: reads the key back inside the change's
-/// transaction, records the audit event with before and after, and commits.
-async fn commit_key_change(
-    mut transaction: sqlx::Transaction<'_, sqlx::Any>,
-    actor: &Actor,
-    key_id: &ApiKeyId,
-    now: i64,
-    event_type: &'static str,
-    describe: impl FnOnce(&ApiKeyView) -> String,
-    before: Option<&ApiKeyView>,
-) -> Result<ApiKeyView, DomainError> {
-    let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+impl Gatehouse {
+    /// The last step of every key change: reads the key back inside the change's
+    /// transaction, records the audit event with before and after, tells other
+    /// instances (PostgreSQL), commits, and forgets the key's cached state before the
+    /// change is answered.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_key_change(
+        &self,
+        mut transaction: sqlx::Transaction<'_, sqlx::Any>,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        now: i64,
+        event_type: &'static str,
+        describe: impl FnOnce(&ApiKeyView) -> String,
+        before: Option<&ApiKeyView>,
+    ) -> Result<ApiKeyView, DomainError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM api_keys WHERE id = $1",
+            key_columns("")
+        ))
         .bind(key_id.as_str())
         .fetch_one(&mut *transaction)
         .await?;
-    let after = key_from_row(&row, now)?;
-    let mut record = AuditRecord::by(actor, event_type, describe(&after));
-    record.app_id = Some(after.app_id.clone());
-    record
-        .related_ids
-        .insert("key_id".to_owned(), key_id.to_string().into());
-    record.before = before.map(audit_state);
-    record.after = Some(audit_state(&after));
-    audit::record(&mut *transaction, record).await?;
-    transaction.commit().await?;
-    Ok(after)
+        let after = key_from_row(&row, now)?;
+        let mut record = AuditRecord::by(actor, event_type, describe(&after));
+        record.app_id = Some(after.app_id.clone());
+        record
+            .related_ids
+            .insert("key_id".to_owned(), key_id.to_string().into());
+        record.before = before.map(audit_state);
+        record.after = Some(audit_state(&after));
+        audit::record(&mut *transaction, record).await?;
+        if self.db().engine() == crate::Engine::Postgres {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(KEY_CHANGES_CHANNEL)
+                .bind(key_id.as_str())
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        self.key_cache.forget(key_id);
+        Ok(after)
+    }
 }
 
 /// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
@@ -331,16 +432,17 @@ impl Gatehouse {
             .bind(now)
             .execute(&mut *transaction)
             .await?;
-        let key = commit_key_change(
-            transaction,
-            actor,
-            &id,
-            now,
-            "api_key.created",
-            |key| format!("API key {} created", key.name),
-            None,
-        )
-        .await?;
+        let key = self
+            .commit_key_change(
+                transaction,
+                actor,
+                &id,
+                now,
+                "api_key.created",
+                |key| format!("API key {} created", key.name),
+                None,
+            )
+            .await?;
         Ok(CreatedApiKey { key, plaintext })
     }
 
@@ -360,15 +462,23 @@ impl Gatehouse {
         actor: &Actor,
         key_id: &ApiKeyId,
     ) -> Result<ApiKeyView, DomainError> {
-        let row = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1 AND tenant_id = $2"
-        ))
-        .bind(key_id.as_str())
-        .bind(actor.tenant_id.as_str())
-        .fetch_optional(self.db().pool())
-        .await?
-        .ok_or(DomainError::NotFound("API key"))?;
-        let key = key_from_row(&row, time::now_ms())?;
+        let now = time::now_ms();
+        let key = match self.key_cache.key(key_id, now) {
+            Some(cached) if cached.tenant_id == actor.tenant_id => cached.view_at(now),
+            Some(_) => return Err(DomainError::NotFound("API key")),
+            None => {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM api_keys WHERE id = $1 AND tenant_id = $2",
+                    key_columns("")
+                ))
+                .bind(key_id.as_str())
+                .bind(actor.tenant_id.as_str())
+                .fetch_optional(self.db().pool())
+                .await?
+                .ok_or(DomainError::NotFound("API key"))?;
+                key_from_row(&row, now)?
+            }
+        };
         if !key_visible_to(actor, &key) {
             return Err(DomainError::NotFound("API key"));
         }
@@ -405,7 +515,8 @@ impl Gatehouse {
         }
         self.find_app(&actor.tenant_id, app_id).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at DESC, id DESC"
+            "SELECT {} FROM api_keys WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at DESC, id DESC",
+            key_columns("")
         ))
         .bind(actor.tenant_id.as_str())
         .bind(app_id.as_str())
@@ -513,16 +624,17 @@ impl Gatehouse {
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
         .await?;
-        let after = commit_key_change(
-            transaction,
-            actor,
-            key_id,
-            now,
-            event_type,
-            |after| format!("API key {} {verb}", after.name),
-            Some(&before),
-        )
-        .await?;
+        let after = self
+            .commit_key_change(
+                transaction,
+                actor,
+                key_id,
+                now,
+                event_type,
+                |after| format!("API key {} {verb}", after.name),
+                Some(&before),
+            )
+            .await?;
         Ok(after)
     }
 
@@ -586,16 +698,17 @@ impl Gatehouse {
         .bind(actor.tenant_id.as_str())
         .execute(&mut *transaction)
         .await?;
-        let after = commit_key_change(
-            transaction,
-            actor,
-            key_id,
-            now,
-            "api_key.updated",
-            |after| format!("API key {} updated", after.name),
-            Some(&before),
-        )
-        .await?;
+        let after = self
+            .commit_key_change(
+                transaction,
+                actor,
+                key_id,
+                now,
+                "api_key.updated",
+                |after| format!("API key {} updated", after.name),
+                Some(&before),
+            )
+            .await?;
         Ok(after)
     }
 
@@ -633,22 +746,23 @@ impl Gatehouse {
             .bind(key_id.as_str())
             .execute(&mut *transaction)
             .await?;
-        let after = commit_key_change(
-            transaction,
-            actor,
-            key_id,
-            now,
-            "api_key.rotated",
-            |after| {
-                format!(
-                    "API key {} rotated; the old secret works for {} more seconds",
-                    after.name,
-                    overlap.seconds()
-                )
-            },
-            Some(&key),
-        )
-        .await?;
+        let after = self
+            .commit_key_change(
+                transaction,
+                actor,
+                key_id,
+                now,
+                "api_key.rotated",
+                |after| {
+                    format!(
+                        "API key {} rotated; the old secret works for {} more seconds",
+                        after.name,
+                        overlap.seconds()
+                    )
+                },
+                Some(&key),
+            )
+            .await?;
         Ok(CreatedApiKey {
             key: after,
             plaintext,
@@ -708,11 +822,12 @@ impl Gatehouse {
             Err(KeyRefusal::Revoked) => return Ok(verdict("REVOKED")),
             Err(KeyRefusal::Expired) => return Ok(verdict("EXPIRED")),
         };
-        let tenant = self.tenant(&principal.tenant_id).await?;
         let remaining = match principal.mode {
             KeyMode::Live => {
+                let tenant = self.tenant(&principal.tenant_id).await?;
                 Some((tenant.monthly_call_limit - self.monthly_calls_used(&tenant).await?).max(0))
             }
+            // Test calls do not count against the limit (SPEC T-2).
             KeyMode::Test => None,
         };
         let mut response = VerifyKeyResponse {
@@ -755,8 +870,9 @@ impl Gatehouse {
             .map(|(principal, _)| principal))
     }
 
-    /// One look-up: the key (by its digest or its access token's) with its tenant's
-    /// modules. Answers the principal and whether the tenant has `platform.api`.
+    /// The key (by its digest or its access token's) with its tenant's modules, from
+    /// the cache or one database look-up. Answers the principal and whether the tenant
+    /// has `platform.api`.
     async fn authenticate(
         &self,
         presented: &str,
@@ -765,65 +881,82 @@ impl Gatehouse {
             Ok(well_formed) => well_formed,
             Err(malformed) => return Ok(Err(KeyRefusal::Malformed(malformed))),
         };
-        let statement = match well_formed.kind {
-            CredentialKind::ApiKey(_) => {
-                "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
-                    k.display_prefix, s.retires_at AS credential_expires_at, t.modules
-                 FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
-                 JOIN tenants t ON t.id = k.tenant_id WHERE s.digest = $1"
-            }
-            CredentialKind::AccessToken => {
-                "SELECT k.id, k.tenant_id, k.app_id, k.mode, k.scopes, k.status, k.expires_at,
-                    k.display_prefix, a.expires_at AS credential_expires_at, t.modules
-                 FROM access_tokens a JOIN api_keys k ON k.id = a.key_id
-                 JOIN tenants t ON t.id = k.tenant_id WHERE a.digest = $1"
-            }
+        let digest = api_key_format::digest(presented);
+        let now = time::now_ms();
+        if let Some((credential, key)) = self.key_cache.credential(&digest, now) {
+            return Ok(judge(&credential, &key, now));
+        }
+        let generation = self.key_cache.generation();
+        let (credential_table, credential_expiry) = match well_formed.kind {
+            CredentialKind::ApiKey(_) => ("api_key_secrets", "retires_at"),
+            CredentialKind::AccessToken => ("access_tokens", "expires_at"),
         };
-        let row = sqlx::query(statement)
-            .bind(api_key_format::digest(presented))
-            .fetch_optional(self.db().pool())
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {}, k.tenant_id, c.{credential_expiry} AS credential_expires_at, t.modules
+             FROM {credential_table} c JOIN api_keys k ON k.id = c.key_id
+             JOIN tenants t ON t.id = k.tenant_id WHERE c.digest = $1",
+            key_columns("k")
+        ))
+        .bind(&digest)
+        .fetch_optional(self.db().pool())
+        .await?;
         let Some(row) = row else {
             return Ok(Err(KeyRefusal::Unknown));
         };
-        let now = time::now_ms();
-        let status: String = row.try_get("status")?;
-        let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let credential_expires_at: Option<i64> = row.try_get("credential_expires_at")?;
-        if status == "revoked" {
-            return Ok(Err(KeyRefusal::Revoked));
-        }
-        if status == "disabled" {
-            return Ok(Err(KeyRefusal::Disabled));
-        }
-        if expires_at.is_some_and(|at| at <= now)
-            || credential_expires_at.is_some_and(|at| at <= now)
-        {
-            return Ok(Err(KeyRefusal::Expired));
-        }
-        let corrupt = || DomainError::Internal("stored API key is invalid".to_owned());
-        let id: String = row.try_get("id")?;
+        let view = stored_key_from_row(&row)?;
         let tenant_id: String = row.try_get("tenant_id")?;
-        let app_id: String = row.try_get("app_id")?;
-        let mode: String = row.try_get("mode")?;
-        let scopes: Option<String> = row.try_get("scopes")?;
-        let display_prefix: String = row.try_get("display_prefix")?;
+        let tenant_id = gatehouse_model::TenantId::parse(&tenant_id)
+            .map_err(|_| DomainError::Internal("stored API key is invalid".to_owned()))?;
         let modules: String = row.try_get("modules")?;
         let platform_api_enabled = modules
             .split_whitespace()
             .any(|module| module == crate::tenants::PLATFORM_API_MODULE);
-        let principal = KeyPrincipal {
-            key_id: ApiKeyId::parse(&id).map_err(|_| corrupt())?,
-            tenant_id: gatehouse_model::TenantId::parse(&tenant_id).map_err(|_| corrupt())?,
-            app_id: AppId::parse(&app_id).map_err(|_| corrupt())?,
-            mode: KeyMode::parse(&mode).ok_or_else(corrupt)?,
-            scopes: match scopes {
-                Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt())?),
-                None => None,
-            },
-            masked_key: format!("{display_prefix}…"),
+        let credential = CachedCredential {
+            key_id: view.id.clone(),
+            expires_at_ms: row.try_get("credential_expires_at")?,
         };
-        Ok(Ok((principal, platform_api_enabled)))
+        let key = CachedKey::new(view, tenant_id, platform_api_enabled, now);
+        let verdict = judge(&credential, &key, now);
+        self.key_cache.store(generation, digest, credential, key);
+        Ok(verdict)
+    }
+
+    /// Empties the key cache: for an operator (or a test) that changed keys in the
+    /// database by hand, bypassing Gatehouse.
+    pub fn forget_cached_keys(&self) {
+        self.key_cache.clear();
+    }
+
+    /// Follows other instances' key changes on PostgreSQL (`LISTEN`), forgetting each
+    /// changed key; the cache is used only while this runs connected. Returns never;
+    /// on SQLite (one process) it returns at once and the cache stays on.
+    pub async fn follow_key_changes(&self) {
+        if self.db().engine() != crate::Engine::Postgres {
+            return;
+        }
+        loop {
+            match sqlx::postgres::PgListener::connect(self.db().url()).await {
+                Ok(mut listener) => {
+                    if listener.listen(KEY_CHANGES_CHANNEL).await.is_ok() {
+                        self.key_cache.set_enabled(true);
+                        while let Ok(notification) = listener.recv().await {
+                            match ApiKeyId::parse(notification.payload()) {
+                                Ok(key_id) => self.key_cache.forget(&key_id),
+                                Err(_) => self.key_cache.clear(),
+                            }
+                        }
+                    }
+                    self.key_cache.set_enabled(false);
+                    tracing::warn!(
+                        "lost the key change feed; the key cache is off until it is back"
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for key changes; the key cache stays off");
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
 
     /// The actor for a presented credential (`None`: none was sent), or why it is refused.

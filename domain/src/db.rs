@@ -56,6 +56,18 @@ impl Default for DbOptions {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    url: SecretUrl,
+}
+
+/// The connection URL, kept for connections outside the pool (PostgreSQL's LISTEN);
+/// it may hold a password, so it never prints.
+#[derive(Clone)]
+struct SecretUrl(std::sync::Arc<str>);
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<redacted>")
+    }
 }
 
 impl Db {
@@ -111,7 +123,16 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Self { pool, engine })
+        Ok(Self {
+            pool,
+            engine,
+            url: SecretUrl(url.into()),
+        })
+    }
+
+    /// The URL the database was opened with (secret: may hold a password).
+    pub fn url(&self) -> &str {
+        &self.url.0
     }
 
     /// Applies the engine's pending migrations.

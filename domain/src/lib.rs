@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod key_cache;
 pub mod overview;
 pub mod tenants;
 pub mod time;
@@ -30,15 +31,19 @@ pub struct Gatehouse {
     db: Db,
     scope_catalog: std::sync::Arc<model::ScopeCatalog>,
     usage: std::sync::Arc<usage::UsageCounters>,
+    key_cache: std::sync::Arc<key_cache::KeyCache>,
 }
 
 impl Gatehouse {
     /// The product over `db`, with the built-in scope catalog.
     pub fn new(db: Db) -> Self {
         Self {
-            db,
             scope_catalog: std::sync::Arc::new(catalog::built_in()),
             usage: Default::default(),
+            // SQLite is one process: the cache is exact from the start. On PostgreSQL it
+            // waits for `follow_key_changes` to connect (see `key_cache`).
+            key_cache: std::sync::Arc::new(key_cache::KeyCache::new(db.engine() == Engine::Sqlite)),
+            db,
         }
     }
 
@@ -50,6 +55,11 @@ impl Gatehouse {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Whether authentication may use the key cache right now (see `key_cache`).
+    pub fn key_cache_active(&self) -> bool {
+        self.key_cache.is_enabled()
     }
 
     pub fn scope_catalog(&self) -> &model::ScopeCatalog {

@@ -146,17 +146,23 @@ impl Gatehouse {
             let latest = last_used.entry(&bucket.key_id).or_default();
             *latest = (*latest).max(tally.last_used_ms);
         }
-        for (key_id, at) in last_used {
+        for (key_id, at) in &last_used {
             sqlx::query(
                 "UPDATE api_keys SET last_used_at = $1
                  WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
             )
-            .bind(at)
+            .bind(*at)
             .bind(key_id.as_str())
             .execute(&mut *transaction)
             .await?;
         }
         transaction.commit().await?;
+        for (key_id, at) in tallies
+            .iter()
+            .map(|(bucket, tally)| (&bucket.key_id, tally.last_used_ms))
+        {
+            self.key_cache.note_last_used(key_id, time::from_ms(at));
+        }
         Ok(())
     }
 

@@ -361,6 +361,8 @@ on_both_engines!(
             .execute(gatehouse.db().pool())
             .await
             .unwrap();
+        // Changed by hand, behind Gatehouse's back: the cached token must be let go.
+        gatehouse.forget_cached_keys();
         assert_eq!(
             gatehouse
                 .authenticate_api_key(&token.access_token)
@@ -455,5 +457,111 @@ on_both_engines!(
                 .is_err(),
             "a well-formed key does need the database"
         );
+    }
+);
+
+/// PostgreSQL with two instances: a key revoked on one is refused by the other, whose
+/// cache held it, as soon as the change notification arrives (SPEC K-6 on every
+/// instance; the bound is stated in `key_cache`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_instance_reaches_the_others_cache() {
+    let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+    let first = db.gatehouse.clone();
+    let second = db.another_instance().await;
+    assert!(
+        !second.key_cache_active(),
+        "no cache before the change feed is followed"
+    );
+    let follower = {
+        let second = second.clone();
+        tokio::spawn(async move { second.follow_key_changes().await })
+    };
+    for _ in 0..100 {
+        if second.key_cache_active() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(second.key_cache_active());
+
+    let (_, owner) = tenant_with_user(&first, "owner@acme.test", Role::Owner, true).await;
+    let app_id = app_named(&first, &owner, "Checkout").await;
+    let key = create(&first, &owner, &app_id, KeyMode::Live, None).await;
+    assert!(
+        second
+            .authenticate_api_key(&key.plaintext)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    first.revoke_api_key(&owner, &key.key.id).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let verdict = second.authenticate_api_key(&key.plaintext).await.unwrap();
+        if verdict == Err(KeyRefusal::Revoked) {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "the other instance still lets the revoked key in"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    follower.abort();
+    second.db().close().await;
+    db.finish().await;
+}
+
+on_both_engines!(
+    a_cached_key_is_refused_from_the_next_request_after_each_change,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let key = create(
+            &gatehouse,
+            &owner,
+            &app_id,
+            KeyMode::Live,
+            Some(&["api_keys:read"]),
+        )
+        .await;
+        let id = &key.key.id;
+        let check = || gatehouse.authenticate_api_key(&key.plaintext);
+        assert!(check().await.unwrap().is_ok());
+        assert!(
+            check().await.unwrap().is_ok(),
+            "the second look-up may be served from the cache"
+        );
+        gatehouse
+            .set_api_key_enabled(&owner, id, false)
+            .await
+            .unwrap();
+        assert_eq!(check().await.unwrap(), Err(KeyRefusal::Disabled));
+        gatehouse
+            .set_api_key_enabled(&owner, id, true)
+            .await
+            .unwrap();
+        assert!(check().await.unwrap().is_ok());
+        let updated = gatehouse
+            .update_api_key(
+                &owner,
+                id,
+                &ApiKeyUpdate {
+                    name: "Renamed".into(),
+                    description: String::new(),
+                    scopes: Some(vec!["imports:read".into()]),
+                },
+            )
+            .await
+            .unwrap();
+        let principal = check().await.unwrap().unwrap();
+        assert_eq!(principal.scopes, updated.scopes, "new scopes apply at once");
+        assert_eq!(
+            gatehouse.api_key(&owner, id).await.unwrap().name,
+            "Renamed",
+            "reads see the change too"
+        );
+        gatehouse.revoke_api_key(&owner, id).await.unwrap();
+        assert_eq!(check().await.unwrap(), Err(KeyRefusal::Revoked));
     }
 );

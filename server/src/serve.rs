@@ -66,11 +66,16 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     let address = listener.local_addr().map_err(|error| error.to_string())?;
     tracing::info!(%address, "Gatehouse listening on http://{address}");
     let flusher = tokio::spawn(flush_usage_every_second(gatehouse.clone()));
+    let key_changes = {
+        let gatehouse = gatehouse.clone();
+        tokio::spawn(async move { gatehouse.follow_key_changes().await })
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|error| error.to_string())?;
     flusher.abort();
+    key_changes.abort();
     // The calls answered since the last tick are written before the database closes.
     if let Err(error) = gatehouse.flush_usage().await {
         tracing::error!(%error, "usage counters could not be written at shutdown");

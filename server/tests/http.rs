@@ -232,50 +232,19 @@ async fn runs_on_postgres_and_health_fails_when_the_database_goes() {
     admin.close().await;
 }
 
-/// `POST /v1/keys/verify` over HTTP, with a key made through the domain on the server's
-/// own database file.
+/// `POST /v1/keys/verify` over HTTP, with a key made and revoked through the dashboard.
 #[tokio::test]
 async fn verify_endpoint_answers_valid_and_revoked_and_bad_bodies() {
-    use gatehouse_domain::{Db, DbOptions, Gatehouse};
-    use gatehouse_model::{ApiKeyInput, AppInput, KeyMode, KeyType};
     let server = start().await;
-    let url = format!("sqlite://{}/gatehouse.db", server.data.0.display());
-    let gatehouse = Gatehouse::new(Db::connect(&url, DbOptions::default()).await.unwrap());
-    let session = gatehouse.sign_in(OWNER, PASSWORD).await.unwrap();
-    let owner = gatehouse.session(&session.token).await.unwrap().actor;
-    let app = gatehouse
-        .create_app(
-            &owner,
-            &AppInput {
-                name: "Checkout".into(),
-                ..AppInput::default()
-            },
-        )
-        .await
-        .unwrap();
-    let created = gatehouse
-        .create_api_key(
-            &owner,
-            &ApiKeyInput {
-                app_id: app.id.clone(),
-                name: "Verify me".into(),
-                description: String::new(),
-                mode: KeyMode::Test,
-                key_type: KeyType::Secret,
-                scopes: vec![],
-                expires_at: None,
-                expiry_days: None,
-            },
-        )
-        .await
-        .unwrap();
+    let (owner, app_id) = owner_with_app(&server, &[]).await;
+    let (key_id, key) = dashboard_key(&owner, &server.base, &app_id, "test", None).await;
     let client = reqwest::Client::new();
     let verify = |body: Value| {
         let client = client.clone();
         let url = format!("{}/v1/keys/verify", server.base);
         async move { client.post(url).json(&body).send().await.unwrap() }
     };
-    let answer: Value = verify(json!({ "key": created.plaintext, "scope": "imports:write" }))
+    let answer: Value = verify(json!({ "key": key, "scope": "imports:write" }))
         .await
         .json()
         .await
@@ -283,28 +252,27 @@ async fn verify_endpoint_answers_valid_and_revoked_and_bad_bodies() {
     assert_eq!(answer["valid"], true);
     assert_eq!(answer["code"], "VALID");
     assert_eq!(answer["mode"], "test");
-    assert_eq!(answer["app_id"], app.id.to_string());
+    assert_eq!(answer["app_id"], app_id);
     assert!(
         answer.get("remaining_quota").is_none(),
         "test calls do not count against the limit"
     );
 
-    gatehouse
-        .revoke_api_key(&owner, &created.key.id)
-        .await
-        .unwrap();
-    let answer: Value = verify(json!({ "key": created.plaintext }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["code"], "REVOKED");
+    let (status, _) = server_fn(
+        &owner,
+        &server.base,
+        "revoke_api_key",
+        json!({ "key_id": key_id }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let answer: Value = verify(json!({ "key": key })).await.json().await.unwrap();
+    assert_eq!(answer["code"], "REVOKED", "from the very next request");
 
     let bad = verify(json!({ "nokey": true })).await;
     assert_eq!(bad.status(), 400);
     let body: Value = bad.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
-    gatehouse.db().close().await;
 }
 
 /// An operator's broken scope catalog stops the start with the reason, not a panic.

@@ -53,6 +53,23 @@ impl TestDb {
         }
     }
 
+    /// A second Gatehouse on the same database, as another instance of the server.
+    pub async fn another_instance(&self) -> Gatehouse {
+        let (url, options) = match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                (format!("sqlite://{}", path.display()), DbOptions::default())
+            }
+            Cleanup::PostgresSchema { url, schema } => (
+                url.clone(),
+                DbOptions {
+                    max_connections: 5,
+                    postgres_schema: Some(schema.clone()),
+                },
+            ),
+        };
+        Gatehouse::new(Db::connect(&url, options).await.expect("open again"))
+    }
+
     pub async fn finish(self) {
         self.gatehouse.db().close().await;
         match self.cleanup {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Gatehouse's API benchmark (`./dev bench`): starts the release server on a fresh
+# SQLite database, creates an app and a test-mode key through the dashboard's server
+# functions, then drives load with wrk from a separate process over loopback and
+# prints requests/s and p50/p99 latency for:
+#   ceiling        GET  /v1/ping                no authentication, no database
+#   authenticated  GET  /v1/api-keys/{id}       key check + one read
+#   verify         POST /v1/keys/verify         the SaaS's key verification
+# and the ratio authenticated / ceiling. Settings: BENCH_CONNECTIONS (32),
+# BENCH_SECONDS (10), BENCH_THREADS (1 wrk thread; the machine has 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+connections=${BENCH_CONNECTIONS:-32}
+seconds=${BENCH_SECONDS:-10}
+threads=${BENCH_THREADS:-1}
+bin=target/release/gatehouse
+[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+cleanup() { [ -n "${server:-}" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$data"; }
+trap cleanup EXIT
+
+DATABASE_URL="sqlite://$data/gatehouse.db" GATEHOUSE_ADDR="127.0.0.1:$port" \
+  GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" GATEHOUSE_LOG=warn \
+  "$bin" serve >"$data/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+
+jar="$data/cookies"
+fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
+curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
+  --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
+app_id=$(fn create_app '{"input":{"name":"Bench"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+created=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Bench\",\"mode\":\"test\",\"key_type\":\"restricted\",\"scopes\":[\"api_keys:read\"]}}")
+key_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"]["id"])' "$created")
+key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["plaintext"])' "$created")
+
+cat >"$data/verify.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"key":"$key","scope":"api_keys:read"}'
+LUA
+
+# Prints "requests/s p50 p99" (latencies in ms) for one wrk run.
+measure() {
+  wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors: sys.exit("non-2xx answers during the run: " + errors.group(1))
+p50, p99 = ms("50%"), ms("99%")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f}")'
+}
+
+curl -sf -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id" >/dev/null
+wrk -t1 -c"$connections" -d2s "$base/v1/ping" >/dev/null   # warm-up
+
+echo "Gatehouse API benchmark: $connections connections, ${seconds}s each, wrk threads $threads, $(nproc) cores, SQLite"
+printf '%-44s %12s %10s %10s\n' route 'requests/s' 'p50 ms' 'p99 ms'
+read -r c_rps c_p50 c_p99 < <(measure "$base/v1/ping")
+printf '%-44s %12s %10s %10s\n' 'GET /v1/ping (ceiling)' "$c_rps" "$c_p50" "$c_p99"
+read -r a_rps a_p50 a_p99 < <(measure -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id")
+printf '%-44s %12s %10s %10s\n' 'GET /v1/api-keys/{id} (authenticated)' "$a_rps" "$a_p50" "$a_p99"
+read -r v_rps v_p50 v_p99 < <(measure -s "$data/verify.lua" "$base/v1/keys/verify")
+printf '%-44s %12s %10s %10s\n' 'POST /v1/keys/verify' "$v_rps" "$v_p50" "$v_p99"
+python3 -c 'import sys; a,c=float(sys.argv[1]),float(sys.argv[2]); print(f"authenticated / ceiling: {a/c:.2f} (target >= 0.70); authenticated p99 {sys.argv[3]} ms (target < 5 ms)")' "$a_rps" "$c_rps" "$a_p99"
+
+# The calls were counted: after a flush, the key's usage shows them.
+sleep 1.5
+count=$(fn load_api_keys '{}' | python3 -c 'import json,sys; print(sum(k["successes_24h"] for k in json.load(sys.stdin)["keys"]))')
+echo "successful calls counted for the key in the last 24 h: $count"
