@@ -103,10 +103,14 @@ pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
 
 /// What is stored and looked up: the SHA-256 of the whole key, in hex.
 pub fn digest(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hash = Sha256::digest(key.as_bytes());
+    let mut hex = String::with_capacity(hash.len() * 2);
+    for byte in hash {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 /// The masked form the dashboard shows: the prefix and four characters, e.g. `sk_live_AbC1…`.
@@ -171,6 +175,11 @@ mod tests {
         let key = generate(KeyType::Restricted, KeyMode::Test);
         assert_eq!(digest(&key), digest(&key));
         assert_eq!(digest(&key).len(), 64);
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "SHA-256 of `abc` (FIPS 180-2 test vector)"
+        );
         assert_eq!(masked(&key), format!("{}…", &key[..12]));
     }
 }
