@@ -565,3 +565,45 @@ on_both_engines!(
         assert_eq!(check().await.unwrap(), Err(KeyRefusal::Revoked));
     }
 );
+
+on_both_engines!(
+    allowed_origins_are_matched_exactly,
+    |gatehouse: Gatehouse| async move {
+        let (tenant_id, owner) =
+            tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let input = AppInput {
+            name: "Shop".into(),
+            allowed_origins: vec![
+                "https://shop-1.example".into(),
+                "http://localhost:5173".into(),
+            ],
+            ..AppInput::default()
+        };
+        let app = gatehouse.create_app(&owner, &input).await.unwrap();
+        for (origin, allowed) in [
+            ("https://shop-1.example", true),
+            ("http://localhost:5173", true),
+            // `_` and `%` are LIKE wildcards: they must match only themselves.
+            ("https://shop_1.example", false),
+            ("https://shop%.example", false),
+            ("https://shop-1.example.evil", false),
+            ("http://localhost:517", false),
+            ("https://%", false),
+            ("null", false),
+        ] {
+            assert_eq!(
+                gatehouse.some_app_allows_origin(origin).await.unwrap(),
+                allowed,
+                "{origin}"
+            );
+            assert_eq!(
+                gatehouse
+                    .app_allows_origin(&tenant_id, &app.id, origin)
+                    .await
+                    .unwrap(),
+                allowed,
+                "{origin}"
+            );
+        }
+    }
+);
