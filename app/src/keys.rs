@@ -104,6 +104,21 @@ pub fn merge_scopes(catalog_order: &[String], ticked: &[String], typed: &str) ->
     scopes
 }
 
+/// The list's scopes cell: each scope as code, or "Full access" (K-11).
+fn scope_chips(scopes: Option<&[String]>) -> AnyView {
+    match scopes {
+        Some(scopes) if !scopes.is_empty() => scopes
+            .iter()
+            .enumerate()
+            .map(|(index, scope)| {
+                view! { {(index > 0).then_some(", ")}<code class="scope">{scope.clone()}</code> }
+            })
+            .collect_view()
+            .into_any(),
+        _ => scopes_label(scopes).into_any(),
+    }
+}
+
 /// Scopes as the list shows them inline: "Full access" for secret and legacy keys (K-11).
 pub fn scopes_label(scopes: Option<&[String]>) -> String {
     match scopes {
@@ -563,13 +578,15 @@ fn KeysTable(
                         {(!key.description.is_empty()).then(|| view! { <div class="muted small">{key.description.clone()}</div> })}
                     </td>
                     <td><code data-testid="key-prefix">{key.masked_key.clone()}</code></td>
-                    <td class="scopes" data-testid="key-scopes">{scopes_label(key.scopes.as_deref())}</td>
+                    <td class="scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
                     <td data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
                     <td><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
-                    <td data-testid="key-creator">{key.created_by.clone()}</td>
-                    <td data-testid="key-created">{format_time(&key.created_at)}</td>
-                    <td data-testid="key-last-used">{last_used_text(&key)}</td>
-                    <td data-testid="key-expires">
+                    <td class="time">
+                        <div data-testid="key-created">{format_time(&key.created_at)}</div>
+                        <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
+                    </td>
+                    <td class="time" data-testid="key-last-used">{last_used_text(&key)}</td>
+                    <td class="time" data-testid="key-expires">
                         {expiry_text(&key)}
                         {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
                     </td>
@@ -599,7 +616,6 @@ fn KeysTable(
                         <th scope="col">"Scopes"</th>
                         <th scope="col">"Mode"</th>
                         <th scope="col">"Status"</th>
-                        <th scope="col">"Created by"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Last used"</th>
                         <th scope="col">"Expires"</th>
