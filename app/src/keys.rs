@@ -157,6 +157,11 @@ fn expiry_text(key: &ApiKeyView) -> String {
         .map_or_else(|| "Never".to_owned(), format_time)
 }
 
+/// A day as the list shows it; the full time is in the cell's title.
+fn format_day(time: &DateTime<Utc>) -> String {
+    time.format("%Y-%m-%d").to_string()
+}
+
 fn last_used_text(key: &ApiKeyView) -> String {
     key.last_used_at
         .as_ref()
@@ -581,13 +586,13 @@ fn KeysTable(
                     <td class="scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
                     <td data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
                     <td><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
-                    <td class="time">
-                        <div data-testid="key-created">{format_time(&key.created_at)}</div>
+                    <td class="time" title=format_time(&key.created_at)>
+                        <div data-testid="key-created">{format_day(&key.created_at)}</div>
                         <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
                     </td>
                     <td class="time" data-testid="key-last-used">{last_used_text(&key)}</td>
-                    <td class="time" data-testid="key-expires">
-                        {expiry_text(&key)}
+                    <td class="time" data-testid="key-expires" title=expiry_text(&key)>
+                        {key.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
                         {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
                     </td>
                     <td data-testid="key-usage" class="usage">

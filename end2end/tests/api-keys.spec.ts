@@ -144,7 +144,9 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   await expect(row.getByTestId("key-status")).toHaveText("enabled");
   await expect(row.getByTestId("key-creator")).toHaveText(OWNER[0]);
   await expect(row.getByTestId("key-last-used")).toHaveText("Never");
-  await expect(row.getByTestId("key-expires")).toContainText("UTC");
+  // The custom 45-day expiry, as a day in the list (the full time is in its title).
+  const in45Days = new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10);
+  await expect(row.getByTestId("key-expires")).toHaveText(in45Days);
   await expect(row.getByTestId("expires-soon")).toHaveCount(0);
   await expect(row.getByTestId("key-usage")).toHaveText("24h: 0 ok / 0 failed");
 
