@@ -52,12 +52,27 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
             <div class="card">
                 <h3>"Configured"</h3>
                 <p>"Apps: " <span data-testid="app-count">{overview.app_count}</span></p>
+                <p>"API keys: " <span data-testid="api-key-count">{overview.api_key_count}</span></p>
             </div>
             <div class="card" data-testid="selected-app-card">
                 <h3>"Selected app"</h3>
                 <p data-testid="selected-app">{selected.unwrap_or_else(|| "No app selected".to_owned())}</p>
             </div>
         </div>
+        {(!overview.expiring_keys.is_empty()).then(|| view! {
+            <div class="card warning" data-testid="expiring-keys">
+                <h3>"Keys expiring soon"</h3>
+                <ul>
+                    {overview.expiring_keys.iter().map(|key| view! {
+                        <li>
+                            <strong>{key.name.clone()}</strong> " (" <code>{key.masked_key.clone()}</code> ", "
+                            {key.app_name.clone()} ") expires " {format_time(&key.expires_at)}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <p><a href="/settings/developers/api-keys">"Rotate or replace them in API keys"</a></p>
+            </div>
+        })}
         <div class="card checklist">
             <h3>"Launch checklist"</h3>
             <ol>

@@ -8,8 +8,8 @@
 
 use gatehouse_model::{
     AccessToken, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage,
-    AppId, CreatedApiKey, ErrorCode, FieldError, KeyMode, KeyStatus, KeyType, RotationOverlap,
-    ScopeCatalog, VerifyKeyRequest, VerifyKeyResponse,
+    AppId, CreatedApiKey, ErrorCode, ExpiringKey, FieldError, KeyMode, KeyStatus, KeyType,
+    RotationOverlap, ScopeCatalog, TenantId, VerifyKeyRequest, VerifyKeyResponse,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -566,6 +566,52 @@ impl Gatehouse {
             keys,
             catalog: self.scope_catalog().clone(),
         })
+    }
+
+    /// How many of the tenant's keys are not revoked (the Overview's count).
+    pub(crate) async fn api_key_count(&self, tenant_id: &TenantId) -> Result<i64, DomainError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND status <> 'revoked'",
+        )
+        .bind(tenant_id.as_str())
+        .fetch_one(self.db().pool())
+        .await?;
+        Ok(count)
+    }
+
+    /// The tenant's keys that expire within 7 days, soonest first (SPEC K-10).
+    pub(crate) async fn expiring_keys(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Vec<ExpiringKey>, DomainError> {
+        let now = time::now_ms();
+        let rows = sqlx::query(
+            "SELECT k.id, k.name, k.display_prefix, k.expires_at, a.name AS app_name
+             FROM api_keys k JOIN apps a ON a.id = k.app_id
+             WHERE k.tenant_id = $1 AND k.status <> 'revoked'
+               AND k.expires_at > $2 AND k.expires_at <= $3
+             ORDER BY k.expires_at, k.id",
+        )
+        .bind(tenant_id.as_str())
+        .bind(now)
+        .bind(now + gatehouse_model::EXPIRY_WARNING_DAYS * 86_400_000)
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let display_prefix: String = row.try_get("display_prefix")?;
+                Ok(ExpiringKey {
+                    id: ApiKeyId::parse(&id).map_err(|_| {
+                        DomainError::Internal("stored API key is invalid".to_owned())
+                    })?,
+                    name: row.try_get("name")?,
+                    masked_key: format!("{display_prefix}…"),
+                    app_name: row.try_get("app_name")?,
+                    expires_at: time::from_ms(row.try_get("expires_at")?),
+                })
+            })
+            .collect()
     }
 
     /// Disables (`enabled = false`) or re-enables a key; a revoked key stays revoked.

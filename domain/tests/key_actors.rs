@@ -607,3 +607,52 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    the_overview_counts_keys_and_warns_of_those_expiring_within_a_week,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let expiring_in = |days: i64, name: &str| ApiKeyInput {
+            name: name.into(),
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::days(days)),
+            expiry_days: Some(days),
+            ..key_input(&app_id, KeyMode::Live, None)
+        };
+        let soon = gatehouse
+            .create_api_key(&owner, &expiring_in(3, "Soon"))
+            .await
+            .unwrap();
+        gatehouse
+            .create_api_key(&owner, &expiring_in(30, "Later"))
+            .await
+            .unwrap();
+        let revoked = gatehouse
+            .create_api_key(&owner, &expiring_in(2, "Gone"))
+            .await
+            .unwrap();
+        gatehouse
+            .revoke_api_key(&owner, &revoked.key.id)
+            .await
+            .unwrap();
+        create(&gatehouse, &owner, &app_id, KeyMode::Test, None).await;
+
+        let overview = gatehouse.overview(&owner).await.unwrap();
+        assert_eq!(overview.api_key_count, 3, "revoked keys are not counted");
+        let names: Vec<_> = overview
+            .expiring_keys
+            .iter()
+            .map(|key| key.name.as_str())
+            .collect();
+        assert_eq!(names, ["Soon"]);
+        assert_eq!(overview.expiring_keys[0].id, soon.key.id);
+        assert_eq!(overview.expiring_keys[0].app_name, "Checkout");
+        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let flagged: Vec<_> = listed
+            .iter()
+            .filter(|item| item.expiring_soon)
+            .map(|item| item.key.name.as_str())
+            .collect();
+        assert_eq!(flagged, ["Soon"], "the list flags the same keys");
+    }
+);

@@ -285,3 +285,26 @@ test("a full-access test key shows Full access and can be disabled and enabled",
   await expect(detail.getByTestId("key-detail-status")).toHaveText("enabled");
   await expect(row.getByTestId("key-status")).toHaveText("enabled");
 });
+
+test("a key expiring within a week is flagged in the list and on the Overview", async ({ page }) => {
+  await signIn(page);
+  await ensureApp(page);
+
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const create = page.getByRole("dialog", { name: "Create API key" });
+  await create.getByLabel("Name").fill("Short-lived partner key");
+  await create.getByLabel("Expiration").selectOption("custom");
+  await create.getByLabel("Number of days").fill("3");
+  await create.getByRole("button", { name: "Create key" }).click();
+  await takeSecret(page);
+
+  const row = keyRow(page, "Short-lived partner key");
+  await expect(row.getByTestId("expires-soon")).toHaveText("Expires soon");
+
+  await page.getByRole("link", { name: "Overview" }).click();
+  await hydrated(page);
+  const warning = page.getByTestId("expiring-keys");
+  await expect(warning).toContainText("Keys expiring soon");
+  await expect(warning).toContainText("Short-lived partner key");
+  await expect(warning).toContainText(APP_NAME);
+});

@@ -174,7 +174,21 @@ pub struct Overview {
     pub billing_window_start: DateTime<Utc>,
     pub billing_window_end: DateTime<Utc>,
     pub app_count: i64,
+    /// Keys that are not revoked, across the tenant's apps.
+    pub api_key_count: i64,
+    /// Keys that expire within the next 7 days, soonest first (SPEC K-10).
+    pub expiring_keys: Vec<ExpiringKey>,
     pub selected_app: Option<AppView>,
+}
+
+/// A key about to expire, as the Overview warns of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub masked_key: String,
+    pub app_name: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// One line of the audit trail as the Integration logs show it (SPEC L-1, L-3).
@@ -315,13 +329,17 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// Keys expiring within this many days are flagged in the list and on the Overview
+/// (SPEC K-10).
+pub const EXPIRY_WARNING_DAYS: i64 = 7;
+
 impl ApiKeyView {
-    /// Whether the key has an expiry within the next 7 days (SPEC K-10).
+    /// Whether the key expires within the next [`EXPIRY_WARNING_DAYS`].
     pub fn expires_within_a_week(&self, now: DateTime<Utc>) -> bool {
         self.status != KeyStatus::Revoked
-            && self
-                .expires_at
-                .is_some_and(|at| at > now && at <= now + chrono::Duration::days(7))
+            && self.expires_at.is_some_and(|at| {
+                at > now && at <= now + chrono::Duration::days(EXPIRY_WARNING_DAYS)
+            })
     }
 }
 
