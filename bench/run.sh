@@ -9,12 +9,13 @@
 #                                               and a live key, whose answer also reads
 #                                               the month's quota from the database)
 # and the ratio authenticated / ceiling. Settings: BENCH_CONNECTIONS (32),
-# BENCH_SECONDS (10), BENCH_THREADS (1 wrk thread; the machine has 2 cores).
+# BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_THREADS (1 wrk thread; 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 connections=${BENCH_CONNECTIONS:-32}
 seconds=${BENCH_SECONDS:-10}
+rounds=${BENCH_ROUNDS:-3}
 threads=${BENCH_THREADS:-1}
 bin=target/release/gatehouse
 [ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
@@ -71,17 +72,30 @@ print(f"{rps:.0f} {p50:.2f} {p99:.2f}")'
 curl -sf -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id" >/dev/null
 wrk -t1 -c"$connections" -d2s "$base/v1/ping" >/dev/null   # warm-up
 
-echo "Gatehouse API benchmark: $connections connections, ${seconds}s each, wrk threads $threads, $(nproc) cores, SQLite"
-printf '%-44s %12s %10s %10s\n' route 'requests/s' 'p50 ms' 'p99 ms'
-read -r c_rps c_p50 c_p99 < <(measure "$base/v1/ping")
-printf '%-44s %12s %10s %10s\n' 'GET /v1/ping (ceiling)' "$c_rps" "$c_p50" "$c_p99"
-read -r a_rps a_p50 a_p99 < <(measure -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id")
-printf '%-44s %12s %10s %10s\n' 'GET /v1/api-keys/{id} (authenticated)' "$a_rps" "$a_p50" "$a_p99"
+echo "Gatehouse API benchmark: $connections connections, ${seconds}s per run, $rounds rounds, wrk threads $threads, $(nproc) cores, SQLite"
+row() { printf '%-44s %12s %10s %10s\n' "$@"; }
+# The ceiling and the authenticated read run back to back in each round, so that a
+# noisy neighbour hits both; the ratio is taken per round and its median reported.
+ratios=()
+for round in $(seq 1 "$rounds"); do
+  echo "round $round"
+  row route 'requests/s' 'p50 ms' 'p99 ms'
+  read -r c_rps c_p50 c_p99 < <(measure "$base/v1/ping")
+  row 'GET /v1/ping (ceiling)' "$c_rps" "$c_p50" "$c_p99"
+  read -r a_rps a_p50 a_p99 < <(measure -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id")
+  row 'GET /v1/api-keys/{id} (authenticated)' "$a_rps" "$a_p50" "$a_p99"
+  ratios+=("$(python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$a_rps" "$c_rps")")
+done
 read -r v_rps v_p50 v_p99 < <(measure -s "$data/verify-test.lua" "$base/v1/keys/verify")
-printf '%-44s %12s %10s %10s\n' 'POST /v1/keys/verify (test key)' "$v_rps" "$v_p50" "$v_p99"
+row 'POST /v1/keys/verify (test key)' "$v_rps" "$v_p50" "$v_p99"
 read -r l_rps l_p50 l_p99 < <(measure -s "$data/verify-live.lua" "$base/v1/keys/verify")
-printf '%-44s %12s %10s %10s\n' 'POST /v1/keys/verify (live key, quota)' "$l_rps" "$l_p50" "$l_p99"
-python3 -c 'import sys; a,c=float(sys.argv[1]),float(sys.argv[2]); print(f"authenticated / ceiling: {a/c:.2f} (target >= 0.70); authenticated p99 {sys.argv[3]} ms (target < 5 ms)")' "$a_rps" "$c_rps" "$a_p99"
+row 'POST /v1/keys/verify (live key, quota)' "$l_rps" "$l_p50" "$l_p99"
+python3 -c '
+import statistics, sys
+ratios = [float(r) for r in sys.argv[2:]]
+rounds = ", ".join(sys.argv[2:])
+print(f"authenticated / ceiling per round: {rounds}; median {statistics.median(ratios):.2f} (target >= 0.70)")
+print(f"authenticated p99 in the last round: {sys.argv[1]} ms (target < 5 ms)")' "$a_p99" "${ratios[@]}"
 
 # The calls were counted: after a flush, the key's usage shows them.
 sleep 1.5

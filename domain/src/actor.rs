@@ -76,8 +76,9 @@ pub enum ActorKind {
         role: Role,
     },
     /// A client program, through an API key (or an access token exchanged for one).
-    /// A key acts only within its own app and mode (SPEC K-1, T-2).
-    ApiKey(KeyPrincipal),
+    /// A key acts only within its own app and mode (SPEC K-1, T-2). Shared, since
+    /// every call hands it from the key check to the handler and the usage counters.
+    ApiKey(std::sync::Arc<KeyPrincipal>),
     /// Gatehouse itself (bootstrap, housekeeping).
     System,
 }
@@ -166,6 +167,14 @@ impl Actor {
     pub fn api_key(&self) -> Option<&KeyPrincipal> {
         match &self.kind {
             ActorKind::ApiKey(key) => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The key this actor is, shared (cheap to keep past the actor).
+    pub fn api_key_shared(&self) -> Option<std::sync::Arc<KeyPrincipal>> {
+        match &self.kind {
+            ActorKind::ApiKey(key) => Some(std::sync::Arc::clone(key)),
             _ => None,
         }
     }

@@ -11,6 +11,8 @@ use gatehouse_model::{
     AppId, CreatedApiKey, ErrorCode, ExpiringKey, FieldError, KeyMode, KeyStatus, KeyType,
     RotationOverlap, ScopeCatalog, TenantId, VerifyKeyRequest, VerifyKeyResponse,
 };
+use std::sync::Arc;
+
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -178,7 +180,7 @@ fn judge(
     credential: &CachedCredential,
     key: &CachedKey,
     now_ms: i64,
-) -> Result<(KeyPrincipal, bool), KeyRefusal> {
+) -> Result<(Arc<KeyPrincipal>, bool), KeyRefusal> {
     let view = &key.view;
     match view.status {
         KeyStatus::Revoked => return Err(KeyRefusal::Revoked),
@@ -191,15 +193,7 @@ fn judge(
     if key_expired || credential.expires_at_ms.is_some_and(|at| at <= now_ms) {
         return Err(KeyRefusal::Expired);
     }
-    let principal = KeyPrincipal {
-        key_id: view.id.clone(),
-        tenant_id: key.tenant_id.clone(),
-        app_id: view.app_id.clone(),
-        mode: view.mode,
-        scopes: view.scopes.clone(),
-        masked_key: view.masked_key.clone(),
-    };
-    Ok((principal, key.platform_api_enabled))
+    Ok((Arc::clone(&key.principal), key.platform_api_enabled))
 }
 
 /// The columns a key is read from, each prefixed with `alias.` when one is given.
@@ -859,8 +853,8 @@ impl Gatehouse {
             scopes: None,
             remaining_quota: None,
         };
-        let principal = match self.authenticate_api_key(request.key.trim()).await? {
-            Ok(principal) => principal,
+        let principal = match self.authenticate(request.key.trim()).await? {
+            Ok((principal, _)) => principal,
             Err(KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => {
                 return Ok(verdict("NOT_FOUND"));
             }
@@ -913,7 +907,7 @@ impl Gatehouse {
         Ok(self
             .authenticate(presented)
             .await?
-            .map(|(principal, _)| principal))
+            .map(|(principal, _)| (*principal).clone()))
     }
 
     /// The key (by its digest or its access token's) with its tenant's modules, from
@@ -922,7 +916,7 @@ impl Gatehouse {
     async fn authenticate(
         &self,
         presented: &str,
-    ) -> Result<Result<(KeyPrincipal, bool), KeyRefusal>, DomainError> {
+    ) -> Result<Result<(Arc<KeyPrincipal>, bool), KeyRefusal>, DomainError> {
         let well_formed = match api_key_format::check(presented) {
             Ok(well_formed) => well_formed,
             Err(malformed) => return Ok(Err(KeyRefusal::Malformed(malformed))),

@@ -21,6 +21,8 @@ use std::sync::{Arc, RwLock};
 
 use gatehouse_model::{ApiKeyId, ApiKeyView, TenantId};
 
+use crate::actor::KeyPrincipal;
+
 /// The PostgreSQL channel that carries the id of every changed key.
 pub const KEY_CHANGES_CHANNEL: &str = "gatehouse_key_changes";
 
@@ -38,6 +40,8 @@ pub(crate) struct CachedKey {
     pub view: ApiKeyView,
     pub tenant_id: TenantId,
     pub platform_api_enabled: bool,
+    /// Who the key is when it acts, built once per load.
+    pub principal: Arc<KeyPrincipal>,
     loaded_at_ms: i64,
 }
 
@@ -48,10 +52,19 @@ impl CachedKey {
         platform_api_enabled: bool,
         now_ms: i64,
     ) -> Self {
+        let principal = Arc::new(KeyPrincipal {
+            key_id: view.id.clone(),
+            tenant_id: tenant_id.clone(),
+            app_id: view.app_id.clone(),
+            mode: view.mode,
+            scopes: view.scopes.clone(),
+            masked_key: view.masked_key.clone(),
+        });
         Self {
             view,
             tenant_id,
             platform_api_enabled,
+            principal,
             loaded_at_ms: now_ms,
         }
     }

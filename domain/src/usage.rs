@@ -40,42 +40,91 @@ impl Tally {
     }
 }
 
-/// Calls counted since the last flush. Cheap to record into from many tasks at once.
+/// One key's calls since the last flush, per hour.
+#[derive(Debug)]
+struct KeyCalls {
+    tenant_id: TenantId,
+    app_id: AppId,
+    mode: KeyMode,
+    /// `(hour_start, tally)`: one or two hours between flushes.
+    hours: Vec<(i64, Tally)>,
+}
+
+/// Calls counted since the last flush. Cheap to record into from many tasks at once:
+/// a call by a key already counted allocates nothing.
 #[derive(Debug, Default)]
 pub struct UsageCounters {
-    pending: Mutex<HashMap<Bucket, Tally>>,
+    pending: Mutex<HashMap<ApiKeyId, KeyCalls>>,
 }
 
 impl UsageCounters {
     fn record(&self, key: &KeyPrincipal, success: bool, at_ms: i64) {
-        let bucket = Bucket {
-            tenant_id: key.tenant_id.clone(),
-            app_id: key.app_id.clone(),
-            key_id: key.key_id.clone(),
-            mode: key.mode,
-            hour_start: at_ms - at_ms.rem_euclid(HOUR_MS),
-        };
+        let hour_start = at_ms - at_ms.rem_euclid(HOUR_MS);
         let call = Tally {
             successes: i64::from(success),
             failures: i64::from(!success),
             last_used_ms: at_ms,
         };
-        self.lock().entry(bucket).or_default().merge(call);
+        let mut pending = self.lock();
+        let calls = match pending.get_mut(&key.key_id) {
+            Some(calls) => calls,
+            None => pending.entry(key.key_id.clone()).or_insert(KeyCalls {
+                tenant_id: key.tenant_id.clone(),
+                app_id: key.app_id.clone(),
+                mode: key.mode,
+                hours: Vec::new(),
+            }),
+        };
+        match calls.hours.iter_mut().find(|(hour, _)| *hour == hour_start) {
+            Some((_, tally)) => tally.merge(call),
+            None => calls.hours.push((hour_start, call)),
+        }
     }
 
+    /// Empties the pending calls, answering them per bucket.
     fn take(&self) -> HashMap<Bucket, Tally> {
-        std::mem::take(&mut *self.lock())
+        let pending = std::mem::take(&mut *self.lock());
+        let mut tallies = HashMap::new();
+        for (key_id, calls) in pending {
+            for (hour_start, tally) in calls.hours {
+                let bucket = Bucket {
+                    tenant_id: calls.tenant_id.clone(),
+                    app_id: calls.app_id.clone(),
+                    key_id: key_id.clone(),
+                    mode: calls.mode,
+                    hour_start,
+                };
+                tallies
+                    .entry(bucket)
+                    .or_insert_with(Tally::default)
+                    .merge(tally);
+            }
+        }
+        tallies
     }
 
     /// Puts back tallies whose flush failed, so that nothing is lost.
     fn restore(&self, tallies: HashMap<Bucket, Tally>) {
         let mut pending = self.lock();
         for (bucket, tally) in tallies {
-            pending.entry(bucket).or_default().merge(tally);
+            let calls = pending.entry(bucket.key_id).or_insert(KeyCalls {
+                tenant_id: bucket.tenant_id,
+                app_id: bucket.app_id,
+                mode: bucket.mode,
+                hours: Vec::new(),
+            });
+            match calls
+                .hours
+                .iter_mut()
+                .find(|(hour, _)| *hour == bucket.hour_start)
+            {
+                Some((_, pending_tally)) => pending_tally.merge(tally),
+                None => calls.hours.push((bucket.hour_start, tally)),
+            }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Bucket, Tally>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ApiKeyId, KeyCalls>> {
         // A panic while holding the lock leaves plain counters behind: keep counting.
         self.pending
             .lock()

@@ -45,7 +45,7 @@ pub async fn authenticate(
         Ok(actor) => actor,
         Err(error) => return ApiError::from(error).into_response(),
     };
-    let principal = actor.api_key().cloned();
+    let principal = actor.api_key_shared();
     let origin = request
         .headers()
         .get(axum::http::header::ORIGIN)
