@@ -43,6 +43,8 @@ pub enum ErrorCode {
     InsufficientScope,
     /// A browser call from an origin the app does not allow (SPEC A-3).
     OriginNotAllowed,
+    /// The route exists, but not with this HTTP method.
+    MethodNotAllowed,
     /// Something failed on our side; details are in the server log only.
     Internal,
 }
@@ -69,6 +71,7 @@ impl ErrorCode {
             Self::ApiKeyExpired => "api_key_expired",
             Self::InsufficientScope => "insufficient_scope",
             Self::OriginNotAllowed => "origin_not_allowed",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal => "internal",
         }
     }
@@ -92,6 +95,7 @@ impl ErrorCode {
             | Self::CrossSiteRequest
             | Self::InsufficientScope
             | Self::OriginNotAllowed => 403,
+            Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
             Self::BadRequest => 400,
             Self::Internal => 500,

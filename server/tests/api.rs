@@ -187,6 +187,8 @@ async fn scopes_are_enforced_per_route_with_the_scope_named() {
     assert_eq!(body["error"]["details"]["required_scope"], "api_keys:write");
     let (status, body) = get(&server, "/v1/nothing-here", &key).await;
     assert_eq!((status, code(&body)), (404, "not_found"));
+    let (status, body) = call(&server, reqwest::Method::PUT, "/v1/api-keys", &key, None).await;
+    assert_eq!((status, code(&body)), (405, "method_not_allowed"));
 }
 
 #[tokio::test]

@@ -27,10 +27,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/v1/ping", axum::routing::get(ping))
         .merge(authenticated)
         .route("/v1/{*rest}", axum::routing::any(no_such_route))
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
         ))
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        gatehouse_model::ErrorCode::MethodNotAllowed,
+        "This route does not answer that HTTP method.",
+    )
 }
 
 async fn no_such_route() -> ApiError {
