@@ -123,6 +123,11 @@ fn AuthenticationDoc() -> impl IntoView {
             "not_found",
             "No such resource, or it belongs to another tenant, app or mode.",
         ),
+        (
+            "405",
+            "method_not_allowed",
+            "The route exists, but not with this HTTP method.",
+        ),
     ];
     view! {
         <h1>"Authentication and scopes"</h1>
