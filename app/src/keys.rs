@@ -982,8 +982,8 @@ fn KeyDetail(
             actions.update.dispatch((
                 key_id.clone(),
                 ApiKeyUpdate {
-                    name: detail.edit.name.get_untracked(),
-                    description: detail.edit.description.get_untracked(),
+                    name: Some(detail.edit.name.get_untracked()),
+                    description: Some(detail.edit.description.get_untracked()),
                     scopes,
                 },
             ));

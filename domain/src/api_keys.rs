@@ -702,8 +702,11 @@ impl Gatehouse {
         }
         let probe = ApiKeyInput {
             app_id: before.app_id.clone(),
-            name: update.name.clone(),
-            description: update.description.clone(),
+            name: update.name.clone().unwrap_or_else(|| before.name.clone()),
+            description: update
+                .description
+                .clone()
+                .unwrap_or_else(|| before.description.clone()),
             mode: before.mode,
             key_type: before.key_type,
             scopes: update
@@ -959,44 +962,6 @@ impl Gatehouse {
         let verdict = judge(&credential, &key, now);
         self.key_cache.store(generation, digest, credential, key);
         Ok(verdict)
-    }
-
-    /// Empties the key cache: for an operator (or a test) that changed keys in the
-    /// database by hand, bypassing Gatehouse.
-    pub fn forget_cached_keys(&self) {
-        self.key_cache.clear();
-    }
-
-    /// Follows other instances' key changes on PostgreSQL (`LISTEN`), forgetting each
-    /// changed key; the cache is used only while this runs connected. Returns never;
-    /// on SQLite (one process) it returns at once and the cache stays on.
-    pub async fn follow_key_changes(&self) {
-        if self.db().engine() != crate::Engine::Postgres {
-            return;
-        }
-        loop {
-            match sqlx::postgres::PgListener::connect(self.db().url()).await {
-                Ok(mut listener) => {
-                    if listener.listen(KEY_CHANGES_CHANNEL).await.is_ok() {
-                        self.key_cache.set_enabled(true);
-                        while let Ok(notification) = listener.recv().await {
-                            match ApiKeyId::parse(notification.payload()) {
-                                Ok(key_id) => self.key_cache.forget(&key_id),
-                                Err(_) => self.key_cache.clear(),
-                            }
-                        }
-                    }
-                    self.key_cache.set_enabled(false);
-                    tracing::warn!(
-                        "lost the key change feed; the key cache is off until it is back"
-                    );
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for key changes; the key cache stays off");
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
     }
 
     /// The actor for a presented credential (`None`: none was sent), or why it is refused.

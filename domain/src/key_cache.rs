@@ -228,3 +228,43 @@ impl KeyCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+impl crate::Gatehouse {
+    /// Empties the key cache: for an operator (or a test) that changed keys in the
+    /// database by hand, bypassing Gatehouse.
+    pub fn forget_cached_keys(&self) {
+        self.key_cache.clear();
+    }
+
+    /// Follows other instances' key changes on PostgreSQL (`LISTEN`), forgetting each
+    /// changed key; the cache is used only while this runs connected. Returns never;
+    /// on SQLite (one process) it returns at once and the cache stays on.
+    pub async fn follow_key_changes(&self) {
+        if self.db().engine() != crate::Engine::Postgres {
+            return;
+        }
+        loop {
+            match sqlx::postgres::PgListener::connect(self.db().url()).await {
+                Ok(mut listener) => {
+                    if listener.listen(KEY_CHANGES_CHANNEL).await.is_ok() {
+                        self.key_cache.set_enabled(true);
+                        while let Ok(notification) = listener.recv().await {
+                            match ApiKeyId::parse(notification.payload()) {
+                                Ok(key_id) => self.key_cache.forget(&key_id),
+                                Err(_) => self.key_cache.clear(),
+                            }
+                        }
+                    }
+                    self.key_cache.set_enabled(false);
+                    tracing::warn!(
+                        "lost the key change feed; the key cache is off until it is back"
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for key changes; the key cache stays off");
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+}

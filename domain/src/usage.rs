@@ -206,10 +206,7 @@ impl Gatehouse {
             .await?;
         }
         transaction.commit().await?;
-        for (key_id, at) in tallies
-            .iter()
-            .map(|(bucket, tally)| (&bucket.key_id, tally.last_used_ms))
-        {
+        for (key_id, at) in last_used {
             self.key_cache.note_last_used(key_id, time::from_ms(at));
         }
         Ok(())

@@ -313,8 +313,8 @@ on_both_engines!(
         );
 
         let update = ApiKeyUpdate {
-            name: "Renamed".into(),
-            description: "For imports".into(),
+            name: Some("Renamed".into()),
+            description: Some("For imports".into()),
             scopes: Some(vec!["imports:read".into(), "exports:read".into()]),
         };
         let edited = gatehouse

@@ -225,8 +225,8 @@ on_both_engines!(
                 &actor,
                 &minted.key.id,
                 &ApiKeyUpdate {
-                    name: "Wider".into(),
-                    description: String::new(),
+                    name: Some("Wider".into()),
+                    description: Some(String::new()),
                     scopes: Some(vec!["payouts:write".into()]),
                 },
             )
@@ -285,8 +285,8 @@ on_both_engines!(
         let stranger_key_actor = actor_for(&gatehouse, &stranger_key.plaintext).await;
         let id = &theirs.key.id;
         let update = ApiKeyUpdate {
-            name: "Mine now".into(),
-            description: String::new(),
+            name: Some("Mine now".into()),
+            description: Some(String::new()),
             scopes: None,
         };
         for actor in [&stranger, &stranger_key_actor] {
@@ -547,8 +547,8 @@ on_both_engines!(
                 &owner,
                 id,
                 &ApiKeyUpdate {
-                    name: "Renamed".into(),
-                    description: String::new(),
+                    name: Some("Renamed".into()),
+                    description: Some(String::new()),
                     scopes: Some(vec!["imports:read".into()]),
                 },
             )

@@ -383,13 +383,14 @@ pub struct CreatedApiKey {
     pub plaintext: String,
 }
 
-/// What can be edited on a key (SPEC K-7); scopes only on restricted keys.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What can be edited on a key (SPEC K-7); scopes only on restricted keys. A field
+/// left out (`None`) keeps its value, so `PATCH /v1/api-keys/{id}` sends only changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyUpdate {
-    pub name: String,
     #[serde(default)]
-    pub description: String,
-    /// `None` leaves the scopes as they are.
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
 }

@@ -54,15 +54,7 @@ pub async fn refuse_cross_site(request: Request<Body>, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderMap;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn same_origin_passes_and_cross_site_is_refused() {

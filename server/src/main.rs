@@ -9,6 +9,8 @@ mod csrf;
 mod health;
 mod serve;
 mod site;
+#[cfg(test)]
+mod test_support;
 mod v1;
 
 use clap::Parser;

@@ -84,14 +84,7 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(*name, value.parse().unwrap());
-        }
-        map
-    }
+    use crate::test_support::headers;
 
     #[test]
     fn all_three_header_forms_are_read() {

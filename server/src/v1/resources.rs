@@ -145,28 +145,15 @@ async fn get_key(
     Ok(Json(state.gatehouse.api_key(&actor, &key_id(&id)?).await?))
 }
 
-/// `PATCH /v1/api-keys/{id}`: fields left out keep their value.
-#[derive(Debug, Deserialize)]
-struct KeyPatch {
-    name: Option<String>,
-    description: Option<String>,
-    scopes: Option<Vec<String>>,
-}
-
 async fn update_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<ApiKeyView> {
-    let patch: KeyPatch = json_body(&body)?;
+    // Fields left out keep their value (`ApiKeyUpdate`).
+    let update: ApiKeyUpdate = json_body(&body)?;
     let id = key_id(&id)?;
-    let current = state.gatehouse.api_key(&actor, &id).await?;
-    let update = ApiKeyUpdate {
-        name: patch.name.unwrap_or(current.name),
-        description: patch.description.unwrap_or(current.description),
-        scopes: patch.scopes,
-    };
     Ok(Json(
         state.gatehouse.update_api_key(&actor, &id, &update).await?,
     ))
