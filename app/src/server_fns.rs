@@ -63,7 +63,7 @@ pub async fn create_app(input: AppInput) -> Result<AppView, AppError> {
 pub async fn update_app(app_id: AppId, input: AppInput) -> Result<AppView, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse
-        .update_app(&signed_in.actor, &app_id, &input)
+        .update_app(&signed_in.actor, &app_id, &input.into())
         .await?)
 }
 

@@ -10,15 +10,29 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// Name of the dashboard's session cookie.
+/// Name of the dashboard's session cookie over plain http (local use).
 pub const SESSION_COOKIE: &str = "gatehouse_session";
+/// Its name over https: the `__Host-` prefix makes browsers refuse it unless it is
+/// `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-gatehouse_session";
 
 /// What the server puts in every request's Leptos context.
 #[derive(Clone)]
 pub struct DashboardContext {
     pub gatehouse: Gatehouse,
-    /// Add `Secure` to cookies (the public URL is https).
-    pub secure_cookies: bool,
+    /// Served over https: the session cookie is `Secure` and `__Host-` prefixed.
+    pub https: bool,
+}
+
+impl DashboardContext {
+    /// The session cookie's name on this server; no other name is read.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.https {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
 }
 
 pub fn context() -> Result<DashboardContext, AppError> {
@@ -28,12 +42,13 @@ pub fn context() -> Result<DashboardContext, AppError> {
 
 /// The session token from the request's cookie, if any.
 pub fn session_token() -> Option<String> {
+    let name = context().ok()?.session_cookie_name();
     let parts = use_context::<Parts>()?;
     parts.headers.get_all(COOKIE).iter().find_map(|header| {
-        header.to_str().ok()?.split(';').find_map(|pair| {
-            let (name, value) = pair.trim().split_once('=')?;
-            (name == SESSION_COOKIE).then(|| value.to_owned())
-        })
+        cookie::Cookie::split_parse(header.to_str().ok()?)
+            .filter_map(Result::ok)
+            .find(|cookie| cookie.name() == name)
+            .map(|cookie| cookie.value().to_owned())
     })
 }
 
@@ -49,23 +64,20 @@ pub async fn signed_in() -> Result<(Gatehouse, SignedIn), AppError> {
 }
 
 /// Sets (or, with `None`, clears) the session cookie: HttpOnly, SameSite=Lax, Path=/,
-/// and Secure when served over https.
+/// and over https `Secure` with the `__Host-` prefix.
 pub fn set_session_cookie(token: Option<(&str, i64)>) {
     let Ok(context) = context() else { return };
-    let secure = if context.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = match token {
-        Some((token, max_age_seconds)) => format!(
-            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_seconds}{secure}"
-        ),
-        None => format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"),
-    };
+    let (value, max_age_seconds) = token.unwrap_or(("", 0));
+    let cookie = cookie::Cookie::build((context.session_cookie_name(), value))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .secure(context.https)
+        .max_age(cookie::time::Duration::seconds(max_age_seconds))
+        .build();
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        HeaderValue::from_str(&cookie),
+        HeaderValue::from_str(&cookie.to_string()),
     ) {
         response.append_header(SET_COOKIE, value);
     }

@@ -1,7 +1,9 @@
 //! Who is acting, in which tenant, and the checks behind every operation: roles'
 //! permissions for dashboard users (SPEC T-5), scopes for API keys (SPEC K-2, X-1).
 
-use gatehouse_model::{ApiKeyId, AppId, KeyMode, Role, TenantId, UserId};
+use gatehouse_model::{
+    ActorType, ApiKeyId, AppId, CredentialKind, KeyMode, Role, TenantId, UserId,
+};
 
 use crate::error::DomainError;
 
@@ -75,12 +77,28 @@ pub enum ActorKind {
         email: String,
         role: Role,
     },
-    /// A client program, through an API key (or an access token exchanged for one).
-    /// A key acts only within its own app and mode (SPEC K-1, T-2). Shared, since
-    /// every call hands it from the key check to the handler and the usage counters.
-    ApiKey(std::sync::Arc<KeyPrincipal>),
+    /// A client program, through an API key's secret or an access token exchanged for
+    /// one. A key acts only within its own app and mode (SPEC K-1, T-2). The principal
+    /// is shared, since every call hands it from the key check to the handler and the
+    /// usage counters.
+    ApiKey {
+        key: std::sync::Arc<KeyPrincipal>,
+        credential: KeyCredential,
+    },
     /// Gatehouse itself (bootstrap, housekeeping).
     System,
+}
+
+/// The credential a key actor presented: which kind, and until when it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCredential {
+    pub kind: CredentialKind,
+    /// The SHA-256 digest of what was presented (tokens are bound to their secret's).
+    pub digest: String,
+    /// When this credential stops working: the earliest of the key's expiry, a
+    /// rotated-out secret's retirement and a token's expiry; `None` for never. No
+    /// credential can hand out one that outlives it (SPEC X-9).
+    pub ends_at_ms: Option<i64>,
 }
 
 /// A key that authenticated: whose it is and what it may do.
@@ -94,12 +112,21 @@ pub struct KeyPrincipal {
     pub scopes: Option<Vec<String>>,
     /// The key's masked prefix, e.g. `rk_live_AbCd…`, as the audit trail names it.
     pub masked_key: String,
+    /// Its app's allowed browser origins (SPEC A-3), so the origin check reads no table.
+    pub app_allowed_origins: Vec<String>,
 }
 
 impl KeyPrincipal {
     /// Whether this key's scopes grant `scope`.
     pub fn grants(&self, scope: &str) -> bool {
         scopes_grant(self.scopes.as_deref(), scope)
+    }
+
+    /// Whether the key's app allows browser calls from `origin` (exact match).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.app_allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin)
     }
 
     /// Whether this key holds everything `scopes` would grant (`None`: full access), so
@@ -128,30 +155,60 @@ pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
     })
 }
 
+/// What the tenant's plan and subscription allow right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantStanding {
+    /// The plan includes `platform.api` (SPEC T-1, T-4).
+    pub platform_api_enabled: bool,
+    /// The subscription is trialing or active (not past due or canceled).
+    pub subscription_active: bool,
+}
+
 /// The one who acts, resolved from a session or an API key.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub tenant_id: TenantId,
     pub kind: ActorKind,
-    /// Whether the tenant's plan includes `platform.api`.
-    pub platform_api_enabled: bool,
+    pub standing: TenantStanding,
 }
 
 impl Actor {
-    /// Refuses unless the tenant has `platform.api` and the actor holds what `access`
-    /// asks: the role permission for a user, the scope for a key.
+    /// Gatehouse itself acting in a tenant (the operator's commands, housekeeping).
+    pub fn system(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            kind: ActorKind::System,
+            standing: TenantStanding {
+                platform_api_enabled: true,
+                subscription_active: true,
+            },
+        }
+    }
+
+    /// Refuses unless the tenant's standing lets this actor in (see
+    /// [`Self::require_platform`]) and the actor holds what `access` asks: the role
+    /// permission for a user, the scope for a key.
     pub fn require(&self, access: Access) -> Result<(), DomainError> {
         match &self.kind {
             ActorKind::User { role, .. } if !role_grants(*role, access.permission) => {
                 return Err(DomainError::PermissionDenied(access.permission));
             }
-            ActorKind::ApiKey(key) if !key.grants(access.scope) => {
+            ActorKind::ApiKey { key, .. } if !key.grants(access.scope) => {
                 return Err(DomainError::InsufficientScope(access.scope));
             }
             _ => {}
         }
-        if !self.platform_api_enabled {
+        self.require_platform()
+    }
+
+    /// Refuses unless the tenant has `platform.api`; API keys also need an active
+    /// subscription (people can still open the workspace to see why keys stopped).
+    pub fn require_platform(&self) -> Result<(), DomainError> {
+        if !self.standing.platform_api_enabled {
             return Err(DomainError::ModuleNotEnabled);
+        }
+        if self.api_key().is_some() && !self.standing.subscription_active {
+            return Err(DomainError::SubscriptionInactive);
         }
         Ok(())
     }
@@ -159,14 +216,22 @@ impl Actor {
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.kind {
             ActorKind::User { user_id, .. } => Some(user_id),
-            ActorKind::ApiKey(_) | ActorKind::System => None,
+            ActorKind::ApiKey { .. } | ActorKind::System => None,
         }
     }
 
     /// The key this actor is, when it is one.
     pub fn api_key(&self) -> Option<&KeyPrincipal> {
         match &self.kind {
-            ActorKind::ApiKey(key) => Some(key),
+            ActorKind::ApiKey { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The key this actor is and the credential it presented, when it is a key.
+    pub fn key_credential(&self) -> Option<(&KeyPrincipal, &KeyCredential)> {
+        match &self.kind {
+            ActorKind::ApiKey { key, credential } => Some((key, credential)),
             _ => None,
         }
     }
@@ -174,23 +239,46 @@ impl Actor {
     /// The key this actor is, shared (cheap to keep past the actor).
     pub fn api_key_shared(&self) -> Option<std::sync::Arc<KeyPrincipal>> {
         match &self.kind {
-            ActorKind::ApiKey(key) => Some(std::sync::Arc::clone(key)),
+            ActorKind::ApiKey { key, .. } => Some(std::sync::Arc::clone(key)),
             _ => None,
         }
     }
 
+    /// Refuses a key actor that would create or manage a credential with more access or
+    /// a longer life than its own (SPEC X-9): `scopes` (`None`: full access) must be
+    /// covered by the key's, and `expires_at_ms` (`None`: never) must not outlive the
+    /// presented credential.
+    pub fn require_no_escalation(
+        &self,
+        scopes: Option<&[String]>,
+        expires_at_ms: Option<i64>,
+    ) -> Result<(), DomainError> {
+        let Some((key, credential)) = self.key_credential() else {
+            return Ok(());
+        };
+        if !key.covers(scopes) {
+            return Err(DomainError::KeyOutranked);
+        }
+        if let Some(ends_at_ms) = credential.ends_at_ms
+            && expires_at_ms.is_none_or(|expires| expires > ends_at_ms)
+        {
+            return Err(DomainError::KeyOutlived { ends_at_ms });
+        }
+        Ok(())
+    }
+
     /// `(actor_type, actor_id, label)` as the audit trail records them.
-    pub fn audit_identity(&self) -> (&'static str, Option<String>, String) {
+    pub fn audit_identity(&self) -> (ActorType, Option<String>, String) {
         match &self.kind {
             ActorKind::User { user_id, email, .. } => {
-                ("user", Some(user_id.to_string()), email.clone())
+                (ActorType::User, Some(user_id.to_string()), email.clone())
             }
-            ActorKind::ApiKey(key) => (
-                "api_key",
+            ActorKind::ApiKey { key, .. } => (
+                ActorType::ApiKey,
                 Some(key.key_id.to_string()),
                 key.masked_key.clone(),
             ),
-            ActorKind::System => ("system", None, "Gatehouse".to_owned()),
+            ActorKind::System => (ActorType::System, None, "Gatehouse".to_owned()),
         }
     }
 }
@@ -238,6 +326,7 @@ mod tests {
             mode: KeyMode::Live,
             scopes: scopes.map(|list| list.into_iter().map(str::to_owned).collect()),
             masked_key: "rk_live_AbCd…".to_owned(),
+            app_allowed_origins: Vec::new(),
         };
         let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let restricted = key(Some(vec!["api_keys:write", "imports:read"]));

@@ -1,13 +1,18 @@
 //! Apps (SPEC A-1, A-2): the integrations that keys and webhooks are bound to, their
-//! allowed browser origins, and each user's selected app.
+//! allowed browser origins, and each user's selected app. People manage every app of
+//! their tenant; an API key sees only its own app, and only a live key may change it
+//! (its origins serve live traffic too, and live and test never mix: SPEC T-2).
 
-use gatehouse_model::{AppId, AppInput, AppView, AppsPage, FieldError, TenantId};
+use gatehouse_model::{
+    AppId, AppInput, AppUpdate, AppView, AppsPage, EventType, FieldError, KeyMode, TenantId,
+};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::actor::{Access, Actor};
-use crate::audit::{self, AuditRecord};
+use crate::api_keys::validation::name_some;
+use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
 
@@ -20,7 +25,12 @@ pub const MAX_ORIGINS: usize = 20;
 /// default port dropped).
 pub fn normalize_origin(origin: &str) -> Result<String, String> {
     let origin = origin.trim();
-    let refuse = |why: &str| Err(format!("`{origin}` is not an origin: {why}"));
+    let refuse = |why: &str| {
+        Err(format!(
+            "{} is not an origin: {why}",
+            name_some(&[origin.to_owned()])
+        ))
+    };
     let Some((scheme, rest)) = origin.split_once("://") else {
         return refuse("use scheme://host[:port], e.g. https://app.example.com");
     };
@@ -111,28 +121,38 @@ pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
         ));
     }
     let mut origins: Vec<String> = Vec::new();
-    let mut origin_problems = Vec::new();
-    for typed in input
+    let typed: Vec<&String> = input
         .allowed_origins
         .iter()
         .filter(|line| !line.trim().is_empty())
-    {
-        match normalize_origin(typed) {
-            Ok(origin) if origins.contains(&origin) => {
-                origin_problems.push(format!("`{origin}` is listed twice"));
-            }
-            Ok(origin) => origins.push(origin),
-            Err(message) => origin_problems.push(message),
-        }
-    }
-    if origins.len() > MAX_ORIGINS {
-        origin_problems.push(format!("List at most {MAX_ORIGINS} origins"));
-    }
-    if !origin_problems.is_empty() {
+        .collect();
+    if typed.len() > MAX_ORIGINS {
         problems.push(field_error(
             "allowed_origins",
-            &format!("{}.", origin_problems.join("; ")),
+            &format!(
+                "List at most {MAX_ORIGINS} origins ({} were sent).",
+                typed.len()
+            ),
         ));
+    } else {
+        let mut origin_problems = Vec::new();
+        let mut repeated = Vec::new();
+        for typed in typed {
+            match normalize_origin(typed) {
+                Ok(origin) if origins.contains(&origin) => repeated.push(origin),
+                Ok(origin) => origins.push(origin),
+                Err(message) => origin_problems.push(message),
+            }
+        }
+        if !repeated.is_empty() {
+            origin_problems.push(format!("listed twice: {}", name_some(&repeated)));
+        }
+        if !origin_problems.is_empty() {
+            problems.push(field_error(
+                "allowed_origins",
+                &format!("{}.", origin_problems.join("; ")),
+            ));
+        }
     }
     if problems.is_empty() {
         Ok(AppInput {
@@ -177,20 +197,26 @@ fn audit_state(app: &AppView) -> serde_json::Value {
 
 impl Gatehouse {
     /// Creates an app in the actor's tenant, linked to its shadow test tenant. The
-    /// user's first app becomes their selected app.
+    /// user's first app becomes their selected app. API keys cannot create apps: a key
+    /// belongs to one app and acts only there.
     pub async fn create_app(
         &self,
         actor: &Actor,
         input: &AppInput,
     ) -> Result<AppView, DomainError> {
         actor.require(Access::APPS_WRITE)?;
+        if actor.api_key().is_some() {
+            return Err(DomainError::CredentialNotAllowed(
+                "An API key acts only within its own app: create apps in the dashboard.",
+            ));
+        }
         let input = validate_app_input(input)?;
         let tenant = self.tenant(&actor.tenant_id).await?;
         let id = AppId::from_body(&ids::fresh_body());
-        let now = time::now_ms();
         let (_, actor_id, actor_label) = actor.audit_identity();
         let changed_by = actor_id.unwrap_or(actor_label);
-        let mut transaction = self.db().pool().begin().await?;
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
         sqlx::query(
             "INSERT INTO apps (id, tenant_id, test_tenant_id, name, description, allowed_origins,
                 created_at, created_by, updated_at, updated_by)
@@ -204,7 +230,7 @@ impl Gatehouse {
         .bind(json!(input.allowed_origins).to_string())
         .bind(now)
         .bind(&changed_by)
-        .execute(&mut *transaction)
+        .execute(change.connection())
         .await?;
         if let Some(user_id) = actor.user_id() {
             sqlx::query(
@@ -214,7 +240,7 @@ impl Gatehouse {
             .bind(id.as_str())
             .bind(user_id.as_str())
             .bind(tenant.id.as_str())
-            .execute(&mut *transaction)
+            .execute(change.connection())
             .await?;
         }
         let app = AppView {
@@ -226,27 +252,50 @@ impl Gatehouse {
             created_at: time::from_ms(now),
             updated_at: time::from_ms(now),
         };
-        let mut record = AuditRecord::by(actor, "app.created", format!("App {} created", app.name));
-        record.app_id = Some(id);
-        record.after = Some(audit_state(&app));
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+        let record = AuditRecord {
+            app_id: Some(id.clone()),
+            after: Some(audit_state(&app)),
+            ..AuditRecord::by(
+                actor,
+                EventType::AppCreated,
+                format!("App {} created", app.name),
+            )
+        };
+        change.audit(record).await?;
+        change.app_changed(&id);
+        change.commit().await?;
         Ok(app)
     }
 
-    /// Edits an app's name, description and allowed origins.
+    /// Changes an app's name, description and allowed origins; fields left out keep
+    /// their value. A key may change only its own app, and only a live key.
     pub async fn update_app(
         &self,
         actor: &Actor,
         app_id: &AppId,
-        input: &AppInput,
+        update: &AppUpdate,
     ) -> Result<AppView, DomainError> {
         actor.require(Access::APPS_WRITE)?;
-        let input = validate_app_input(input)?;
         let before = self.app(actor, app_id).await?;
-        let now = time::now_ms();
+        if actor.api_key().is_some_and(|own| own.mode == KeyMode::Test) {
+            return Err(DomainError::CredentialNotAllowed(
+                "A test-mode key cannot change its app: the app's settings serve live traffic too.",
+            ));
+        }
+        let input = validate_app_input(&AppInput {
+            name: update.name.clone().unwrap_or_else(|| before.name.clone()),
+            description: update
+                .description
+                .clone()
+                .unwrap_or_else(|| before.description.clone()),
+            allowed_origins: update
+                .allowed_origins
+                .clone()
+                .unwrap_or_else(|| before.allowed_origins.clone()),
+        })?;
         let (_, actor_id, actor_label) = actor.audit_identity();
-        let mut transaction = self.db().pool().begin().await?;
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
         let updated = sqlx::query(
             "UPDATE apps SET name = $1, description = $2, allowed_origins = $3, updated_at = $4,
                 updated_by = $5
@@ -259,7 +308,7 @@ impl Gatehouse {
         .bind(actor_id.unwrap_or(actor_label))
         .bind(app_id.as_str())
         .bind(actor.tenant_id.as_str())
-        .execute(&mut *transaction)
+        .execute(change.connection())
         .await?;
         if updated.rows_affected() == 0 {
             return Err(DomainError::NotFound("app"));
@@ -271,19 +320,28 @@ impl Gatehouse {
             updated_at: time::from_ms(now),
             ..before.clone()
         };
-        let mut record =
-            AuditRecord::by(actor, "app.updated", format!("App {} updated", after.name));
-        record.app_id = Some(app_id.clone());
-        record.before = Some(audit_state(&before));
-        record.after = Some(audit_state(&after));
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+        let record = AuditRecord {
+            app_id: Some(app_id.clone()),
+            before: Some(audit_state(&before)),
+            after: Some(audit_state(&after)),
+            ..AuditRecord::by(
+                actor,
+                EventType::AppUpdated,
+                format!("App {} updated", after.name),
+            )
+        };
+        change.audit(record).await?;
+        change.app_changed(app_id);
+        change.commit().await?;
         Ok(after)
     }
 
     /// One app of the actor's tenant; another tenant's id is "not found".
     pub async fn app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
         actor.require(Access::APPS_READ)?;
+        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
+            return Err(DomainError::NotFound("app"));
+        }
         self.find_app(&actor.tenant_id, app_id).await
     }
 
@@ -304,9 +362,12 @@ impl Gatehouse {
         app_from_row(&row)
     }
 
-    /// Every app of the actor's tenant, oldest first.
+    /// Every app of the actor's tenant, oldest first; a key lists only its own app.
     pub async fn list_apps(&self, actor: &Actor) -> Result<Vec<AppView>, DomainError> {
         actor.require(Access::APPS_READ)?;
+        if let Some(own) = actor.api_key() {
+            return Ok(vec![self.find_app(&actor.tenant_id, &own.app_id).await?]);
+        }
         let rows = sqlx::query(&format!(
             "SELECT {APP_COLUMNS} FROM apps WHERE tenant_id = $1 ORDER BY created_at, id"
         ))
@@ -355,40 +416,6 @@ impl Gatehouse {
         .execute(self.db().pool())
         .await?;
         Ok(app)
-    }
-
-    /// Whether `origin` is one of the app's allowed browser origins (SPEC A-3).
-    pub async fn app_allows_origin(
-        &self,
-        tenant_id: &TenantId,
-        app_id: &AppId,
-        origin: &str,
-    ) -> Result<bool, DomainError> {
-        let app = self.find_app(tenant_id, app_id).await?;
-        Ok(app.allowed_origins.iter().any(|allowed| allowed == origin))
-    }
-
-    /// Whether any app allows `origin`. A CORS preflight carries no key, so it is
-    /// answered for origins some app allows; the call itself is then checked against
-    /// its key's own app.
-    pub async fn some_app_allows_origin(&self, origin: &str) -> Result<bool, DomainError> {
-        if normalize_origin(origin).ok().as_deref() != Some(origin) {
-            return Ok(false);
-        }
-        let escaped = origin
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT allowed_origins FROM apps WHERE allowed_origins LIKE $1 ESCAPE '\\'",
-        )
-        .bind(format!("%\"{escaped}\"%"))
-        .fetch_all(self.db().pool())
-        .await?;
-        Ok(rows.iter().any(|(origins,)| {
-            serde_json::from_str::<Vec<String>>(origins)
-                .is_ok_and(|origins| origins.iter().any(|allowed| allowed == origin))
-        }))
     }
 
     /// How many apps the tenant has.

@@ -1,7 +1,8 @@
-//! The append-only audit trail (SPEC L-1): every change writes one event in the same
-//! transaction as the change itself. The tables' triggers refuse UPDATE and DELETE.
+//! The append-only audit trail (SPEC L-1): every change writes its events in the same
+//! transaction as the change itself (through `change::Change`). The table's triggers
+//! refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL).
 
-use gatehouse_model::{AppId, AuditEventId, AuditEventView, TenantId};
+use gatehouse_model::{ActorType, AppId, AuditEventId, AuditEventView, EventType, TenantId};
 use serde_json::Value;
 use sqlx::{Any, Row};
 
@@ -10,13 +11,13 @@ use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
 
 /// One event to record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditRecord {
     pub tenant_id: Option<TenantId>,
-    pub actor_type: &'static str,
+    pub actor_type: ActorType,
     pub actor_id: Option<String>,
     pub actor_label: String,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     pub message: Option<String>,
     pub app_id: Option<AppId>,
     pub related_ids: serde_json::Map<String, Value>,
@@ -26,7 +27,7 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// An event done by `actor` in its tenant.
-    pub fn by(actor: &Actor, event_type: &'static str, message: impl Into<String>) -> Self {
+    pub fn by(actor: &Actor, event_type: EventType, message: impl Into<String>) -> Self {
         let (actor_type, actor_id, actor_label) = actor.audit_identity();
         Self {
             tenant_id: Some(actor.tenant_id.clone()),
@@ -35,13 +36,36 @@ impl AuditRecord {
             actor_label,
             event_type,
             message: Some(message.into()),
-            ..Self::default()
+            app_id: None,
+            related_ids: serde_json::Map::new(),
+            before: None,
+            after: None,
         }
+    }
+
+    /// An event done by Gatehouse itself (the operator's commands, housekeeping).
+    pub fn by_system(
+        tenant_id: &TenantId,
+        event_type: EventType,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::by(&Actor::system(tenant_id.clone()), event_type, message)
+    }
+
+    /// Adds a related id (`key_id`, `user_id`, …) that the trail can be searched by.
+    pub fn related(mut self, name: &str, id: impl std::fmt::Display) -> Self {
+        self.related_ids
+            .insert(name.to_owned(), Value::String(id.to_string()));
+        self
     }
 }
 
-/// Writes one audit event on the given connection or transaction.
-pub async fn record<'c, E>(executor: E, record: AuditRecord) -> Result<AuditEventId, DomainError>
+/// Writes one audit event on the given transaction (see `change::Change::audit`).
+pub(crate) async fn record<'c, E>(
+    executor: E,
+    record: AuditRecord,
+    now_ms: i64,
+) -> Result<AuditEventId, DomainError>
 where
     E: sqlx::Executor<'c, Database = Any>,
 {
@@ -53,11 +77,11 @@ where
     )
     .bind(id.as_str())
     .bind(record.tenant_id.as_ref().map(|tenant| tenant.to_string()))
-    .bind(time::now_ms())
-    .bind(record.actor_type)
+    .bind(now_ms)
+    .bind(record.actor_type.as_str())
     .bind(record.actor_id)
     .bind(record.actor_label)
-    .bind(record.event_type)
+    .bind(record.event_type.as_str())
     .bind(record.message)
     .bind(record.app_id.as_ref().map(|app| app.to_string()))
     .bind(Value::Object(record.related_ids).to_string())
@@ -98,7 +122,9 @@ fn audit_view_from_row(row: &sqlx::any::AnyRow) -> Result<AuditEventView, Domain
     Ok(AuditEventView {
         id: AuditEventId::parse(&id).map_err(|error| DomainError::Internal(error.to_string()))?,
         occurred_at: time::from_ms(row.try_get("occurred_at")?),
-        actor_type: row.try_get("actor_type")?,
+        actor_type: ActorType::parse(&row.try_get::<String, _>("actor_type")?).ok_or_else(
+            || DomainError::Internal("stored audit event has an invalid actor".to_owned()),
+        )?,
         actor_id: row.try_get("actor_id")?,
         actor_label: row.try_get("actor_label")?,
         event_type: row.try_get("event_type")?,

@@ -1,21 +1,28 @@
-//! Dashboard sign-in (SPEC T-3): argon2id passwords, throttled failures, and
+//! Dashboard sign-in (SPEC T-3): argon2id passwords, throttled attempts, and
 //! server-side sessions whose cookie token is stored only as a SHA-256 digest.
+//!
+//! Throttling is counted before the password is checked, in one atomic statement, so
+//! concurrent guesses cannot all slip past the limit: at most [`MAX_FAILURES`] attempts
+//! per email are checked in a window, then the email is locked. Failures for emails
+//! that belong to no user are counted per window like any other, but write no audit
+//! row (they belong to no tenant, and anyone can send them).
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use gatehouse_model::{Role, TenantId, UserId, Viewer};
+use gatehouse_model::{EventType, Role, TenantId, UserId, Viewer};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::actor::{Actor, ActorKind, role_opens_developers};
-use crate::audit::{self, AuditRecord};
+use crate::actor::{Actor, ActorKind, TenantStanding, role_opens_developers};
+use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::tenants::PLATFORM_API_MODULE;
 use crate::users::normalize_email;
-use crate::{Gatehouse, ids, time};
+use crate::{Gatehouse, ids};
 
-/// Failed sign-ins on one email within [`FAILURE_WINDOW_MS`] before it is locked.
+/// Sign-in attempts checked on one email within [`FAILURE_WINDOW_MS`] before it is
+/// locked (a success starts afresh).
 pub const MAX_FAILURES: i64 = 5;
 /// The window in which failures are counted, and how long a lock lasts.
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -87,10 +94,7 @@ thread_local! {
 
 /// SHA-256 of a session token, as stored.
 fn token_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A fresh session: the token goes into the cookie, only its digest into the database.
@@ -110,25 +114,13 @@ pub struct SignedIn {
 
 impl Gatehouse {
     /// Signs a user in. Wrong email and wrong password give the same error; after
-    /// [`MAX_FAILURES`] failures in the window the email is locked for a while.
+    /// [`MAX_FAILURES`] attempts in the window the email is locked for a while.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, DomainError> {
         let Ok(email) = normalize_email(email) else {
             verify_password(password, None).await;
             return Err(DomainError::InvalidCredentials);
         };
-        let now = time::now_ms();
-        let locked_until: Option<(i64,)> =
-            sqlx::query_as("SELECT locked_until FROM sign_in_failures WHERE email = $1")
-                .bind(&email)
-                .fetch_optional(self.db().pool())
-                .await?;
-        if let Some((locked_until,)) = locked_until.filter(|(until,)| *until > now) {
-            let retry_after_seconds = u64::try_from((locked_until - now) / 1000 + 1).unwrap_or(1);
-            return Err(DomainError::SignInThrottled {
-                retry_after_seconds,
-            });
-        }
-
+        self.count_sign_in_attempt(&email).await?;
         let user = sqlx::query(
             "SELECT u.id, u.password_hash, m.tenant_id FROM users u
              JOIN memberships m ON m.user_id = u.id
@@ -139,31 +131,51 @@ impl Gatehouse {
         .await?;
         let (user_id, stored_hash, tenant_id) = match &user {
             Some(row) => (
-                Some(row.try_get::<String, _>("id")?),
+                Some(parse_stored(UserId::parse(
+                    &row.try_get::<String, _>("id")?,
+                ))?),
                 Some(row.try_get::<String, _>("password_hash")?),
-                Some(row.try_get::<String, _>("tenant_id")?),
+                Some(parse_stored(TenantId::parse(
+                    &row.try_get::<String, _>("tenant_id")?,
+                ))?),
             ),
             None => (None, None, None),
         };
-
-        if !verify_password(password, stored_hash).await {
-            self.record_failed_sign_in(&email, user_id, tenant_id, now)
-                .await?;
-            return Err(DomainError::InvalidCredentials);
-        }
+        let password_matches = verify_password(password, stored_hash).await;
         let (Some(user_id), Some(tenant_id)) = (user_id, tenant_id) else {
             return Err(DomainError::InvalidCredentials);
         };
-        let user_id = parse_stored(UserId::parse(&user_id))?;
-        let tenant_id = parse_stored(TenantId::parse(&tenant_id))?;
-
+        let signed_in_as = Actor {
+            tenant_id: tenant_id.clone(),
+            kind: ActorKind::User {
+                user_id: user_id.clone(),
+                email: email.clone(),
+                role: Role::Member,
+            },
+            standing: TenantStanding {
+                platform_api_enabled: false,
+                subscription_active: false,
+            },
+        };
+        let mut change = self.begin_change().await?;
+        if !password_matches {
+            let record = AuditRecord::by(
+                &signed_in_as,
+                EventType::UserSignInFailed,
+                format!("Failed sign-in for {email}"),
+            )
+            .related("user_id", &user_id);
+            change.audit(record).await?;
+            change.commit().await?;
+            return Err(DomainError::InvalidCredentials);
+        }
         let token = ids::random_hex(32);
-        let expires_at_ms = now + SESSION_TTL_MS;
-        let mut transaction = self.db().pool().begin().await?;
+        let expires_at_ms = change.now_ms + SESSION_TTL_MS;
         sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
             .bind(&email)
-            .execute(&mut *transaction)
+            .execute(change.connection())
             .await?;
+        let now = change.now_ms;
         sqlx::query(
             "INSERT INTO sessions (token_digest, user_id, tenant_id, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5)",
@@ -173,22 +185,16 @@ impl Gatehouse {
         .bind(tenant_id.as_str())
         .bind(now)
         .bind(expires_at_ms)
-        .execute(&mut *transaction)
+        .execute(change.connection())
         .await?;
-        let mut record = AuditRecord {
-            tenant_id: Some(tenant_id.clone()),
-            actor_type: "user",
-            actor_id: Some(user_id.to_string()),
-            actor_label: email.clone(),
-            event_type: "user.signed_in",
-            message: Some(format!("{email} signed in")),
-            ..AuditRecord::default()
-        };
-        record
-            .related_ids
-            .insert("user_id".to_owned(), user_id.to_string().into());
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+        let record = AuditRecord::by(
+            &signed_in_as,
+            EventType::UserSignedIn,
+            format!("{email} signed in"),
+        )
+        .related("user_id", &user_id);
+        change.audit(record).await?;
+        change.commit().await?;
 
         let signed_in = self.signed_in(&user_id, &tenant_id).await?;
         Ok(NewSession {
@@ -198,61 +204,43 @@ impl Gatehouse {
         })
     }
 
-    async fn record_failed_sign_in(
-        &self,
-        email: &str,
-        user_id: Option<String>,
-        tenant_id: Option<String>,
-        now: i64,
-    ) -> Result<(), DomainError> {
-        let mut transaction = self.db().pool().begin().await?;
-        let previous: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT failures, window_started_at FROM sign_in_failures WHERE email = $1",
-        )
-        .bind(email)
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let (failures, window_started_at) = match previous {
-            Some((failures, started)) if now - started < FAILURE_WINDOW_MS => {
-                (failures + 1, started)
-            }
-            _ => (1, now),
-        };
-        let locked_until = if failures >= MAX_FAILURES {
-            now + FAILURE_WINDOW_MS
-        } else {
-            0
-        };
-        // Reset the count once a lock is set, so that the next window starts afresh.
-        let stored_failures = if locked_until > 0 { 0 } else { failures };
-        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
-            .bind(email)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query(
+    /// Counts one sign-in attempt on `email` before its password is checked, in one
+    /// atomic statement; refuses it once the window's attempts are used up. The
+    /// attempt that reaches [`MAX_FAILURES`] sets the lock, which a success lifts.
+    async fn count_sign_in_attempt(&self, email: &str) -> Result<(), DomainError> {
+        let now = self.now_ms();
+        let (attempts, locked_until): (i64, i64) = sqlx::query_as(
             "INSERT INTO sign_in_failures (email, failures, window_started_at, locked_until)
-             VALUES ($1, $2, $3, $4)",
+             VALUES ($1, 1, $2, 0)
+             ON CONFLICT (email) DO UPDATE SET
+                failures = CASE
+                    WHEN sign_in_failures.locked_until > $2
+                      OR sign_in_failures.window_started_at > $2 - $3
+                    THEN sign_in_failures.failures + 1 ELSE 1 END,
+                window_started_at = CASE
+                    WHEN sign_in_failures.locked_until > $2
+                      OR sign_in_failures.window_started_at > $2 - $3
+                    THEN sign_in_failures.window_started_at ELSE $2 END,
+                locked_until = CASE
+                    WHEN sign_in_failures.locked_until > $2 THEN sign_in_failures.locked_until
+                    WHEN sign_in_failures.window_started_at > $2 - $3
+                      AND sign_in_failures.failures + 1 >= $4 THEN $2 + $3
+                    ELSE 0 END
+             RETURNING failures, locked_until",
         )
         .bind(email)
-        .bind(stored_failures)
-        .bind(window_started_at)
-        .bind(locked_until)
-        .execute(&mut *transaction)
+        .bind(now)
+        .bind(FAILURE_WINDOW_MS)
+        .bind(MAX_FAILURES)
+        .fetch_one(self.db().pool())
         .await?;
-        audit::record(
-            &mut *transaction,
-            AuditRecord {
-                tenant_id: tenant_id.and_then(|id| TenantId::parse(&id).ok()),
-                actor_type: "user",
-                actor_id: user_id,
-                actor_label: email.to_owned(),
-                event_type: "user.sign_in_failed",
-                message: Some(format!("Failed sign-in for {email}")),
-                ..AuditRecord::default()
-            },
-        )
-        .await?;
-        transaction.commit().await?;
+        if attempts > MAX_FAILURES {
+            let retry_after_seconds =
+                u64::try_from((locked_until - now).max(0) / 1000 + 1).unwrap_or(1);
+            return Err(DomainError::SignInThrottled {
+                retry_after_seconds,
+            });
+        }
         Ok(())
     }
 
@@ -270,7 +258,7 @@ impl Gatehouse {
         let Some((user_id, tenant_id, expires_at)) = row else {
             return Err(DomainError::Unauthenticated);
         };
-        if expires_at <= time::now_ms() {
+        if expires_at <= self.now_ms() {
             return Err(DomainError::Unauthenticated);
         }
         let user_id = parse_stored(UserId::parse(&user_id))?;
@@ -314,7 +302,10 @@ impl Gatehouse {
                     email: email.clone(),
                     role,
                 },
-                platform_api_enabled,
+                standing: TenantStanding {
+                    platform_api_enabled,
+                    subscription_active: tenant.subscription_state.is_active(),
+                },
             },
             viewer: Viewer {
                 user_id: user_id.clone(),

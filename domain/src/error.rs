@@ -28,6 +28,17 @@ pub enum DomainError {
     /// A key tried to create, widen or take over a key stronger than itself.
     #[error("a key cannot manage a key with more access than its own")]
     KeyOutranked,
+    /// A key or token tried to create or manage a key that outlives it.
+    #[error("a credential cannot create or manage a key that outlives it")]
+    KeyOutlived { ends_at_ms: i64 },
+    /// This kind of credential may not do this at all (the message says why).
+    #[error("credential not allowed: {0}")]
+    CredentialNotAllowed(&'static str),
+    #[error("the tenant's subscription is not active")]
+    SubscriptionInactive,
+    /// A bound on how many of something may exist at once.
+    #[error("limit reached: {0}")]
+    LimitReached(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("database error: {0}")]
@@ -57,7 +68,12 @@ impl DomainError {
             Self::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Self::ModuleNotEnabled => ErrorCode::ModuleNotEnabled,
             Self::KeyRefused(refusal) => refusal.code(),
-            Self::InsufficientScope(_) | Self::KeyOutranked => ErrorCode::InsufficientScope,
+            Self::InsufficientScope(_) | Self::KeyOutranked | Self::KeyOutlived { .. } => {
+                ErrorCode::InsufficientScope
+            }
+            Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
+            Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
+            Self::LimitReached(_) => ErrorCode::LimitReached,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => ErrorCode::Internal,
         }
@@ -102,6 +118,17 @@ impl DomainError {
             Self::KeyOutranked => {
                 "An API key can only create or manage keys whose access it holds itself.".to_owned()
             }
+            Self::KeyOutlived { ends_at_ms } => format!(
+                "This credential works until {}; it cannot create or manage a key that works longer.",
+                crate::time::from_ms(*ends_at_ms)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            Self::CredentialNotAllowed(why) => (*why).to_owned(),
+            Self::SubscriptionInactive => {
+                "The subscription is past due or canceled: API keys work again once it is active."
+                    .to_owned()
+            }
+            Self::LimitReached(message) => message.clone(),
             Self::Conflict(message) => message.clone(),
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {
                 "Something went wrong on our side.".to_owned()

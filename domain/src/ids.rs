@@ -1,15 +1,12 @@
 //! Fresh ids and secrets from the operating system's random generator.
 
-use gatehouse_model::ids::encode_id_body;
 use rand::RngCore;
 use rand::rngs::OsRng;
 
-/// A new id body: 48 bits of time (so ids sort by creation) and 80 random bits.
+/// A new id body: a ULID (48 bits of time, so ids sort by creation, and 80 random
+/// bits) in lower-case Crockford base32.
 pub fn fresh_body() -> String {
-    let mut random = [0u8; 10];
-    OsRng.fill_bytes(&mut random);
-    let now = u64::try_from(crate::time::now_ms()).unwrap_or_default();
-    encode_id_body(now, random)
+    ulid::Ulid::new().to_string().to_ascii_lowercase()
 }
 
 /// `length` characters of base62, each drawn uniformly (rejection sampling).
@@ -33,7 +30,7 @@ pub fn random_base62(length: usize) -> String {
 pub fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(buffer)
 }
 
 #[cfg(test)]

@@ -3,61 +3,90 @@
 //! talks to the database, so every rule here is tested without a browser or HTTP.
 
 pub mod actor;
-pub mod api_key_format;
 pub mod api_keys;
 pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod catalog;
+pub mod change;
+pub mod clock;
 pub mod db;
 pub mod error;
+pub mod housekeeping;
 pub mod ids;
-pub mod key_cache;
+pub mod origin_index;
 pub mod overview;
 pub mod tenants;
 pub mod time;
 pub mod usage;
 pub mod users;
 
-pub use actor::{Access, Actor, ActorKind, KeyPrincipal, Permission};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+pub use actor::{Access, Actor, ActorKind, KeyCredential, KeyPrincipal, Permission};
+pub use clock::Clock;
 pub use db::{Db, DbOptions, Engine};
 pub use error::DomainError;
 pub use gatehouse_model as model;
 
-/// The product's operations over one database.
+/// The product's operations over one database. Cheap to clone: clones share the
+/// database, the caches and the counters.
 #[derive(Clone)]
 pub struct Gatehouse {
     db: Db,
-    scope_catalog: std::sync::Arc<model::ScopeCatalog>,
-    usage: std::sync::Arc<usage::UsageCounters>,
-    key_cache: std::sync::Arc<key_cache::KeyCache>,
+    clock: Clock,
+    scope_catalog: Arc<model::ScopeCatalog>,
+    usage: Arc<usage::UsageCounters>,
+    key_cache: Arc<api_keys::cache::KeyCache>,
+    origin_index: Arc<origin_index::OriginIndex>,
+    /// Names this instance (its PostgreSQL listener's `application_name`).
+    instance_id: Arc<str>,
+    feed_reconnects: Arc<AtomicU64>,
 }
 
 impl Gatehouse {
-    /// The product over `db`, with the built-in scope catalog.
+    /// The product over `db`, with the built-in scope catalog and the system clock.
     pub fn new(db: Db) -> Self {
         Self {
-            scope_catalog: std::sync::Arc::new(catalog::built_in()),
+            clock: Clock::system(),
+            scope_catalog: Arc::new(catalog::built_in()),
             usage: Default::default(),
             // SQLite is one process: the cache is exact from the start. On PostgreSQL it
-            // waits for `follow_key_changes` to connect (see `key_cache`).
-            key_cache: std::sync::Arc::new(key_cache::KeyCache::new(db.engine() == Engine::Sqlite)),
+            // waits for `follow_key_changes` to connect (see `api_keys::cache`).
+            key_cache: Arc::new(api_keys::cache::KeyCache::new(
+                db.engine() == Engine::Sqlite,
+            )),
+            origin_index: Default::default(),
+            instance_id: ids::random_hex(6).into(),
+            feed_reconnects: Default::default(),
             db,
         }
     }
 
     /// Replaces the scope catalog with the operator's own.
     pub fn with_scope_catalog(mut self, scope_catalog: model::ScopeCatalog) -> Self {
-        self.scope_catalog = std::sync::Arc::new(scope_catalog);
+        self.scope_catalog = Arc::new(scope_catalog);
         self
+    }
+
+    /// Replaces the clock (tests drive a manual one across time boundaries).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by this instance's clock, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     pub fn db(&self) -> &Db {
         &self.db
     }
 
-    /// Whether authentication may use the key cache right now (see `key_cache`).
+    /// Whether authentication may use the key cache right now (see `api_keys::cache`).
     pub fn key_cache_active(&self) -> bool {
         self.key_cache.is_enabled()
     }

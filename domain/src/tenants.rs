@@ -2,10 +2,10 @@
 //! billing window, and the shadow test tenant every live tenant gets.
 
 use chrono::{Datelike, TimeZone, Utc};
-use gatehouse_model::{Plan, SubscriptionState, TenantId};
+use gatehouse_model::{EventType, Plan, SubscriptionState, TenantId};
 use sqlx::Row;
 
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::{Gatehouse, ids, time};
 
@@ -53,6 +53,8 @@ pub struct Tenant {
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
     pub monthly_call_limit: i64,
+    /// The current billing window: the calendar month (UTC) around now, so it rolls
+    /// forward at midnight UTC on the first of each month.
     pub billing_window_start_ms: i64,
     pub billing_window_end_ms: i64,
     pub test_tenant_id: TenantId,
@@ -117,12 +119,14 @@ impl Gatehouse {
     /// Creates a live tenant and its shadow test tenant in one transaction.
     pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
         validate_new_tenant(&new_tenant)?;
-        let now = time::now_ms();
-        let (window_start, window_end) = month_window(now);
         let live_id = TenantId::from_body(&ids::fresh_body());
         let test_id = TenantId::from_body(&ids::fresh_body());
         let modules = new_tenant.modules.join(" ");
-        let mut transaction = self.db().pool().begin().await?;
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        // The window columns record the month of creation; the current window is
+        // always derived from the clock (`Gatehouse::tenant`).
+        let (window_start, window_end) = month_window(now);
         for (id, name, live_tenant_id) in [
             (&live_id, new_tenant.name.trim().to_owned(), None),
             (
@@ -146,26 +150,21 @@ impl Gatehouse {
             .bind(window_start)
             .bind(window_end)
             .bind(now)
-            .execute(&mut *transaction)
+            .execute(change.connection())
             .await?;
         }
-        let mut record = AuditRecord {
-            tenant_id: Some(live_id.clone()),
-            actor_type: "system",
-            actor_label: "Gatehouse".to_owned(),
-            event_type: "tenant.created",
-            message: Some(format!(
+        let record = AuditRecord::by_system(
+            &live_id,
+            EventType::TenantCreated,
+            format!(
                 "Tenant {} created on the {} plan",
                 new_tenant.name.trim(),
                 new_tenant.plan.as_str()
-            )),
-            ..AuditRecord::default()
-        };
-        record
-            .related_ids
-            .insert("test_tenant_id".to_owned(), test_id.to_string().into());
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+            ),
+        )
+        .related("test_tenant_id", &test_id);
+        change.audit(record).await?;
+        change.commit().await?;
         Ok(live_id)
     }
 
@@ -173,8 +172,7 @@ impl Gatehouse {
     pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
         let row = sqlx::query(
             "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
-                    live.monthly_call_limit, live.billing_window_start, live.billing_window_end,
-                    shadow.id AS test_tenant_id
+                    live.monthly_call_limit, shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
              WHERE live.id = $1",
         )
@@ -189,6 +187,7 @@ impl Gatehouse {
         let modules: String = row.try_get("modules")?;
         let subscription_state: String = row.try_get("subscription_state")?;
         let test_tenant_id: String = row.try_get("test_tenant_id")?;
+        let (billing_window_start_ms, billing_window_end_ms) = month_window(self.now_ms());
         Ok(Tenant {
             id: TenantId::parse(&id).map_err(|_| corrupt("id"))?,
             name: row.try_get("name")?,
@@ -197,8 +196,8 @@ impl Gatehouse {
             subscription_state: SubscriptionState::parse(&subscription_state)
                 .ok_or_else(|| corrupt("subscription state"))?,
             monthly_call_limit: row.try_get("monthly_call_limit")?,
-            billing_window_start_ms: row.try_get("billing_window_start")?,
-            billing_window_end_ms: row.try_get("billing_window_end")?,
+            billing_window_start_ms,
+            billing_window_end_ms,
             test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
         })
     }

@@ -3,6 +3,11 @@
 //! writes the tallies (about once a second, and on graceful shutdown) into
 //! `usage_daily`, `usage_hourly` and the keys' `last_used_at`. No request writes to
 //! the database itself.
+//!
+//! A flush is idempotent: each batch carries an id written with it (`usage_flushes`).
+//! A batch whose write failed, or whose commit answer was lost, is kept and retried
+//! under the same id; if the id is found already written, the batch is dropped instead
+//! of being counted twice.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,7 +17,7 @@ use gatehouse_model::{ApiKeyId, AppId, KeyMode, TenantId};
 use crate::actor::KeyPrincipal;
 use crate::error::DomainError;
 use crate::overview::usage_day;
-use crate::{Gatehouse, time};
+use crate::{Gatehouse, ids, time};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -55,6 +60,15 @@ struct KeyCalls {
 #[derive(Debug, Default)]
 pub struct UsageCounters {
     pending: Mutex<HashMap<ApiKeyId, KeyCalls>>,
+    /// A batch not known to be written: retried, under its id, by the next flush.
+    unconfirmed: tokio::sync::Mutex<Option<Batch>>,
+}
+
+/// Tallies on their way to the database, under one id.
+#[derive(Debug)]
+struct Batch {
+    id: String,
+    tallies: HashMap<Bucket, Tally>,
 }
 
 impl UsageCounters {
@@ -103,7 +117,8 @@ impl UsageCounters {
         tallies
     }
 
-    /// Puts back tallies whose flush failed, so that nothing is lost.
+    /// Puts tallies back among the pending calls.
+    #[cfg(test)]
     fn restore(&self, tallies: HashMap<Bucket, Tally>) {
         let mut pending = self.lock();
         for (bucket, tally) in tallies {
@@ -135,29 +150,78 @@ impl UsageCounters {
 impl Gatehouse {
     /// Counts one authenticated call by `key`, a success or a failure (SPEC U-1).
     pub fn record_call(&self, key: &KeyPrincipal, success: bool) {
-        self.usage.record(key, success, time::now_ms());
+        self.usage.record(key, success, self.now_ms());
     }
 
     /// Writes every pending tally to the database in one transaction; answers how many
-    /// buckets were written. On failure the tallies stay pending for the next flush.
+    /// buckets were written. On failure the batch is kept and retried by the next flush
+    /// under the same id, so it is written exactly once.
     pub async fn flush_usage(&self) -> Result<usize, DomainError> {
-        let tallies = self.usage.take();
-        if tallies.is_empty() {
+        self.flush_usage_reporting(true).await
+    }
+
+    /// Like [`Self::flush_usage`], but after a successful write it behaves as if the
+    /// commit's answer had been lost (the batch stays unconfirmed). For tests of
+    /// idempotence only.
+    #[doc(hidden)]
+    pub async fn flush_usage_losing_the_answer(&self) -> Result<usize, DomainError> {
+        self.flush_usage_reporting(false).await
+    }
+
+    async fn flush_usage_reporting(&self, answer_arrives: bool) -> Result<usize, DomainError> {
+        // One flush at a time: the unconfirmed batch is this lock's.
+        let mut unconfirmed = self.usage.unconfirmed.lock().await;
+        if let Some(pending) = unconfirmed.as_ref()
+            && self.flush_was_written(&pending.id).await?
+        {
+            // Its commit went through although its answer was lost: counted already.
+            *unconfirmed = None;
+        }
+        let mut batch = unconfirmed.take().unwrap_or_else(|| Batch {
+            id: ids::fresh_body(),
+            tallies: HashMap::new(),
+        });
+        for (bucket, tally) in self.usage.take() {
+            batch.tallies.entry(bucket).or_default().merge(tally);
+        }
+        if batch.tallies.is_empty() {
             return Ok(0);
         }
-        match self.write_tallies(&tallies).await {
-            Ok(()) => Ok(tallies.len()),
+        let written = self.write_tallies(&batch).await;
+        match written {
+            Ok(()) if answer_arrives => Ok(batch.tallies.len()),
+            Ok(()) => {
+                let count = batch.tallies.len();
+                *unconfirmed = Some(batch);
+                Ok(count)
+            }
             Err(error) => {
-                self.usage.restore(tallies);
+                *unconfirmed = Some(batch);
                 Err(error)
             }
         }
     }
 
-    async fn write_tallies(&self, tallies: &HashMap<Bucket, Tally>) -> Result<(), DomainError> {
+    /// Whether a batch with this id was committed.
+    async fn flush_was_written(&self, batch_id: &str) -> Result<bool, DomainError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT batch_id FROM usage_flushes WHERE batch_id = $1")
+                .bind(batch_id)
+                .fetch_optional(self.db().pool())
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn write_tallies(&self, batch: &Batch) -> Result<(), DomainError> {
+        // Counters are not a change a person made (no audit row): they write directly.
         let mut transaction = self.db().pool().begin().await?;
+        sqlx::query("INSERT INTO usage_flushes (batch_id, written_at) VALUES ($1, $2)")
+            .bind(&batch.id)
+            .bind(self.now_ms())
+            .execute(&mut *transaction)
+            .await?;
         let mut last_used: HashMap<&ApiKeyId, i64> = HashMap::new();
-        for (bucket, tally) in tallies {
+        for (bucket, tally) in &batch.tallies {
             for (table, period_column, period) in [
                 (
                     "usage_hourly",
@@ -253,6 +317,7 @@ mod tests {
             mode: KeyMode::Live,
             scopes: None,
             masked_key: "sk_live_AbCd…".to_owned(),
+            app_allowed_origins: Vec::new(),
         }
     }
 

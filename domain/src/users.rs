@@ -1,11 +1,11 @@
 //! Dashboard users and their role in a tenant (SPEC T-3).
 
-use gatehouse_model::{Role, TenantId, UserId};
+use gatehouse_model::{EventType, Role, TenantId, UserId};
 
-use crate::audit::{self, AuditRecord};
+use crate::audit::AuditRecord;
 use crate::auth::{hash_password, validate_new_password};
 use crate::error::DomainError;
-use crate::{Gatehouse, ids, time};
+use crate::{Gatehouse, ids};
 
 /// Length of a generated password (base62, about 119 bits).
 const GENERATED_PASSWORD_LEN: usize = 20;
@@ -54,11 +54,11 @@ impl Gatehouse {
         validate_new_password(&password)?;
         let password_hash = hash_password(&password).await?;
         let user_id = UserId::from_body(&ids::fresh_body());
-        let now = time::now_ms();
-        let mut transaction = self.db().pool().begin().await?;
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
         let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
             .bind(&email)
-            .fetch_optional(&mut *transaction)
+            .fetch_optional(change.connection())
             .await?;
         if existing.is_some() {
             return Err(DomainError::Conflict(format!(
@@ -72,7 +72,7 @@ impl Gatehouse {
         .bind(&email)
         .bind(password_hash)
         .bind(now)
-        .execute(&mut *transaction)
+        .execute(change.connection())
         .await?;
         sqlx::query(
             "INSERT INTO memberships (user_id, tenant_id, role, selected_app_id, created_at)
@@ -82,22 +82,19 @@ impl Gatehouse {
         .bind(tenant.id.as_str())
         .bind(role.as_str())
         .bind(now)
-        .execute(&mut *transaction)
+        .execute(change.connection())
         .await?;
-        let mut record = AuditRecord {
-            tenant_id: Some(tenant.id.clone()),
-            actor_type: "system",
-            actor_label: "Gatehouse".to_owned(),
-            event_type: "user.created",
-            message: Some(format!("User {email} added as {}", role.as_str())),
+        let record = AuditRecord {
             after: Some(serde_json::json!({ "email": email, "role": role.as_str() })),
-            ..AuditRecord::default()
-        };
-        record
-            .related_ids
-            .insert("user_id".to_owned(), user_id.to_string().into());
-        audit::record(&mut *transaction, record).await?;
-        transaction.commit().await?;
+            ..AuditRecord::by_system(
+                &tenant.id,
+                EventType::UserCreated,
+                format!("User {email} added as {}", role.as_str()),
+            )
+        }
+        .related("user_id", &user_id);
+        change.audit(record).await?;
+        change.commit().await?;
         Ok(CreatedUser {
             user_id,
             email,

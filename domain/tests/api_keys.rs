@@ -2,38 +2,17 @@
 
 mod common;
 
-use common::tenant_with_user;
+use common::{app_named, restricted, tenant_with_user};
 use gatehouse_domain::Gatehouse;
-use gatehouse_domain::api_key_format::MalformedKey;
 use gatehouse_domain::api_keys::KeyRefusal;
-use gatehouse_model::{ApiKeyInput, AppInput, ErrorCode, KeyMode, KeyStatus, KeyType, Role};
-
-async fn app_of(gatehouse: &Gatehouse, actor: &gatehouse_domain::Actor) -> gatehouse_model::AppId {
-    let input = AppInput {
-        name: "Checkout".into(),
-        ..AppInput::default()
-    };
-    gatehouse.create_app(actor, &input).await.unwrap().id
-}
-
-fn restricted(app_id: &gatehouse_model::AppId, scopes: &[&str]) -> ApiKeyInput {
-    ApiKeyInput {
-        app_id: app_id.clone(),
-        name: "Production integration".into(),
-        description: String::new(),
-        mode: KeyMode::Live,
-        key_type: KeyType::Restricted,
-        scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
-        expires_at: None,
-        expiry_days: None,
-    }
-}
+use gatehouse_domain::api_keys::format::MalformedKey;
+use gatehouse_model::{ErrorCode, KeyMode, KeyStatus, KeyType, Role, VerifyCode};
 
 on_both_engines!(
     created_keys_authenticate_and_store_only_a_digest,
     |gatehouse: Gatehouse| async move {
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let created = gatehouse
             .create_api_key(
                 &owner,
@@ -82,7 +61,7 @@ on_both_engines!(
     disable_enable_and_revoke_take_effect_at_once,
     |gatehouse: Gatehouse| async move {
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let created = gatehouse
             .create_api_key(&owner, &restricted(&app_id, &["imports:read"]))
             .await
@@ -137,7 +116,7 @@ on_both_engines!(
     expired_and_malformed_keys_fail,
     |gatehouse: Gatehouse| async move {
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let mut input = restricted(&app_id, &["imports:read"]);
         input.expires_at = Some(chrono::Utc::now() + chrono::Duration::milliseconds(300));
         let created = gatehouse.create_api_key(&owner, &input).await.unwrap();
@@ -175,7 +154,7 @@ on_both_engines!(
             refusal,
             KeyRefusal::Malformed(MalformedKey::ChecksumMismatch | MalformedKey::BadCharacter)
         ));
-        let unknown = gatehouse_domain::api_key_format::generate(KeyType::Secret, KeyMode::Live);
+        let unknown = gatehouse_domain::api_keys::format::generate(KeyType::Secret, KeyMode::Live);
         assert_eq!(
             gatehouse.authenticate_api_key(&unknown).await.unwrap(),
             Err(KeyRefusal::Unknown)
@@ -189,7 +168,7 @@ on_both_engines!(
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         let (_, stranger) =
             tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let error = gatehouse
             .create_api_key(&owner, &restricted(&app_id, &[]))
             .await
@@ -238,7 +217,7 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         use gatehouse_model::{ApiKeyUpdate, RotationOverlap};
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let mut input = restricted(&app_id, &["imports:read"]);
         input.expiry_days = Some(30);
         input.expires_at = Some(chrono::Utc::now() + chrono::Duration::days(30));
@@ -333,7 +312,7 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         use gatehouse_model::VerifyKeyRequest;
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let created = gatehouse
             .create_api_key(&owner, &restricted(&app_id, &["imports:write"]))
             .await
@@ -348,25 +327,31 @@ on_both_engines!(
         };
         let valid = verify(&created.plaintext, Some("imports:read")).await;
         assert!(valid.valid);
-        assert_eq!(valid.code, "VALID");
+        assert_eq!(valid.code, VerifyCode::Valid);
         assert_eq!(valid.app_id.as_ref(), Some(&app_id));
         assert_eq!(valid.remaining_quota, Some(100_000));
         assert_eq!(
             verify(&created.plaintext, Some("invoices:read")).await.code,
-            "INSUFFICIENT_SCOPE"
+            VerifyCode::InsufficientScope
         );
-        assert_eq!(verify("sk_live_nonsense", None).await.code, "NOT_FOUND");
+        assert_eq!(
+            verify("sk_live_nonsense", None).await.code,
+            VerifyCode::NotFound
+        );
         gatehouse
             .set_api_key_enabled(&owner, &created.key.id, false)
             .await
             .unwrap();
-        assert_eq!(verify(&created.plaintext, None).await.code, "DISABLED");
+        assert_eq!(
+            verify(&created.plaintext, None).await.code,
+            VerifyCode::Disabled
+        );
         gatehouse
             .revoke_api_key(&owner, &created.key.id)
             .await
             .unwrap();
         let revoked = verify(&created.plaintext, None).await;
-        assert_eq!((revoked.valid, revoked.code.as_str()), (false, "REVOKED"));
+        assert_eq!((revoked.valid, revoked.code), (false, VerifyCode::Revoked));
         assert!(
             revoked.tenant_id.is_none(),
             "nothing about a refused key is revealed"
@@ -378,7 +363,7 @@ on_both_engines!(
     scopes_outside_the_catalog_are_refused,
     |gatehouse: Gatehouse| async move {
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app_id = app_of(&gatehouse, &owner).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
         let error = gatehouse
             .create_api_key(&owner, &restricted(&app_id, &["rockets:write"]))
             .await

@@ -196,7 +196,7 @@ on_both_engines!(
             .update_app(
                 &owner,
                 &billing.id,
-                &app_input("Billing v2", &["http://localhost:5173"]),
+                &app_input("Billing v2", &["http://localhost:5173"]).into(),
             )
             .await
             .unwrap();
@@ -226,7 +226,7 @@ on_both_engines!(
                 ErrorCode::NotFound
             );
             let update = gatehouse
-                .update_app(&bob, id, &app_input("Stolen", &[]))
+                .update_app(&bob, id, &app_input("Stolen", &[]).into())
                 .await;
             assert_eq!(update.unwrap_err().code(), ErrorCode::NotFound);
         }

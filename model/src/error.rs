@@ -3,103 +3,90 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Stable, machine-readable error codes. Clients match on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The request's input failed validation; `details.fields` says where.
-    ValidationFailed,
-    /// The resource does not exist, or belongs to another tenant.
-    NotFound,
-    /// No valid session (dashboard).
-    Unauthenticated,
-    /// Wrong email or password: one answer for both.
-    InvalidCredentials,
-    /// Too many failed sign-ins for this account; try again later.
-    SignInThrottled,
-    /// Signed in, but the role lacks the permission the action needs.
-    PermissionDenied,
-    /// The tenant's plan does not include the `platform.api` module.
-    ModuleNotEnabled,
-    /// A state-changing call that came from another site.
-    CrossSiteRequest,
-    /// The change conflicts with the current state (e.g. a duplicate).
-    Conflict,
-    /// The request body could not be read.
-    BadRequest,
-    /// No API key was sent (SPEC X-1).
-    ApiKeyMissing,
-    /// The key's prefix, length, alphabet or checksum is wrong: refused without a look-up.
-    ApiKeyMalformed,
-    /// No such key (or access token).
-    ApiKeyUnknown,
-    /// The key is disabled; it works again when enabled.
-    ApiKeyDisabled,
-    /// The key is revoked, for good.
-    ApiKeyRevoked,
-    /// The key (or access token, or a rotated-out secret) has expired.
-    ApiKeyExpired,
-    /// The key lacks the route's scope; `details.required_scope` names it.
-    InsufficientScope,
-    /// A browser call from an origin the app does not allow (SPEC A-3).
-    OriginNotAllowed,
-    /// The route exists, but not with this HTTP method.
-    MethodNotAllowed,
-    /// Something failed on our side; details are in the server log only.
-    Internal,
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])+ $variant:ident => $wire:literal, $status:literal;)*) => {
+        /// Stable, machine-readable error codes. Clients match on these; never rename one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])+ #[serde(rename = $wire)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order the error reference lists them.
+            pub const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+
+            /// The code as it appears on the wire.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $wire,)* }
+            }
+
+            /// The HTTP status that goes with the code.
+            pub fn http_status(self) -> u16 {
+                match self { $(Self::$variant => $status,)* }
+            }
+
+            /// What the code means, for the error reference (`/docs` is generated from it).
+            pub fn meaning(self) -> &'static str {
+                match self { $(Self::$variant => concat!($($doc),+).trim_ascii(),)* }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The code as it appears on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ValidationFailed => "validation_failed",
-            Self::NotFound => "not_found",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::SignInThrottled => "sign_in_throttled",
-            Self::PermissionDenied => "permission_denied",
-            Self::ModuleNotEnabled => "module_not_enabled",
-            Self::CrossSiteRequest => "cross_site_request",
-            Self::Conflict => "conflict",
-            Self::BadRequest => "bad_request",
-            Self::ApiKeyMissing => "api_key_missing",
-            Self::ApiKeyMalformed => "api_key_malformed",
-            Self::ApiKeyUnknown => "api_key_unknown",
-            Self::ApiKeyDisabled => "api_key_disabled",
-            Self::ApiKeyRevoked => "api_key_revoked",
-            Self::ApiKeyExpired => "api_key_expired",
-            Self::InsufficientScope => "insufficient_scope",
-            Self::OriginNotAllowed => "origin_not_allowed",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Internal => "internal",
-        }
-    }
+error_codes! {
+    /// The request body could not be read: not JSON, or a field is missing or has the wrong type (`message` names the field).
+    BadRequest => "bad_request", 400;
+    /// The request's input failed validation; `details.fields` says which field and why.
+    ValidationFailed => "validation_failed", 422;
+    /// The request body is larger than the server accepts.
+    PayloadTooLarge => "payload_too_large", 413;
+    /// No valid session (dashboard).
+    Unauthenticated => "unauthenticated", 401;
+    /// Wrong email or password: one answer for both.
+    InvalidCredentials => "invalid_credentials", 401;
+    /// No API key was sent.
+    ApiKeyMissing => "api_key_missing", 401;
+    /// The key's prefix, length, alphabet or checksum is wrong: refused without a look-up.
+    ApiKeyMalformed => "api_key_malformed", 401;
+    /// No such key (or access token).
+    ApiKeyUnknown => "api_key_unknown", 401;
+    /// The key is disabled; it works again when enabled.
+    ApiKeyDisabled => "api_key_disabled", 401;
+    /// The key is revoked, for good.
+    ApiKeyRevoked => "api_key_revoked", 401;
+    /// The key, its access token, or a rotated-out secret has expired.
+    ApiKeyExpired => "api_key_expired", 401;
+    /// Signed in, but the role lacks the permission the action needs.
+    PermissionDenied => "permission_denied", 403;
+    /// The key lacks the route's scope (`details.required_scope` names it), or would create or manage a key with more access or a longer life than its own.
+    InsufficientScope => "insufficient_scope", 403;
+    /// This kind of credential may not do this: an access token exchanging itself or managing its own key, a key creating apps or changing another app.
+    CredentialNotAllowed => "credential_not_allowed", 403;
+    /// The tenant's plan does not include the `platform.api` module.
+    ModuleNotEnabled => "module_not_enabled", 403;
+    /// The tenant's subscription is past due or canceled: API keys do not work until it is active again.
+    SubscriptionInactive => "subscription_inactive", 403;
+    /// A browser call from an origin the key's app does not allow.
+    OriginNotAllowed => "origin_not_allowed", 403;
+    /// A state-changing dashboard call that came from another site.
+    CrossSiteRequest => "cross_site_request", 403;
+    /// The resource does not exist, or belongs to another tenant, app or mode.
+    NotFound => "not_found", 404;
+    /// The route exists, but not with this HTTP method.
+    MethodNotAllowed => "method_not_allowed", 405;
+    /// The change conflicts with the current state (e.g. a revoked key cannot be edited).
+    Conflict => "conflict", 409;
+    /// Too many failed sign-ins for this account; `details.retry_after_seconds` says when to try again.
+    SignInThrottled => "sign_in_throttled", 429;
+    /// A limit on how many of something may exist at once was reached (e.g. live access tokens per key).
+    LimitReached => "limit_reached", 429;
+    /// Something failed on our side; details are in the server log only.
+    Internal => "internal", 500;
+}
 
-    /// The HTTP status that goes with the code.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Self::ValidationFailed => 422,
-            Self::NotFound => 404,
-            Self::Unauthenticated
-            | Self::InvalidCredentials
-            | Self::ApiKeyMissing
-            | Self::ApiKeyMalformed
-            | Self::ApiKeyUnknown
-            | Self::ApiKeyDisabled
-            | Self::ApiKeyRevoked
-            | Self::ApiKeyExpired => 401,
-            Self::SignInThrottled => 429,
-            Self::PermissionDenied
-            | Self::ModuleNotEnabled
-            | Self::CrossSiteRequest
-            | Self::InsufficientScope
-            | Self::OriginNotAllowed => 403,
-            Self::MethodNotAllowed => 405,
-            Self::Conflict => 409,
-            Self::BadRequest => 400,
-            Self::Internal => 500,
-        }
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 

@@ -120,6 +120,10 @@ define_id!(
     /// An append-only audit event.
     AuditEventId, "aud_", "audit event"
 );
+define_id!(
+    /// An event emitted by a change or sent by the SaaS, as webhooks deliver it.
+    EventId, "evt_", "event"
+);
 
 #[cfg(test)]
 mod tests {

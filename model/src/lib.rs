@@ -3,9 +3,11 @@
 //! wasm build can use every type.
 
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod views;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError};
+pub use events::EventType;
 pub use ids::*;
 pub use views::*;

@@ -72,6 +72,10 @@ pub enum SubscriptionState {
 }
 
 impl SubscriptionState {
+    /// Whether the subscription lets API keys work (trialing or active).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Trialing | Self::Active)
+    }
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Trialing => "trialing",
@@ -154,6 +158,29 @@ pub struct AppInput {
     pub allowed_origins: Vec<String>,
 }
 
+/// What can be changed on an app; a field left out (`None`) keeps its value, so
+/// `PATCH /v1/apps/{id}` sends only changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppUpdate {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl From<AppInput> for AppUpdate {
+    fn from(input: AppInput) -> Self {
+        Self {
+            name: Some(input.name),
+            description: Some(input.description),
+            allowed_origins: Some(input.allowed_origins),
+        }
+    }
+}
+
 /// The Apps tab: every app of the tenant and the user's selection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppsPage {
@@ -191,13 +218,37 @@ pub struct ExpiringKey {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Who did something recorded in the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    User,
+    ApiKey,
+    System,
+}
+
+impl ActorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::ApiKey => "api_key",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::User, Self::ApiKey, Self::System]
+            .into_iter()
+            .find(|candidate| candidate.as_str() == value)
+    }
+}
+
 /// One line of the audit trail as the Integration logs show it (SPEC L-1, L-3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {
     pub id: AuditEventId,
     pub occurred_at: DateTime<Utc>,
-    /// `user`, `api_key` or `system`.
-    pub actor_type: String,
+    pub actor_type: ActorType,
     pub actor_id: Option<String>,
     /// Human-readable actor, shown as the log's source.
     pub actor_label: String,
@@ -287,8 +338,11 @@ impl KeyStatus {
 
 /// What a user (or a client of `/v1/api-keys`) gives to create a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKeyInput {
-    pub app_id: AppId,
+    /// The app the key belongs to; an API key creating keys may leave it out (its own).
+    #[serde(default)]
+    pub app_id: Option<AppId>,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -297,10 +351,11 @@ pub struct ApiKeyInput {
     /// Required for restricted keys; must be empty for secret keys.
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// Computed by the client from the chosen number of days; `None` for never.
+    /// An exact expiry; `None` with no `expiry_days` is never.
     #[serde(default)]
     pub expires_at: Option<DateTime<Utc>>,
-    /// The chosen expiry length, kept so that a duplicate gets the same one.
+    /// The chosen expiry length in days (what the dashboard sends): the server sets
+    /// `expires_at` from it, and a duplicate gets the same length.
     #[serde(default)]
     pub expiry_days: Option<i64>,
 }
@@ -386,6 +441,7 @@ pub struct CreatedApiKey {
 /// What can be edited on a key (SPEC K-7); scopes only on restricted keys. A field
 /// left out (`None`) keeps its value, so `PATCH /v1/api-keys/{id}` sends only changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKeyUpdate {
     #[serde(default)]
     pub name: Option<String>,
@@ -395,14 +451,16 @@ pub struct ApiKeyUpdate {
     pub scopes: Option<Vec<String>>,
 }
 
-/// How long a rotated-out secret keeps working (SPEC K-8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How long a rotated-out secret keeps working (SPEC K-8). The default, in the
+/// dashboard and the API alike, is 24 hours: time to deploy the new secret.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RotationOverlap {
     #[serde(rename = "now")]
     Now,
     #[serde(rename = "1h")]
     OneHour,
     #[serde(rename = "24h")]
+    #[default]
     OneDay,
     #[serde(rename = "7d")]
     SevenDays,
@@ -427,12 +485,28 @@ pub struct VerifyKeyRequest {
     pub scope: Option<String>,
 }
 
-/// The verdict on a key. `code` is `VALID`, `NOT_FOUND`, `DISABLED`, `REVOKED`,
-/// `EXPIRED`, `INSUFFICIENT_SCOPE` or `USAGE_EXCEEDED`.
+/// The verdict codes of `POST /v1/keys/verify` (SPEC X-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    Valid,
+    NotFound,
+    Disabled,
+    Revoked,
+    Expired,
+    InsufficientScope,
+    UsageExceeded,
+    /// The key's tenant does not have the `platform.api` module.
+    PlatformApiDisabled,
+    /// The key's tenant's subscription is past due or canceled.
+    SubscriptionInactive,
+}
+
+/// The verdict on a key: valid or not, with a code, and who the key is when valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyKeyResponse {
     pub valid: bool,
-    pub code: String,
+    pub code: VerifyCode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<ApiKeyId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -447,6 +521,31 @@ pub struct VerifyKeyResponse {
     /// Live platform calls left in the billing window (test keys: not counted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining_quota: Option<i64>,
+}
+
+/// Which kind of credential a call presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// The key's own secret (`sk_…` or `rk_…`).
+    Secret,
+    /// A short-lived access token exchanged for a secret (`at_…`).
+    AccessToken,
+}
+
+/// `GET /v1/whoami` (SPEC X-8): the calling credential, from the key alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    pub key_id: ApiKeyId,
+    pub tenant_id: TenantId,
+    pub app_id: AppId,
+    pub mode: KeyMode,
+    /// `null` is full access.
+    pub scopes: Option<Vec<String>>,
+    pub credential: CredentialKind,
+    /// When this credential stops working (the earlier of the key's expiry and the
+    /// token's or rotated-out secret's end); `null` for never.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// One capability area of the scope picker: read and/or write (SPEC K-2).

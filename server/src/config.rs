@@ -34,8 +34,10 @@ pub struct Config {
     pub master_key: Secret,
     /// Password for the demo owner created on an empty database (random if unset).
     pub bootstrap_password: Secret,
-    /// Set when the public URL is https: session cookies get `Secure`.
-    pub secure_cookies: bool,
+    /// The URL people open the dashboard at, e.g. `https://gatehouse.example.com`
+    /// (behind a TLS proxy). When it is https, the session cookie is `Secure` and
+    /// `__Host-` prefixed. Empty: plain http on `addr`.
+    pub public_url: String,
     /// A JSON scope catalog replacing the built-in one (empty: built-in).
     pub scope_catalog: String,
     /// The `Leptos.toml` file with the site options read at run time.
@@ -54,7 +56,7 @@ impl Default for Config {
             database_max_connections: 10,
             master_key: Secret::default(),
             bootstrap_password: Secret::default(),
-            secure_cookies: false,
+            public_url: String::new(),
             scope_catalog: String::new(),
             leptos_config: "Leptos.toml".to_owned(),
             log: "info".to_owned(),
@@ -77,6 +79,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Whether people reach the server over https (the public URL says so): cookies
+    /// are then `Secure` and `__Host-` prefixed.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
     /// Loads the layers; `file` is the optional config file.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut config = match file {
@@ -112,8 +122,8 @@ impl Config {
         if let Some(value) = get("GATEHOUSE_BOOTSTRAP_PASSWORD") {
             self.bootstrap_password = Secret(value);
         }
-        if let Some(value) = get("GATEHOUSE_SECURE_COOKIES") {
-            self.secure_cookies = matches!(value.as_str(), "1" | "true" | "yes");
+        if let Some(value) = get("GATEHOUSE_PUBLIC_URL") {
+            self.public_url = value;
         }
         if let Some(value) = get("GATEHOUSE_SCOPE_CATALOG") {
             self.scope_catalog = value;
@@ -152,6 +162,16 @@ mod tests {
             "{debug}"
         );
         assert!(debug.contains("[redacted]"));
+    }
+
+    #[test]
+    fn https_is_read_from_the_public_url() {
+        let mut config = Config::default();
+        assert!(!config.served_over_https());
+        config.public_url = "HTTPS://gatehouse.example.com".to_owned();
+        assert!(config.served_over_https());
+        config.public_url = "http://127.0.0.1:3000".to_owned();
+        assert!(!config.served_over_https());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod csrf;
 mod health;
+mod limits;
 mod serve;
 mod site;
 #[cfg(test)]

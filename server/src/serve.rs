@@ -1,5 +1,10 @@
-//! The HTTP server: the dashboard (SSR + server functions), `/health`, static files;
-//! structured logs and graceful shutdown on SIGINT/SIGTERM.
+//! The HTTP server: the dashboard (SSR + server functions), `/health`, the `/v1` API,
+//! static files; and beside them, under one shutdown token, the background tasks:
+//! the usage flush (every second), housekeeping (purges, origin index backstop) and
+//! the PostgreSQL change feed. SIGINT or SIGTERM stops the server gracefully: in-flight
+//! requests finish, then the tasks stop and are awaited (the flush writes last).
+
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -10,15 +15,21 @@ use gatehouse_domain::Gatehouse;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+
+/// Largest request body accepted anywhere (JSON API and server functions alike).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub gatehouse: Gatehouse,
-    pub secure_cookies: bool,
+    /// Served over https: cookies are `Secure` and `__Host-` prefixed.
+    pub https: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -32,7 +43,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let dashboard_context = DashboardContext {
         gatehouse: state.gatehouse.clone(),
-        secure_cookies: state.secure_cookies,
+        https: state.https,
     };
     Router::new()
         .route("/health", get(crate::health::health))
@@ -48,52 +59,94 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
+        .layer(axum::middleware::from_fn(crate::limits::limit_body))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Runs the server until SIGINT or SIGTERM, then finishes in-flight requests.
+/// Runs the server until SIGINT or SIGTERM, then finishes in-flight requests and
+/// stops the background tasks, awaiting each.
 pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> {
     let leptos_options = crate::site::leptos_options(&config.leptos_config)?;
     let state = AppState {
         leptos_options,
         gatehouse: gatehouse.clone(),
-        secure_cookies: config.secure_cookies,
+        https: config.served_over_https(),
     };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
     tracing::info!(%address, "Gatehouse listening on http://{address}");
-    let flusher = tokio::spawn(flush_usage_every_second(gatehouse.clone()));
-    let key_changes = {
+    if let Err(error) = gatehouse.reload_origin_index().await {
+        tracing::warn!(%error, "allowed origins not loaded yet; the first preflight loads them");
+    }
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    tasks.spawn(flush_usage_every_second(gatehouse.clone(), stop.clone()));
+    tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
+    tasks.spawn({
         let gatehouse = gatehouse.clone();
-        tokio::spawn(async move { gatehouse.follow_key_changes().await })
-    };
-    axum::serve(listener, router(state))
+        let stop = stop.clone();
+        async move { gatehouse.follow_key_changes(stop).await }
+    });
+    tasks.close();
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|error| error.to_string())?;
-    flusher.abort();
-    key_changes.abort();
-    // The calls answered since the last tick are written before the database closes.
-    if let Err(error) = gatehouse.flush_usage().await {
-        tracing::error!(%error, "usage counters could not be written at shutdown");
-    }
+        .map_err(|error| error.to_string());
+    stop.cancel();
+    tasks.wait().await;
     gatehouse.db().close().await;
     tracing::info!("Gatehouse stopped");
-    Ok(())
+    served
 }
 
 /// Writes the usage counters about once a second (SPEC U-1): a crash loses at most
-/// the last second; a failed write is retried with the next tick.
-async fn flush_usage_every_second(gatehouse: Gatehouse) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+/// the last second; a failed write is retried with the next tick. When `stop` fires it
+/// writes once more (the calls answered since the last tick) and returns; a write in
+/// progress is never cut off.
+async fn flush_usage_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        ticks.tick().await;
+        let stopping = tokio::select! {
+            () = stop.cancelled() => true,
+            _ = ticks.tick() => false,
+        };
         if let Err(error) = gatehouse.flush_usage().await {
-            tracing::warn!(%error, "usage counters not written yet; retrying");
+            if stopping {
+                tracing::error!(%error, "usage counters could not be written at shutdown");
+            } else {
+                tracing::warn!(%error, "usage counters not written yet; retrying");
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// Every minute, deletes what expired; every half minute, reloads the allowed origins
+/// (a backstop for a change feed that was down).
+async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(30));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut tick_count: u64 = 0;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if tick_count % 2 == 0 {
+            match gatehouse.purge_expired().await {
+                Ok(report) => tracing::debug!(?report, "expired rows purged"),
+                Err(error) => tracing::warn!(%error, "purge failed; retrying in a minute"),
+            }
+        }
+        tick_count += 1;
+        if let Err(error) = gatehouse.reload_origin_index().await {
+            tracing::warn!(%error, "allowed origins not reloaded");
         }
     }
 }

@@ -91,7 +91,7 @@ async fn every_header_form_works_and_every_refusal_has_its_code() {
     let typo = String::from_utf8(typo).unwrap();
     let (status, body) = get(&server, &path, &typo).await;
     assert_eq!((status, code(&body)), (401, "api_key_malformed"));
-    let unknown = gatehouse_domain::api_key_format::generate(
+    let unknown = gatehouse_domain::api_keys::format::generate(
         gatehouse_model::KeyType::Secret,
         gatehouse_model::KeyMode::Live,
     );

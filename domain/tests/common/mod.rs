@@ -5,7 +5,9 @@
 
 use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
 use gatehouse_domain::{Actor, Db, DbOptions, Engine, Gatehouse};
-use gatehouse_model::{Plan, Role, TenantId};
+use gatehouse_model::{
+    ApiKeyInput, AppId, AppInput, CreatedApiKey, KeyMode, KeyType, Plan, Role, TenantId,
+};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
@@ -151,4 +153,62 @@ pub async fn tenant_with_user(
     let session = gatehouse.sign_in(email, PASSWORD).await.unwrap();
     let signed_in = gatehouse.session(&session.token).await.unwrap();
     (tenant_id, signed_in.actor)
+}
+
+/// An app named `name` in the actor's tenant.
+pub async fn app_named(gatehouse: &Gatehouse, actor: &Actor, name: &str) -> AppId {
+    let input = AppInput {
+        name: name.into(),
+        ..AppInput::default()
+    };
+    gatehouse.create_app(actor, &input).await.unwrap().id
+}
+
+/// A key named "Integration": secret with `None`, else restricted to `scopes`.
+pub fn key_input(app_id: &AppId, mode: KeyMode, scopes: Option<&[&str]>) -> ApiKeyInput {
+    ApiKeyInput {
+        app_id: Some(app_id.clone()),
+        name: "Integration".into(),
+        description: String::new(),
+        mode,
+        key_type: if scopes.is_some() {
+            KeyType::Restricted
+        } else {
+            KeyType::Secret
+        },
+        scopes: scopes
+            .unwrap_or_default()
+            .iter()
+            .map(|scope| (*scope).to_owned())
+            .collect(),
+        expires_at: None,
+        expiry_days: None,
+    }
+}
+
+/// A live restricted key named "Production integration".
+pub fn restricted(app_id: &AppId, scopes: &[&str]) -> ApiKeyInput {
+    ApiKeyInput {
+        name: "Production integration".into(),
+        ..key_input(app_id, KeyMode::Live, Some(scopes))
+    }
+}
+
+/// Creates a key of `key_input`'s shape, answering it with its plaintext.
+pub async fn create_key(
+    gatehouse: &Gatehouse,
+    actor: &Actor,
+    app_id: &AppId,
+    mode: KeyMode,
+    scopes: Option<&[&str]>,
+) -> CreatedApiKey {
+    gatehouse
+        .create_api_key(actor, &key_input(app_id, mode, scopes))
+        .await
+        .unwrap()
+}
+
+/// The actor a presented key or token is.
+pub async fn actor_for(gatehouse: &Gatehouse, plaintext: &str) -> Actor {
+    gatehouse.api_key_actor(Some(plaintext)).await.unwrap()
 }

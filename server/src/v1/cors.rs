@@ -1,7 +1,10 @@
 //! CORS for `/v1` (SPEC A-3): browsers may call the API only from an origin that the
 //! key's app allows. A preflight carries no key, so it is answered for origins that
 //! some app allows; the call itself is then checked against its own key's app (see
-//! `key_auth`), which marks the response with [`AllowedOrigin`].
+//! `key_auth`), which marks the response with [`AllowedOrigin`]. Neither reads the
+//! database: preflights are answered from the in-memory origin index, and the key's
+//! app's origins come with the key. (tower-http's CORS layer cannot express "the
+//! origin of the key's own app", so this small layer stays ours.)
 
 use axum::body::Body;
 use axum::extract::{Request, State};

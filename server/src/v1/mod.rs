@@ -81,16 +81,78 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Reads a JSON body, answering `bad_request` with serde's reason (never echoing input).
+/// Reads a JSON body, answering `bad_request` that names the field at fault (never
+/// echoing the client's values back).
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|error| {
-        let reason = match error.classify() {
-            serde_json::error::Category::Data => "a field is missing or has the wrong type",
-            _ => "the body is not valid JSON",
-        };
+    let unreadable = |reason: String| {
         ApiError::new(
             ErrorCode::BadRequest,
             format!("The request body could not be read: {reason}."),
         )
-    })
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.classify() != serde_json::error::Category::Data {
+            return unreadable("the body is not valid JSON".to_owned());
+        }
+        // serde names a missing or unknown field itself (a name from our types, or a
+        // short one); other data errors would quote the client's value, so only the
+        // field's path is named.
+        let text = inner.to_string();
+        let what = text.split(" at line ").next().unwrap_or_default();
+        let names_a_field = what.starts_with("missing field")
+            || (what.starts_with("unknown field") && what.len() < 200);
+        unreadable(match (names_a_field, path.as_str()) {
+            (true, ".") => what.to_owned(),
+            (true, _) => format!("{what} in `{path}`"),
+            (false, _) => format!("`{path}` has the wrong type or value"),
+        })
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| unreadable("the body is not valid JSON".to_owned()))?;
+    Ok(value)
+}
+
+/// A typed id from the route's path: a malformed id is answered like a missing
+/// resource (`404 not_found`), exactly as another tenant's id is.
+pub struct PathId<T>(pub T);
+
+/// The ids a path may carry, with the resource name a 404 gives.
+pub trait PathIdKind: Sized {
+    const RESOURCE: &'static str;
+    fn parse_path(raw: &str) -> Option<Self>;
+}
+
+impl PathIdKind for gatehouse_model::AppId {
+    const RESOURCE: &'static str = "app";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl PathIdKind for gatehouse_model::ApiKeyId {
+    const RESOURCE: &'static str = "API key";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl<T: PathIdKind + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for PathId<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| DomainError::NotFound(T::RESOURCE))?;
+        T::parse_path(&raw)
+            .map(PathId)
+            .ok_or_else(|| DomainError::NotFound(T::RESOURCE).into())
+    }
 }

@@ -1,20 +1,21 @@
-//! The key-authenticated resources: `/v1/apps`, `/v1/api-keys` and its actions, and
-//! `/v1/auth/token`. Each handler reads its input and calls one domain operation with
-//! the key's [`Actor`]; the domain checks the scope, tenant, app and mode.
+//! The key-authenticated resources: `/v1/apps`, `/v1/api-keys` and its actions,
+//! `/v1/auth/token` and `/v1/whoami`. Each handler reads its typed input and calls one
+//! domain operation with the key's [`Actor`]; the domain checks the scope, tenant, app,
+//! mode and lifetime.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use gatehouse_domain::{Actor, DomainError};
+use gatehouse_domain::Actor;
 use gatehouse_model::{
     AccessToken, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, AppId, AppInput,
-    AppView, CreatedApiKey, RotationOverlap,
+    AppUpdate, AppView, CreatedApiKey, RotationOverlap, WhoAmI,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, json_body};
+use super::{ApiError, PathId, json_body};
 use crate::serve::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/api-keys/{id}/rotate", post(rotate_key))
         .route("/v1/api-keys/{id}/duplicate", post(duplicate_key))
         .route("/v1/auth/token", post(issue_token))
+        .route("/v1/whoami", get(whoami))
 }
 
 /// A list answer: `{ "data": [...] }`.
@@ -41,24 +43,7 @@ pub struct List<T> {
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
-
-/// A malformed id in a path is answered like a missing resource.
-fn app_id(raw: &str) -> Result<AppId, ApiError> {
-    AppId::parse(raw).map_err(|_| DomainError::NotFound("app").into())
-}
-
-fn key_id(raw: &str) -> Result<ApiKeyId, ApiError> {
-    ApiKeyId::parse(raw).map_err(|_| DomainError::NotFound("API key").into())
-}
-
-/// The app a key-scoped call is about: the one asked for, else the key's own.
-fn app_or_own(actor: &Actor, asked: Option<String>) -> Result<AppId, ApiError> {
-    match (asked, actor.api_key()) {
-        (Some(raw), _) => app_id(&raw),
-        (None, Some(key)) => Ok(key.app_id.clone()),
-        (None, None) => Err(DomainError::field("app_id", "Name the app.").into()),
-    }
-}
+type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 async fn list_apps(
     State(state): State<AppState>,
@@ -72,7 +57,7 @@ async fn create_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     body: Bytes,
-) -> Result<(StatusCode, Json<AppView>), ApiError> {
+) -> Created<AppView> {
     let input: AppInput = json_body(&body)?;
     let app = state.gatehouse.create_app(&actor, &input).await?;
     Ok((StatusCode::CREATED, Json(app)))
@@ -81,28 +66,29 @@ async fn create_app(
 async fn get_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<AppId>,
 ) -> ApiResult<AppView> {
-    Ok(Json(state.gatehouse.app(&actor, &app_id(&id)?).await?))
+    Ok(Json(state.gatehouse.app(&actor, &id).await?))
 }
 
+/// `PATCH /v1/apps/{id}`: only the fields sent change.
 async fn update_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<AppId>,
     body: Bytes,
 ) -> ApiResult<AppView> {
-    let input: AppInput = json_body(&body)?;
-    let app = state
-        .gatehouse
-        .update_app(&actor, &app_id(&id)?, &input)
-        .await?;
-    Ok(Json(app))
+    let update: AppUpdate = json_body(&body)?;
+    Ok(Json(
+        state.gatehouse.update_app(&actor, &id, &update).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct KeyListQuery {
-    app_id: Option<String>,
+    /// Defaults to the calling key's app.
+    app_id: Option<AppId>,
 }
 
 async fn list_keys(
@@ -110,29 +96,23 @@ async fn list_keys(
     Extension(actor): Extension<Actor>,
     Query(query): Query<KeyListQuery>,
 ) -> ApiResult<List<ApiKeyListItem>> {
-    let app_id = app_or_own(&actor, query.app_id)?;
+    let app_id = match (query.app_id, actor.api_key()) {
+        (Some(app_id), _) => app_id,
+        (None, Some(own)) => own.app_id.clone(),
+        (None, None) => return Err(gatehouse_domain::DomainError::NotFound("app").into()),
+    };
     let data = state.gatehouse.list_api_keys(&actor, &app_id).await?;
     Ok(Json(List { data }))
 }
 
 /// `POST /v1/api-keys`: the dashboard's create form as JSON; `app_id` defaults to the
 /// calling key's app.
-#[derive(Debug, Deserialize)]
-struct NewKey {
-    app_id: Option<String>,
-    #[serde(flatten)]
-    rest: serde_json::Map<String, serde_json::Value>,
-}
-
 async fn create_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
     body: Bytes,
-) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let NewKey { app_id, mut rest } = json_body(&body)?;
-    let app_id = app_or_own(&actor, app_id)?;
-    rest.insert("app_id".to_owned(), app_id.to_string().into());
-    let input: ApiKeyInput = json_body(&serde_json::to_vec(&rest).unwrap_or_default())?;
+) -> Created<CreatedApiKey> {
+    let input: ApiKeyInput = json_body(&body)?;
     let created = state.gatehouse.create_api_key(&actor, &input).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -140,20 +120,19 @@ async fn create_key(
 async fn get_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
-    Ok(Json(state.gatehouse.api_key(&actor, &key_id(&id)?).await?))
+    Ok(Json(state.gatehouse.api_key(&actor, &id).await?))
 }
 
+/// `PATCH /v1/api-keys/{id}`: only the fields sent change.
 async fn update_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
     body: Bytes,
 ) -> ApiResult<ApiKeyView> {
-    // Fields left out keep their value (`ApiKeyUpdate`).
     let update: ApiKeyUpdate = json_body(&body)?;
-    let id = key_id(&id)?;
     Ok(Json(
         state.gatehouse.update_api_key(&actor, &id, &update).await?,
     ))
@@ -162,9 +141,8 @@ async fn update_key(
 async fn disable_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
-    let id = key_id(&id)?;
     Ok(Json(
         state
             .gatehouse
@@ -176,9 +154,8 @@ async fn disable_key(
 async fn enable_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
-    let id = key_id(&id)?;
     Ok(Json(
         state
             .gatehouse
@@ -190,30 +167,30 @@ async fn enable_key(
 async fn revoke_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
-    let id = key_id(&id)?;
     Ok(Json(state.gatehouse.revoke_api_key(&actor, &id).await?))
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Rotation {
-    /// `now`, `1h`, `24h` or `7d`; `now` when the body is empty.
+    /// `now`, `1h`, `24h` or `7d`; the default overlap when left out.
+    #[serde(default)]
     overlap: RotationOverlap,
 }
 
 async fn rotate_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
+    PathId(id): PathId<ApiKeyId>,
     body: Bytes,
 ) -> ApiResult<CreatedApiKey> {
     let overlap = if body.iter().all(u8::is_ascii_whitespace) {
-        RotationOverlap::Now
+        RotationOverlap::default()
     } else {
         json_body::<Rotation>(&body)?.overlap
     };
-    let id = key_id(&id)?;
     Ok(Json(
         state.gatehouse.rotate_api_key(&actor, &id, overlap).await?,
     ))
@@ -222,17 +199,24 @@ async fn rotate_key(
 async fn duplicate_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Path(id): Path<String>,
-) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let id = key_id(&id)?;
+    PathId(id): PathId<ApiKeyId>,
+) -> Created<CreatedApiKey> {
     let created = state.gatehouse.duplicate_api_key(&actor, &id).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `POST /v1/auth/token` (SPEC X-4).
+/// `POST /v1/auth/token` (SPEC X-4): only a key's secret may be exchanged.
 async fn issue_token(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
 ) -> ApiResult<AccessToken> {
     Ok(Json(state.gatehouse.issue_access_token(&actor).await?))
+}
+
+/// `GET /v1/whoami` (SPEC X-8): the calling key, from the key alone.
+async fn whoami(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+) -> ApiResult<WhoAmI> {
+    Ok(Json(state.gatehouse.whoami(&actor)?))
 }

@@ -2,29 +2,28 @@
 //! by digest and keys by id, so an authenticated call needs no database round trip.
 //!
 //! How it stays exact:
-//! - Every key change ends in `Gatehouse::commit_key_change`, which forgets the key
-//!   after its commit and before the change is answered: on this instance the very
-//!   next request sees it.
+//! - Every key or app change commits through `change::Change`, which forgets the key
+//!   (or every key of the app) after its commit and before the change is answered: on
+//!   this instance the very next request sees it.
 //! - A generation counter closes the race with a concurrent look-up: a load that began
 //!   before a change cannot store what it read once the change has forgotten the key.
 //! - Expiry (of keys, rotated-out secrets and access tokens) is judged at each request
 //!   from the cached times, so it is never late.
 //! - Other instances: on PostgreSQL every change also sends `NOTIFY` on
-//!   [`KEY_CHANGES_CHANNEL`] in its transaction, and each instance follows it
+//!   [`CHANGES_CHANNEL`] in its transaction, and each instance follows it
 //!   (`Gatehouse::follow_key_changes`); the cache is used only while that listener is
-//!   connected and is emptied whenever it drops. SQLite is one process by nature.
+//!   connected, and is emptied whenever it drops or reconnects (notifications sent in
+//!   the gap are lost). SQLite is one process by nature.
 //! - Backstop: an entry is trusted for [`ENTRY_TTL_MS`] at most, then read again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use gatehouse_model::{ApiKeyId, ApiKeyView, TenantId};
+use gatehouse_model::{ApiKeyId, ApiKeyView, AppId, CredentialKind, TenantId};
 
-use crate::actor::KeyPrincipal;
-
-/// The PostgreSQL channel that carries the id of every changed key.
-pub const KEY_CHANGES_CHANNEL: &str = "gatehouse_key_changes";
+use crate::actor::{KeyPrincipal, TenantStanding};
+pub use crate::change::CHANGES_CHANNEL;
 
 /// How long an entry is trusted before it is read from the database again.
 pub const ENTRY_TTL_MS: i64 = 30_000;
@@ -39,7 +38,7 @@ pub(crate) struct CachedKey {
     /// `expired`.
     pub view: ApiKeyView,
     pub tenant_id: TenantId,
-    pub platform_api_enabled: bool,
+    pub standing: TenantStanding,
     /// Who the key is when it acts, built once per load.
     pub principal: Arc<KeyPrincipal>,
     loaded_at_ms: i64,
@@ -49,7 +48,8 @@ impl CachedKey {
     pub fn new(
         view: ApiKeyView,
         tenant_id: TenantId,
-        platform_api_enabled: bool,
+        standing: TenantStanding,
+        app_allowed_origins: Vec<String>,
         now_ms: i64,
     ) -> Self {
         let principal = Arc::new(KeyPrincipal {
@@ -59,11 +59,12 @@ impl CachedKey {
             mode: view.mode,
             scopes: view.scopes.clone(),
             masked_key: view.masked_key.clone(),
+            app_allowed_origins,
         });
         Self {
             view,
             tenant_id,
-            platform_api_enabled,
+            standing,
             principal,
             loaded_at_ms: now_ms,
         }
@@ -72,7 +73,7 @@ impl CachedKey {
     /// The key as a reader sees it at `now_ms` (expired once `expires_at` passed).
     pub fn view_at(&self, now_ms: i64) -> ApiKeyView {
         let mut view = self.view.clone();
-        view.status = crate::api_keys::derive_status(
+        view.status = super::derive_status(
             self.view.status,
             self.view.expires_at.map(|at| at.timestamp_millis()),
             now_ms,
@@ -89,6 +90,9 @@ impl CachedKey {
 #[derive(Debug, Clone)]
 pub(crate) struct CachedCredential {
     pub key_id: ApiKeyId,
+    pub kind: CredentialKind,
+    /// A rotated-out secret's retirement, or a token's end (the earlier of its own
+    /// expiry and its secret's retirement).
     pub expires_at_ms: Option<i64>,
 }
 
@@ -182,6 +186,15 @@ impl KeyCache {
             .retain(|_, credential| &credential.key_id != key_id);
     }
 
+    /// Forgets every key of an app (its origins changed) and their credentials.
+    pub fn forget_app(&self, app_id: &AppId) {
+        let mut entries = self.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.keys.retain(|_, key| &key.view.app_id != app_id);
+        let Entries { credentials, keys } = &mut *entries;
+        credentials.retain(|_, credential| keys.contains_key(&credential.key_id));
+    }
+
     /// Forgets everything (the change feed dropped, or an operator asked).
     pub fn clear(&self) {
         let mut entries = self.write();
@@ -236,35 +249,97 @@ impl crate::Gatehouse {
         self.key_cache.clear();
     }
 
-    /// Follows other instances' key changes on PostgreSQL (`LISTEN`), forgetting each
-    /// changed key; the cache is used only while this runs connected. Returns never;
-    /// on SQLite (one process) it returns at once and the cache stays on.
-    pub async fn follow_key_changes(&self) {
+    /// Follows other instances' changes on PostgreSQL (`LISTEN`), forgetting each
+    /// changed key (or every key of a changed app); the cache is used only while this
+    /// runs connected. A dropped connection is noticed (sqlx reconnects by itself, and
+    /// the notifications sent in the gap are lost), so the cache is emptied then.
+    /// Returns when `stop` fires; on SQLite (one process) it returns at once.
+    pub async fn follow_key_changes(&self, stop: tokio_util::sync::CancellationToken) {
         if self.db().engine() != crate::Engine::Postgres {
             return;
         }
-        loop {
-            match sqlx::postgres::PgListener::connect(self.db().url()).await {
-                Ok(mut listener) => {
-                    if listener.listen(KEY_CHANGES_CHANNEL).await.is_ok() {
-                        self.key_cache.set_enabled(true);
-                        while let Ok(notification) = listener.recv().await {
-                            match ApiKeyId::parse(notification.payload()) {
-                                Ok(key_id) => self.key_cache.forget(&key_id),
-                                Err(_) => self.key_cache.clear(),
-                            }
-                        }
-                    }
-                    self.key_cache.set_enabled(false);
-                    tracing::warn!(
-                        "lost the key change feed; the key cache is off until it is back"
-                    );
-                }
+        let url = listener_url(self.db().url(), &self.listener_name());
+        while !stop.is_cancelled() {
+            let connected = tokio::select! {
+                () = stop.cancelled() => return,
+                connected = sqlx::postgres::PgListener::connect(&url) => connected,
+            };
+            let mut listener = match connected {
+                Ok(listener) => listener,
                 Err(error) => {
                     tracing::warn!(%error, "cannot listen for key changes; the key cache stays off");
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    }
+                    continue;
                 }
+            };
+            if listener.listen(CHANGES_CHANNEL).await.is_ok() {
+                // Listening from here on: what is cached from now is kept exact.
+                self.key_cache.set_enabled(true);
+                self.reload_origin_index_logged().await;
+                self.follow(&mut listener, &stop).await;
             }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            // Off (and empty) until listening again, so nothing read in the gap is kept.
+            self.key_cache.set_enabled(false);
+            if !stop.is_cancelled() {
+                tracing::warn!("lost the change feed; the key cache is off until it is back");
+            }
         }
     }
+
+    /// Applies notifications until the connection drops or `stop` fires.
+    async fn follow(
+        &self,
+        listener: &mut sqlx::postgres::PgListener,
+        stop: &tokio_util::sync::CancellationToken,
+    ) {
+        loop {
+            let received = tokio::select! {
+                () = stop.cancelled() => return,
+                received = listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(notification)) => {
+                    let payload = notification.payload();
+                    if let Ok(key_id) = ApiKeyId::parse(payload) {
+                        self.key_cache.forget(&key_id);
+                    } else if let Ok(app_id) = AppId::parse(payload) {
+                        self.key_cache.forget_app(&app_id);
+                        self.reload_origin_index_logged().await;
+                    } else {
+                        self.key_cache.clear();
+                    }
+                }
+                // The connection dropped: whatever is sent until we listen again is
+                // lost, so the caller turns the cache off and connects afresh.
+                Ok(None) => {
+                    self.feed_reconnects.fetch_add(1, Ordering::AcqRel);
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the change feed failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The PostgreSQL `application_name` of this instance's change listener (operators
+    /// see it in `pg_stat_activity`; tests use it to cut the connection).
+    pub fn listener_name(&self) -> String {
+        format!("gatehouse-listener-{}", self.instance_id)
+    }
+
+    /// How many times the change feed dropped and came back since start.
+    pub fn change_feed_reconnects(&self) -> u64 {
+        self.feed_reconnects.load(Ordering::Acquire)
+    }
+}
+
+/// The database URL with the listener's `application_name` set.
+fn listener_url(url: &str, name: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}application_name={name}")
 }

@@ -18,16 +18,16 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 /// What a well-formed credential is: an API key of a type, or an access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CredentialKind {
+pub enum PresentedKind {
     ApiKey(KeyType),
     AccessToken,
 }
 
-fn prefix_letters(kind: CredentialKind) -> &'static str {
+fn prefix_letters(kind: PresentedKind) -> &'static str {
     match kind {
-        CredentialKind::ApiKey(KeyType::Secret) => "sk",
-        CredentialKind::ApiKey(KeyType::Restricted) => "rk",
-        CredentialKind::AccessToken => "at",
+        PresentedKind::ApiKey(KeyType::Secret) => "sk",
+        PresentedKind::ApiKey(KeyType::Restricted) => "rk",
+        PresentedKind::AccessToken => "at",
     }
 }
 
@@ -43,11 +43,11 @@ pub enum MalformedKey {
 /// A key whose shape and checksum are right.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WellFormedKey {
-    pub kind: CredentialKind,
+    pub kind: PresentedKind,
     pub mode: KeyMode,
 }
 
-fn prefix(kind: CredentialKind, mode: KeyMode) -> String {
+fn prefix(kind: PresentedKind, mode: KeyMode) -> String {
     format!("{}_{}_", prefix_letters(kind), mode.as_str())
 }
 
@@ -63,15 +63,15 @@ fn checksum(text: &str) -> String {
 
 /// A fresh plaintext key. The caller shows it once and stores only [`digest`].
 pub fn generate(key_type: KeyType, mode: KeyMode) -> String {
-    generate_credential(CredentialKind::ApiKey(key_type), mode)
+    generate_credential(PresentedKind::ApiKey(key_type), mode)
 }
 
 /// A fresh access token (`at_live_…`, `at_test_…`); stored, like keys, as a digest.
 pub fn generate_access_token(mode: KeyMode) -> String {
-    generate_credential(CredentialKind::AccessToken, mode)
+    generate_credential(PresentedKind::AccessToken, mode)
 }
 
-fn generate_credential(kind: CredentialKind, mode: KeyMode) -> String {
+fn generate_credential(kind: PresentedKind, mode: KeyMode) -> String {
     let head = format!("{}{}", prefix(kind, mode), random_base62(RANDOM_LEN));
     let tail = checksum(&head);
     format!("{head}{tail}")
@@ -80,12 +80,12 @@ fn generate_credential(kind: CredentialKind, mode: KeyMode) -> String {
 /// Checks a presented key's prefix, length, alphabet and checksum: no I/O.
 pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
     let (kind, mode) = match key.get(..8) {
-        Some("sk_live_") => (CredentialKind::ApiKey(KeyType::Secret), KeyMode::Live),
-        Some("sk_test_") => (CredentialKind::ApiKey(KeyType::Secret), KeyMode::Test),
-        Some("rk_live_") => (CredentialKind::ApiKey(KeyType::Restricted), KeyMode::Live),
-        Some("rk_test_") => (CredentialKind::ApiKey(KeyType::Restricted), KeyMode::Test),
-        Some("at_live_") => (CredentialKind::AccessToken, KeyMode::Live),
-        Some("at_test_") => (CredentialKind::AccessToken, KeyMode::Test),
+        Some("sk_live_") => (PresentedKind::ApiKey(KeyType::Secret), KeyMode::Live),
+        Some("sk_test_") => (PresentedKind::ApiKey(KeyType::Secret), KeyMode::Test),
+        Some("rk_live_") => (PresentedKind::ApiKey(KeyType::Restricted), KeyMode::Live),
+        Some("rk_test_") => (PresentedKind::ApiKey(KeyType::Restricted), KeyMode::Test),
+        Some("at_live_") => (PresentedKind::AccessToken, KeyMode::Live),
+        Some("at_test_") => (PresentedKind::AccessToken, KeyMode::Test),
         _ => return Err(MalformedKey::UnknownPrefix),
     };
     if key.len() != 8 + RANDOM_LEN + CHECKSUM_LEN {
@@ -103,14 +103,7 @@ pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
 
 /// What is stored and looked up: the SHA-256 of the whole key, in hex.
 pub fn digest(key: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let hash = Sha256::digest(key.as_bytes());
-    let mut hex = String::with_capacity(hash.len() * 2);
-    for byte in hash {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    hex
+    hex::encode(Sha256::digest(key.as_bytes()))
 }
 
 /// The masked form the dashboard shows: the prefix and four characters, e.g. `sk_live_AbC1…`.
@@ -136,7 +129,7 @@ mod tests {
             assert_eq!(
                 check(&key),
                 Ok(WellFormedKey {
-                    kind: CredentialKind::ApiKey(key_type),
+                    kind: PresentedKind::ApiKey(key_type),
                     mode
                 })
             );
@@ -146,7 +139,7 @@ mod tests {
         assert_eq!(
             check(&token),
             Ok(WellFormedKey {
-                kind: CredentialKind::AccessToken,
+                kind: PresentedKind::AccessToken,
                 mode: KeyMode::Test
             })
         );

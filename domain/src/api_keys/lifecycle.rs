@@ -1,0 +1,554 @@
+//! A key's life (SPEC K-1, K-5..K-10): create (the plaintext returned once), read and
+//! list, edit, disable and enable, revoke for good, rotate with an overlap, duplicate.
+//! Every change ends in [`Gatehouse::finish_key_change`], through the one commit path.
+
+use gatehouse_model::{
+    ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId,
+    CreatedApiKey, CredentialKind, EventType, ExpiringKey, KeyStatus, KeyType, RotationOverlap,
+    TenantId,
+};
+use serde_json::json;
+use sqlx::Row;
+
+use super::{
+    audit_state, format, key_columns, key_from_row, key_visible_to, status_rank, validate_key_input,
+};
+use crate::actor::{Access, Actor};
+use crate::audit::AuditRecord;
+use crate::change::{Change, NewEvent};
+use crate::error::DomainError;
+use crate::{Gatehouse, ids, time};
+
+impl Gatehouse {
+    /// The last step of every key change: reads the key back inside the change's
+    /// transaction, records the audit event with before and after, emits the event
+    /// when webhooks deliver its type, marks the key changed (so every instance forgets
+    /// its cached state) and commits.
+    async fn finish_key_change(
+        &self,
+        mut change: Change<'_>,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        event_type: EventType,
+        message: impl FnOnce(&ApiKeyView) -> String,
+        before: Option<&ApiKeyView>,
+    ) -> Result<ApiKeyView, DomainError> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM api_keys WHERE id = $1",
+            key_columns("")
+        ))
+        .bind(key_id.as_str())
+        .fetch_one(change.connection())
+        .await?;
+        let after = key_from_row(&row, change.now_ms)?;
+        let record = AuditRecord {
+            app_id: Some(after.app_id.clone()),
+            before: before.map(audit_state),
+            after: Some(audit_state(&after)),
+            ..AuditRecord::by(actor, event_type, message(&after))
+        }
+        .related("key_id", key_id);
+        change.audit(record).await?;
+        if event_type.is_delivered() {
+            change
+                .emit(NewEvent {
+                    tenant_id: actor.tenant_id.clone(),
+                    mode: after.mode,
+                    app_id: Some(after.app_id.clone()),
+                    event_type,
+                    data: audit_state(&after),
+                })
+                .await?;
+        }
+        change.key_changed(key_id);
+        change.commit().await?;
+        Ok(after)
+    }
+
+    /// Creates a key bound to one of the tenant's apps; the plaintext is in the answer
+    /// and nowhere else.
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        input: &ApiKeyInput,
+    ) -> Result<CreatedApiKey, DomainError> {
+        actor.require(Access::API_KEYS_WRITE)?;
+        let input = validate_key_input(input, self.scope_catalog(), self.now_ms())?;
+        let app_id = match (&input.app_id, actor.api_key()) {
+            (Some(app_id), _) => app_id.clone(),
+            (None, Some(own)) => own.app_id.clone(),
+            (None, None) => return Err(DomainError::field("app_id", "Choose the key's app.")),
+        };
+        if let Some(own) = actor.api_key() {
+            if own.app_id != app_id {
+                return Err(DomainError::NotFound("app"));
+            }
+            if own.mode != input.mode {
+                return Err(DomainError::field(
+                    "mode",
+                    format!(
+                        "A {} key can only create {} keys.",
+                        own.mode.as_str(),
+                        own.mode.as_str()
+                    ),
+                ));
+            }
+        }
+        let scopes = match input.key_type {
+            KeyType::Secret => None,
+            KeyType::Restricted => Some(input.scopes.as_slice()),
+        };
+        actor.require_no_escalation(scopes, input.expires_at.map(|at| at.timestamp_millis()))?;
+        self.find_app(&actor.tenant_id, &app_id).await?;
+        let plaintext = format::generate(input.key_type, input.mode);
+        let id = ApiKeyId::from_body(&ids::fresh_body());
+        // Keys show who created and changed them by name (email or masked key); the
+        // audit trail keeps the actor's id.
+        let (_, _, by) = actor.audit_identity();
+        let scopes = scopes.map(|scopes| json!(scopes).to_string());
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        sqlx::query(
+            "INSERT INTO api_keys (id, tenant_id, app_id, mode, key_type, name, description, scopes,
+                display_prefix, status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enabled', $10, $11, $12, $13, $12, $13)",
+        )
+        .bind(id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .bind(app_id.as_str())
+        .bind(input.mode.as_str())
+        .bind(input.key_type.as_str())
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(scopes)
+        .bind(&plaintext[..12])
+        .bind(input.expires_at.map(|at| at.timestamp_millis()))
+        .bind(input.expiry_days)
+        .bind(now)
+        .bind(&by)
+        .execute(change.connection())
+        .await?;
+        sqlx::query("INSERT INTO api_key_secrets (digest, key_id, created_at, retires_at) VALUES ($1, $2, $3, NULL)")
+            .bind(format::digest(&plaintext))
+            .bind(id.as_str())
+            .bind(now)
+            .execute(change.connection())
+            .await?;
+        let key = self
+            .finish_key_change(
+                change,
+                actor,
+                &id,
+                EventType::ApiKeyCreated,
+                |key| format!("API key {} created", key.name),
+                None,
+            )
+            .await?;
+        Ok(CreatedApiKey { key, plaintext })
+    }
+
+    /// One key of the actor's tenant; another tenant's id is "not found".
+    pub async fn api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
+        actor.require(Access::API_KEYS_READ)?;
+        self.visible_key(actor, key_id).await
+    }
+
+    /// A key `actor` may see, or "not found" (another tenant's, app's or mode's).
+    async fn visible_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
+        let now = self.now_ms();
+        let key = match self.key_cache.key(key_id, now) {
+            Some(cached) if cached.tenant_id == actor.tenant_id => cached.view_at(now),
+            Some(_) => return Err(DomainError::NotFound("API key")),
+            None => {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM api_keys WHERE id = $1 AND tenant_id = $2",
+                    key_columns("")
+                ))
+                .bind(key_id.as_str())
+                .bind(actor.tenant_id.as_str())
+                .fetch_optional(self.db().pool())
+                .await?
+                .ok_or(DomainError::NotFound("API key"))?;
+                key_from_row(&row, now)?
+            }
+        };
+        if !key_visible_to(actor, &key) {
+            return Err(DomainError::NotFound("API key"));
+        }
+        Ok(key)
+    }
+
+    /// The key a change is about: write access, visible, not revoked, not the key of
+    /// the access token acting, and (for a key actor) no stronger or longer-lived than
+    /// the actor.
+    async fn key_to_change(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        refusal_when_revoked: &str,
+    ) -> Result<ApiKeyView, DomainError> {
+        actor.require(Access::API_KEYS_WRITE)?;
+        let key = self.visible_key(actor, key_id).await?;
+        if let Some((own, credential)) = actor.key_credential()
+            && credential.kind == CredentialKind::AccessToken
+            && &own.key_id == key_id
+        {
+            return Err(DomainError::CredentialNotAllowed(
+                "An access token cannot manage the key it was issued for: use the key itself.",
+            ));
+        }
+        if key.status == KeyStatus::Revoked {
+            return Err(DomainError::Conflict(refusal_when_revoked.to_owned()));
+        }
+        actor.require_no_escalation(
+            key.scopes.as_deref(),
+            key.expires_at.map(|at| at.timestamp_millis()),
+        )?;
+        Ok(key)
+    }
+
+    /// An app's keys, by status then newest first, each with its calls in the last
+    /// 24 hours (SPEC K-5). A key actor lists only its own app's keys of its own mode.
+    pub async fn list_api_keys(
+        &self,
+        actor: &Actor,
+        app_id: &AppId,
+    ) -> Result<Vec<ApiKeyListItem>, DomainError> {
+        actor.require(Access::API_KEYS_READ)?;
+        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
+            return Err(DomainError::NotFound("app"));
+        }
+        self.find_app(&actor.tenant_id, app_id).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM api_keys WHERE tenant_id = $1 AND app_id = $2 ORDER BY created_at DESC, id DESC",
+            key_columns("")
+        ))
+        .bind(actor.tenant_id.as_str())
+        .bind(app_id.as_str())
+        .fetch_all(self.db().pool())
+        .await?;
+        let now = self.now_ms();
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let key = key_from_row(row, now)?;
+            if key_visible_to(actor, &key) {
+                keys.push(key);
+            }
+        }
+        keys.sort_by_key(|key| status_rank(key.status));
+        let counts = self
+            .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
+            .await?;
+        let now = time::from_ms(now);
+        Ok(keys
+            .into_iter()
+            .map(|key| {
+                let (successes_24h, failures_24h) =
+                    counts.get(key.id.as_str()).copied().unwrap_or_default();
+                ApiKeyListItem {
+                    expiring_soon: key.expires_within_a_week(now),
+                    key,
+                    successes_24h,
+                    failures_24h,
+                }
+            })
+            .collect())
+    }
+
+    /// The API keys tab: the user's selected app, its keys, and the scope catalog.
+    pub async fn api_keys_page(&self, actor: &Actor) -> Result<ApiKeysPage, DomainError> {
+        actor.require(Access::API_KEYS_READ)?;
+        let app = match self.selected_app_id(actor).await? {
+            Some(app_id) => Some(self.find_app(&actor.tenant_id, &app_id).await?),
+            None => None,
+        };
+        let keys = match &app {
+            Some(app) => self.list_api_keys(actor, &app.id).await?,
+            None => Vec::new(),
+        };
+        Ok(ApiKeysPage {
+            app,
+            keys,
+            catalog: self.scope_catalog().clone(),
+        })
+    }
+
+    /// How many of the tenant's keys are not revoked (the Overview's count).
+    pub(crate) async fn api_key_count(&self, tenant_id: &TenantId) -> Result<i64, DomainError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1 AND status <> 'revoked'",
+        )
+        .bind(tenant_id.as_str())
+        .fetch_one(self.db().pool())
+        .await?;
+        Ok(count)
+    }
+
+    /// The tenant's keys that expire within 7 days, soonest first (SPEC K-10).
+    pub(crate) async fn expiring_keys(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<Vec<ExpiringKey>, DomainError> {
+        let now = self.now_ms();
+        let rows = sqlx::query(
+            "SELECT k.id, k.name, k.display_prefix, k.expires_at, a.name AS app_name
+             FROM api_keys k JOIN apps a ON a.id = k.app_id
+             WHERE k.tenant_id = $1 AND k.status <> 'revoked'
+               AND k.expires_at > $2 AND k.expires_at <= $3
+             ORDER BY k.expires_at, k.id",
+        )
+        .bind(tenant_id.as_str())
+        .bind(now)
+        .bind(now + gatehouse_model::EXPIRY_WARNING_DAYS * 86_400_000)
+        .fetch_all(self.db().pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let display_prefix: String = row.try_get("display_prefix")?;
+                Ok(ExpiringKey {
+                    id: ApiKeyId::parse(&id).map_err(|_| {
+                        DomainError::Internal("stored API key is invalid".to_owned())
+                    })?,
+                    name: row.try_get("name")?,
+                    masked_key: format!("{display_prefix}…"),
+                    app_name: row.try_get("app_name")?,
+                    expires_at: time::from_ms(row.try_get("expires_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Disables (`enabled = false`) or re-enables a key; a revoked key stays revoked.
+    pub async fn set_api_key_enabled(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        enabled: bool,
+    ) -> Result<ApiKeyView, DomainError> {
+        let (status, event_type) = if enabled {
+            (KeyStatus::Enabled, EventType::ApiKeyEnabled)
+        } else {
+            (KeyStatus::Disabled, EventType::ApiKeyDisabled)
+        };
+        self.change_key_status(actor, key_id, status, event_type)
+            .await
+    }
+
+    /// Revokes a key for good: there is no unrevoke (SPEC K-6).
+    pub async fn revoke_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<ApiKeyView, DomainError> {
+        self.change_key_status(actor, key_id, KeyStatus::Revoked, EventType::ApiKeyRevoked)
+            .await
+    }
+
+    async fn change_key_status(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        status: KeyStatus,
+        event_type: EventType,
+    ) -> Result<ApiKeyView, DomainError> {
+        let before = self
+            .key_to_change(
+                actor,
+                key_id,
+                "This key is revoked; revocation is permanent.",
+            )
+            .await?;
+        let (_, _, changed_by) = actor.audit_identity();
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        sqlx::query(
+            "UPDATE api_keys SET status = $1, updated_at = $2, updated_by = $3,
+                revoked_at = CASE WHEN $1 = 'revoked' THEN $2 ELSE revoked_at END
+             WHERE id = $4 AND tenant_id = $5 AND status <> 'revoked'",
+        )
+        .bind(status.as_str())
+        .bind(now)
+        .bind(&changed_by)
+        .bind(key_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(change.connection())
+        .await?;
+        self.finish_key_change(
+            change,
+            actor,
+            key_id,
+            event_type,
+            |after| format!("API key {} {}", after.name, status.as_str()),
+            Some(&before),
+        )
+        .await
+    }
+
+    /// Edits a key's name, description and (restricted keys only) scopes, audited with
+    /// before and after (SPEC K-7). Fields left out keep their value.
+    pub async fn update_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        update: &ApiKeyUpdate,
+    ) -> Result<ApiKeyView, DomainError> {
+        let before = self
+            .key_to_change(actor, key_id, "A revoked key cannot be edited.")
+            .await?;
+        if before.key_type == KeyType::Secret
+            && update
+                .scopes
+                .as_ref()
+                .is_some_and(|scopes| !scopes.is_empty())
+        {
+            return Err(DomainError::field(
+                "scopes",
+                "A secret key has full access; duplicate it as a restricted key to limit scopes.",
+            ));
+        }
+        let probe = ApiKeyInput {
+            app_id: Some(before.app_id.clone()),
+            name: update.name.clone().unwrap_or_else(|| before.name.clone()),
+            description: update
+                .description
+                .clone()
+                .unwrap_or_else(|| before.description.clone()),
+            mode: before.mode,
+            key_type: before.key_type,
+            scopes: update
+                .scopes
+                .clone()
+                .or_else(|| before.scopes.clone())
+                .unwrap_or_default(),
+            expires_at: None,
+            expiry_days: None,
+        };
+        let valid = validate_key_input(&probe, self.scope_catalog(), self.now_ms())?;
+        if before.key_type == KeyType::Restricted {
+            actor.require_no_escalation(
+                Some(&valid.scopes),
+                before.expires_at.map(|at| at.timestamp_millis()),
+            )?;
+        }
+        let scopes = match before.key_type {
+            KeyType::Secret => None,
+            KeyType::Restricted => Some(json!(valid.scopes).to_string()),
+        };
+        let (_, _, changed_by) = actor.audit_identity();
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        sqlx::query(
+            "UPDATE api_keys SET name = $1, description = $2, scopes = $3, updated_at = $4, updated_by = $5
+             WHERE id = $6 AND tenant_id = $7",
+        )
+        .bind(&valid.name)
+        .bind(&valid.description)
+        .bind(scopes)
+        .bind(now)
+        .bind(&changed_by)
+        .bind(key_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .execute(change.connection())
+        .await?;
+        self.finish_key_change(
+            change,
+            actor,
+            key_id,
+            EventType::ApiKeyUpdated,
+            |after| format!("API key {} updated", after.name),
+            Some(&before),
+        )
+        .await
+    }
+
+    /// Issues a new secret for the same key; the current one keeps working for the
+    /// chosen overlap, then stops, and so do the access tokens exchanged from it
+    /// (SPEC K-8, X-9). The new plaintext is returned once.
+    pub async fn rotate_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        overlap: RotationOverlap,
+    ) -> Result<CreatedApiKey, DomainError> {
+        let key = self
+            .key_to_change(actor, key_id, "A revoked key cannot be rotated.")
+            .await?;
+        let plaintext = format::generate(key.key_type, key.mode);
+        let (_, _, changed_by) = actor.audit_identity();
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        let retires_at = now + overlap.seconds() * 1000;
+        sqlx::query("UPDATE api_key_secrets SET retires_at = $1 WHERE key_id = $2 AND (retires_at IS NULL OR retires_at > $1)")
+            .bind(retires_at)
+            .bind(key_id.as_str())
+            .execute(change.connection())
+            .await?;
+        sqlx::query("INSERT INTO api_key_secrets (digest, key_id, created_at, retires_at) VALUES ($1, $2, $3, NULL)")
+            .bind(format::digest(&plaintext))
+            .bind(key_id.as_str())
+            .bind(now)
+            .execute(change.connection())
+            .await?;
+        sqlx::query("UPDATE api_keys SET display_prefix = $1, updated_at = $2, updated_by = $3 WHERE id = $4")
+            .bind(&plaintext[..12])
+            .bind(now)
+            .bind(&changed_by)
+            .bind(key_id.as_str())
+            .execute(change.connection())
+            .await?;
+        let after = self
+            .finish_key_change(
+                change,
+                actor,
+                key_id,
+                EventType::ApiKeyRotated,
+                |after| {
+                    format!(
+                        "API key {} rotated; the old secret works for {} more seconds",
+                        after.name,
+                        overlap.seconds()
+                    )
+                },
+                Some(&key),
+            )
+            .await?;
+        Ok(CreatedApiKey {
+            key: after,
+            plaintext,
+        })
+    }
+
+    /// A new key with the same presets (app, mode, type, scopes, expiry length) and its
+    /// own new secret (SPEC K-9).
+    pub async fn duplicate_api_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<CreatedApiKey, DomainError> {
+        actor.require(Access::API_KEYS_WRITE)?;
+        let original = self.visible_key(actor, key_id).await?;
+        let input = ApiKeyInput {
+            app_id: Some(original.app_id.clone()),
+            name: format!("{} (copy)", original.name)
+                .chars()
+                .take(super::validation::MAX_NAME_CHARS)
+                .collect(),
+            description: original.description.clone(),
+            mode: original.mode,
+            key_type: original.key_type,
+            scopes: original.scopes.clone().unwrap_or_default(),
+            expires_at: None,
+            expiry_days: original.expiry_days,
+        };
+        self.create_api_key(actor, &input).await
+    }
+}

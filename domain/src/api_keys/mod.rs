@@ -1,0 +1,197 @@
+//! API keys (SPEC K-1..K-10, X-1..X-4, X-8, X-9), a module per concern: the key
+//! `format` (no I/O), input `validation`, the `lifecycle` (create, list, edit, disable,
+//! enable, revoke, rotate, duplicate), `authentication` of a presented secret or token,
+//! `verification` for the SaaS's services, access `tokens`, and the `cache` behind the
+//! hot path. This file holds what they share: refusals, row reading and statuses.
+//!
+//! The same rules hold for every actor. A key acting through the API is further
+//! confined: it sees only its own app's keys of its own mode (test keys see test data
+//! only), and it can never create, widen, outlive or take over a key stronger than
+//! itself (`Actor::require_no_escalation`).
+
+pub mod authentication;
+pub mod cache;
+pub mod format;
+pub mod lifecycle;
+pub mod tokens;
+pub mod validation;
+pub mod verification;
+
+use gatehouse_model::{ApiKeyId, ApiKeyView, AppId, ErrorCode, KeyMode, KeyStatus, KeyType};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::actor::Actor;
+pub use crate::actor::{KeyPrincipal, scopes_grant};
+use crate::error::DomainError;
+use crate::time;
+pub use format::MalformedKey;
+pub use validation::{is_scope, validate_key_input};
+
+/// Why a presented key does not authenticate; each has its own stable code (SPEC X-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Missing,
+    Malformed(MalformedKey),
+    Unknown,
+    Disabled,
+    Revoked,
+    Expired,
+}
+
+impl KeyRefusal {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Self::Missing => ErrorCode::ApiKeyMissing,
+            Self::Malformed(_) => ErrorCode::ApiKeyMalformed,
+            Self::Unknown => ErrorCode::ApiKeyUnknown,
+            Self::Disabled => ErrorCode::ApiKeyDisabled,
+            Self::Revoked => ErrorCode::ApiKeyRevoked,
+            Self::Expired => ErrorCode::ApiKeyExpired,
+        }
+    }
+
+    /// What the client is told; never echoes the key.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "Send an API key: `Authorization: Bearer <key>` or the `x-api-key` header."
+            }
+            Self::Malformed(_) => {
+                "This is not a valid API key: check that it was copied whole, without typos."
+            }
+            Self::Unknown => "No such API key.",
+            Self::Disabled => "This API key is disabled.",
+            Self::Revoked => "This API key has been revoked.",
+            Self::Expired => "This API key (or access token) has expired.",
+        }
+    }
+}
+
+/// Whether `actor` may see `key`: users see all of the tenant's keys; a key sees only
+/// its own app's keys of its own mode.
+fn key_visible_to(actor: &Actor, key: &ApiKeyView) -> bool {
+    actor
+        .api_key()
+        .is_none_or(|own| own.app_id == key.app_id && own.mode == key.mode)
+}
+
+/// The columns a key is read from, each prefixed with `alias.` when one is given.
+fn key_columns(alias: &str) -> String {
+    const NAMES: [&str; 16] = [
+        "id",
+        "app_id",
+        "name",
+        "description",
+        "mode",
+        "key_type",
+        "scopes",
+        "display_prefix",
+        "status",
+        "expires_at",
+        "expiry_days",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "last_used_at",
+    ];
+    NAMES
+        .iter()
+        .map(|name| {
+            if alias.is_empty() {
+                (*name).to_owned()
+            } else {
+                format!("{alias}.{name}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A key's status at `now_ms`: the stored one, or `expired` once `expires_at` passed
+/// (a revoked key stays revoked).
+pub(crate) fn derive_status(
+    stored: KeyStatus,
+    expires_at_ms: Option<i64>,
+    now_ms: i64,
+) -> KeyStatus {
+    match stored {
+        KeyStatus::Revoked => KeyStatus::Revoked,
+        _ if expires_at_ms.is_some_and(|at| at <= now_ms) => KeyStatus::Expired,
+        other => other,
+    }
+}
+
+fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
+    let mut key = stored_key_from_row(row)?;
+    key.status = derive_status(
+        key.status,
+        key.expires_at.map(|at| at.timestamp_millis()),
+        now_ms,
+    );
+    Ok(key)
+}
+
+/// A key as stored: its status is `enabled`, `disabled` or `revoked`, never derived.
+fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
+    let corrupt =
+        |what: &str| DomainError::Internal(format!("stored API key has an invalid {what}"));
+    let id: String = row.try_get("id")?;
+    let app_id: String = row.try_get("app_id")?;
+    let mode: String = row.try_get("mode")?;
+    let key_type: String = row.try_get("key_type")?;
+    let scopes: Option<String> = row.try_get("scopes")?;
+    let status: String = row.try_get("status")?;
+    let expires_at: Option<i64> = row.try_get("expires_at")?;
+    let display_prefix: String = row.try_get("display_prefix")?;
+    let status = match status.as_str() {
+        "revoked" => KeyStatus::Revoked,
+        "disabled" => KeyStatus::Disabled,
+        "enabled" => KeyStatus::Enabled,
+        _ => return Err(corrupt("status")),
+    };
+    Ok(ApiKeyView {
+        id: ApiKeyId::parse(&id).map_err(|_| corrupt("id"))?,
+        app_id: AppId::parse(&app_id).map_err(|_| corrupt("app id"))?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
+        key_type: KeyType::parse(&key_type).ok_or_else(|| corrupt("type"))?,
+        scopes: match scopes {
+            Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("scope list"))?),
+            None => None,
+        },
+        masked_key: format!("{display_prefix}…"),
+        status,
+        expires_at: expires_at.map(time::from_ms),
+        expiry_days: row.try_get("expiry_days")?,
+        created_at: time::from_ms(row.try_get("created_at")?),
+        created_by: row.try_get("created_by")?,
+        updated_at: time::from_ms(row.try_get("updated_at")?),
+        updated_by: row.try_get("updated_by")?,
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .map(time::from_ms),
+    })
+}
+
+/// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
+fn status_rank(status: KeyStatus) -> u8 {
+    match status {
+        KeyStatus::Enabled => 0,
+        KeyStatus::Disabled => 1,
+        KeyStatus::Expired => 2,
+        KeyStatus::Revoked => 3,
+    }
+}
+
+/// A key as the audit trail and emitted events record it: never a secret.
+fn audit_state(key: &ApiKeyView) -> serde_json::Value {
+    json!({
+        "id": key.id, "app_id": key.app_id, "name": key.name, "description": key.description,
+        "mode": key.mode, "key_type": key.key_type, "scopes": key.scopes,
+        "status": key.status.as_str(), "expires_at": key.expires_at,
+    })
+}
