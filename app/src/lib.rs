@@ -3,7 +3,6 @@
 
 #![recursion_limit = "256"]
 
-pub mod components;
 pub mod docs;
 pub mod error;
 pub mod keys;
@@ -11,6 +10,8 @@ pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod tabs;
+pub mod ui;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -1,12 +1,12 @@
 //! Top-level pages: sign-in, the Developers workspace with its tabs and gates.
 
-use gatehouse_model::{AppView, Viewer};
+use gatehouse_model::Viewer;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{ApiStatusTab, AppsTab, IntegrationLogsTab, OverviewTab, UsageTab};
 use crate::server_fns::{SignIn, current_viewer, sign_out};
+use crate::tabs::{ApiStatusTab, AppsTab, IntegrationLogsTab, OverviewTab, UsageTab};
 
 /// The Developers tabs: (path segment, label).
 pub const TABS: &[(&str, &str)] = &[
@@ -184,9 +184,4 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// "Checkout (app_…)" for a selected app.
-pub fn app_label(app: &AppView) -> String {
-    format!("{} ({})", app.name, app.id)
 }

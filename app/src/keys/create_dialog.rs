@@ -1,0 +1,174 @@
+//! The "Create API key" dialog: name, description, mode, key type, scopes and expiry,
+//! gathered into one create request for the server to judge.
+
+use std::sync::Arc;
+
+use gatehouse_model::{ApiKeyInput, AppId, CreatedApiKey, KeyMode, KeyType, ScopeCatalog};
+use leptos::prelude::*;
+
+use super::scope_picker::ScopePicker;
+use super::state::{
+    Answer, CreateForm, chosen_expiry_days, expires_at, merge_scopes, now_ms, on_escape,
+};
+
+/// The expiry choices of the create dialog: (value, label).
+const EXPIRY_CHOICES: &[(&str, &str)] = &[
+    ("30", "30 days"),
+    ("60", "60 days"),
+    ("90", "90 days"),
+    ("custom", "Custom number of days"),
+    ("never", "Never"),
+];
+
+#[component]
+pub(super) fn CreateDialog(
+    catalog: Arc<ScopeCatalog>,
+    app_id: AppId,
+    app_name: String,
+    form: CreateForm,
+    create: Action<ApiKeyInput, Answer<CreatedApiKey>>,
+) -> impl IntoView {
+    let every_scope: Vec<String> = catalog
+        .areas
+        .iter()
+        .flat_map(|area| area.scopes())
+        .collect();
+    let error = move || create.value().get().and_then(Result::err);
+    let field_error =
+        move |field: &'static str| move || error().and_then(|error| error.field(field));
+    let general_error = move || {
+        error()
+            .filter(|error| error.0.details.fields.is_empty())
+            .map(|error| error.to_string())
+    };
+    let expiry_error = move || {
+        form.expiry_error
+            .get()
+            .or_else(|| error().and_then(|error| error.field("expiry_days")))
+    };
+    let close = move || form.open.set(false);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let days = match chosen_expiry_days(
+            &form.expiry.get_untracked(),
+            &form.custom_days.get_untracked(),
+        ) {
+            Ok(days) => days,
+            Err(message) => {
+                form.expiry_error.set(Some(message));
+                return;
+            }
+        };
+        form.expiry_error.set(None);
+        let key_type = form.key_type.get_untracked();
+        let scopes = match key_type {
+            KeyType::Secret => Vec::new(),
+            KeyType::Restricted => merge_scopes(
+                &every_scope,
+                &form.ticked.get_untracked(),
+                &form.typed.get_untracked(),
+            ),
+        };
+        create.dispatch(ApiKeyInput {
+            app_id: app_id.clone(),
+            name: form.name.get_untracked(),
+            description: form.description.get_untracked(),
+            mode: form.mode.get_untracked(),
+            key_type,
+            scopes,
+            expires_at: days.and_then(|days| expires_at(now_ms(), days)),
+            expiry_days: days,
+        });
+    };
+    let radio = move |group: &'static str,
+                      id: &'static str,
+                      label: &'static str,
+                      hint: &'static str,
+                      checked: Signal<bool>,
+                      choose: Callback<()>| {
+        view! {
+            <div class="choice">
+                <input type="radio" name=group id=id prop:checked=checked on:change=move |_| choose.run(()) />
+                <label for=id>{label}</label>
+                <span class="muted small">{hint}</span>
+            </div>
+        }
+    };
+    let picker = move || {
+        (form.key_type.get() == KeyType::Restricted).then(|| {
+            view! {
+                <ScopePicker
+                    catalog=catalog.clone()
+                    ticked=form.ticked
+                    typed=form.typed
+                    id_prefix="create"
+                    error=Signal::derive(field_error("scopes"))
+                />
+            }
+        })
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="create-key-title"
+                data-testid="create-key-dialog" on:keydown=on_escape(close)>
+                <form on:submit=on_submit novalidate>
+                    <h2 id="create-key-title">"Create API key"</h2>
+                    <p class="muted small">"For " {app_name}</p>
+                    <label for="key-name">"Name"</label>
+                    <input id="key-name" name="name" bind:value=form.name required autofocus
+                        placeholder="Production integration" />
+                    <p class="field-error" data-field="name">{field_error("name")}</p>
+                    <label for="key-description">"Description"</label>
+                    <textarea id="key-description" name="description" bind:value=form.description rows="2"
+                        placeholder="What the key is for (optional)"></textarea>
+                    <p class="field-error" data-field="description">{field_error("description")}</p>
+                    <fieldset class="choices">
+                        <legend>"Mode"</legend>
+                        {radio("mode", "key-mode-live", "Live", "Works on live data.",
+                            Signal::derive(move || form.mode.get() == KeyMode::Live),
+                            Callback::new(move |()| form.mode.set(KeyMode::Live)))}
+                        {radio("mode", "key-mode-test", "Test", "Works only on the app's test data.",
+                            Signal::derive(move || form.mode.get() == KeyMode::Test),
+                            Callback::new(move |()| form.mode.set(KeyMode::Test)))}
+                        <p class="field-error" data-field="mode">{field_error("mode")}</p>
+                    </fieldset>
+                    <fieldset class="choices">
+                        <legend>"Key type"</legend>
+                        {radio("key_type", "key-type-secret", "Full access", "A secret key that can call every route.",
+                            Signal::derive(move || form.key_type.get() == KeyType::Secret),
+                            Callback::new(move |()| form.key_type.set(KeyType::Secret)))}
+                        {radio("key_type", "key-type-restricted", "Restricted", "Only the scopes you choose.",
+                            Signal::derive(move || form.key_type.get() == KeyType::Restricted),
+                            Callback::new(move |()| form.key_type.set(KeyType::Restricted)))}
+                    </fieldset>
+                    {picker}
+                    {move || (form.key_type.get() == KeyType::Secret).then(|| view! {
+                        <p class="field-error" data-field="scopes">{field_error("scopes")}</p>
+                    })}
+                    <label for="key-expiry">"Expiration"</label>
+                    <select id="key-expiry" name="expiry" on:change=move |event| {
+                        form.expiry.set(event_target_value(&event));
+                        form.expiry_error.set(None);
+                    }>
+                        {EXPIRY_CHOICES.iter().map(|(value, label)| view! {
+                            <option value=*value prop:selected=move || form.expiry.get() == *value>{*label}</option>
+                        }).collect_view()}
+                    </select>
+                    {move || (form.expiry.get() == "custom").then(|| view! {
+                        <label for="key-expiry-days">"Number of days"</label>
+                        <input id="key-expiry-days" name="expiry_days" type="number" min="1" step="1"
+                            bind:value=form.custom_days />
+                    })}
+                    <p class="field-error" data-field="expiry_days">{expiry_error}</p>
+                    <p class="field-error" data-field="expires_at">{field_error("expires_at")}</p>
+                    <p class="error" role="alert">{general_error}</p>
+                    <div class="form-actions">
+                        <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
+                        <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,229 @@
+//! A key's detail dialog: its facts and history, and the actions on it: edit, enable or
+//! disable, revoke (after a confirmation), rotate and duplicate.
+
+use std::sync::Arc;
+
+use gatehouse_model::{
+    ApiKeyListItem, ApiKeyUpdate, KeyStatus, KeyType, RotationOverlap, ScopeCatalog,
+};
+use leptos::prelude::*;
+
+use super::scope_picker::ScopePicker;
+use super::state::{
+    Detail, KeyActions, expiry_text, last_used_text, merge_scopes, mode_label, on_escape,
+    scopes_label, type_label,
+};
+use crate::ui::format_time;
+
+/// The overlap choices of a rotation: (value, label, overlap).
+const OVERLAP_CHOICES: &[(&str, &str, RotationOverlap)] = &[
+    ("now", "Now", RotationOverlap::Now),
+    ("1h", "In 1 hour", RotationOverlap::OneHour),
+    ("24h", "In 24 hours", RotationOverlap::OneDay),
+    ("7d", "In 7 days", RotationOverlap::SevenDays),
+];
+
+/// A key's detail (SPEC K-6..K-9): id, history, edit, status, rotate, duplicate.
+#[component]
+pub(super) fn KeyDetail(
+    item: ApiKeyListItem,
+    catalog: Arc<ScopeCatalog>,
+    actions: KeyActions,
+    detail: Detail,
+) -> impl IntoView {
+    let key = item.key;
+    let revoked = key.status == KeyStatus::Revoked;
+    let restricted = key.key_type == KeyType::Restricted;
+    let status = key.status.as_str();
+    let every_scope: Vec<String> = catalog
+        .areas
+        .iter()
+        .flat_map(|area| area.scopes())
+        .collect();
+    let close = move || detail.close();
+    let busy = move || actions.busy();
+
+    let update_error = move || actions.update.value().get().and_then(Result::err);
+    let field_error =
+        move |field: &'static str| move || update_error().and_then(|error| error.field(field));
+    let update_general = move || {
+        update_error()
+            .filter(|error| error.0.details.fields.is_empty())
+            .map(|error| error.to_string())
+    };
+    let on_save = {
+        let key_id = key.id.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            detail.error.set(None);
+            let scopes = restricted.then(|| {
+                merge_scopes(
+                    &every_scope,
+                    &detail.edit.ticked.get_untracked(),
+                    &detail.edit.typed.get_untracked(),
+                )
+            });
+            actions.update.dispatch((
+                key_id.clone(),
+                ApiKeyUpdate {
+                    name: Some(detail.edit.name.get_untracked()),
+                    description: Some(detail.edit.description.get_untracked()),
+                    scopes,
+                },
+            ));
+        }
+    };
+
+    let edit_form = (!revoked).then(|| {
+        let picker = restricted.then(|| {
+            view! {
+                <ScopePicker
+                    catalog=catalog.clone()
+                    ticked=detail.edit.ticked
+                    typed=detail.edit.typed
+                    id_prefix="edit"
+                    error=Signal::derive(field_error("scopes"))
+                />
+            }
+        });
+        view! {
+            <form class="edit-key" data-testid="edit-key-form" on:submit=on_save novalidate>
+                <h3>"Edit"</h3>
+                <label for="edit-key-name">"Name"</label>
+                <input id="edit-key-name" name="name" bind:value=detail.edit.name required />
+                <p class="field-error" data-field="name">{field_error("name")}</p>
+                <label for="edit-key-description">"Description"</label>
+                <textarea id="edit-key-description" name="description" bind:value=detail.edit.description rows="2"></textarea>
+                <p class="field-error" data-field="description">{field_error("description")}</p>
+                {picker}
+                <p class="error" role="alert">{update_general}</p>
+                <div class="form-actions">
+                    <button type="submit" disabled=busy>"Save changes"</button>
+                </div>
+            </form>
+        }
+        .into_any()
+    });
+
+    let lifecycle = (!revoked).then(|| {
+        let enabled = key.status != KeyStatus::Disabled;
+        let for_status = key.id.clone();
+        let for_rotate = key.id.clone();
+        view! {
+            <section class="key-actions" aria-labelledby="key-status-title">
+                <h3 id="key-status-title">"Status"</h3>
+                <p class="muted small">"A disabled key is refused until you enable it again."</p>
+                <div class="form-actions">
+                    <button type="button" class="secondary" data-testid="toggle-key" disabled=busy
+                        on:click=move |_| {
+                            detail.error.set(None);
+                            actions.set_enabled.dispatch((for_status.clone(), !enabled));
+                        }>
+                        {if enabled { "Disable key" } else { "Enable key" }}
+                    </button>
+                    <button type="button" class="danger" data-testid="revoke-key" disabled=busy
+                        on:click=move |_| {
+                            detail.error.set(None);
+                            detail.confirming_revoke.set(true);
+                        }>"Revoke"</button>
+                </div>
+            </section>
+            <section class="key-actions" aria-labelledby="key-rotate-title">
+                <h3 id="key-rotate-title">"Rotate secret"</h3>
+                <p class="muted small">"Issues a new secret for the same key settings. It is shown once."</p>
+                <label for="rotate-overlap">"Old secret expires"</label>
+                <div class="form-actions">
+                    <select id="rotate-overlap" name="overlap" on:change=move |event| {
+                        let value = event_target_value(&event);
+                        if let Some((_, _, overlap)) = OVERLAP_CHOICES.iter().find(|(choice, _, _)| *choice == value) {
+                            detail.overlap.set(*overlap);
+                        }
+                    }>
+                        {OVERLAP_CHOICES.iter().map(|(value, label, overlap)| view! {
+                            <option value=*value prop:selected=move || detail.overlap.get() == *overlap>{*label}</option>
+                        }).collect_view()}
+                    </select>
+                    <button type="button" class="secondary" data-testid="rotate-key" disabled=busy
+                        on:click=move |_| {
+                            detail.error.set(None);
+                            actions.rotate.dispatch((for_rotate.clone(), detail.overlap.get_untracked()));
+                        }>"Rotate key"</button>
+                </div>
+            </section>
+        }
+        .into_any()
+    });
+
+    let for_duplicate = key.id.clone();
+    let confirm = {
+        let key_id = key.id.clone();
+        let key_name = key.name.clone();
+        move || {
+            let key_id = key_id.clone();
+            detail.confirming_revoke.get().then(|| view! {
+                <div class="modal-backdrop confirm">
+                    <div class="modal card" role="alertdialog" aria-modal="true" aria-labelledby="revoke-title"
+                        aria-describedby="revoke-text" data-testid="revoke-dialog"
+                        on:keydown=on_escape(move || detail.confirming_revoke.set(false))>
+                        <h2 id="revoke-title">"Revoke " {key_name.clone()} "?"</h2>
+                        <p id="revoke-text">"Revocation is permanent and cannot be undone. The key stops working from the very next request and stays in the list as revoked. Create a new key if a service needs to reconnect."</p>
+                        <div class="form-actions">
+                            <button type="button" class="danger" disabled=busy
+                                on:click=move |_| { actions.revoke.dispatch(key_id.clone()); }>"Revoke key"</button>
+                            <button type="button" class="secondary" autofocus
+                                on:click=move |_| detail.confirming_revoke.set(false)>"Cancel"</button>
+                        </div>
+                    </div>
+                </div>
+            }.into_any())
+        }
+    };
+
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal card key-detail" role="dialog" aria-modal="true" aria-labelledby="key-detail-title"
+                data-testid="key-detail" data-key-id=key.id.to_string() on:keydown=on_escape(close)>
+                <div class="modal-header">
+                    <h2 id="key-detail-title">{key.name.clone()}</h2>
+                    <span class=format!("status status-{status}") data-testid="key-detail-status">{status}</span>
+                </div>
+                <dl class="facts">
+                    <dt>"Key ID"</dt><dd><code data-testid="key-detail-id">{key.id.to_string()}</code></dd>
+                    <dt>"Key"</dt><dd><code>{key.masked_key.clone()}</code></dd>
+                    <dt>"Type"</dt><dd>{type_label(key.key_type)}</dd>
+                    <dt>"Mode"</dt><dd>{mode_label(key.mode)}</dd>
+                    <dt>"Scopes"</dt><dd data-testid="key-detail-scopes">{scopes_label(key.scopes.as_deref())}</dd>
+                    <dt>"Expires"</dt><dd>{expiry_text(&key)}</dd>
+                    <dt>"Last used"</dt><dd>{last_used_text(&key)}</dd>
+                </dl>
+                <section aria-labelledby="key-history-title">
+                    <h3 id="key-history-title">"History"</h3>
+                    <ul class="history" data-testid="key-history">
+                        <li>"Created by " {key.created_by.clone()} " on " {format_time(&key.created_at)}</li>
+                        <li>"Last changed by " {key.updated_by.clone()} " on " {format_time(&key.updated_at)}</li>
+                    </ul>
+                </section>
+                {revoked.then(|| view! {
+                    <p class="muted" data-testid="revoked-note">"This key is revoked. Revocation is permanent; duplicate it to issue a new key with the same settings."</p>
+                })}
+                {edit_form}
+                {lifecycle}
+                <section class="key-actions" aria-labelledby="key-duplicate-title">
+                    <h3 id="key-duplicate-title">"Duplicate"</h3>
+                    <p class="muted small">"A new key with the same app, mode, type, scopes and expiry length, and its own secret."</p>
+                    <button type="button" class="secondary" data-testid="duplicate-key" disabled=busy
+                        on:click=move |_| {
+                            detail.error.set(None);
+                            actions.duplicate.dispatch(for_duplicate.clone());
+                        }>"Duplicate key"</button>
+                </section>
+                <p class="error" role="alert" data-testid="key-detail-error">{move || detail.error.get()}</p>
+                <div class="form-actions end">
+                    <button type="button" class="secondary" on:click=move |_| close()>"Close"</button>
+                </div>
+            </div>
+        </div>
+        {confirm}
+    }
+    .into_any()
+}

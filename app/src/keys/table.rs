@@ -1,0 +1,97 @@
+//! The API keys list: one table row per key of the selected app, with its scopes, mode,
+//! status, dates and the last day's requests, and a button that opens the key's detail.
+
+use std::sync::Arc;
+
+use gatehouse_model::{ApiKeyListItem, KeyStatus};
+use leptos::prelude::*;
+
+use super::state::{Detail, KeyActions, expiry_text, format_day, last_used_text, scopes_label};
+use crate::ui::format_time;
+
+/// The list's scopes cell: each scope as code, or "Full access" (K-11).
+fn scope_chips(scopes: Option<&[String]>) -> AnyView {
+    match scopes {
+        Some(scopes) if !scopes.is_empty() => scopes
+            .iter()
+            .enumerate()
+            .map(|(index, scope)| {
+                view! { {(index > 0).then_some(", ")}<code class="scope">{scope.clone()}</code> }
+            })
+            .collect_view()
+            .into_any(),
+        _ => scopes_label(scopes).into_any(),
+    }
+}
+
+#[component]
+pub(super) fn KeysTable(
+    keys: Arc<Vec<ApiKeyListItem>>,
+    actions: KeyActions,
+    detail: Detail,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let rows = keys
+        .iter()
+        .map(|item| {
+            let key = item.key.clone();
+            let status = key.status.as_str();
+            let for_manage = key.clone();
+            view! {
+                <tr data-testid="key-row" data-key-id=key.id.to_string() class:revoked={key.status == KeyStatus::Revoked}>
+                    <td>
+                        <strong data-testid="key-name">{key.name.clone()}</strong>
+                        {(!key.description.is_empty()).then(|| view! { <div class="muted small">{key.description.clone()}</div> })}
+                    </td>
+                    <td><code data-testid="key-prefix">{key.masked_key.clone()}</code></td>
+                    <td class="scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
+                    <td data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
+                    <td><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
+                    <td class="time" title=format_time(&key.created_at)>
+                        <div data-testid="key-created">{format_day(&key.created_at)}</div>
+                        <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
+                    </td>
+                    <td class="time" data-testid="key-last-used">{last_used_text(&key)}</td>
+                    <td class="time" data-testid="key-expires" title=expiry_text(&key)>
+                        {key.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
+                        {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
+                    </td>
+                    <td data-testid="key-usage" class="usage">
+                        "24h: " <span data-testid="key-successes">{item.successes_24h}</span> " ok / "
+                        <span data-testid="key-failures" class:has-failures={item.failures_24h > 0}>{item.failures_24h}</span> " failed"
+                    </td>
+                    <td>
+                        <button type="button" class="secondary" data-testid="manage-key"
+                            aria-label=format!("Manage {}", key.name)
+                            on:click=move |_| {
+                                notice.set(None);
+                                detail.open(&for_manage, actions);
+                            }>"Manage"</button>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="keys-table" data-testid="keys-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Scopes"</th>
+                        <th scope="col">"Mode"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Requests"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
