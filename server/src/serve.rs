@@ -138,7 +138,7 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        if tick_count % 2 == 0 {
+        if tick_count.is_multiple_of(2) {
             match gatehouse.purge_expired().await {
                 Ok(report) => tracing::debug!(?report, "expired rows purged"),
                 Err(error) => tracing::warn!(%error, "purge failed; retrying in a minute"),

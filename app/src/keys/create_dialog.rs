@@ -7,9 +7,7 @@ use gatehouse_model::{ApiKeyInput, AppId, CreatedApiKey, KeyMode, KeyType, Scope
 use leptos::prelude::*;
 
 use super::scope_picker::ScopePicker;
-use super::state::{
-    Answer, CreateForm, chosen_expiry_days, expires_at, merge_scopes, now_ms, on_escape,
-};
+use super::state::{Answer, CreateForm, chosen_expiry_days, merge_scopes, on_escape};
 
 /// The expiry choices of the create dialog: (value, label).
 const EXPIRY_CHOICES: &[(&str, &str)] = &[
@@ -70,13 +68,14 @@ pub(super) fn CreateDialog(
             ),
         };
         create.dispatch(ApiKeyInput {
-            app_id: app_id.clone(),
+            app_id: Some(app_id.clone()),
             name: form.name.get_untracked(),
             description: form.description.get_untracked(),
             mode: form.mode.get_untracked(),
             key_type,
             scopes,
-            expires_at: days.and_then(|days| expires_at(now_ms(), days)),
+            // The server sets the expiry from the days chosen: one clock for all.
+            expires_at: None,
             expiry_days: days,
         });
     };

@@ -29,7 +29,7 @@ use table::KeysTable;
 
 // The pure helpers and the warning keep their paths `crate::keys::…`.
 pub use secret::ONE_TIME_WARNING;
-pub use state::{chosen_expiry_days, expires_at, merge_scopes, scope_lines, scopes_label};
+pub use state::{chosen_expiry_days, merge_scopes, scope_lines, scopes_label};
 
 #[component]
 pub fn ApiKeysTab() -> impl IntoView {

@@ -16,22 +16,6 @@ use crate::server_fns::{
 };
 use crate::ui::format_time;
 
-/// Milliseconds since the epoch, from the browser's clock in the browser.
-pub(super) fn now_ms() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::js_sys::Date::now() as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-            })
-    }
-}
-
 /// The number of days the expiry choice means: `None` for never. Only reading the
 /// number is done here; the server decides which numbers are allowed.
 pub fn chosen_expiry_days(choice: &str, custom: &str) -> Result<Option<i64>, String> {
@@ -47,13 +31,6 @@ pub fn chosen_expiry_days(choice: &str, custom: &str) -> Result<Option<i64>, Str
             .map(Some)
             .map_err(|_| "Choose an expiry.".to_owned()),
     }
-}
-
-/// `now + days` as the absolute `expires_at` the API takes (SPEC K-1); `None` when the
-/// sum does not fit a date (the server then refuses the number of days).
-pub fn expires_at(now_ms: i64, days: i64) -> Option<DateTime<Utc>> {
-    let now = DateTime::<Utc>::from_timestamp_millis(now_ms)?;
-    now.checked_add_signed(chrono::TimeDelta::try_days(days)?)
 }
 
 /// The scopes typed one per line, trimmed, blank lines dropped.
@@ -290,14 +267,6 @@ mod tests {
         assert!(chosen_expiry_days("custom", "soon").is_err());
         // The range is the server's to judge.
         assert_eq!(chosen_expiry_days("custom", "0"), Ok(Some(0)));
-    }
-
-    #[test]
-    fn expires_at_adds_whole_days() {
-        let now = 1_700_000_000_000;
-        let at = expires_at(now, 30).expect("fits");
-        assert_eq!(at.timestamp_millis(), now + 30 * 86_400_000);
-        assert_eq!(expires_at(now, i64::MAX), None);
     }
 
     #[test]
