@@ -89,11 +89,28 @@ pub async fn start_on(database_url: &str, data: std::path::PathBuf) -> Server {
     start_with(database_url, data, "warn").await
 }
 
+/// The server on a fresh SQLite database with further environment variables.
+pub async fn start_with_env(variables: &[(&str, &str)]) -> Server {
+    let data = fresh_data_dir();
+    let url = format!("sqlite://{}/gatehouse.db", data.display());
+    launch(&url, data, "warn", variables).await
+}
+
 async fn start_with(database_url: &str, data: std::path::PathBuf, log_filter: &str) -> Server {
+    launch(database_url, data, log_filter, &[]).await
+}
+
+async fn launch(
+    database_url: &str,
+    data: std::path::PathBuf,
+    log_filter: &str,
+    variables: &[(&str, &str)],
+) -> Server {
     let port = free_port();
     let log = std::fs::File::create(data.join("server.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .arg("serve")
+        .envs(variables.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
