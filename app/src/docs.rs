@@ -85,50 +85,6 @@ pub fn DocsPage() -> impl IntoView {
 /// The "Authentication and scopes" page: what a client of `/v1` needs to know.
 #[component]
 fn AuthenticationDoc() -> impl IntoView {
-    let refusals: &[(&str, &str, &str)] = &[
-        ("401", "api_key_missing", "No key was sent."),
-        (
-            "401",
-            "api_key_malformed",
-            "Not a Gatehouse key: the prefix, length or checksum is wrong (a typo). Refused without a database look-up.",
-        ),
-        ("401", "api_key_unknown", "No such key or access token."),
-        (
-            "401",
-            "api_key_disabled",
-            "The key is disabled; it works again once enabled.",
-        ),
-        (
-            "401",
-            "api_key_revoked",
-            "The key is revoked. Revocation is permanent.",
-        ),
-        (
-            "401",
-            "api_key_expired",
-            "The key, its rotated-out secret or the access token has expired.",
-        ),
-        (
-            "403",
-            "insufficient_scope",
-            "The key lacks the route's scope; error.details.required_scope names it.",
-        ),
-        (
-            "403",
-            "origin_not_allowed",
-            "A browser call from an origin the key's app does not allow.",
-        ),
-        (
-            "404",
-            "not_found",
-            "No such resource, or it belongs to another tenant, app or mode.",
-        ),
-        (
-            "405",
-            "method_not_allowed",
-            "The route exists, but not with this HTTP method.",
-        ),
-    ];
     view! {
         <h1>"Authentication and scopes"</h1>
         <p>"Every call to the /v1 API carries an API key. Keys are created in Settings > Developers > API keys (or with POST /v1/api-keys) and belong to one app. The full key is shown once, when it is created or rotated; Gatehouse keeps only a digest of it."</p>
@@ -138,11 +94,11 @@ fn AuthenticationDoc() -> impl IntoView {
         <p>"Any of these headers works:"</p>
         <pre><code>"Authorization: Bearer sk_live_…\nx-api-key: sk_live_…\nAuthorization: x-api-key sk_live_…"</code></pre>
         <h2>"Scopes"</h2>
-        <p>"Restricted keys hold scopes shaped area:read or area:write; write also grants read. Each route needs one scope: GET /v1/apps needs apps:read, POST /v1/apps apps:write, GET /v1/api-keys api_keys:read, and creating, editing, disabling, enabling, revoking, rotating or duplicating a key api_keys:write. A key can only create or manage keys whose access it holds itself."</p>
+        <p>"Restricted keys hold scopes shaped area:read or area:write; write also grants read. Each route needs one scope: GET /v1/apps needs apps:read, POST /v1/apps apps:write, GET /v1/api-keys api_keys:read, and creating, editing, disabling, enabling, revoking, rotating or duplicating a key api_keys:write. A key can only create or manage keys whose access it holds itself and that expire no later than it does. A key sees only its own app (GET /v1/apps lists that one app) and only keys of its own mode; only a live key may change its app, and keys cannot create apps. GET /v1/whoami answers the calling key's id, app, mode, scopes and when the credential ends."</p>
         <h2>"Access tokens"</h2>
-        <p>"POST /v1/auth/token with a key returns an access_token (at_live_… or at_test_…) with the key's scopes that works for 15 minutes; send it as Authorization: Bearer. It stops at once if its key is disabled or revoked."</p>
+        <p>"POST /v1/auth/token with a key's secret returns an access_token (at_live_… or at_test_…) with the key's scopes that works for 15 minutes at most; send it as Authorization: Bearer. Only a secret can be exchanged (a token cannot renew itself), a key holds at most 20 live tokens, and a token never manages its own key. It stops at once when its key is disabled, revoked or expires, and when the secret it came from is rotated out."</p>
         <h2>"Verifying a customer's key"</h2>
-        <p>"Your own services can send a customer's key to POST /v1/keys/verify with {\"key\": \"…\", \"scope\": \"imports:read\"}. The answer's code is VALID, NOT_FOUND, DISABLED, REVOKED, EXPIRED, INSUFFICIENT_SCOPE or USAGE_EXCEEDED, and a valid answer names the tenant, app, mode, scopes and the live calls left this month."</p>
+        <p>"Your own services can send a customer's key to POST /v1/keys/verify with {\"key\": \"…\", \"scope\": \"imports:read\"}. The answer's code is VALID, NOT_FOUND, DISABLED, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, USAGE_EXCEEDED, PLATFORM_API_DISABLED (the tenant's plan lacks platform.api) or SUBSCRIPTION_INACTIVE (past due or canceled), and a valid answer names the tenant, app, mode, scopes and the live calls left in this calendar month (UTC)."</p>
         <h2>"Calling from a browser"</h2>
         <p>"Browsers may call the API only from the key's app's allowed origins (see Apps). Other origins get 403 origin_not_allowed."</p>
         <h2>"Errors"</h2>
@@ -150,8 +106,8 @@ fn AuthenticationDoc() -> impl IntoView {
         <table class="doc-table">
             <thead><tr><th>"Status"</th><th>"Code"</th><th>"Meaning"</th></tr></thead>
             <tbody>
-                {refusals.iter().map(|(status, code, meaning)| view! {
-                    <tr><td>{*status}</td><td><code>{*code}</code></td><td>{*meaning}</td></tr>
+                {gatehouse_model::ErrorCode::ALL.iter().map(|code| view! {
+                    <tr><td>{code.http_status()}</td><td><code>{code.as_str()}</code></td><td>{code.meaning()}</td></tr>
                 }).collect_view()}
             </tbody>
         </table>

@@ -197,3 +197,25 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Both engines' migrations move in step: the same files, in the same order.
+    #[test]
+    fn both_engines_have_the_same_migration_files() {
+        let names = |engine: &str| {
+            let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(engine);
+            let mut names: Vec<String> = std::fs::read_dir(folder)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let sqlite = names("sqlite");
+        assert!(sqlite.len() >= 4, "{sqlite:?}");
+        assert_eq!(sqlite, names("postgres"));
+    }
+}
