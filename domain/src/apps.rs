@@ -4,7 +4,8 @@
 //! (its origins serve live traffic too, and live and test never mix: SPEC T-2).
 
 use gatehouse_model::{
-    AppId, AppInput, AppUpdate, AppView, AppsPage, EventType, FieldError, KeyMode, TenantId,
+    AppId, AppInput, AppUpdate, AppView, AppsPage, EventType, FieldError, KeyMode, Page,
+    PageRequest, TenantId,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -14,6 +15,7 @@ use crate::actor::{Access, Actor};
 use crate::api_keys::validation::name_some;
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
+use crate::paging::Keyset;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_NAME_CHARS: usize = 80;
@@ -362,24 +364,38 @@ impl Gatehouse {
         app_from_row(&row)
     }
 
-    /// Every app of the actor's tenant, oldest first; a key lists only its own app.
-    pub async fn list_apps(&self, actor: &Actor) -> Result<Vec<AppView>, DomainError> {
+    /// The actor's tenant's apps, oldest first, a page at a time; a key lists only its
+    /// own app.
+    pub async fn list_apps(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> Result<Page<AppView>, DomainError> {
         actor.require(Access::APPS_READ)?;
-        if let Some(own) = actor.api_key() {
-            return Ok(vec![self.find_app(&actor.tenant_id, &own.app_id).await?]);
-        }
+        let keyset = Keyset::from_request(page, |cursor| AppId::parse(cursor).is_ok())?;
+        // A key lists only its own app.
+        let only_app = actor.api_key().map(|own| own.app_id.to_string());
         let rows = sqlx::query(&format!(
-            "SELECT {APP_COLUMNS} FROM apps WHERE tenant_id = $1 ORDER BY created_at, id"
+            "SELECT {APP_COLUMNS} FROM apps
+             WHERE tenant_id = $1 AND ($2 = '' OR id = $2) AND id > $3
+             ORDER BY id LIMIT $4"
         ))
         .bind(actor.tenant_id.as_str())
+        .bind(only_app.unwrap_or_default())
+        .bind(keyset.after.clone().unwrap_or_default())
+        .bind(keyset.rows_to_read())
         .fetch_all(self.db().pool())
         .await?;
-        rows.iter().map(app_from_row).collect()
+        let apps = rows
+            .iter()
+            .map(app_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keyset.page(apps, |app| app.id.to_string()))
     }
 
     /// The Apps tab: the list and the user's selection.
     pub async fn apps_page(&self, actor: &Actor) -> Result<AppsPage, DomainError> {
-        let apps = self.list_apps(actor).await?;
+        let apps = self.list_apps(actor, &PageRequest::default()).await?.data;
         let selected_app_id = self.selected_app_id(actor).await?;
         Ok(AppsPage {
             apps,

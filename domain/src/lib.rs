@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod ids;
 pub mod origin_index;
 pub mod overview;
+mod paging;
 pub mod tenants;
 pub mod time;
 pub mod usage;

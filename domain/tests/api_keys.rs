@@ -103,7 +103,11 @@ on_both_engines!(
             .await
             .unwrap_err();
         assert_eq!(again.code(), ErrorCode::Conflict, "revoke is final");
-        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let listed = gatehouse
+            .list_api_keys(&owner, &app_id, &Default::default())
+            .await
+            .unwrap()
+            .data;
         assert_eq!(
             listed[0].key.status,
             KeyStatus::Revoked,

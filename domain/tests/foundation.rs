@@ -162,7 +162,12 @@ on_both_engines!(
         };
         assert_eq!(fields[0].field, "allowed_origins");
         assert!(
-            gatehouse.list_apps(&owner).await.unwrap().is_empty(),
+            gatehouse
+                .list_apps(&owner, &Default::default())
+                .await
+                .unwrap()
+                .data
+                .is_empty(),
             "nothing saved on invalid input"
         );
 
@@ -230,7 +235,14 @@ on_both_engines!(
                 .await;
             assert_eq!(update.unwrap_err().code(), ErrorCode::NotFound);
         }
-        assert!(gatehouse.list_apps(&bob).await.unwrap().is_empty());
+        assert!(
+            gatehouse
+                .list_apps(&bob, &Default::default())
+                .await
+                .unwrap()
+                .data
+                .is_empty()
+        );
         assert_eq!(
             gatehouse.app(&alice, &alices.id).await.unwrap().name,
             "Alice's"

@@ -262,7 +262,11 @@ on_both_engines!(
         let test_actor = actor_for(&gatehouse, &test_key.plaintext).await;
         let live_actor = actor_for(&gatehouse, &live_key.plaintext).await;
 
-        let listed = gatehouse.list_apps(&test_actor).await.unwrap();
+        let listed = gatehouse
+            .list_apps(&test_actor, &Default::default())
+            .await
+            .unwrap()
+            .data;
         assert_eq!(
             listed.iter().map(|app| &app.id).collect::<Vec<_>>(),
             [&checkout]
@@ -316,7 +320,15 @@ on_both_engines!(
             ),
             ErrorCode::CredentialNotAllowed
         );
-        assert_eq!(gatehouse.list_apps(&owner).await.unwrap().len(), 2);
+        assert_eq!(
+            gatehouse
+                .list_apps(&owner, &Default::default())
+                .await
+                .unwrap()
+                .data
+                .len(),
+            2
+        );
     }
 );
 
@@ -520,7 +532,7 @@ on_both_engines!(
         );
         let actor = actor_for(&gatehouse, &key.plaintext).await;
         assert_eq!(
-            code(gatehouse.list_apps(&actor).await),
+            code(gatehouse.list_apps(&actor, &Default::default()).await),
             ErrorCode::SubscriptionInactive
         );
         set_tenant("subscription_state", "active").await;
@@ -761,3 +773,95 @@ async fn a_dropped_change_feed_empties_the_cache() {
     follower.await.unwrap();
     db.finish().await;
 }
+
+on_both_engines!(
+    lists_page_by_cursor_and_inserts_do_not_shift_pages,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let mut made = Vec::new();
+        for _ in 0..5 {
+            made.push(
+                create_key(&gatehouse, &owner, &app, KeyMode::Live, None)
+                    .await
+                    .key
+                    .id,
+            );
+        }
+        let page = |cursor: Option<String>| {
+            let gatehouse = gatehouse.clone();
+            let owner = owner.clone();
+            let app = app.clone();
+            async move {
+                gatehouse
+                    .list_api_keys(
+                        &owner,
+                        &app,
+                        &gatehouse_model::PageRequest {
+                            limit: Some(2),
+                            cursor,
+                        },
+                    )
+                    .await
+                    .unwrap()
+            }
+        };
+        let first = page(None).await;
+        assert_eq!(
+            first
+                .data
+                .iter()
+                .map(|item| &item.key.id)
+                .collect::<Vec<_>>(),
+            [&made[4], &made[3]],
+            "newest first"
+        );
+        assert!(first.has_more);
+        // A key made while paging appears on no later page and shifts nothing.
+        create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let second = page(first.next_cursor.clone()).await;
+        assert_eq!(
+            second
+                .data
+                .iter()
+                .map(|item| &item.key.id)
+                .collect::<Vec<_>>(),
+            [&made[2], &made[1]]
+        );
+        let last = page(second.next_cursor.clone()).await;
+        assert_eq!(
+            last.data
+                .iter()
+                .map(|item| &item.key.id)
+                .collect::<Vec<_>>(),
+            [&made[0]]
+        );
+        assert!(!last.has_more && last.next_cursor.is_none());
+
+        for (limit, cursor) in [
+            (Some(0), None),
+            (Some(101), None),
+            (None, Some("not-a-key-id".to_owned())),
+        ] {
+            let refused = gatehouse
+                .list_api_keys(
+                    &owner,
+                    &app,
+                    &gatehouse_model::PageRequest { limit, cursor },
+                )
+                .await;
+            assert_eq!(code(refused), ErrorCode::ValidationFailed);
+        }
+        let apps = gatehouse
+            .list_apps(
+                &owner,
+                &gatehouse_model::PageRequest {
+                    limit: Some(1),
+                    cursor: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((apps.data.len(), apps.has_more), (1, false));
+    }
+);

@@ -31,9 +31,10 @@ on_both_engines!(
         let reader_actor = actor_for(&gatehouse, &reader.plaintext).await;
 
         let listed = gatehouse
-            .list_api_keys(&reader_actor, &checkout)
+            .list_api_keys(&reader_actor, &checkout, &Default::default())
             .await
-            .unwrap();
+            .unwrap()
+            .data;
         let mut ids: Vec<_> = listed.iter().map(|item| item.key.id.clone()).collect();
         ids.sort();
         let mut expected = vec![reader.key.id.clone(), test_sibling.key.id.clone()];
@@ -44,16 +45,17 @@ on_both_engines!(
             assert_eq!(error.code(), ErrorCode::NotFound);
         }
         let error = gatehouse
-            .list_api_keys(&reader_actor, &billing)
+            .list_api_keys(&reader_actor, &billing, &Default::default())
             .await
             .unwrap_err();
         assert_eq!(error.code(), ErrorCode::NotFound);
         // The dashboard user sees every key of the app.
         assert_eq!(
             gatehouse
-                .list_api_keys(&owner, &checkout)
+                .list_api_keys(&owner, &checkout, &Default::default())
                 .await
                 .unwrap()
+                .data
                 .len(),
             3
         );
@@ -92,7 +94,10 @@ on_both_engines!(
             "{}",
             detail.message
         );
-        let error = gatehouse.list_apps(&reader_actor).await.unwrap_err();
+        let error = gatehouse
+            .list_apps(&reader_actor, &Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(
             error.to_detail().details.required_scope.as_deref(),
             Some("apps:read")
@@ -263,7 +268,10 @@ on_both_engines!(
                     .map(|_| ()),
                 gatehouse.duplicate_api_key(actor, id).await.map(|_| ()),
                 gatehouse.revoke_api_key(actor, id).await.map(|_| ()),
-                gatehouse.list_api_keys(actor, &app_id).await.map(|_| ()),
+                gatehouse
+                    .list_api_keys(actor, &app_id, &Default::default())
+                    .await
+                    .map(|_| ()),
             ];
             for result in results {
                 assert_eq!(result.unwrap_err().code(), ErrorCode::NotFound);
@@ -354,7 +362,11 @@ on_both_engines!(
         }
         gatehouse.record_call(test_principal.api_key().unwrap(), true);
 
-        let before = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let before = gatehouse
+            .list_api_keys(&owner, &app_id, &Default::default())
+            .await
+            .unwrap()
+            .data;
         assert!(
             before
                 .iter()
@@ -370,7 +382,11 @@ on_both_engines!(
         gatehouse.record_call(live_principal.api_key().unwrap(), false);
         gatehouse.flush_usage().await.unwrap();
 
-        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let listed = gatehouse
+            .list_api_keys(&owner, &app_id, &Default::default())
+            .await
+            .unwrap()
+            .data;
         let row = |id| listed.iter().find(|item| &item.key.id == id).unwrap();
         let live_row = row(&live.key.id);
         assert_eq!((live_row.successes_24h, live_row.failures_24h), (3, 2));
@@ -602,7 +618,11 @@ on_both_engines!(
         assert_eq!(names, ["Soon"]);
         assert_eq!(overview.expiring_keys[0].id, soon.key.id);
         assert_eq!(overview.expiring_keys[0].app_name, "Checkout");
-        let listed = gatehouse.list_api_keys(&owner, &app_id).await.unwrap();
+        let listed = gatehouse
+            .list_api_keys(&owner, &app_id, &Default::default())
+            .await
+            .unwrap()
+            .data;
         let flagged: Vec<_> = listed
             .iter()
             .filter(|item| item.expiring_soon)

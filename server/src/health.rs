@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use gatehouse_model::Health;
+use gatehouse_model::{Health, HealthStatus};
 
 use crate::serve::AppState;
 
@@ -12,11 +12,10 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
     let database_answers = state.gatehouse.db().ping().await;
     let health = Health {
         status: if database_answers {
-            "ok"
+            HealthStatus::Ok
         } else {
-            "unavailable"
-        }
-        .to_owned(),
+            HealthStatus::Unavailable
+        },
         checked_at: chrono::Utc::now(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };

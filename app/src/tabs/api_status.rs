@@ -1,7 +1,7 @@
 //! The API status tab: a live check of `GET /health` made from the browser when the tab
 //! opens, and the time of the last successful check.
 
-use gatehouse_model::Health;
+use gatehouse_model::{Health, HealthStatus};
 use leptos::prelude::*;
 
 use crate::ui::format_time;
@@ -37,10 +37,11 @@ pub fn ApiStatusTab() -> impl IntoView {
     let health = LocalResource::new(fetch_health);
     let last_success = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok(health)) = health
-            .get()
-            .filter(|result| result.as_ref().is_ok_and(|health| health.status == "ok"))
-        {
+        if let Some(Ok(health)) = health.get().filter(|result| {
+            result
+                .as_ref()
+                .is_ok_and(|health| health.status == HealthStatus::Ok)
+        }) {
             last_success.set(Some(format_time(&health.checked_at)));
         }
     });
@@ -50,12 +51,12 @@ pub fn ApiStatusTab() -> impl IntoView {
             <p class="muted">"A live check of GET /health, made when this tab opens. It is not an incident history."</p>
             {move || match health.get() {
                 None => view! { <p class="status-line">"Checking…"</p> }.into_any(),
-                Some(Ok(health)) if health.status == "ok" => view! {
+                Some(Ok(health)) if health.status == HealthStatus::Ok => view! {
                     <p class="status-line operational" data-testid="api-status">"Operational"</p>
                     <p class="muted small">"Version " {health.version}</p>
                 }.into_any(),
                 Some(Ok(health)) => view! {
-                    <p class="status-line degraded" data-testid="api-status">"Degraded: " {health.status}</p>
+                    <p class="status-line degraded" data-testid="api-status">"Degraded: " {health.status.as_str()}</p>
                 }.into_any(),
                 Some(Err(message)) => view! {
                     <p class="status-line degraded" data-testid="api-status">"Unavailable: " {message}</p>

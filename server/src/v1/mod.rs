@@ -116,6 +116,36 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A typed query string (`?limit=&cursor=`); a malformed one is `400 bad_request`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(url_encoded_pairs(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "The query string could not be read: `{}` has the wrong type or value.",
+                        error.path()
+                    ),
+                )
+            })
+    }
+}
+
+fn url_encoded_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query)
+}
+
 /// A typed id from the route's path: a malformed id is answered like a missing
 /// resource (`404 not_found`), exactly as another tenant's id is.
 pub struct PathId<T>(pub T);

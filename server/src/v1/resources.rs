@@ -4,18 +4,18 @@
 //! mode and lifetime.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_domain::Actor;
 use gatehouse_model::{
     AccessToken, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, AppId, AppInput,
-    AppUpdate, AppView, CreatedApiKey, RotationOverlap, WhoAmI,
+    AppUpdate, AppView, CreatedApiKey, Page, PageRequest, RotationOverlap, WhoAmI,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::{ApiError, PathId, json_body};
+use super::{ApiError, ApiQuery, PathId, json_body};
 use crate::serve::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -36,21 +36,15 @@ pub fn router() -> Router<AppState> {
         .route("/v1/whoami", get(whoami))
 }
 
-/// A list answer: `{ "data": [...] }`.
-#[derive(Debug, Serialize)]
-pub struct List<T> {
-    pub data: Vec<T>,
-}
-
 type ApiResult<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 async fn list_apps(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-) -> ApiResult<List<AppView>> {
-    let data = state.gatehouse.list_apps(&actor).await?;
-    Ok(Json(List { data }))
+    ApiQuery(page): ApiQuery<PageRequest>,
+) -> ApiResult<Page<AppView>> {
+    Ok(Json(state.gatehouse.list_apps(&actor, &page).await?))
 }
 
 async fn create_app(
@@ -89,20 +83,30 @@ async fn update_app(
 struct KeyListQuery {
     /// Defaults to the calling key's app.
     app_id: Option<AppId>,
+    limit: Option<u32>,
+    cursor: Option<String>,
 }
 
 async fn list_keys(
     State(state): State<AppState>,
     Extension(actor): Extension<Actor>,
-    Query(query): Query<KeyListQuery>,
-) -> ApiResult<List<ApiKeyListItem>> {
+    ApiQuery(query): ApiQuery<KeyListQuery>,
+) -> ApiResult<Page<ApiKeyListItem>> {
     let app_id = match (query.app_id, actor.api_key()) {
         (Some(app_id), _) => app_id,
         (None, Some(own)) => own.app_id.clone(),
         (None, None) => return Err(gatehouse_domain::DomainError::NotFound("app").into()),
     };
-    let data = state.gatehouse.list_api_keys(&actor, &app_id).await?;
-    Ok(Json(List { data }))
+    let page = PageRequest {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    Ok(Json(
+        state
+            .gatehouse
+            .list_api_keys(&actor, &app_id, &page)
+            .await?,
+    ))
 }
 
 /// `POST /v1/api-keys`: the dashboard's create form as JSON; `app_id` defaults to the

@@ -1,0 +1,40 @@
+//! The scope catalog (SPEC K-2): capability areas with read and write, the default
+//! pre-selection and the event families.
+
+use serde::{Deserialize, Serialize};
+
+/// One capability area of the scope picker: read and/or write (SPEC K-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeArea {
+    pub id: String,
+    pub label: String,
+    /// `read`, `write` (or `manage`), in the order the picker shows them.
+    pub access: Vec<String>,
+}
+
+impl ScopeArea {
+    /// The area's scopes, e.g. `imports:read`, `imports:write`.
+    pub fn scopes(&self) -> impl Iterator<Item = String> + '_ {
+        self.access
+            .iter()
+            .map(|access| format!("{}:{access}", self.id))
+    }
+}
+
+/// The scope catalog: areas, the default pre-selection and the event families. Data
+/// the operator can replace with a file of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeCatalog {
+    pub areas: Vec<ScopeArea>,
+    pub default_scopes: Vec<String>,
+    pub event_families: Vec<String>,
+}
+
+impl ScopeCatalog {
+    /// Whether the catalog lists `scope`.
+    pub fn contains(&self, scope: &str) -> bool {
+        self.areas
+            .iter()
+            .any(|area| area.scopes().any(|known| known == scope))
+    }
+}
