@@ -3,22 +3,22 @@
 
 use gatehouse_model::{Plan, Role};
 
-use crate::Gatehouse;
 use crate::error::DomainError;
+use crate::operator::Operator;
 use crate::tenants::{NewTenant, PLATFORM_API_MODULE};
 use crate::users::CreatedUser;
 
 pub const DEMO_TENANT_NAME: &str = "Demo Company";
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.gatehouse.test";
 
-impl Gatehouse {
+impl Operator<'_> {
     /// Creates the demo tenant and owner when no tenant exists yet; returns the
     /// owner's sign-in then, and `None` on every later start.
     pub async fn bootstrap_demo(
         &self,
         password: Option<String>,
     ) -> Result<Option<CreatedUser>, DomainError> {
-        if self.tenant_count().await? > 0 {
+        if self.gatehouse.tenant_count().await? > 0 {
             return Ok(None);
         }
         let tenant_id = self

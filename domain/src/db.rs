@@ -145,7 +145,15 @@ impl Db {
         Ok(())
     }
 
-    pub fn pool(&self) -> &AnyPool {
+    /// The pool: only the domain writes SQL, so it is not public.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The pool, for tests that inspect or damage the database on purpose (feature
+    /// `test-support`, enabled by the test suites only; release builds lack it).
+    #[cfg(feature = "test-support")]
+    pub fn pool_for_tests(&self) -> &AnyPool {
         &self.pool
     }
 

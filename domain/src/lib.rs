@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod housekeeping;
 pub mod ids;
+pub mod operator;
 pub mod origin_index;
 pub mod overview;
 mod paging;

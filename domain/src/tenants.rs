@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
+use crate::operator::Operator;
 use crate::{Gatehouse, ids, time};
 
 /// The module that unlocks the Developers workspace.
@@ -116,13 +117,58 @@ fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
 }
 
 impl Gatehouse {
+    /// A live tenant by id.
+    pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
+        let row = sqlx::query(
+            "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
+                    live.monthly_call_limit, shadow.id AS test_tenant_id
+             FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
+             WHERE live.id = $1",
+        )
+        .bind(tenant_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("tenant"))?;
+        let corrupt =
+            |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
+        let id: String = row.try_get("id")?;
+        let plan: String = row.try_get("plan")?;
+        let modules: String = row.try_get("modules")?;
+        let subscription_state: String = row.try_get("subscription_state")?;
+        let test_tenant_id: String = row.try_get("test_tenant_id")?;
+        let (billing_window_start_ms, billing_window_end_ms) = month_window(self.now_ms());
+        Ok(Tenant {
+            id: TenantId::parse(&id).map_err(|_| corrupt("id"))?,
+            name: row.try_get("name")?,
+            plan: Plan::parse(&plan).ok_or_else(|| corrupt("plan"))?,
+            modules: modules.split_whitespace().map(str::to_owned).collect(),
+            subscription_state: SubscriptionState::parse(&subscription_state)
+                .ok_or_else(|| corrupt("subscription state"))?,
+            monthly_call_limit: row.try_get("monthly_call_limit")?,
+            billing_window_start_ms,
+            billing_window_end_ms,
+            test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
+        })
+    }
+
+    /// How many tenants exist (live ones only).
+    pub async fn tenant_count(&self) -> Result<i64, DomainError> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM tenants WHERE live_tenant_id IS NULL")
+                .fetch_one(self.db().pool())
+                .await?;
+        Ok(count)
+    }
+}
+
+impl Operator<'_> {
     /// Creates a live tenant and its shadow test tenant in one transaction.
     pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
         validate_new_tenant(&new_tenant)?;
         let live_id = TenantId::from_body(&ids::fresh_body());
         let test_id = TenantId::from_body(&ids::fresh_body());
         let modules = new_tenant.modules.join(" ");
-        let mut change = self.begin_change().await?;
+        let mut change = self.gatehouse.begin_change().await?;
         let now = change.now_ms;
         // The window columns record the month of creation; the current window is
         // always derived from the clock (`Gatehouse::tenant`).
@@ -168,59 +214,16 @@ impl Gatehouse {
         Ok(live_id)
     }
 
-    /// A live tenant by id.
-    pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
-        let row = sqlx::query(
-            "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
-                    live.monthly_call_limit, shadow.id AS test_tenant_id
-             FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
-             WHERE live.id = $1",
-        )
-        .bind(tenant_id.as_str())
-        .fetch_optional(self.db().pool())
-        .await?
-        .ok_or(DomainError::NotFound("tenant"))?;
-        let corrupt =
-            |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
-        let id: String = row.try_get("id")?;
-        let plan: String = row.try_get("plan")?;
-        let modules: String = row.try_get("modules")?;
-        let subscription_state: String = row.try_get("subscription_state")?;
-        let test_tenant_id: String = row.try_get("test_tenant_id")?;
-        let (billing_window_start_ms, billing_window_end_ms) = month_window(self.now_ms());
-        Ok(Tenant {
-            id: TenantId::parse(&id).map_err(|_| corrupt("id"))?,
-            name: row.try_get("name")?,
-            plan: Plan::parse(&plan).ok_or_else(|| corrupt("plan"))?,
-            modules: modules.split_whitespace().map(str::to_owned).collect(),
-            subscription_state: SubscriptionState::parse(&subscription_state)
-                .ok_or_else(|| corrupt("subscription state"))?,
-            monthly_call_limit: row.try_get("monthly_call_limit")?,
-            billing_window_start_ms,
-            billing_window_end_ms,
-            test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
-        })
-    }
-
     /// A live tenant's id by its exact name (for the operator's CLI).
     pub async fn tenant_id_by_name(&self, name: &str) -> Result<TenantId, DomainError> {
         let id: Option<(String,)> = sqlx::query_as(
             "SELECT id FROM tenants WHERE name = $1 AND live_tenant_id IS NULL ORDER BY created_at LIMIT 1",
         )
         .bind(name)
-        .fetch_optional(self.db().pool())
+        .fetch_optional(self.gatehouse.db().pool())
         .await?;
         let (id,) = id.ok_or(DomainError::NotFound("tenant"))?;
         TenantId::parse(&id).map_err(|error| DomainError::Internal(error.to_string()))
-    }
-
-    /// How many tenants exist (live ones only).
-    pub async fn tenant_count(&self) -> Result<i64, DomainError> {
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM tenants WHERE live_tenant_id IS NULL")
-                .fetch_one(self.db().pool())
-                .await?;
-        Ok(count)
     }
 }
 

@@ -5,7 +5,8 @@ use gatehouse_model::{EventType, Role, TenantId, UserId};
 use crate::audit::AuditRecord;
 use crate::auth::{hash_password, validate_new_password};
 use crate::error::DomainError;
-use crate::{Gatehouse, ids};
+use crate::ids;
+use crate::operator::Operator;
 
 /// Length of a generated password (base62, about 119 bits).
 const GENERATED_PASSWORD_LEN: usize = 20;
@@ -38,7 +39,7 @@ pub fn normalize_email(email: &str) -> Result<String, DomainError> {
     }
 }
 
-impl Gatehouse {
+impl Operator<'_> {
     /// Creates a user with a role in `tenant_id`; generates a password unless one is given.
     pub async fn create_user(
         &self,
@@ -48,13 +49,13 @@ impl Gatehouse {
         password: Option<String>,
     ) -> Result<CreatedUser, DomainError> {
         let email = normalize_email(email)?;
-        let tenant = self.tenant(tenant_id).await?;
+        let tenant = self.gatehouse.tenant(tenant_id).await?;
         let password_was_generated = password.is_none();
         let password = password.unwrap_or_else(|| ids::random_base62(GENERATED_PASSWORD_LEN));
         validate_new_password(&password)?;
         let password_hash = hash_password(&password).await?;
         let user_id = UserId::from_body(&ids::fresh_body());
-        let mut change = self.begin_change().await?;
+        let mut change = self.gatehouse.begin_change().await?;
         let now = change.now_ms;
         let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = $1")
             .bind(&email)

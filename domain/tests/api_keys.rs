@@ -40,7 +40,7 @@ on_both_engines!(
         // The plaintext is stored nowhere: not in the keys, not in the secrets, not in the audit trail.
         for table in ["api_keys", "api_key_secrets", "audit_events"] {
             let rows = sqlx::query(&format!("SELECT * FROM {table}"))
-                .fetch_all(gatehouse.db().pool())
+                .fetch_all(gatehouse.db().pool_for_tests())
                 .await
                 .unwrap();
             for row in rows {

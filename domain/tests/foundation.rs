@@ -28,13 +28,19 @@ on_both_engines!(
     bootstrap_creates_the_demo_tenant_once,
     |gatehouse: Gatehouse| async move {
         let owner = gatehouse
+            .operator()
             .bootstrap_demo(Some(PASSWORD.to_owned()))
             .await
             .unwrap()
             .expect("first start");
         assert!(!owner.password_was_generated);
         assert!(
-            gatehouse.bootstrap_demo(None).await.unwrap().is_none(),
+            gatehouse
+                .operator()
+                .bootstrap_demo(None)
+                .await
+                .unwrap()
+                .is_none(),
             "second start creates nothing"
         );
         let session = gatehouse.sign_in(&owner.email, PASSWORD).await.unwrap();
@@ -53,7 +59,12 @@ on_both_engines!(
 on_both_engines!(
     generated_passwords_sign_in,
     |gatehouse: Gatehouse| async move {
-        let owner = gatehouse.bootstrap_demo(None).await.unwrap().unwrap();
+        let owner = gatehouse
+            .operator()
+            .bootstrap_demo(None)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(owner.password_was_generated);
         assert!(owner.password.len() >= 20);
         gatehouse
@@ -140,7 +151,7 @@ on_both_engines!(
         let (stored,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE token_digest = $1")
                 .bind(&second.token)
-                .fetch_one(gatehouse.db().pool())
+                .fetch_one(gatehouse.db().pool_for_tests())
                 .await
                 .unwrap();
         assert_eq!(stored, 0);
@@ -256,6 +267,7 @@ on_both_engines!(
         let (tenant_id, _) =
             tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         gatehouse
+            .operator()
             .create_user(
                 &tenant_id,
                 "member@acme.test",
@@ -315,11 +327,11 @@ on_both_engines!(
         }));
 
         let update = sqlx::query("UPDATE audit_events SET message = 'rewritten'")
-            .execute(gatehouse.db().pool())
+            .execute(gatehouse.db().pool_for_tests())
             .await;
         assert!(update.is_err(), "audit events cannot be edited");
         let delete = sqlx::query("DELETE FROM audit_events")
-            .execute(gatehouse.db().pool())
+            .execute(gatehouse.db().pool_for_tests())
             .await;
         assert!(delete.is_err(), "audit events cannot be deleted");
     }

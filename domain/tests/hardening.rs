@@ -21,7 +21,7 @@ fn code<T: std::fmt::Debug>(result: Result<T, DomainError>) -> ErrorCode {
 
 async fn count(gatehouse: &Gatehouse, sql: &str) -> i64 {
     sqlx::query(sql)
-        .fetch_one(gatehouse.db().pool())
+        .fetch_one(gatehouse.db().pool_for_tests())
         .await
         .unwrap()
         .try_get::<i64, _>(0)
@@ -518,7 +518,7 @@ on_both_engines!(
                 sqlx::query(&format!("UPDATE tenants SET {column} = $1 WHERE id = $2"))
                     .bind(value)
                     .bind(tenant_id.as_str())
-                    .execute(gatehouse.db().pool())
+                    .execute(gatehouse.db().pool_for_tests())
                     .await
                     .unwrap();
                 // The operator's CLI will do this through the running server (issue 9).
@@ -646,7 +646,7 @@ on_both_engines!(
         let outbox: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT event_type, mode, payload FROM outbox_events ORDER BY occurred_at, id",
         )
-        .fetch_all(gatehouse.db().pool())
+        .fetch_all(gatehouse.db().pool_for_tests())
         .await
         .unwrap();
         let types: Vec<&str> = outbox.iter().map(|(kind, _, _)| kind.as_str()).collect();
@@ -711,7 +711,7 @@ async fn the_audit_trail_refuses_truncate_on_postgres() {
     let gatehouse = db.gatehouse.clone();
     tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
     let truncated = sqlx::query("TRUNCATE audit_events")
-        .execute(gatehouse.db().pool())
+        .execute(gatehouse.db().pool_for_tests())
         .await;
     assert!(truncated.is_err(), "TRUNCATE must be refused");
     assert!(count(&gatehouse, "SELECT COUNT(*) FROM audit_events").await > 0);
@@ -755,7 +755,7 @@ async fn a_dropped_change_feed_empties_the_cache() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
     )
     .bind(second.listener_name())
-    .fetch_all(first.db().pool())
+    .fetch_all(first.db().pool_for_tests())
     .await
     .unwrap();
     assert_eq!(terminated, [(true,)]);

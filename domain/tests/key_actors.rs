@@ -194,7 +194,7 @@ on_both_engines!(
             "SELECT actor_type, actor_id, actor_label FROM audit_events
              WHERE event_type = 'api_key.created' ORDER BY occurred_at DESC, id DESC",
         )
-        .fetch_all(gatehouse.db().pool())
+        .fetch_all(gatehouse.db().pool_for_tests())
         .await
         .unwrap()
         .into_iter()
@@ -308,7 +308,7 @@ on_both_engines!(
         assert_eq!(via_token.key_id, key.key.id);
         assert_eq!(via_token.scopes, key_actor.api_key().unwrap().scopes);
         let stored: Vec<(String,)> = sqlx::query_as("SELECT digest FROM access_tokens")
-            .fetch_all(gatehouse.db().pool())
+            .fetch_all(gatehouse.db().pool_for_tests())
             .await
             .unwrap();
         assert!(
@@ -319,7 +319,7 @@ on_both_engines!(
 
         // An expired token fails; so does every token of a disabled key.
         sqlx::query("UPDATE access_tokens SET expires_at = 1")
-            .execute(gatehouse.db().pool())
+            .execute(gatehouse.db().pool_for_tests())
             .await
             .unwrap();
         // Changed by hand, behind Gatehouse's back: the cached token must be let go.

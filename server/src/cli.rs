@@ -97,6 +97,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let password =
                 Some(config.bootstrap_password.0.clone()).filter(|value| !value.is_empty());
             if let Some(owner) = gatehouse
+                .operator()
                 .bootstrap_demo(password)
                 .await
                 .map_err(|error| error.to_string())?
@@ -126,6 +127,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .filter(|module| !module.is_empty())
                 .collect();
             let tenant_id = gatehouse
+                .operator()
                 .create_tenant(NewTenant::new(&name, plan, &modules))
                 .await
                 .map_err(|error| error.to_detail().message)?;
@@ -143,11 +145,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let tenant_id = match gatehouse_model::TenantId::parse(&tenant) {
                 Ok(id) => id,
                 Err(_) => gatehouse
+                    .operator()
                     .tenant_id_by_name(&tenant)
                     .await
                     .map_err(|error| error.to_detail().message)?,
             };
             let user = gatehouse
+                .operator()
                 .create_user(&tenant_id, &email, role, password)
                 .await
                 .map_err(|error| {

@@ -421,10 +421,12 @@ async fn other_tenants_ids_are_not_found_and_members_are_refused() {
 
     let gatehouse = server_db(&server).await;
     let other = gatehouse
+        .operator()
         .create_tenant(NewTenant::new("Other", Plan::Pro, &[PLATFORM_API_MODULE]))
         .await
         .unwrap();
     gatehouse
+        .operator()
         .create_user(
             &other,
             "owner@other.test",
@@ -441,6 +443,7 @@ async fn other_tenants_ids_are_not_found_and_members_are_refused() {
         .actor
         .tenant_id;
     gatehouse
+        .operator()
         .create_user(
             &demo_tenant,
             "member@demo.test",
@@ -607,14 +610,14 @@ async fn no_secret_reaches_the_log_and_counters_survive_a_graceful_shutdown() {
          FROM usage_daily WHERE key_id = $1",
     )
     .bind(&key_id)
-    .fetch_one(gatehouse.db().pool())
+    .fetch_one(gatehouse.db().pool_for_tests())
     .await
     .unwrap();
     assert_eq!((successes, failures), (6, 2));
     let (last_used,): (Option<i64>,) =
         sqlx::query_as("SELECT last_used_at FROM api_keys WHERE id = $1")
             .bind(&key_id)
-            .fetch_one(gatehouse.db().pool())
+            .fetch_one(gatehouse.db().pool_for_tests())
             .await
             .unwrap();
     assert!(last_used.is_some());

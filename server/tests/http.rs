@@ -203,7 +203,7 @@ async fn runs_on_postgres_and_health_fails_when_the_database_goes() {
     .unwrap();
     let database = format!("gatehouse_http_{}", gatehouse_domain::ids::random_hex(6));
     sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(admin.pool())
+        .execute(admin.pool_for_tests())
         .await
         .unwrap();
     let (base_url, _) = admin_url.rsplit_once('/').unwrap();
@@ -220,7 +220,7 @@ async fn runs_on_postgres_and_health_fails_when_the_database_goes() {
     assert_eq!(sign_in(&client, &server.base, PASSWORD).await.status(), 200);
 
     sqlx::query(&format!("DROP DATABASE {database} WITH (FORCE)"))
-        .execute(admin.pool())
+        .execute(admin.pool_for_tests())
         .await
         .unwrap();
     let health = reqwest::get(format!("{}/health", server.base))

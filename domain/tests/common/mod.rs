@@ -98,7 +98,10 @@ async fn run_as_admin(url: &str, statement: &str) {
     )
     .await
     .expect("PostgreSQL must be reachable for the PostgreSQL half of the suite");
-    sqlx::query(statement).execute(admin.pool()).await.unwrap();
+    sqlx::query(statement)
+        .execute(admin.pool_for_tests())
+        .await
+        .unwrap();
     admin.close().await;
 }
 
@@ -139,6 +142,7 @@ pub async fn tenant_with_user(
         &[]
     };
     let tenant_id = gatehouse
+        .operator()
         .create_tenant(NewTenant::new(
             &format!("Tenant of {email}"),
             Plan::Pro,
@@ -147,6 +151,7 @@ pub async fn tenant_with_user(
         .await
         .unwrap();
     gatehouse
+        .operator()
         .create_user(&tenant_id, email, role, Some(PASSWORD.to_owned()))
         .await
         .unwrap();
