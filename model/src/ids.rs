@@ -9,20 +9,6 @@ const BODY_ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// Length of the random, time-sortable body that follows the prefix.
 pub const ID_BODY_LEN: usize = 26;
 
-/// Encodes 16 bytes (48-bit millisecond time, 80 random bits) as a sortable id body.
-pub fn encode_id_body(time_ms: u64, random: [u8; 10]) -> String {
-    let mut value: u128 = (u128::from(time_ms & 0xFFFF_FFFF_FFFF)) << 80;
-    for (index, byte) in random.iter().enumerate() {
-        value |= u128::from(*byte) << (8 * (9 - index));
-    }
-    let mut body = vec![b'0'; ID_BODY_LEN];
-    for slot in body.iter_mut().rev() {
-        *slot = BODY_ALPHABET[(value & 31) as usize];
-        value >>= 5;
-    }
-    String::from_utf8(body).expect("alphabet is ASCII")
-}
-
 /// Why a string is not a valid id of the wanted kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not a valid {kind} id")]
@@ -41,7 +27,7 @@ macro_rules! define_id {
         impl $name {
             pub const PREFIX: &'static str = $prefix;
 
-            /// Builds an id from a body made by [`encode_id_body`].
+            /// Builds an id from a fresh body (the domain makes them: a lower-case ULID).
             pub fn from_body(body: &str) -> Self {
                 Self(format!("{}{}", $prefix, body))
             }
@@ -131,8 +117,9 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_sort_by_time() {
-        let earlier = AppId::from_body(&encode_id_body(1_000, [255; 10]));
-        let later = AppId::from_body(&encode_id_body(1_001, [0; 10]));
+        // Lower-case ULIDs: 48 bits of time first, so ids sort by creation.
+        let earlier = AppId::from_body("01arz3ndektsv4rrffq69g5fav");
+        let later = AppId::from_body("01arz3ndemzzzzzzzzzzzzzzzz");
         assert!(earlier < later);
         assert_eq!(AppId::parse(later.as_str()), Ok(later.clone()));
         assert_eq!(later.as_str().len(), 4 + ID_BODY_LEN);
@@ -140,7 +127,7 @@ mod tests {
 
     #[test]
     fn wrong_prefix_or_shape_is_refused() {
-        let body = encode_id_body(42, [7; 10]);
+        let body = "01arz3ndektsv4rrffq69g5fav";
         assert!(AppId::parse(&format!("ten_{body}")).is_err());
         assert!(AppId::parse("app_short").is_err());
         assert!(AppId::parse(&format!("app_{}", body.to_uppercase())).is_err());
