@@ -7,7 +7,7 @@
 mod common;
 
 use chrono::TimeZone;
-use common::{actor_for, app_named, create_key, key_input, tenant_with_user};
+use common::{actor_for, app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
 use gatehouse_model::{
@@ -42,8 +42,7 @@ async fn verify(gatehouse: &Gatehouse, key: &str) -> VerifyCode {
 on_both_engines!(
     a_token_cannot_renew_itself_outlive_its_secret_or_manage_its_key,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(
             &gatehouse,
             &owner,
@@ -132,8 +131,7 @@ on_both_engines!(
 on_both_engines!(
     a_key_holds_a_bounded_number_of_tokens_even_under_concurrency,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
         let key_actor = actor_for(&gatehouse, &key.plaintext).await;
         let exchanges = (0..30).map(|_| {
@@ -176,8 +174,7 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         let clock = Clock::manual(chrono::Utc::now().timestamp_millis());
         let gatehouse = gatehouse.with_clock(clock.clone());
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let short_lived = gatehouse
             .create_api_key(
                 &owner,
@@ -423,8 +420,7 @@ on_both_engines!(
 on_both_engines!(
     a_batch_whose_commit_answer_was_lost_is_not_counted_twice,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         let principal = gatehouse
             .authenticate_api_key(&key.plaintext)
@@ -456,9 +452,7 @@ on_both_engines!(
             .timestamp_millis();
         let clock = Clock::manual(end_of_january);
         let gatehouse = gatehouse.with_clock(clock.clone());
-        let (tenant_id, owner) =
-            tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         let principal = gatehouse
             .authenticate_api_key(&key.plaintext)
@@ -506,9 +500,7 @@ on_both_engines!(
 on_both_engines!(
     keys_of_a_tenant_without_the_module_or_a_subscription_are_not_valid,
     |gatehouse: Gatehouse| async move {
-        let (tenant_id, owner) =
-            tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         assert_eq!(verify(&gatehouse, &key.plaintext).await, VerifyCode::Valid);
         let set_tenant = |column: &'static str, value: &'static str| {
@@ -624,8 +616,7 @@ on_both_engines!(
 on_both_engines!(
     every_change_commits_its_audit_row_and_outbox_event_together,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
         gatehouse
             .update_api_key(
@@ -686,8 +677,7 @@ on_both_engines!(
 on_both_engines!(
     huge_inputs_get_small_answers,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let many_bad: Vec<String> = (0..5_000)
             .map(|index| format!("bad scope {index} {}", "x".repeat(300)))
             .collect();
@@ -777,8 +767,7 @@ async fn a_dropped_change_feed_empties_the_cache() {
 on_both_engines!(
     lists_page_by_cursor_and_inserts_do_not_shift_pages,
     |gatehouse: Gatehouse| async move {
-        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
         let mut made = Vec::new();
         for _ in 0..5 {
             made.push(

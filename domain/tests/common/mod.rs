@@ -217,3 +217,11 @@ pub async fn create_key(
 pub async fn actor_for(gatehouse: &Gatehouse, plaintext: &str) -> Actor {
     gatehouse.api_key_actor(Some(plaintext)).await.unwrap()
 }
+
+/// A Pro tenant with its signed-in owner (`owner@acme.test`) and an app "Checkout".
+pub async fn owner_with_app(gatehouse: &Gatehouse) -> (TenantId, Actor, AppId) {
+    let (tenant_id, owner) =
+        tenant_with_user(gatehouse, "owner@acme.test", Role::Owner, true).await;
+    let app = app_named(gatehouse, &owner, "Checkout").await;
+    (tenant_id, owner, app)
+}
