@@ -23,13 +23,24 @@ use crate::config::Config;
 /// Largest request body accepted anywhere (JSON API and server functions alike).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request that reads it (each
+/// middleware and handler), so it is one shared allocation: a clone is one counter.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(std::sync::Arc<SharedState>);
+
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub gatehouse: Gatehouse,
     /// Served over https: cookies are `Secure` and `__Host-` prefixed.
     pub https: bool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -68,11 +79,11 @@ pub fn router(state: AppState) -> Router {
 /// stops the background tasks, awaiting each.
 pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> {
     let leptos_options = crate::site::leptos_options(&config.leptos_config)?;
-    let state = AppState {
+    let state = AppState(std::sync::Arc::new(SharedState {
         leptos_options,
         gatehouse: gatehouse.clone(),
         https: config.served_over_https(),
-    };
+    }));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;

@@ -56,7 +56,8 @@ pub async fn authenticate(
         (Some(origin), Some(key)) => Some(key.allows_origin(origin)),
         _ => None,
     };
-    request.extensions_mut().insert(actor);
+    // Shared, so that the handler takes it without copying it.
+    request.extensions_mut().insert(std::sync::Arc::new(actor));
     let response = match origin_allowed {
         Some(false) => super::cors::origin_refused().into_response(),
         Some(true) => {

@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use std::sync::Arc;
+
 use gatehouse_domain::Actor;
 use gatehouse_model::{
     AccessToken, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, AppId, AppInput,
@@ -41,7 +43,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
 async fn list_apps(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     ApiQuery(page): ApiQuery<PageRequest>,
 ) -> ApiResult<Page<AppView>> {
     Ok(Json(state.gatehouse.list_apps(&actor, &page).await?))
@@ -49,7 +51,7 @@ async fn list_apps(
 
 async fn create_app(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     body: Bytes,
 ) -> Created<AppView> {
     let input: AppInput = json_body(&body)?;
@@ -59,7 +61,7 @@ async fn create_app(
 
 async fn get_app(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<AppId>,
 ) -> ApiResult<AppView> {
     Ok(Json(state.gatehouse.app(&actor, &id).await?))
@@ -68,7 +70,7 @@ async fn get_app(
 /// `PATCH /v1/apps/{id}`: only the fields sent change.
 async fn update_app(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<AppId>,
     body: Bytes,
 ) -> ApiResult<AppView> {
@@ -89,7 +91,7 @@ struct KeyListQuery {
 
 async fn list_keys(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     ApiQuery(query): ApiQuery<KeyListQuery>,
 ) -> ApiResult<Page<ApiKeyListItem>> {
     let app_id = match (query.app_id, actor.api_key()) {
@@ -113,7 +115,7 @@ async fn list_keys(
 /// calling key's app.
 async fn create_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     body: Bytes,
 ) -> Created<CreatedApiKey> {
     let input: ApiKeyInput = json_body(&body)?;
@@ -123,7 +125,7 @@ async fn create_key(
 
 async fn get_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     Ok(Json(state.gatehouse.api_key(&actor, &id).await?))
@@ -132,7 +134,7 @@ async fn get_key(
 /// `PATCH /v1/api-keys/{id}`: only the fields sent change.
 async fn update_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
     body: Bytes,
 ) -> ApiResult<ApiKeyView> {
@@ -144,7 +146,7 @@ async fn update_key(
 
 async fn disable_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     Ok(Json(
@@ -157,7 +159,7 @@ async fn disable_key(
 
 async fn enable_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     Ok(Json(
@@ -170,7 +172,7 @@ async fn enable_key(
 
 async fn revoke_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
 ) -> ApiResult<ApiKeyView> {
     Ok(Json(state.gatehouse.revoke_api_key(&actor, &id).await?))
@@ -186,7 +188,7 @@ struct Rotation {
 
 async fn rotate_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
     body: Bytes,
 ) -> ApiResult<CreatedApiKey> {
@@ -202,7 +204,7 @@ async fn rotate_key(
 
 async fn duplicate_key(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<ApiKeyId>,
 ) -> Created<CreatedApiKey> {
     let created = state.gatehouse.duplicate_api_key(&actor, &id).await?;
@@ -212,7 +214,7 @@ async fn duplicate_key(
 /// `POST /v1/auth/token` (SPEC X-4): only a key's secret may be exchanged.
 async fn issue_token(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
 ) -> ApiResult<AccessToken> {
     Ok(Json(state.gatehouse.issue_access_token(&actor).await?))
 }
@@ -220,7 +222,7 @@ async fn issue_token(
 /// `GET /v1/whoami` (SPEC X-8): the calling key, from the key alone.
 async fn whoami(
     State(state): State<AppState>,
-    Extension(actor): Extension<Actor>,
+    Extension(actor): Extension<Arc<Actor>>,
 ) -> ApiResult<WhoAmI> {
     Ok(Json(state.gatehouse.whoami(&actor)?))
 }
