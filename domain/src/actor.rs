@@ -244,6 +244,16 @@ impl Actor {
         }
     }
 
+    /// The app an operation is about: the one asked for, else the key actor's own. A
+    /// person must name it.
+    pub fn app_or_own(&self, asked: Option<&AppId>) -> Result<AppId, DomainError> {
+        match (asked, self.api_key()) {
+            (Some(app_id), _) => Ok(app_id.clone()),
+            (None, Some(own)) => Ok(own.app_id.clone()),
+            (None, None) => Err(DomainError::field("app_id", "Choose the app.")),
+        }
+    }
+
     /// Refuses a key actor that would create or manage a credential with more access or
     /// a longer life than its own (SPEC X-9): `scopes` (`None`: full access) must be
     /// covered by the key's, and `expires_at_ms` (`None`: never) must not outlive the

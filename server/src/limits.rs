@@ -9,8 +9,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_model::ErrorCode;
 
-pub use crate::serve::MAX_BODY_BYTES;
 use crate::v1::ApiError;
+
+/// Largest request body accepted anywhere (JSON API and server functions alike).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub async fn limit_body(request: Request<Body>, next: Next) -> Response {
     let declared = request

@@ -20,9 +20,6 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 
-/// Largest request body accepted anywhere (JSON API and server functions alike).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
 /// What every handler can reach. Cloned for every request that reads it (each
 /// middleware and handler), so it is one shared allocation: a clone is one counter.
 #[derive(Clone)]

@@ -75,11 +75,7 @@ impl Gatehouse {
     ) -> Result<CreatedApiKey, DomainError> {
         actor.require(Access::API_KEYS_WRITE)?;
         let input = validate_key_input(input, self.scope_catalog(), self.now_ms())?;
-        let app_id = match (&input.app_id, actor.api_key()) {
-            (Some(app_id), _) => app_id.clone(),
-            (None, Some(own)) => own.app_id.clone(),
-            (None, None) => return Err(DomainError::field("app_id", "Choose the key's app.")),
-        };
+        let app_id = actor.app_or_own(input.app_id.as_ref())?;
         if let Some(own) = actor.api_key() {
             if own.app_id != app_id {
                 return Err(DomainError::NotFound("app"));

@@ -94,11 +94,7 @@ async fn list_keys(
     Extension(actor): Extension<Arc<Actor>>,
     ApiQuery(query): ApiQuery<KeyListQuery>,
 ) -> ApiResult<Page<ApiKeyListItem>> {
-    let app_id = match (query.app_id, actor.api_key()) {
-        (Some(app_id), _) => app_id,
-        (None, Some(own)) => own.app_id.clone(),
-        (None, None) => return Err(gatehouse_domain::DomainError::NotFound("app").into()),
-    };
+    let app_id = actor.app_or_own(query.app_id.as_ref())?;
     let page = PageRequest {
         limit: query.limit,
         cursor: query.cursor,
