@@ -48,6 +48,11 @@ impl Access {
     pub const API_KEYS_WRITE: Self = Self::new(Permission::ApiKeysManage, "api_keys:write");
     pub const AUDIT_READ: Self = Self::new(Permission::AppsManage, "audit_events:read");
     pub const USAGE_READ: Self = Self::new(Permission::AppsManage, "usage:read");
+    pub const WEBHOOKS_READ: Self = Self::new(Permission::WebhooksManage, "webhook_endpoints:read");
+    pub const WEBHOOKS_WRITE: Self =
+        Self::new(Permission::WebhooksManage, "webhook_endpoints:write");
+    pub const EVENTS_READ: Self = Self::new(Permission::WebhooksManage, "events:read");
+    pub const EVENTS_WRITE: Self = Self::new(Permission::WebhooksManage, "events:write");
 
     const fn new(permission: Permission, scope: &'static str) -> Self {
         Self { permission, scope }

@@ -8,7 +8,9 @@
 //! only place a transaction is opened. Counters (usage) and housekeeping (purges,
 //! throttling) are not changes a person made and write directly.
 
-use gatehouse_model::{ApiKeyId, AppId, AuditEventId, EventId, EventType, KeyMode, TenantId};
+use gatehouse_model::{
+    ApiKeyId, AppId, AuditEventId, EventId, EventType, KeyMode, TenantId, WebhookEndpointId,
+};
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::audit::{self, AuditRecord};
@@ -18,6 +20,10 @@ use crate::{Engine, Gatehouse, ids};
 /// The PostgreSQL channel that carries the id of every changed key or app, so that
 /// each instance forgets what it cached of it.
 pub const CHANGES_CHANNEL: &str = "gatehouse_key_changes";
+
+/// The PostgreSQL channel that tells every instance's delivery worker that deliveries
+/// were queued, so they go out at once rather than at the next poll.
+pub const DELIVERIES_CHANNEL: &str = "gatehouse_deliveries";
 
 /// An event a change emits for webhooks (SPEC W-4).
 #[derive(Debug, Clone)]
@@ -29,6 +35,16 @@ pub struct NewEvent {
     pub data: serde_json::Value,
 }
 
+/// An event by its type's text (the SaaS names its own types).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentEvent<'a> {
+    pub tenant_id: &'a TenantId,
+    pub mode: KeyMode,
+    pub app_id: Option<&'a AppId>,
+    pub event_type: &'a str,
+    pub data: &'a serde_json::Value,
+}
+
 /// A change in progress: one transaction, its audit events, its emitted events and what
 /// it changed. Dropped without [`Change::commit`], it rolls back and changes nothing.
 pub struct Change<'g> {
@@ -37,6 +53,9 @@ pub struct Change<'g> {
     /// The change's time, the same for every row it writes.
     pub now_ms: i64,
     audited: bool,
+    /// Events the SaaS sent are their own record (the events list), not audit rows.
+    sent_events: bool,
+    deliveries_queued: bool,
     changed_keys: Vec<ApiKeyId>,
     changed_apps: Vec<AppId>,
 }
@@ -49,6 +68,8 @@ impl Gatehouse {
             transaction: self.db().pool().begin().await?,
             now_ms: self.now_ms(),
             audited: false,
+            sent_events: false,
+            deliveries_queued: false,
             changed_keys: Vec::new(),
             changed_apps: Vec::new(),
         })
@@ -68,12 +89,80 @@ impl Change<'_> {
         Ok(id)
     }
 
-    /// Writes an event for webhooks to the outbox, committed with the change or not at all.
+    /// Writes an event for webhooks, committed with the change or not at all, and queues
+    /// its delivery to every enabled endpoint of its tenant and mode subscribed to its
+    /// family (SPEC W-4, W-5): the deliveries exist before the change is answered.
     pub async fn emit(&mut self, event: NewEvent) -> Result<EventId, DomainError> {
+        let sent = SentEvent {
+            tenant_id: &event.tenant_id,
+            mode: event.mode,
+            app_id: event.app_id.as_ref(),
+            event_type: event.event_type.as_str(),
+            data: &event.data,
+        };
+        let id = EventId::from_body(&ids::fresh_body());
+        self.write_event(&id, sent, "gatehouse").await?;
+        Ok(id)
+    }
+
+    /// Writes an event the SaaS sent (`POST /v1/events`, a type of its own) and fans it
+    /// out like [`Self::emit`]. The events list is its record: it needs no audit row.
+    pub(crate) async fn emit_sent(
+        &mut self,
+        id: &EventId,
+        event: SentEvent<'_>,
+    ) -> Result<(), DomainError> {
+        self.sent_events = true;
+        self.write_event(id, event, "api").await
+    }
+
+    async fn write_event(
+        &mut self,
+        id: &EventId,
+        event: SentEvent<'_>,
+        source: &str,
+    ) -> Result<(), DomainError> {
+        sqlx::query(
+            "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.as_str())
+        .bind(event.tenant_id.as_str())
+        .bind(event.mode.as_str())
+        .bind(event.app_id.map(|app| app.to_string()))
+        .bind(event.event_type)
+        .bind(event.data.to_string())
+        .bind(self.now_ms)
+        .bind(source)
+        .execute(&mut *self.transaction)
+        .await?;
+        let queued = crate::webhooks::events::fan_out(
+            &mut self.transaction,
+            event.tenant_id,
+            event.mode,
+            id,
+            event.event_type,
+            self.now_ms,
+        )
+        .await?;
+        if queued > 0 {
+            self.deliveries_queued = true;
+        }
+        Ok(())
+    }
+
+    /// Writes an event meant for one endpoint only (the test event) and queues its
+    /// delivery there, without fan-out and without waking the workers: the caller
+    /// delivers it itself at once.
+    pub(crate) async fn record_event_for(
+        &mut self,
+        event: NewEvent,
+        endpoint_id: &WebhookEndpointId,
+    ) -> Result<EventId, DomainError> {
         let id = EventId::from_body(&ids::fresh_body());
         sqlx::query(
-            "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'gatehouse')",
         )
         .bind(id.as_str())
         .bind(event.tenant_id.as_str())
@@ -84,7 +173,21 @@ impl Change<'_> {
         .bind(self.now_ms)
         .execute(&mut *self.transaction)
         .await?;
+        crate::webhooks::events::queue_deliveries(
+            &mut self.transaction,
+            &event.tenant_id,
+            &[endpoint_id.to_string()],
+            &id,
+            event.event_type.as_str(),
+            self.now_ms,
+        )
+        .await?;
         Ok(id)
+    }
+
+    /// Marks that this change queued deliveries, so the workers wake at commit.
+    pub fn deliveries_queued(&mut self) {
+        self.deliveries_queued = true;
     }
 
     /// Marks a key as changed: every instance forgets its cached state at commit.
@@ -101,12 +204,18 @@ impl Change<'_> {
     /// instance's cached state of everything changed. A change without an audit event
     /// is refused (every change is audited).
     pub async fn commit(mut self) -> Result<(), DomainError> {
-        if !self.audited {
+        if !self.audited && !self.sent_events {
             return Err(DomainError::Internal(
                 "a change must record its audit event before it commits".to_owned(),
             ));
         }
         if self.gatehouse.db().engine() == Engine::Postgres {
+            if self.deliveries_queued {
+                sqlx::query("SELECT pg_notify($1, '')")
+                    .bind(DELIVERIES_CHANNEL)
+                    .execute(&mut *self.transaction)
+                    .await?;
+            }
             let changed = self
                 .changed_keys
                 .iter()
@@ -121,6 +230,9 @@ impl Change<'_> {
             }
         }
         self.transaction.commit().await?;
+        if self.deliveries_queued {
+            self.gatehouse.webhooks.wake.notify_one();
+        }
         for key_id in &self.changed_keys {
             self.gatehouse.key_cache.forget(key_id);
         }

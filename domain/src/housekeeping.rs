@@ -1,6 +1,7 @@
 //! Housekeeping: what expires is deleted, so that no table grows without bound
-//! (sessions, access tokens, sign-in attempt counters, usage flush receipts). The
-//! server runs [`Gatehouse::purge_expired`] every minute.
+//! (sessions, access tokens, sign-in attempt counters, usage flush receipts, events'
+//! idempotency keys). The server runs [`Gatehouse::purge_expired`] every minute, and
+//! [`Gatehouse::announce_expiring_keys`] with it.
 
 use crate::Gatehouse;
 use crate::auth::FAILURE_WINDOW_MS;
@@ -17,6 +18,7 @@ pub struct PurgeReport {
     pub access_tokens: u64,
     pub sign_in_counters: u64,
     pub flush_receipts: u64,
+    pub idempotency_keys: u64,
 }
 
 impl Gatehouse {
@@ -48,11 +50,18 @@ impl Gatehouse {
             .execute(pool)
             .await?
             .rows_affected();
+        let idempotency_keys =
+            sqlx::query("DELETE FROM event_idempotency_keys WHERE expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
         Ok(PurgeReport {
             sessions,
             access_tokens,
             sign_in_counters,
             flush_receipts,
+            idempotency_keys,
         })
     }
 }

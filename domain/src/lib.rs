@@ -23,6 +23,7 @@ pub mod tenants;
 pub mod time;
 pub mod usage;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -46,6 +47,7 @@ pub struct Gatehouse {
     /// Names this instance (its PostgreSQL listener's `application_name`).
     instance_id: Arc<str>,
     feed_reconnects: Arc<AtomicU64>,
+    webhooks: Arc<webhooks::WebhookRuntime>,
 }
 
 impl Gatehouse {
@@ -63,6 +65,7 @@ impl Gatehouse {
             origin_index: Default::default(),
             instance_id: ids::random_hex(6).into(),
             feed_reconnects: Default::default(),
+            webhooks: Default::default(),
             db,
         }
     }
@@ -76,6 +79,12 @@ impl Gatehouse {
     /// Replaces the clock (tests drive a manual one across time boundaries).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Sets the webhooks' master keys, destination rules and delivery pacing.
+    pub fn with_webhooks(mut self, settings: webhooks::WebhookSettings) -> Self {
+        self.webhooks = Arc::new(webhooks::WebhookRuntime::new(settings));
         self
     }
 

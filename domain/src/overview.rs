@@ -64,6 +64,7 @@ impl Gatehouse {
             billing_window_end: time::from_ms(tenant.billing_window_end_ms),
             app_count: self.app_count(&tenant.id).await?,
             api_key_count: self.api_key_count(&tenant.id).await?,
+            webhook_endpoint_count: self.webhook_endpoint_count(&tenant.id).await?,
             expiring_keys: self.expiring_keys(&tenant.id).await?,
             selected_app,
         })

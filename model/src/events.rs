@@ -49,7 +49,18 @@ event_types! {
     ApiKeyRotated => "api_key.rotated", true;
     ApiKeyExpiring => "api_key.expiring", true;
     AccessTokenIssued => "access_token.issued", false;
+    WebhookEndpointCreated => "webhook_endpoint.created", false;
+    WebhookEndpointUpdated => "webhook_endpoint.updated", false;
+    WebhookEndpointEnabled => "webhook_endpoint.enabled", false;
+    WebhookEndpointDisabled => "webhook_endpoint.disabled", true;
+    WebhookEndpointDeleted => "webhook_endpoint.deleted", false;
+    WebhookSecretRotated => "webhook_endpoint.secret_rotated", false;
+    WebhookReplayed => "webhook.replayed", false;
+    WebhookTest => "webhook.test", true;
 }
+
+/// The event families Gatehouse sends itself: a SaaS cannot post events of these.
+pub const RESERVED_EVENT_FAMILIES: &[&str] = &["api_key", "webhook_endpoint", "webhook"];
 
 impl std::fmt::Display for EventType {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

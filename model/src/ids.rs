@@ -110,6 +110,18 @@ define_id!(
     /// An event emitted by a change or sent by the SaaS, as webhooks deliver it.
     EventId, "evt_", "event"
 );
+define_id!(
+    /// A webhook endpoint: a destination URL of one app and mode (SPEC W-1).
+    WebhookEndpointId, "ep_", "webhook endpoint"
+);
+define_id!(
+    /// One event's delivery to one endpoint, with all its attempts (SPEC W-5).
+    DeliveryId, "dlv_", "delivery"
+);
+define_id!(
+    /// One attempt of a delivery, as the delivery log shows it (SPEC W-6).
+    AttemptId, "att_", "delivery attempt"
+);
 
 #[cfg(test)]
 mod tests {

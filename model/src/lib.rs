@@ -8,6 +8,6 @@ pub mod ids;
 pub mod views;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError};
-pub use events::EventType;
+pub use events::{EventType, RESERVED_EVENT_FAMILIES};
 pub use ids::*;
 pub use views::*;

@@ -275,7 +275,8 @@ impl crate::Gatehouse {
                     continue;
                 }
             };
-            if listener.listen(CHANGES_CHANNEL).await.is_ok() {
+            let channels = [CHANGES_CHANNEL, crate::change::DELIVERIES_CHANNEL];
+            if listener.listen_all(channels).await.is_ok() {
                 // Listening from here on: what is cached from now is kept exact.
                 self.key_cache.set_enabled(true);
                 self.reload_origin_index_logged().await;
@@ -301,6 +302,12 @@ impl crate::Gatehouse {
                 received = listener.try_recv() => received,
             };
             match received {
+                Ok(Some(notification))
+                    if notification.channel() == crate::change::DELIVERIES_CHANNEL =>
+                {
+                    // Another instance (or this one) queued deliveries: send them now.
+                    self.webhooks.wake.notify_one();
+                }
                 Ok(Some(notification)) => {
                     let payload = notification.payload();
                     if let Ok(key_id) = ApiKeyId::parse(payload) {

@@ -337,6 +337,62 @@ impl Gatehouse {
             .collect()
     }
 
+    /// Sends `api_key.expiring` once per key, 7 days before it expires (SPEC K-10, W-4),
+    /// from the periodic job. Each key is claimed by one statement, so two instances
+    /// never announce the same key twice. Returns how many were announced.
+    pub async fn announce_expiring_keys(&self) -> Result<usize, DomainError> {
+        let now = self.now_ms();
+        let due: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, tenant_id FROM api_keys
+             WHERE expiry_announced_at IS NULL AND status <> 'revoked'
+               AND expires_at > $1 AND expires_at <= $2
+             ORDER BY expires_at LIMIT 500",
+        )
+        .bind(now)
+        .bind(now + gatehouse_model::EXPIRY_WARNING_DAYS * 86_400_000)
+        .fetch_all(self.db().pool())
+        .await?;
+        let mut announced = 0;
+        for (key_id, tenant_id) in due {
+            let (Ok(key_id), Ok(tenant_id)) =
+                (ApiKeyId::parse(&key_id), TenantId::parse(&tenant_id))
+            else {
+                continue;
+            };
+            let system = Actor::system(tenant_id);
+            let mut change = self.begin_change().await?;
+            let claimed = sqlx::query(
+                "UPDATE api_keys SET expiry_announced_at = $1 WHERE id = $2 AND expiry_announced_at IS NULL",
+            )
+            .bind(change.now_ms)
+            .bind(key_id.as_str())
+            .execute(change.connection())
+            .await?;
+            if claimed.rows_affected() == 0 {
+                continue;
+            }
+            self.finish_key_change(
+                change,
+                &system,
+                &key_id,
+                EventType::ApiKeyExpiring,
+                |key| {
+                    format!(
+                        "API key {} expires on {}",
+                        key.name,
+                        key.expires_at
+                            .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                            .unwrap_or_default()
+                    )
+                },
+                None,
+            )
+            .await?;
+            announced += 1;
+        }
+        Ok(announced)
+    }
+
     /// Disables (`enabled = false`) or re-enables a key; a revoked key stays revoked.
     pub async fn set_api_key_enabled(
         &self,

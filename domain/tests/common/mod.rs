@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod receiver;
+
 use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
-use gatehouse_domain::{Actor, Db, DbOptions, Engine, Gatehouse};
+use gatehouse_domain::{Actor, Db, DbOptions, Engine, Gatehouse, webhooks};
 use gatehouse_model::{
     ApiKeyInput, AppId, AppInput, CreatedApiKey, KeyMode, KeyType, Plan, Role, TenantId,
 };
@@ -50,7 +52,7 @@ impl TestDb {
         };
         db.migrate().await.expect("migrate");
         Self {
-            gatehouse: Gatehouse::new(db),
+            gatehouse: Gatehouse::new(db).with_webhooks(webhook_settings()),
             cleanup,
         }
     }
@@ -70,6 +72,7 @@ impl TestDb {
             ),
         };
         Gatehouse::new(Db::connect(&url, options).await.expect("open again"))
+            .with_webhooks(webhook_settings())
     }
 
     pub async fn finish(self) {
@@ -125,6 +128,23 @@ macro_rules! on_both_engines {
             }
         }
     };
+}
+
+/// The master key every test instance shares (instances of one database must).
+pub static MASTER_KEY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(webhooks::MasterKeys::generate_setting);
+
+/// Webhook settings for tests: a master key, and only 127.0.0.1 allowed among the
+/// internal addresses (so SSRF tests use 127.0.0.2 and [::1], never a real network).
+pub fn webhook_settings() -> webhooks::WebhookSettings {
+    webhooks::WebhookSettings {
+        master_keys: Some(webhooks::MasterKeys::parse(&MASTER_KEY).unwrap()),
+        destinations: webhooks::Destinations {
+            policy: std::sync::Arc::new(webhooks::NetworkPolicy::parse("127.0.0.1/32").unwrap()),
+            lookup: std::sync::Arc::new(webhooks::StaticLookup::default()),
+        },
+        delivery: Default::default(),
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";

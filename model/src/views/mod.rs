@@ -43,6 +43,7 @@ mod health;
 mod keys;
 mod page;
 mod tenancy;
+mod webhooks;
 
 pub use apps::*;
 pub use audit::*;
@@ -51,6 +52,7 @@ pub use health::*;
 pub use keys::*;
 pub use page::*;
 pub use tenancy::*;
+pub use webhooks::*;
 
 #[cfg(test)]
 mod tests {

@@ -85,6 +85,9 @@ pub struct Overview {
     pub app_count: i64,
     /// Keys that are not revoked, across the tenant's apps.
     pub api_key_count: i64,
+    /// Webhook endpoints across the tenant's apps.
+    #[serde(default)]
+    pub webhook_endpoint_count: i64,
     /// Keys that expire within the next 7 days, soonest first (SPEC K-10).
     pub expiring_keys: Vec<ExpiringKey>,
     pub selected_app: Option<AppView>,

@@ -1,0 +1,809 @@
+//! The delivery worker (SPEC W-3, W-5, W-9): claims due deliveries with a lease, sends
+//! each as a signed Standard Webhooks request, and records the outcomes in batches.
+//!
+//! - Claiming: one statement leases a batch of due rows (`lease_until`), at most
+//!   `max_in_flight_per_endpoint` per endpoint; on PostgreSQL `FOR UPDATE SKIP LOCKED`
+//!   keeps two instances from taking the same row, and on SQLite this process's one
+//!   claimer is alone. A lease that runs out (a crash, `kill -9`) is taken again, so
+//!   nothing is lost; the lease outlasts the 15 s timeout, so nothing is sent twice
+//!   while an attempt is still running.
+//! - Sending: each attempt runs in its own task behind its endpoint's gate (attempts in
+//!   flight and an optional rate), so a slow receiver holds up only itself.
+//! - Recording: outcomes are written together (one transaction per batch): the attempt
+//!   rows for the log, each delivery's next state, and each endpoint's health. 410 Gone
+//!   and 5 days without a success disable the endpoint through the one commit path.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gatehouse_model::{DisabledReason, EndpointStatus, TenantId, WebhookEndpointId};
+use rand::Rng;
+use sqlx::Row;
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::secrets::SigningSecret;
+use super::signing;
+use crate::actor::Actor;
+use crate::error::DomainError;
+use crate::{Engine, Gatehouse, ids};
+
+/// The most of a receiver's answer that is read and kept (SPEC W-6).
+pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
+/// Rows one claim leases at most.
+const CLAIM_BATCH: usize = 256;
+/// How often the worker looks for due deliveries when nothing woke it (retries that
+/// came due, leases that ran out).
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// One endpoint's bounds in this instance: attempts in flight, and the pace of an
+/// optional rate limit.
+pub(crate) struct EndpointGate {
+    in_flight: Arc<Semaphore>,
+    /// Claimed and not yet recorded, to leave a full endpoint out of the next claim.
+    outstanding: usize,
+    next_send: Arc<tokio::sync::Mutex<Instant>>,
+}
+
+impl super::WebhookRuntime {
+    fn gate(
+        &self,
+        endpoint_id: &WebhookEndpointId,
+    ) -> (Arc<Semaphore>, Arc<tokio::sync::Mutex<Instant>>) {
+        let mut gates = self.gates.lock().expect("gate map lock");
+        let gate = gates
+            .entry(endpoint_id.clone())
+            .or_insert_with(|| EndpointGate {
+                in_flight: Arc::new(Semaphore::new(
+                    self.settings.delivery.max_in_flight_per_endpoint,
+                )),
+                outstanding: 0,
+                next_send: Arc::new(tokio::sync::Mutex::new(Instant::now())),
+            });
+        (Arc::clone(&gate.in_flight), Arc::clone(&gate.next_send))
+    }
+
+    fn add_outstanding(&self, endpoint_id: &WebhookEndpointId, delta: isize) {
+        let mut gates = self.gates.lock().expect("gate map lock");
+        if let Some(gate) = gates.get_mut(endpoint_id) {
+            gate.outstanding = gate.outstanding.saturating_add_signed(delta);
+        } else if delta > 0 {
+            drop(gates);
+            self.gate(endpoint_id);
+            self.add_outstanding(endpoint_id, delta);
+        }
+    }
+
+    /// Endpoints with as many attempts outstanding as they may have in flight.
+    fn full_endpoints(&self) -> Vec<String> {
+        let limit = self.settings.delivery.max_in_flight_per_endpoint;
+        let gates = self.gates.lock().expect("gate map lock");
+        gates
+            .iter()
+            .filter(|(_, gate)| gate.outstanding >= limit)
+            .map(|(id, _)| id.to_string())
+            .take(500)
+            .collect()
+    }
+
+    /// Forgets an endpoint's gate (its rate may have changed, or it is gone).
+    pub(crate) fn forget_gate(&self, endpoint_id: &WebhookEndpointId) {
+        let mut gates = self.gates.lock().expect("gate map lock");
+        if gates
+            .get(endpoint_id)
+            .is_some_and(|gate| gate.outstanding == 0)
+        {
+            gates.remove(endpoint_id);
+        }
+    }
+}
+
+/// A leased delivery.
+#[derive(Debug, Clone)]
+struct Claimed {
+    delivery_id: String,
+    tenant_id: String,
+    endpoint_id: WebhookEndpointId,
+    event_id: String,
+    event_type: String,
+    /// Attempts made before this one.
+    attempts: i64,
+}
+
+/// A leased delivery with what sending it needs.
+struct Prepared {
+    claimed: Claimed,
+    url: String,
+    secrets: Vec<SigningSecret>,
+    body: Arc<[u8]>,
+    rate_limit_per_second: Option<u32>,
+}
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    claimed: Claimed,
+    attempted_at_ms: i64,
+    http_status: Option<u16>,
+    latency_ms: i64,
+    excerpt: String,
+    error: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+impl Outcome {
+    fn succeeded(&self) -> bool {
+        self.http_status
+            .is_some_and(|status| (200..300).contains(&status))
+    }
+}
+
+/// What a round of deliveries did (the tests and the benchmark read it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub attempted: usize,
+    pub succeeded: usize,
+    pub failed: usize,
+}
+
+impl Gatehouse {
+    /// Claims every due delivery (in batches), sends them, waits for the answers and
+    /// records them. The worker does the same continuously; tests call this with a
+    /// driven clock so no test waits for a retry.
+    pub async fn deliver_due_webhooks(&self) -> Result<DeliveryReport, DomainError> {
+        let mut report = DeliveryReport::default();
+        loop {
+            let claimed = self.claim_due(CLAIM_BATCH).await?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            let prepared = self.prepare(claimed).await?;
+            let mut sends = tokio::task::JoinSet::new();
+            for job in prepared {
+                let gatehouse = self.clone();
+                sends.spawn(async move { gatehouse.send(job).await });
+            }
+            let mut outcomes = Vec::new();
+            while let Some(outcome) = sends.join_next().await {
+                outcomes.push(outcome.map_err(|error| DomainError::Internal(error.to_string()))?);
+            }
+            report.attempted += outcomes.len();
+            report.succeeded += outcomes
+                .iter()
+                .filter(|outcome| outcome.succeeded())
+                .count();
+            report.failed += outcomes
+                .iter()
+                .filter(|outcome| !outcome.succeeded())
+                .count();
+            self.record(outcomes).await?;
+        }
+    }
+
+    /// The worker: claims what is due whenever a change queues deliveries (in this
+    /// instance, or on PostgreSQL any instance) and at least every half second, sends
+    /// each in its own task and records outcomes as they come. When `stop` fires it
+    /// claims nothing more, lets the attempts in flight finish (each is bounded by the
+    /// timeout) and records them before returning.
+    pub async fn run_delivery_worker(&self, stop: CancellationToken) {
+        let (outcomes_tx, outcomes_rx) = mpsc::unbounded_channel::<Outcome>();
+        let recorder = tokio::spawn({
+            let gatehouse = self.clone();
+            async move { gatehouse.record_as_they_come(outcomes_rx).await }
+        });
+        let capacity = Arc::new(Semaphore::new(
+            self.webhooks.settings.delivery.max_in_flight,
+        ));
+        let sends = tokio_util::task::TaskTracker::new();
+        loop {
+            let free = capacity.available_permits().min(CLAIM_BATCH);
+            let mut claimed_any = false;
+            if free > 0 {
+                match self.claim_due(free).await {
+                    Ok(claimed) if !claimed.is_empty() => {
+                        claimed_any = true;
+                        match self.prepare(claimed).await {
+                            Ok(prepared) => {
+                                for job in prepared {
+                                    let permit = Arc::clone(&capacity)
+                                        .acquire_owned()
+                                        .await
+                                        .expect("the capacity semaphore is never closed");
+                                    let gatehouse = self.clone();
+                                    let outcomes_tx = outcomes_tx.clone();
+                                    sends.spawn(async move {
+                                        let outcome = gatehouse.send(job).await;
+                                        let _ = outcomes_tx.send(outcome);
+                                        drop(permit);
+                                    });
+                                }
+                            }
+                            Err(error) => {
+                                tracing::warn!(%error, "claimed deliveries could not be prepared; their leases will run out and they are taken again");
+                            }
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
+                }
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+            if !claimed_any || free == 0 {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = self.webhooks.wake.notified() => {}
+                    () = tokio::time::sleep(POLL_INTERVAL) => {}
+                }
+            }
+        }
+        sends.close();
+        sends.wait().await;
+        drop(outcomes_tx);
+        let _ = recorder.await;
+    }
+
+    /// Records outcomes in batches: whatever has arrived is written together.
+    async fn record_as_they_come(&self, mut outcomes: mpsc::UnboundedReceiver<Outcome>) {
+        let mut batch = Vec::with_capacity(CLAIM_BATCH);
+        while outcomes.recv_many(&mut batch, 1000).await > 0 {
+            let taken = std::mem::take(&mut batch);
+            if let Err(error) = self.record(taken).await {
+                tracing::error!(%error, "delivery outcomes not recorded; their leases will run out and they are sent again");
+            }
+        }
+    }
+
+    /// Leases up to `limit` due deliveries of enabled endpoints, at most
+    /// `max_in_flight_per_endpoint` per endpoint, leaving out endpoints that already
+    /// have that many outstanding here.
+    async fn claim_due(&self, limit: usize) -> Result<Vec<Claimed>, DomainError> {
+        let settings = &self.webhooks.settings.delivery;
+        let now = self.now_ms();
+        let full = self.webhooks.full_endpoints();
+        let excluded = if full.is_empty() {
+            String::new()
+        } else {
+            let placeholders: Vec<String> =
+                (0..full.len()).map(|i| format!("${}", i + 6)).collect();
+            format!("AND d.endpoint_id NOT IN ({})", placeholders.join(", "))
+        };
+        let lock = match self.db().engine() {
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        // The candidates, ranked within their endpoint, then the rows locked and leased.
+        let sql = format!(
+            "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
+             WHERE id IN (
+                SELECT id FROM webhook_deliveries WHERE id IN (
+                    SELECT id FROM (
+                        SELECT d.id, d.next_attempt_at,
+                               ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS position
+                        FROM webhook_deliveries d
+                        JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
+                        WHERE d.state = 'pending' AND d.next_attempt_at <= $3
+                          AND (d.lease_until IS NULL OR d.lease_until <= $3) {excluded}
+                    ) ranked
+                    WHERE position <= $4
+                    ORDER BY next_attempt_at LIMIT $5
+                )
+                AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
+                {lock}
+             )
+             RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(now + settings.lease.as_millis() as i64)
+            .bind(self.instance_id.as_ref())
+            .bind(now)
+            .bind(settings.max_in_flight_per_endpoint as i64)
+            .bind(limit as i64);
+        for endpoint in &full {
+            query = query.bind(endpoint.as_str());
+        }
+        let rows = query.fetch_all(self.db().pool()).await?;
+        self.claimed_from_rows(rows)
+    }
+
+    fn claimed_from_rows(&self, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Claimed>, DomainError> {
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let endpoint_id: String = row.try_get("endpoint_id")?;
+            let endpoint_id = WebhookEndpointId::parse(&endpoint_id)
+                .map_err(|_| DomainError::Internal("stored endpoint id is invalid".to_owned()))?;
+            self.webhooks.add_outstanding(&endpoint_id, 1);
+            claimed.push(Claimed {
+                delivery_id: row.try_get("id")?,
+                tenant_id: row.try_get("tenant_id")?,
+                endpoint_id,
+                event_id: row.try_get("event_id")?,
+                event_type: row.try_get("event_type")?,
+                attempts: row.try_get("attempts")?,
+            });
+        }
+        Ok(claimed)
+    }
+
+    /// Delivers one endpoint's pending delivery of one event at once, whatever the
+    /// endpoint's status (the test event), and returns when its attempt is recorded.
+    /// Should a worker have taken it first, waits for that worker's attempt.
+    pub(crate) async fn deliver_now(
+        &self,
+        endpoint_id: &WebhookEndpointId,
+        event_id: &gatehouse_model::EventId,
+    ) -> Result<(), DomainError> {
+        let now = self.now_ms();
+        let rows = sqlx::query(
+            "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
+             WHERE endpoint_id = $3 AND event_id = $4 AND state = 'pending'
+               AND (lease_until IS NULL OR lease_until <= $5)
+             RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
+        )
+        .bind(now + self.webhooks.settings.delivery.lease.as_millis() as i64)
+        .bind(self.instance_id.as_ref())
+        .bind(endpoint_id.as_str())
+        .bind(event_id.as_str())
+        .bind(now)
+        .fetch_all(self.db().pool())
+        .await?;
+        let claimed = self.claimed_from_rows(rows)?;
+        if !claimed.is_empty() {
+            let mut outcomes = Vec::new();
+            for job in self.prepare(claimed).await? {
+                outcomes.push(self.send(job).await);
+            }
+            return self.record(outcomes).await;
+        }
+        let deadline =
+            Instant::now() + self.webhooks.settings.delivery.timeout + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let (attempts,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2",
+            )
+            .bind(endpoint_id.as_str())
+            .bind(event_id.as_str())
+            .fetch_one(self.db().pool())
+            .await?;
+            if attempts > 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(DomainError::Internal(
+            "the test event's attempt was not recorded in time".to_owned(),
+        ))
+    }
+
+    /// Loads what the claimed deliveries need in three queries for the whole batch:
+    /// the endpoints, their signing secrets (opened), and the events' bodies.
+    async fn prepare(&self, claimed: Vec<Claimed>) -> Result<Vec<Prepared>, DomainError> {
+        let endpoint_ids: Vec<String> =
+            unique(claimed.iter().map(|job| job.endpoint_id.to_string()));
+        let event_ids: Vec<String> = unique(claimed.iter().map(|job| job.event_id.clone()));
+        let mut endpoints: HashMap<String, (String, Option<u32>)> = HashMap::new();
+        for chunk in endpoint_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, url, rate_limit_per_second FROM webhook_endpoints WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let query = chunk
+                .iter()
+                .fold(sqlx::query(&sql), |query, id| query.bind(id.as_str()));
+            for row in query.fetch_all(self.db().pool()).await? {
+                let rate: Option<i64> = row.try_get("rate_limit_per_second")?;
+                endpoints.insert(
+                    row.try_get("id")?,
+                    (
+                        row.try_get("url")?,
+                        rate.and_then(|rate| u32::try_from(rate).ok()),
+                    ),
+                );
+            }
+        }
+        let now = self.now_ms();
+        let mut secrets: HashMap<String, Vec<SigningSecret>> = HashMap::new();
+        let keys = self.webhooks.settings.master_keys.as_ref();
+        for chunk in endpoint_ids.chunks(500) {
+            let sql = format!(
+                "SELECT endpoint_id, sealed_secret FROM webhook_secrets
+                 WHERE endpoint_id IN ({}) AND (retires_at IS NULL OR retires_at > $1)
+                 ORDER BY created_at DESC",
+                placeholders_from(chunk.len(), 2)
+            );
+            let query = chunk.iter().fold(sqlx::query(&sql).bind(now), |query, id| {
+                query.bind(id.as_str())
+            });
+            for row in query.fetch_all(self.db().pool()).await? {
+                let endpoint_id: String = row.try_get("endpoint_id")?;
+                let sealed: String = row.try_get("sealed_secret")?;
+                match keys.map(|keys| keys.open(&sealed)) {
+                    Some(Ok(secret)) => secrets.entry(endpoint_id).or_default().push(secret),
+                    Some(Err(error)) => {
+                        tracing::error!(%endpoint_id, %error, "a signing secret cannot be opened")
+                    }
+                    None => tracing::error!("no master key: webhook secrets cannot be opened"),
+                }
+            }
+        }
+        let mut bodies: HashMap<String, Arc<[u8]>> = HashMap::new();
+        for chunk in event_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, event_type, payload, occurred_at FROM outbox_events WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let query = chunk
+                .iter()
+                .fold(sqlx::query(&sql), |query, id| query.bind(id.as_str()));
+            for row in query.fetch_all(self.db().pool()).await? {
+                let event_type: String = row.try_get("event_type")?;
+                let payload: String = row.try_get("payload")?;
+                let occurred_at: i64 = row.try_get("occurred_at")?;
+                bodies.insert(
+                    row.try_get("id")?,
+                    payload_body(&event_type, occurred_at, &payload).into(),
+                );
+            }
+        }
+        let mut prepared = Vec::with_capacity(claimed.len());
+        for job in claimed {
+            let endpoint = endpoints.get(job.endpoint_id.as_str());
+            let body = bodies.get(&job.event_id);
+            let job_secrets = secrets.get(job.endpoint_id.as_str());
+            match (endpoint, body, job_secrets) {
+                (Some((url, rate)), Some(body), Some(job_secrets)) => prepared.push(Prepared {
+                    url: url.clone(),
+                    rate_limit_per_second: *rate,
+                    secrets: job_secrets.clone(),
+                    body: Arc::clone(body),
+                    claimed: job,
+                }),
+                _ => {
+                    // Its endpoint or event is gone, or its secret cannot be opened: the
+                    // lease runs out and a later claim tries again (or finds it gone).
+                    self.webhooks.add_outstanding(&job.endpoint_id, -1);
+                }
+            }
+        }
+        Ok(prepared)
+    }
+
+    /// Sends one attempt through its endpoint's gate and reads at most 1 KiB back.
+    async fn send(&self, job: Prepared) -> Outcome {
+        let (in_flight, next_send) = self.webhooks.gate(&job.claimed.endpoint_id);
+        let _permit = in_flight
+            .acquire_owned()
+            .await
+            .expect("gates are never closed");
+        if let Some(rate) = job.rate_limit_per_second {
+            let spacing = Duration::from_secs(1) / rate.max(1);
+            let wait_until = {
+                let mut next = next_send.lock().await;
+                let now = Instant::now();
+                let slot = (*next).max(now);
+                *next = slot + spacing;
+                slot
+            };
+            tokio::time::sleep_until(wait_until.into()).await;
+        }
+        let attempted_at_ms = self.now_ms();
+        let timestamp = attempted_at_ms.div_euclid(1000);
+        let signature =
+            signing::signature_header(&job.secrets, &job.claimed.event_id, timestamp, &job.body);
+        let started = Instant::now();
+        let request = self
+            .webhooks
+            .client
+            .post(&job.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &job.claimed.event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(job.body.to_vec());
+        let answer = tokio::time::timeout(self.webhooks.settings.delivery.timeout, async {
+            let mut response = request.send().await?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after);
+            let mut excerpt = Vec::new();
+            while excerpt.len() < RESPONSE_EXCERPT_BYTES {
+                match response.chunk().await? {
+                    Some(chunk) => excerpt.extend_from_slice(&chunk),
+                    None => break,
+                }
+            }
+            excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+            Ok::<_, reqwest::Error>((status, retry_after, excerpt))
+        })
+        .await;
+        let latency_ms = started.elapsed().as_millis() as i64;
+        let mut outcome = Outcome {
+            claimed: job.claimed,
+            attempted_at_ms,
+            http_status: None,
+            latency_ms,
+            excerpt: String::new(),
+            error: None,
+            retry_after: None,
+        };
+        match answer {
+            Ok(Ok((status, retry_after, excerpt))) => {
+                outcome.http_status = Some(status);
+                outcome.retry_after = retry_after;
+                outcome.excerpt = String::from_utf8_lossy(&excerpt).into_owned();
+                if !(200..300).contains(&status) {
+                    outcome.error = Some(format!("the receiver answered HTTP {status}"));
+                }
+            }
+            Ok(Err(error)) => outcome.error = Some(describe_send_error(&error)),
+            Err(_) => {
+                outcome.error = Some(format!(
+                    "no answer within {} s",
+                    self.webhooks.settings.delivery.timeout.as_secs()
+                ))
+            }
+        }
+        outcome
+    }
+
+    /// Writes a batch of outcomes in one transaction: the attempts, each delivery's next
+    /// state (only while this instance still holds its lease), and each endpoint's
+    /// health; then disables endpoints that answered 410 or failed for 5 days.
+    pub(crate) async fn record(&self, outcomes: Vec<Outcome>) -> Result<(), DomainError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let settings = &self.webhooks.settings.delivery;
+        let now = self.now_ms();
+        let mut gone: HashSet<(String, WebhookEndpointId)> = HashSet::new();
+        let mut succeeded_at: HashMap<WebhookEndpointId, i64> = HashMap::new();
+        let mut failed: HashSet<WebhookEndpointId> = HashSet::new();
+        // Each outcome's next attempt, drawn once (with its jitter) for both rows.
+        let nexts: Vec<Option<i64>> = outcomes
+            .iter()
+            .map(|outcome| next_attempt(outcome, settings, now))
+            .collect();
+        let mut transaction = self.db().pool().begin().await?;
+        for (chunk, chunk_nexts) in outcomes.chunks(50).zip(nexts.chunks(50)) {
+            let mut sql = String::from(
+                "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, endpoint_id, event_id,
+                    event_type, attempted_at, succeeded, http_status, latency_ms, response_excerpt,
+                    error, next_retry_at) VALUES ",
+            );
+            for index in 0..chunk.len() {
+                let base = index * 13;
+                if index > 0 {
+                    sql.push_str(", ");
+                }
+                let columns: Vec<String> = (1..=13).map(|n| format!("${}", base + n)).collect();
+                sql.push_str(&format!("({})", columns.join(", ")));
+            }
+            let mut query = sqlx::query(&sql);
+            for (outcome, next) in chunk.iter().zip(chunk_nexts) {
+                query = query
+                    .bind(gatehouse_model::AttemptId::from_body(&ids::fresh_body()).to_string())
+                    .bind(outcome.claimed.tenant_id.as_str())
+                    .bind(outcome.claimed.delivery_id.as_str())
+                    .bind(outcome.claimed.endpoint_id.as_str())
+                    .bind(outcome.claimed.event_id.as_str())
+                    .bind(outcome.claimed.event_type.as_str())
+                    .bind(outcome.attempted_at_ms)
+                    .bind(i64::from(outcome.succeeded()))
+                    .bind(outcome.http_status.map(i64::from))
+                    .bind(outcome.latency_ms)
+                    .bind(outcome.excerpt.as_str())
+                    .bind(outcome.error.as_deref())
+                    .bind(*next);
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        for (outcome, next) in outcomes.iter().zip(nexts.iter().copied()) {
+            let state = if outcome.succeeded() {
+                "succeeded"
+            } else if next.is_some() {
+                "pending"
+            } else {
+                "failed"
+            };
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1,
+                    next_attempt_at = $2, lease_until = NULL, leased_by = NULL, last_status = $3,
+                    updated_at = $4
+                 WHERE id = $5 AND leased_by = $6 AND state = 'pending'",
+            )
+            .bind(state)
+            .bind(next)
+            .bind(outcome.http_status.map(i64::from))
+            .bind(now)
+            .bind(outcome.claimed.delivery_id.as_str())
+            .bind(self.instance_id.as_ref())
+            .execute(&mut *transaction)
+            .await?;
+            let endpoint_id = outcome.claimed.endpoint_id.clone();
+            if outcome.succeeded() {
+                let at = succeeded_at.entry(endpoint_id).or_insert(0);
+                *at = (*at).max(outcome.attempted_at_ms);
+            } else {
+                if outcome.http_status == Some(410) {
+                    gone.insert((outcome.claimed.tenant_id.clone(), endpoint_id.clone()));
+                }
+                failed.insert(endpoint_id);
+            }
+        }
+        for (endpoint_id, at) in &succeeded_at {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET last_success_at = $1, failing_since = NULL WHERE id = $2",
+            )
+            .bind(at)
+            .bind(endpoint_id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        for endpoint_id in failed.iter().filter(|id| !succeeded_at.contains_key(*id)) {
+            sqlx::query(
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2",
+            )
+            .bind(now)
+            .bind(endpoint_id.as_str())
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        for outcome in &outcomes {
+            self.webhooks
+                .add_outstanding(&outcome.claimed.endpoint_id, -1);
+        }
+        for (tenant_id, endpoint_id) in gone {
+            self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
+                .await?;
+        }
+        let failing: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tenant_id, id FROM webhook_endpoints
+             WHERE status = 'enabled' AND failing_since IS NOT NULL AND failing_since <= $1",
+        )
+        .bind(now - settings.disable_after_failing.as_millis() as i64)
+        .fetch_all(self.db().pool())
+        .await?;
+        for (tenant_id, endpoint_id) in failing {
+            if let Ok(endpoint_id) = WebhookEndpointId::parse(&endpoint_id) {
+                self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Failing)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gatehouse disables an endpoint (410 Gone, or failing for 5 days): audited and
+    /// announced with a `webhook_endpoint.disabled` event like any change.
+    async fn disable_endpoint_by_system(
+        &self,
+        tenant_id: &str,
+        endpoint_id: &WebhookEndpointId,
+        reason: DisabledReason,
+    ) -> Result<(), DomainError> {
+        let tenant_id = TenantId::parse(tenant_id)
+            .map_err(|_| DomainError::Internal("stored tenant id is invalid".to_owned()))?;
+        let endpoint = match self.find_endpoint(&tenant_id, endpoint_id).await {
+            Ok(endpoint) => endpoint,
+            Err(DomainError::NotFound(_)) => return Ok(()),
+            Err(error) => return Err(error),
+        };
+        if endpoint.status == EndpointStatus::Disabled {
+            return Ok(());
+        }
+        tracing::warn!(%endpoint_id, reason = reason.as_str(), "webhook endpoint disabled");
+        self.set_endpoint_status(&Actor::system(tenant_id), &endpoint, Some(reason))
+            .await
+            .map(|_| ())
+    }
+}
+
+/// When a failed attempt is tried again, or `None` when it succeeded, the receiver
+/// answered 410 Gone, or the schedule is spent. A jitter of up to a tenth of the wait
+/// spreads retries; `Retry-After` may push it out (never beyond the bound).
+fn next_attempt(outcome: &Outcome, settings: &super::DeliverySettings, now_ms: i64) -> Option<i64> {
+    if outcome.succeeded() || outcome.http_status == Some(410) {
+        return None;
+    }
+    let made = usize::try_from(outcome.claimed.attempts).unwrap_or(usize::MAX) + 1;
+    let wait = *settings.retry_schedule.get(made - 1)?;
+    let jitter_ms = rand::thread_rng().gen_range(0..=wait.as_millis() as u64 / 10);
+    let mut wait_ms = wait.as_millis() as i64 + jitter_ms as i64;
+    if let Some(asked) = outcome.retry_after {
+        let asked_ms = asked.min(settings.max_retry_after).as_millis() as i64;
+        wait_ms = wait_ms.max(asked_ms);
+    }
+    Some(now_ms + wait_ms)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    let seconds = (at.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(seconds as u64))
+}
+
+/// Why a request got no answer, without the URL (which may carry a token).
+fn describe_send_error(error: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut cause = String::new();
+    while let Some(inner) = source {
+        cause = inner.to_string();
+        source = inner.source();
+    }
+    let kind = if error.is_connect() {
+        "could not connect"
+    } else if error.is_timeout() {
+        "timed out"
+    } else if error.is_body() || error.is_decode() {
+        "the answer could not be read"
+    } else {
+        "the request failed"
+    };
+    if cause.is_empty() {
+        kind.to_owned()
+    } else {
+        let cause: String = cause.chars().take(200).collect();
+        format!("{kind}: {cause}")
+    }
+}
+
+/// The delivered body (Standard Webhooks' payload shape): the same bytes on every
+/// attempt of an event.
+pub(crate) fn payload_body(event_type: &str, occurred_at_ms: i64, data: &str) -> Vec<u8> {
+    let timestamp =
+        crate::time::from_ms(occurred_at_ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    format!(
+        r#"{{"type":{},"timestamp":"{timestamp}","data":{data}}}"#,
+        serde_json::Value::String(event_type.to_owned())
+    )
+    .into_bytes()
+}
+
+fn unique(values: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = HashSet::new();
+    values.filter(|value| seen.insert(value.clone())).collect()
+}
+
+fn placeholders(count: usize) -> String {
+    placeholders_from(count, 1)
+}
+
+fn placeholders_from(count: usize, first: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn the_body_is_the_standard_payload_shape() {
+        let body = payload_body("payment_intent.succeeded", 0, r#"{"amount":5}"#);
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed["type"], "payment_intent.succeeded");
+        assert_eq!(parsed["timestamp"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(parsed["data"]["amount"], 5);
+    }
+}

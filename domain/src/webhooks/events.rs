@@ -1,0 +1,406 @@
+//! Events (SPEC W-4): what the SaaS posts (`POST /v1/events`, with an optional
+//! idempotency key), the fan-out every event goes through — Gatehouse's own included —
+//! and reading events back with their deliveries.
+
+use gatehouse_model::{
+    DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventView, KeyMode,
+    Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
+};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::actor::{Access, Actor};
+use crate::change::SentEvent;
+use crate::error::DomainError;
+use crate::paging::Keyset;
+use crate::{Gatehouse, ids, time};
+
+pub const MAX_EVENT_TYPE_CHARS: usize = 100;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+/// How long an idempotency key returns its first event.
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Queues the delivery of event `event_id` to every enabled endpoint of the tenant and
+/// mode subscribed to its family (or to all), in the caller's transaction. Returns how
+/// many deliveries were queued.
+pub(crate) async fn fan_out(
+    connection: &mut AnyConnection,
+    tenant_id: &TenantId,
+    mode: KeyMode,
+    event_id: &EventId,
+    event_type: &str,
+    now_ms: i64,
+) -> Result<usize, DomainError> {
+    let family = event_type
+        .split_once('.')
+        .map_or(event_type, |(family, _)| family);
+    let endpoints: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT f.endpoint_id FROM webhook_endpoint_families f
+         JOIN webhook_endpoints e ON e.id = f.endpoint_id
+         WHERE f.tenant_id = $1 AND f.mode = $2 AND f.family IN ('*', $3) AND e.status = 'enabled'",
+    )
+    .bind(tenant_id.as_str())
+    .bind(mode.as_str())
+    .bind(family)
+    .fetch_all(&mut *connection)
+    .await?;
+    let endpoint_ids: Vec<String> = endpoints.into_iter().map(|(id,)| id).collect();
+    queue_deliveries(
+        connection,
+        tenant_id,
+        &endpoint_ids,
+        event_id,
+        event_type,
+        now_ms,
+    )
+    .await?;
+    Ok(endpoint_ids.len())
+}
+
+/// Inserts one pending delivery per endpoint, due now, in as few statements as the
+/// engines' parameter limits allow.
+pub(crate) async fn queue_deliveries(
+    connection: &mut AnyConnection,
+    tenant_id: &TenantId,
+    endpoint_ids: &[String],
+    event_id: &EventId,
+    event_type: &str,
+    now_ms: i64,
+) -> Result<(), DomainError> {
+    const ROWS_PER_STATEMENT: usize = 100;
+    for chunk in endpoint_ids.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type,
+                state, attempts, next_attempt_at, lease_until, leased_by, last_status, created_at,
+                updated_at) VALUES ",
+        );
+        for index in 0..chunk.len() {
+            let base = index * 2;
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, $1, ${}, $2, $3, 'pending', 0, $4, NULL, NULL, NULL, $4, $4)",
+                base + 5,
+                base + 6
+            ));
+        }
+        let mut query = sqlx::query(&sql)
+            .bind(tenant_id.as_str())
+            .bind(event_id.as_str())
+            .bind(event_type)
+            .bind(now_ms);
+        for endpoint_id in chunk {
+            query = query
+                .bind(DeliveryId::from_body(&ids::fresh_body()).to_string())
+                .bind(endpoint_id.as_str());
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(())
+}
+
+/// Checks an event type the SaaS sends: `family.action` in lower case, a family of the
+/// catalog, and not one of the families Gatehouse sends itself.
+pub fn validate_event_type(
+    event_type: &str,
+    catalog: &gatehouse_model::ScopeCatalog,
+) -> Result<(), DomainError> {
+    let refuse = |message: String| Err(DomainError::field("type", message));
+    let well_formed = event_type.len() <= MAX_EVENT_TYPE_CHARS
+        && event_type.split('.').count() >= 2
+        && event_type.split('.').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_lowercase())
+                && part
+                    .bytes()
+                    .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+        });
+    if !well_formed {
+        return refuse(format!(
+            "Use family.action in lower case, e.g. payment_intent.succeeded (at most {MAX_EVENT_TYPE_CHARS} characters)."
+        ));
+    }
+    let family = event_type.split('.').next().unwrap_or_default();
+    if RESERVED_EVENT_FAMILIES.contains(&family) {
+        return refuse(format!(
+            "{family}.* events are sent by Gatehouse itself; choose another family."
+        ));
+    }
+    let subscribable = format!("{family}.*");
+    if !catalog.event_families.contains(&subscribable) {
+        return refuse(format!(
+            "{family} is not an event family of this workspace (see the scope catalog's event_families)."
+        ));
+    }
+    Ok(())
+}
+
+fn validate_idempotency_key(key: &str) -> Result<(), DomainError> {
+    if key.is_empty()
+        || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+        || !key.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(DomainError::field(
+            "idempotency_key",
+            format!(
+                "Use 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters without spaces."
+            ),
+        ));
+    }
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str = "id, event_type, mode, app_id, payload, occurred_at,
+    (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = outbox_events.id) AS delivery_count";
+
+fn event_from_row(row: &AnyRow) -> Result<EventView, DomainError> {
+    let corrupt = |what: &str| DomainError::Internal(format!("stored event has an invalid {what}"));
+    let id: String = row.try_get("id")?;
+    let mode: String = row.try_get("mode")?;
+    let app_id: Option<String> = row.try_get("app_id")?;
+    let payload: String = row.try_get("payload")?;
+    Ok(EventView {
+        id: EventId::parse(&id).map_err(|_| corrupt("id"))?,
+        event_type: row.try_get("event_type")?,
+        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
+        app_id: match app_id {
+            Some(app_id) => {
+                Some(gatehouse_model::AppId::parse(&app_id).map_err(|_| corrupt("app id"))?)
+            }
+            None => None,
+        },
+        data: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,
+        created_at: time::from_ms(row.try_get("occurred_at")?),
+        deliveries: row.try_get("delivery_count")?,
+    })
+}
+
+/// The outcome of sending an event: the event, and whether an earlier call with the
+/// same idempotency key had already sent it (nothing new was queued then).
+#[derive(Debug, Clone)]
+pub struct SentOutcome {
+    pub event: EventView,
+    pub replayed: bool,
+}
+
+impl Gatehouse {
+    /// Sends an event of the SaaS's own (SPEC W-4) from an API key: it belongs to the
+    /// key's app and mode, is committed with its deliveries before the answer, and an
+    /// idempotency key seen in the last 24 hours returns the first event instead.
+    pub async fn send_event(
+        &self,
+        actor: &Actor,
+        input: &EventInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<SentOutcome, DomainError> {
+        actor.require(Access::EVENTS_WRITE)?;
+        let Some(key) = actor.api_key() else {
+            return Err(DomainError::CredentialNotAllowed(
+                "Events are sent by the SaaS's services with an API key.",
+            ));
+        };
+        validate_event_type(&input.event_type, self.scope_catalog())?;
+        if !input.data.is_object() {
+            return Err(DomainError::field(
+                "data",
+                "Send the event's data as a JSON object.",
+            ));
+        }
+        if let Some(idempotency_key) = idempotency_key {
+            validate_idempotency_key(idempotency_key)?;
+        }
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        let event_id = EventId::from_body(&ids::fresh_body());
+        if let Some(idempotency_key) = idempotency_key {
+            // One statement claims the key, or finds it taken by a live earlier event;
+            // concurrent calls wait on the row and then see it taken.
+            let claimed: Option<(String,)> = sqlx::query_as(
+                "INSERT INTO event_idempotency_keys (tenant_id, mode, idempotency_key, event_id, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (tenant_id, mode, idempotency_key) DO UPDATE
+                    SET event_id = excluded.event_id, expires_at = excluded.expires_at
+                    WHERE event_idempotency_keys.expires_at <= $6
+                 RETURNING event_id",
+            )
+            .bind(key.tenant_id.as_str())
+            .bind(key.mode.as_str())
+            .bind(idempotency_key)
+            .bind(event_id.as_str())
+            .bind(now + IDEMPOTENCY_WINDOW_MS)
+            .bind(now)
+            .fetch_optional(change.connection())
+            .await?;
+            if claimed.is_none() {
+                drop(change);
+                let (first,): (String,) = sqlx::query_as(
+                    "SELECT event_id FROM event_idempotency_keys
+                     WHERE tenant_id = $1 AND mode = $2 AND idempotency_key = $3",
+                )
+                .bind(key.tenant_id.as_str())
+                .bind(key.mode.as_str())
+                .bind(idempotency_key)
+                .fetch_one(self.db().pool())
+                .await?;
+                let first = EventId::parse(&first)
+                    .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
+                return Ok(SentOutcome {
+                    event: self.find_event(&key.tenant_id, key.mode, &first).await?,
+                    replayed: true,
+                });
+            }
+        }
+        change
+            .emit_sent(
+                &event_id,
+                SentEvent {
+                    tenant_id: &key.tenant_id,
+                    mode: key.mode,
+                    app_id: Some(&key.app_id),
+                    event_type: &input.event_type,
+                    data: &input.data,
+                },
+            )
+            .await?;
+        change.commit().await?;
+        Ok(SentOutcome {
+            event: self.find_event(&key.tenant_id, key.mode, &event_id).await?,
+            replayed: false,
+        })
+    }
+
+    async fn find_event(
+        &self,
+        tenant_id: &TenantId,
+        mode: KeyMode,
+        id: &EventId,
+    ) -> Result<EventView, DomainError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE id = $1 AND tenant_id = $2 AND mode = $3"
+        ))
+        .bind(id.as_str())
+        .bind(tenant_id.as_str())
+        .bind(mode.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("event"))?;
+        event_from_row(&row)
+    }
+
+    /// The mode whose events the actor sees: a key's own; people choose.
+    fn events_mode(actor: &Actor, asked: Option<KeyMode>) -> KeyMode {
+        actor
+            .api_key()
+            .map(|own| own.mode)
+            .or(asked)
+            .unwrap_or(KeyMode::Live)
+    }
+
+    /// The tenant's events of one mode, newest first, a page at a time (a key sees its
+    /// own mode's).
+    pub async fn list_events(
+        &self,
+        actor: &Actor,
+        mode: Option<KeyMode>,
+        page: &PageRequest,
+    ) -> Result<Page<EventView>, DomainError> {
+        actor.require(Access::EVENTS_READ)?;
+        let keyset = Keyset::from_request(page, |cursor| EventId::parse(cursor).is_ok())?;
+        let mode = Self::events_mode(actor, mode);
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM outbox_events
+             WHERE tenant_id = $1 AND mode = $2 AND ($3 = '' OR id < $3)
+             ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(actor.tenant_id.as_str())
+        .bind(mode.as_str())
+        .bind(keyset.after.clone().unwrap_or_default())
+        .bind(keyset.rows_to_read())
+        .fetch_all(self.db().pool())
+        .await?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keyset.page(events, |event| event.id.to_string()))
+    }
+
+    /// One event with its deliveries; another tenant's or mode's is "not found".
+    pub async fn event(&self, actor: &Actor, id: &EventId) -> Result<EventDetail, DomainError> {
+        actor.require(Access::EVENTS_READ)?;
+        let event = match actor.api_key() {
+            Some(own) => self.find_event(&actor.tenant_id, own.mode, id).await?,
+            None => match self.find_event(&actor.tenant_id, KeyMode::Live, id).await {
+                Err(DomainError::NotFound(_)) => {
+                    self.find_event(&actor.tenant_id, KeyMode::Test, id).await?
+                }
+                other => other?,
+            },
+        };
+        let rows = sqlx::query(
+            "SELECT id, endpoint_id, event_id, event_type, state, attempts, next_attempt_at,
+                    last_status, created_at
+             FROM webhook_deliveries WHERE event_id = $1 AND tenant_id = $2 ORDER BY id LIMIT 1000",
+        )
+        .bind(id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .fetch_all(self.db().pool())
+        .await?;
+        let delivery_list = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(EventDetail {
+            event,
+            delivery_list,
+        })
+    }
+}
+
+pub(crate) fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView, DomainError> {
+    let corrupt =
+        |what: &str| DomainError::Internal(format!("stored delivery has an invalid {what}"));
+    let id: String = row.try_get("id")?;
+    let endpoint_id: String = row.try_get("endpoint_id")?;
+    let event_id: String = row.try_get("event_id")?;
+    let state: String = row.try_get("state")?;
+    Ok(DeliveryView {
+        id: DeliveryId::parse(&id).map_err(|_| corrupt("id"))?,
+        endpoint_id: gatehouse_model::WebhookEndpointId::parse(&endpoint_id)
+            .map_err(|_| corrupt("endpoint id"))?,
+        event_id: EventId::parse(&event_id).map_err(|_| corrupt("event id"))?,
+        event_type: row.try_get("event_type")?,
+        state: DeliveryState::parse(&state).ok_or_else(|| corrupt("state"))?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row
+            .try_get::<Option<i64>, _>("next_attempt_at")?
+            .map(time::from_ms),
+        last_status: row
+            .try_get::<Option<i64>, _>("last_status")?
+            .and_then(|status| u16::try_from(status).ok()),
+        created_at: time::from_ms(row.try_get("created_at")?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_are_family_dot_action_of_the_catalog() {
+        let catalog = crate::catalog::built_in();
+        assert!(validate_event_type("payment_intent.succeeded", &catalog).is_ok());
+        assert!(validate_event_type("invoice.payment.failed", &catalog).is_ok());
+        for bad in [
+            "PaymentIntent.succeeded",
+            "payment_intent",
+            "payment_intent.",
+            "x y.z",
+        ] {
+            assert!(validate_event_type(bad, &catalog).is_err(), "{bad}");
+        }
+        assert!(validate_event_type("api_key.created", &catalog).is_err());
+        assert!(validate_event_type("webhook.test", &catalog).is_err());
+        assert!(validate_event_type("unknown_family.created", &catalog).is_err());
+    }
+}

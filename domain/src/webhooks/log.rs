@@ -1,0 +1,211 @@
+//! The delivery log (SPEC W-6, W-7): an endpoint's attempts newest first, replaying one
+//! event or every failed one since a time, and the test event sent at once.
+
+use gatehouse_model::{
+    AttemptId, AttemptView, DeliveryId, EventId, EventType, Page, PageRequest, ReplayOutcome,
+    ReplayRequest, WebhookEndpointId,
+};
+use serde_json::json;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::events::queue_deliveries;
+use crate::actor::{Access, Actor};
+use crate::audit::AuditRecord;
+use crate::change::NewEvent;
+use crate::error::DomainError;
+use crate::paging::Keyset;
+use crate::{Gatehouse, time};
+
+/// Most deliveries one bulk replay queues.
+pub const MAX_BULK_REPLAY: usize = 10_000;
+
+fn attempt_from_row(row: &AnyRow) -> Result<AttemptView, DomainError> {
+    let corrupt = |what: &str| {
+        DomainError::Internal(format!("stored delivery attempt has an invalid {what}"))
+    };
+    let id: String = row.try_get("id")?;
+    let delivery_id: String = row.try_get("delivery_id")?;
+    let endpoint_id: String = row.try_get("endpoint_id")?;
+    let event_id: String = row.try_get("event_id")?;
+    Ok(AttemptView {
+        id: AttemptId::parse(&id).map_err(|_| corrupt("id"))?,
+        delivery_id: DeliveryId::parse(&delivery_id).map_err(|_| corrupt("delivery id"))?,
+        endpoint_id: WebhookEndpointId::parse(&endpoint_id).map_err(|_| corrupt("endpoint id"))?,
+        event_id: EventId::parse(&event_id).map_err(|_| corrupt("event id"))?,
+        event_type: row.try_get("event_type")?,
+        attempted_at: time::from_ms(row.try_get("attempted_at")?),
+        succeeded: row.try_get::<i64, _>("succeeded")? == 1,
+        http_status: row
+            .try_get::<Option<i64>, _>("http_status")?
+            .and_then(|status| u16::try_from(status).ok()),
+        latency_ms: row.try_get("latency_ms")?,
+        response_excerpt: row.try_get("response_excerpt")?,
+        error: row.try_get("error")?,
+        next_retry_at: row
+            .try_get::<Option<i64>, _>("next_retry_at")?
+            .map(time::from_ms),
+    })
+}
+
+const ATTEMPT_COLUMNS: &str = "id, delivery_id, endpoint_id, event_id, event_type, attempted_at,
+    succeeded, http_status, latency_ms, response_excerpt, error, next_retry_at";
+
+impl Gatehouse {
+    /// An endpoint's attempts, newest first, a page at a time (SPEC W-6).
+    pub async fn list_delivery_attempts(
+        &self,
+        actor: &Actor,
+        endpoint_id: &WebhookEndpointId,
+        page: &PageRequest,
+    ) -> Result<Page<AttemptView>, DomainError> {
+        self.webhook_endpoint(actor, endpoint_id).await?;
+        let keyset = Keyset::from_request(page, |cursor| AttemptId::parse(cursor).is_ok())?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts
+             WHERE endpoint_id = $1 AND tenant_id = $2 AND ($3 = '' OR id < $3)
+             ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(endpoint_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .bind(keyset.after.clone().unwrap_or_default())
+        .bind(keyset.rows_to_read())
+        .fetch_all(self.db().pool())
+        .await?;
+        let attempts = rows
+            .iter()
+            .map(attempt_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keyset.page(attempts, |attempt| attempt.id.to_string()))
+    }
+
+    /// Queues an event again for an endpoint: one event (`event_id`), or every event
+    /// whose delivery to it failed since `failed_since` and never succeeded later. The
+    /// `webhook-id` stays the event's, so receivers can tell a replay from a new event.
+    pub async fn replay_webhooks(
+        &self,
+        actor: &Actor,
+        endpoint_id: &WebhookEndpointId,
+        request: &ReplayRequest,
+    ) -> Result<ReplayOutcome, DomainError> {
+        actor.require(Access::WEBHOOKS_WRITE)?;
+        let endpoint = self.webhook_endpoint(actor, endpoint_id).await?;
+        let events: Vec<(String, String)> = match (&request.event_id, request.failed_since) {
+            (Some(event_id), None) => sqlx::query_as(
+                "SELECT id, event_type FROM outbox_events WHERE id = $1 AND tenant_id = $2 AND mode = $3",
+            )
+            .bind(event_id.as_str())
+            .bind(actor.tenant_id.as_str())
+            .bind(endpoint.mode.as_str())
+            .fetch_all(self.db().pool())
+            .await?,
+            (None, Some(since)) => sqlx::query_as(
+                "SELECT DISTINCT d.event_id, d.event_type FROM webhook_deliveries d
+                 WHERE d.endpoint_id = $1 AND d.state = 'failed' AND d.created_at >= $2
+                   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries later
+                       WHERE later.endpoint_id = d.endpoint_id AND later.event_id = d.event_id
+                         AND later.state IN ('pending', 'succeeded'))
+                 LIMIT $3",
+            )
+            .bind(endpoint_id.as_str())
+            .bind(since.timestamp_millis())
+            .bind(MAX_BULK_REPLAY as i64)
+            .fetch_all(self.db().pool())
+            .await?,
+            _ => {
+                return Err(DomainError::field(
+                    "event_id",
+                    "Send either event_id (one event) or failed_since (every failed event since then).",
+                ));
+            }
+        };
+        if request.event_id.is_some() && events.is_empty() {
+            return Err(DomainError::NotFound("event"));
+        }
+        let mut change = self.begin_change().await?;
+        let now = change.now_ms;
+        for (event_id, event_type) in &events {
+            let event_id = EventId::parse(event_id)
+                .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
+            queue_deliveries(
+                change.connection(),
+                &actor.tenant_id,
+                &[endpoint_id.to_string()],
+                &event_id,
+                event_type,
+                now,
+            )
+            .await?;
+        }
+        change.deliveries_queued();
+        let record = AuditRecord {
+            app_id: Some(endpoint.app_id.clone()),
+            after: Some(json!({
+                "event_id": request.event_id, "failed_since": request.failed_since,
+                "queued": events.len(),
+            })),
+            ..AuditRecord::by(
+                actor,
+                EventType::WebhookReplayed,
+                format!("{} event(s) replayed to {}", events.len(), endpoint.url),
+            )
+        }
+        .related("endpoint_id", endpoint_id);
+        change.audit(record).await?;
+        change.commit().await?;
+        Ok(ReplayOutcome {
+            queued: events.len() as i64,
+        })
+    }
+
+    /// Sends a signed `webhook.test` event to one endpoint at once and answers with the
+    /// attempt (SPEC W-7). It goes to this endpoint only, enabled or not.
+    pub async fn send_test_webhook(
+        &self,
+        actor: &Actor,
+        endpoint_id: &WebhookEndpointId,
+    ) -> Result<AttemptView, DomainError> {
+        actor.require(Access::WEBHOOKS_WRITE)?;
+        let endpoint = self.webhook_endpoint(actor, endpoint_id).await?;
+        let mut change = self.begin_change().await?;
+        let data = json!({
+            "endpoint_id": endpoint.id,
+            "message": "A test event from Gatehouse: this endpoint receives signed webhooks.",
+        });
+        // Written as the test event of this endpoint alone, not fanned out.
+        let event_id = change
+            .record_event_for(
+                NewEvent {
+                    tenant_id: actor.tenant_id.clone(),
+                    mode: endpoint.mode,
+                    app_id: Some(endpoint.app_id.clone()),
+                    event_type: EventType::WebhookTest,
+                    data,
+                },
+                endpoint_id,
+            )
+            .await?;
+        let record = AuditRecord {
+            app_id: Some(endpoint.app_id.clone()),
+            ..AuditRecord::by(
+                actor,
+                EventType::WebhookTest,
+                format!("Test event sent to {}", endpoint.url),
+            )
+        }
+        .related("endpoint_id", endpoint_id)
+        .related("event_id", &event_id);
+        change.audit(record).await?;
+        change.commit().await?;
+        self.deliver_now(endpoint_id, &event_id).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM webhook_attempts WHERE endpoint_id = $1 AND event_id = $2
+             ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(endpoint_id.as_str())
+        .bind(event_id.as_str())
+        .fetch_one(self.db().pool())
+        .await?;
+        attempt_from_row(&row)
+    }
+}

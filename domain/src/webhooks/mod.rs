@@ -1,0 +1,195 @@
+//! Webhooks (SPEC W-1..W-9), a module per concern: signing `secrets` sealed at rest,
+//! Standard Webhooks `signing`, the `destination` rules and connect-time address
+//! guard, `endpoints` (create, edit, disable, delete, rotate), `events` (what the SaaS
+//! posts and the fan-out every change's events go through), `delivery` (the durable
+//! queue's worker: claim with a lease, send, record, retry) and `log` (the delivery
+//! log, replays and test events). This file holds what they share: the runtime
+//! settings and reading an endpoint row.
+//!
+//! Endpoints belong to an app and a mode; an event fans out to every enabled endpoint
+//! of its tenant and mode whose families match. A key acting through the API manages
+//! only its own app's endpoints of its own mode.
+
+pub mod delivery;
+pub mod destination;
+pub mod endpoints;
+pub mod events;
+pub mod log;
+pub mod secrets;
+pub mod signing;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gatehouse_model::{
+    AppId, DisabledReason, EndpointStatus, EndpointView, KeyMode, WebhookEndpointId,
+};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::actor::Actor;
+use crate::error::DomainError;
+use crate::time;
+pub use destination::{Destinations, Lookup, NetworkPolicy, StaticLookup};
+pub use secrets::{MasterKeys, SigningSecret};
+
+/// How deliveries are paced and retried (SPEC W-5, W-9). Tests shorten nothing: they
+/// drive the clock instead.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// A 2xx answer within this time is success.
+    pub timeout: Duration,
+    /// How long a claimed delivery is held before another worker may take it again.
+    pub lease: Duration,
+    /// Waits before each retry after a failure: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+    pub retry_schedule: Vec<Duration>,
+    /// The most a receiver's `Retry-After` may push the next attempt out.
+    pub max_retry_after: Duration,
+    /// An endpoint failing without a success this long is disabled.
+    pub disable_after_failing: Duration,
+    /// Attempts in flight to one endpoint at most.
+    pub max_in_flight_per_endpoint: usize,
+    /// Attempts in flight from this instance at most.
+    pub max_in_flight: usize,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        const MINUTE: u64 = 60;
+        const HOUR: u64 = 60 * MINUTE;
+        Self {
+            timeout: Duration::from_secs(15),
+            lease: Duration::from_secs(60),
+            retry_schedule: [
+                5,
+                5 * MINUTE,
+                30 * MINUTE,
+                2 * HOUR,
+                5 * HOUR,
+                10 * HOUR,
+                10 * HOUR,
+            ]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
+            max_retry_after: Duration::from_secs(24 * HOUR),
+            disable_after_failing: Duration::from_secs(5 * 24 * HOUR),
+            max_in_flight_per_endpoint: 16,
+            max_in_flight: 512,
+        }
+    }
+}
+
+/// What the operator configures for webhooks.
+#[derive(Clone, Default)]
+pub struct WebhookSettings {
+    /// Seals signing secrets; endpoints cannot be created without it.
+    pub master_keys: Option<MasterKeys>,
+    pub destinations: Destinations,
+    pub delivery: DeliverySettings,
+}
+
+/// The webhooks' shared state in a running instance: settings, the HTTP client (which
+/// connects only through the address guard), the worker's wake-up and the per-endpoint
+/// gates.
+pub(crate) struct WebhookRuntime {
+    pub settings: WebhookSettings,
+    pub client: reqwest::Client,
+    /// Rung after a change queued deliveries, so they go out at once.
+    pub wake: tokio::sync::Notify,
+    pub gates: Mutex<HashMap<WebhookEndpointId, delivery::EndpointGate>>,
+}
+
+impl WebhookRuntime {
+    pub fn new(settings: WebhookSettings) -> Self {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(destination::GuardedResolver(
+                settings.destinations.clone(),
+            )))
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(settings.delivery.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(settings.delivery.max_in_flight_per_endpoint)
+            .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the webhook HTTP client's settings are valid");
+        Self {
+            settings,
+            client,
+            wake: tokio::sync::Notify::new(),
+            gates: Mutex::default(),
+        }
+    }
+}
+
+impl Default for WebhookRuntime {
+    fn default() -> Self {
+        Self::new(WebhookSettings::default())
+    }
+}
+
+/// The columns an endpoint is read from.
+const ENDPOINT_COLUMNS: &str = "id, app_id, mode, url, description, event_families, status,
+    disabled_reason, rate_limit_per_second, masked_secret, last_success_at, failing_since,
+    created_at, created_by, updated_at, updated_by";
+
+fn endpoint_from_row(row: &AnyRow) -> Result<EndpointView, DomainError> {
+    let corrupt = |what: &str| {
+        DomainError::Internal(format!("stored webhook endpoint has an invalid {what}"))
+    };
+    let id: String = row.try_get("id")?;
+    let app_id: String = row.try_get("app_id")?;
+    let mode: String = row.try_get("mode")?;
+    let families: String = row.try_get("event_families")?;
+    let status: String = row.try_get("status")?;
+    let reason: Option<String> = row.try_get("disabled_reason")?;
+    let rate: Option<i64> = row.try_get("rate_limit_per_second")?;
+    Ok(EndpointView {
+        id: WebhookEndpointId::parse(&id).map_err(|_| corrupt("id"))?,
+        app_id: AppId::parse(&app_id).map_err(|_| corrupt("app id"))?,
+        url: row.try_get("url")?,
+        description: row.try_get("description")?,
+        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
+        event_families: serde_json::from_str(&families).map_err(|_| corrupt("family list"))?,
+        status: EndpointStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+        disabled_reason: match reason {
+            Some(reason) => {
+                Some(DisabledReason::parse(&reason).ok_or_else(|| corrupt("disabled reason"))?)
+            }
+            None => None,
+        },
+        rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
+        masked_secret: row.try_get("masked_secret")?,
+        last_success_at: row
+            .try_get::<Option<i64>, _>("last_success_at")?
+            .map(time::from_ms),
+        failing_since: row
+            .try_get::<Option<i64>, _>("failing_since")?
+            .map(time::from_ms),
+        created_at: time::from_ms(row.try_get("created_at")?),
+        created_by: row.try_get("created_by")?,
+        updated_at: time::from_ms(row.try_get("updated_at")?),
+        updated_by: row.try_get("updated_by")?,
+    })
+}
+
+/// Whether `actor` may see `endpoint`: people see all of the tenant's; a key only its
+/// own app's endpoints of its own mode.
+fn endpoint_visible_to(actor: &Actor, endpoint: &EndpointView) -> bool {
+    actor
+        .api_key()
+        .is_none_or(|own| own.app_id == endpoint.app_id && own.mode == endpoint.mode)
+}
+
+/// An endpoint as the audit trail records it: never its secret.
+fn audit_state(endpoint: &EndpointView) -> serde_json::Value {
+    serde_json::json!({
+        "id": endpoint.id, "app_id": endpoint.app_id, "url": endpoint.url,
+        "description": endpoint.description, "mode": endpoint.mode,
+        "event_families": endpoint.event_families, "status": endpoint.status,
+        "disabled_reason": endpoint.disabled_reason,
+        "rate_limit_per_second": endpoint.rate_limit_per_second,
+    })
+}

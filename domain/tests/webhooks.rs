@@ -1,0 +1,845 @@
+//! Webhooks on both engines (SPEC W-1..W-9): endpoints and their one-time secret,
+//! fan-out by family and mode, idempotent events, signed delivery to a real receiver,
+//! the retry schedule and disabling (with a driven clock), SSRF refusals at save and
+//! connect time, rotation's two signatures, claim exclusivity across instances, and
+//! one hanging receiver not slowing another.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::receiver::{Receiver, Reply, signature_verifies};
+use common::{actor_for, create_key, owner_with_app, tenant_with_user};
+use gatehouse_domain::webhooks::destination::LookupFuture;
+use gatehouse_domain::webhooks::{Lookup, StaticLookup};
+use gatehouse_domain::{Clock, DomainError, Gatehouse};
+use gatehouse_model::{
+    AppId, DisabledReason, EndpointInput, EndpointStatus, EndpointUpdate, EventInput, KeyMode,
+    PageRequest, ReplayRequest, Role,
+};
+use serde_json::json;
+
+fn endpoint(app_id: &AppId, url: &str, mode: KeyMode, families: &[&str]) -> EndpointInput {
+    EndpointInput {
+        app_id: Some(app_id.clone()),
+        url: url.to_owned(),
+        description: "Orders service".to_owned(),
+        mode,
+        event_families: families.iter().map(|family| family.to_string()).collect(),
+        rate_limit_per_second: None,
+    }
+}
+
+fn event(event_type: &str) -> EventInput {
+    EventInput {
+        event_type: event_type.to_owned(),
+        data: json!({ "id": "pi_123", "amount": 4200 }),
+    }
+}
+
+on_both_engines!(
+    endpoints_show_their_secret_once_and_keep_it_sealed,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let created = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["api_key.*"]),
+            )
+            .await
+            .unwrap();
+        assert!(created.secret.starts_with("whsec_"));
+        assert_eq!(created.endpoint.status, EndpointStatus::Enabled);
+        assert_eq!(created.endpoint.event_families, ["api_key.*"]);
+        assert!(created.endpoint.masked_secret.ends_with('…'));
+        assert!(
+            created
+                .secret
+                .starts_with(created.endpoint.masked_secret.trim_end_matches('…'))
+        );
+
+        // At rest only the sealed text exists, and it does not hold the secret.
+        let pool = gatehouse.db().pool_for_tests();
+        let (sealed,): (String,) = sqlx::query_as("SELECT sealed_secret FROM webhook_secrets")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(sealed.starts_with("v1."));
+        assert!(!sealed.contains(&created.secret[6..]));
+        let (audit,): (String,) = sqlx::query_as(
+            "SELECT COALESCE(after_state, '') FROM audit_events WHERE event_type = 'webhook_endpoint.created'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(!audit.contains(&created.secret[6..]) && audit.contains(&receiver.url));
+
+        // Only the fields sent change.
+        let id = created.endpoint.id.clone();
+        let update = EndpointUpdate {
+            description: Some("Billing".into()),
+            ..Default::default()
+        };
+        let updated = gatehouse
+            .update_webhook_endpoint(&owner, &id, &update)
+            .await
+            .unwrap();
+        assert_eq!(updated.description, "Billing");
+        assert_eq!(updated.url, receiver.url);
+        let bad = EndpointUpdate {
+            url: Some("ftp://example.com".into()),
+            event_families: Some(vec!["nope.*".into()]),
+            ..Default::default()
+        };
+        let Err(DomainError::Validation(fields)) =
+            gatehouse.update_webhook_endpoint(&owner, &id, &bad).await
+        else {
+            panic!("expected field errors")
+        };
+        let names: Vec<_> = fields.iter().map(|field| field.field.as_str()).collect();
+        assert_eq!(names, ["url", "event_families"]);
+
+        let disabled = gatehouse
+            .set_webhook_endpoint_enabled(&owner, &id, false)
+            .await
+            .unwrap();
+        assert_eq!(disabled.disabled_reason, Some(DisabledReason::Manual));
+        let page = gatehouse
+            .list_webhook_endpoints(&owner, &app, &PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(page.data.len(), 1);
+        assert_eq!(page.data[0].endpoint.status, EndpointStatus::Disabled);
+        gatehouse
+            .delete_webhook_endpoint(&owner, &id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            gatehouse.webhook_endpoint(&owner, &id).await,
+            Err(DomainError::NotFound(_))
+        ));
+        let overview = gatehouse.overview(&owner).await.unwrap();
+        assert_eq!(overview.webhook_endpoint_count, 0);
+    }
+);
+
+on_both_engines!(
+    events_fan_out_by_family_and_mode_signed,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let keys_only = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["api_key.*"]),
+            )
+            .await
+            .unwrap();
+        let payments = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let test_all = gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &receiver.url, KeyMode::Test, &[]))
+            .await
+            .unwrap();
+        // Creating a live key emits api_key.created: the live api_key.* endpoint only.
+        let live_key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let test_key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let live = actor_for(&gatehouse, &live_key.plaintext).await;
+        let test = actor_for(&gatehouse, &test_key.plaintext).await;
+        let sent = gatehouse
+            .send_event(&live, &event("payment_intent.succeeded"), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            sent.event.deliveries, 1,
+            "only the payments endpoint subscribes"
+        );
+        let test_sent = gatehouse
+            .send_event(&test, &event("payment_intent.created"), None)
+            .await
+            .unwrap();
+        assert_eq!(test_sent.event.deliveries, 1, "only the test endpoint");
+
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        // live key created -> keys_only; test key created -> test_all; two events.
+        assert_eq!(report.attempted, 4);
+        assert_eq!(report.succeeded, 4);
+        let received = receiver.received();
+        let by_id: HashMap<String, String> = received
+            .iter()
+            .map(|request| (request.webhook_id.clone(), request.event_type()))
+            .collect();
+        assert_eq!(by_id[sent.event.id.as_str()], "payment_intent.succeeded");
+        assert_eq!(by_id[test_sent.event.id.as_str()], "payment_intent.created");
+        let types: Vec<String> = received
+            .iter()
+            .map(|request| request.event_type())
+            .collect();
+        assert_eq!(types.iter().filter(|t| *t == "api_key.created").count(), 2);
+
+        // Each request is signed with its own endpoint's secret.
+        let secrets = [&keys_only.secret, &payments.secret, &test_all.secret];
+        for request in &received {
+            assert_eq!(
+                secrets
+                    .iter()
+                    .filter(|secret| signature_verifies(secret, request))
+                    .count(),
+                1,
+                "{request:?}"
+            );
+        }
+        let payment_request = received
+            .iter()
+            .find(|request| request.webhook_id == sent.event.id.as_str())
+            .unwrap();
+        assert!(signature_verifies(&payments.secret, payment_request));
+        let body: serde_json::Value = serde_json::from_str(&payment_request.body).unwrap();
+        assert_eq!(body["data"]["amount"], 4200);
+
+        // The delivery log shows the attempt.
+        let log = gatehouse
+            .list_delivery_attempts(&owner, &payments.endpoint.id, &PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(log.data.len(), 1);
+        assert!(log.data[0].succeeded);
+        assert_eq!(log.data[0].http_status, Some(200));
+        assert_eq!(log.data[0].response_excerpt, "answered 200");
+        assert_eq!(log.data[0].event_id, sent.event.id);
+
+        // A test key sees test events only.
+        assert!(matches!(
+            gatehouse.event(&test, &sent.event.id).await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert_eq!(
+            gatehouse
+                .event(&live, &sent.event.id)
+                .await
+                .unwrap()
+                .delivery_list
+                .len(),
+            1
+        );
+        let reserved = gatehouse
+            .send_event(&live, &event("api_key.created"), None)
+            .await;
+        assert!(matches!(reserved, Err(DomainError::Validation(_))));
+    }
+);
+
+on_both_engines!(
+    other_tenants_apps_and_modes_answer_not_found,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let theirs = gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &receiver.url, KeyMode::Live, &[]))
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let (_, intruder) = tenant_with_user(&gatehouse, "eve@other.test", Role::Owner, true).await;
+        assert!(matches!(
+            gatehouse.webhook_endpoint(&intruder, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse
+                .update_webhook_endpoint(&intruder, &theirs, &EndpointUpdate::default())
+                .await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse.delete_webhook_endpoint(&intruder, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse.send_test_webhook(&intruder, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse.rotate_webhook_secret(&intruder, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse
+                .list_delivery_attempts(&intruder, &theirs, &PageRequest::default())
+                .await,
+            Err(DomainError::NotFound(_))
+        ));
+        assert!(matches!(
+            gatehouse
+                .replay_webhooks(
+                    &intruder,
+                    &theirs,
+                    &ReplayRequest {
+                        event_id: None,
+                        failed_since: Some(chrono::Utc::now())
+                    }
+                )
+                .await,
+            Err(DomainError::NotFound(_))
+        ));
+        // A test key of the same app does not see the live endpoint; another app's key
+        // neither; a key cannot create an endpoint of the other mode.
+        let test_key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let test = actor_for(&gatehouse, &test_key.plaintext).await;
+        assert!(matches!(
+            gatehouse.webhook_endpoint(&test, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        let other_app = common::app_named(&gatehouse, &owner, "Other").await;
+        let other_key = create_key(&gatehouse, &owner, &other_app, KeyMode::Live, None).await;
+        let other = actor_for(&gatehouse, &other_key.plaintext).await;
+        assert!(matches!(
+            gatehouse.webhook_endpoint(&other, &theirs).await,
+            Err(DomainError::NotFound(_))
+        ));
+        let mut live_input = endpoint(&app, &receiver.url, KeyMode::Live, &[]);
+        live_input.app_id = None;
+        assert!(matches!(
+            gatehouse.create_webhook_endpoint(&test, &live_input).await,
+            Err(DomainError::Validation(_))
+        ));
+        // A key without the scope is refused; members have no webhooks_manage.
+        let reader_key = create_key(
+            &gatehouse,
+            &owner,
+            &app,
+            KeyMode::Live,
+            Some(&["webhook_endpoints:read"]),
+        )
+        .await;
+        let reader = actor_for(&gatehouse, &reader_key.plaintext).await;
+        assert!(gatehouse.webhook_endpoint(&reader, &theirs).await.is_ok());
+        assert!(matches!(
+            gatehouse
+                .set_webhook_endpoint_enabled(&reader, &theirs, false)
+                .await,
+            Err(DomainError::InsufficientScope("webhook_endpoints:write"))
+        ));
+        assert!(matches!(
+            gatehouse
+                .send_event(&reader, &event("payment_intent.created"), None)
+                .await,
+            Err(DomainError::InsufficientScope("events:write"))
+        ));
+    }
+);
+
+on_both_engines!(
+    an_idempotency_key_sends_one_event_even_when_raced,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = Arc::new(actor_for(&gatehouse, &key.plaintext).await);
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let gatehouse = gatehouse.clone();
+            let actor = Arc::clone(&actor);
+            calls.spawn(async move {
+                gatehouse
+                    .send_event(&actor, &event("payment_intent.succeeded"), Some("order-42"))
+                    .await
+                    .unwrap()
+            });
+        }
+        let mut ids = HashSet::new();
+        let mut first_sends = 0;
+        while let Some(outcome) = calls.join_next().await {
+            let outcome = outcome.unwrap();
+            ids.insert(outcome.event.id);
+            first_sends += usize::from(!outcome.replayed);
+        }
+        assert_eq!(ids.len(), 1, "one event for one idempotency key");
+        assert_eq!(first_sends, 1);
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        assert_eq!(report.attempted, 1, "fanned out once");
+        // Another key is another event.
+        let other = gatehouse
+            .send_event(&actor, &event("payment_intent.succeeded"), Some("order-43"))
+            .await
+            .unwrap();
+        assert!(!ids.contains(&other.event.id));
+    }
+);
+
+on_both_engines!(
+    failures_retry_on_the_schedule_then_disable_the_endpoint,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::answering(|_| Reply::status(500)).await;
+        let created = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let id = created.endpoint.id.clone();
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        gatehouse
+            .send_event(&actor, &event("payment_intent.failed"), None)
+            .await
+            .unwrap();
+
+        let schedule_s = [5, 300, 1800, 7200, 18000, 36000, 36000];
+        let mut now = clock.now_ms();
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().failed, 1);
+        for (retry, wait_s) in schedule_s.iter().enumerate() {
+            let attempts = gatehouse
+                .list_delivery_attempts(&owner, &id, &PageRequest::default())
+                .await
+                .unwrap()
+                .data;
+            let next = attempts[0]
+                .next_retry_at
+                .expect("a retry is scheduled")
+                .timestamp_millis();
+            let wait_ms = wait_s * 1000;
+            assert!(
+                next >= now + wait_ms && next <= now + wait_ms + wait_ms / 10,
+                "retry {retry}: waits {} ms, the schedule says {wait_ms} ms plus jitter",
+                next - now
+            );
+            // Not before it is due.
+            clock.set_ms(next - 1);
+            assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+            clock.set_ms(next);
+            now = next;
+            assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().failed, 1);
+        }
+        let attempts = gatehouse
+            .list_delivery_attempts(&owner, &id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(attempts.len(), 8, "the first attempt and 7 retries");
+        assert_eq!(attempts[0].next_retry_at, None, "the schedule is spent");
+        assert_eq!(attempts[0].http_status, Some(500));
+        assert_eq!(receiver.received().len(), 8);
+        // 5 days (and a bit) after the first failure the endpoint is disabled, with an
+        // audit entry and a webhook_endpoint.disabled event.
+        let endpoint_now = gatehouse.webhook_endpoint(&owner, &id).await.unwrap();
+        assert_eq!(
+            endpoint_now.status,
+            EndpointStatus::Enabled,
+            "the schedule lasts under 5 days"
+        );
+        clock.advance_ms(5 * 86_400_000);
+        gatehouse
+            .send_event(&actor, &event("payment_intent.failed"), None)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let disabled = gatehouse.webhook_endpoint(&owner, &id).await.unwrap();
+        assert_eq!(disabled.status, EndpointStatus::Disabled);
+        assert_eq!(disabled.disabled_reason, Some(DisabledReason::Failing));
+        let pool = gatehouse.db().pool_for_tests();
+        let (audited,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE event_type = 'webhook_endpoint.disabled' AND actor_type = 'system'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(audited, 1);
+        let (emitted,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox_events WHERE event_type = 'webhook_endpoint.disabled'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(emitted, 1);
+    }
+);
+
+on_both_engines!(
+    gone_disables_at_once_and_retry_after_is_honoured,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let slow_down = Receiver::answering(|_| Reply {
+            retry_after_seconds: Some(600),
+            ..Reply::status(503)
+        })
+        .await;
+        let gone = Receiver::answering(|_| Reply::status(410)).await;
+        let patient = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &slow_down.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let gone_id = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &gone.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        gatehouse
+            .send_event(&actor, &event("payment_intent.failed"), None)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let attempts = gatehouse
+            .list_delivery_attempts(&owner, &patient, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        let wait = attempts[0].next_retry_at.unwrap().timestamp_millis() - clock.now_ms();
+        assert!(
+            wait >= 600_000,
+            "Retry-After 600 s asks more than the 5 s step: {wait}"
+        );
+        let gone_endpoint = gatehouse.webhook_endpoint(&owner, &gone_id).await.unwrap();
+        assert_eq!(gone_endpoint.disabled_reason, Some(DisabledReason::Gone));
+        let gone_attempts = gatehouse
+            .list_delivery_attempts(&owner, &gone_id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(gone_attempts[0].next_retry_at, None);
+    }
+);
+
+/// A resolver whose answers the test changes, to play DNS rebinding.
+#[derive(Clone, Default)]
+struct SwitchableLookup(Arc<Mutex<HashMap<String, Vec<IpAddr>>>>);
+
+impl Lookup for SwitchableLookup {
+    fn lookup(&self, host: &str) -> LookupFuture {
+        StaticLookup(self.0.lock().unwrap().clone()).lookup(host)
+    }
+}
+
+on_both_engines!(
+    internal_addresses_are_refused_at_save_and_at_connect_time,
+    |gatehouse: Gatehouse| async move {
+        let lookup = SwitchableLookup::default();
+        let mut settings = common::webhook_settings();
+        settings.destinations.lookup = Arc::new(lookup.clone());
+        let gatehouse = gatehouse.with_webhooks(settings);
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let port = receiver.port();
+        // Save time: loopback outside the allow list, IPv6 loopback, and names that
+        // resolve to private or metadata addresses (a stub answers; nothing is sent).
+        lookup.0.lock().unwrap().insert(
+            "metadata.test".into(),
+            vec!["169.254.169.254".parse().unwrap()],
+        );
+        lookup
+            .0
+            .lock()
+            .unwrap()
+            .insert("intranet.test".into(), vec!["10.0.0.8".parse().unwrap()]);
+        for (url, reason) in [
+            (format!("http://127.0.0.2:{port}/hook"), "loopback"),
+            (format!("http://[::1]:{port}/hook"), "loopback"),
+            ("https://metadata.test/hook".to_owned(), "metadata"),
+            ("https://intranet.test/hook".to_owned(), "private"),
+        ] {
+            let Err(DomainError::Validation(fields)) = gatehouse
+                .create_webhook_endpoint(&owner, &endpoint(&app, &url, KeyMode::Test, &[]))
+                .await
+            else {
+                panic!("{url} was accepted")
+            };
+            assert!(
+                fields[0].message.contains(reason),
+                "{url}: {}",
+                fields[0].message
+            );
+        }
+        // Connect time: a name that resolved to the allowed 127.0.0.1 when saved now
+        // answers 127.0.0.2 (rebinding); the attempt is refused before any connection.
+        lookup
+            .0
+            .lock()
+            .unwrap()
+            .insert("rebind.test".into(), vec!["127.0.0.1".parse().unwrap()]);
+        let id = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(
+                    &app,
+                    &format!("http://rebind.test:{port}/hook"),
+                    KeyMode::Test,
+                    &[],
+                ),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        lookup
+            .0
+            .lock()
+            .unwrap()
+            .insert("rebind.test".into(), vec!["127.0.0.2".parse().unwrap()]);
+        let attempt = gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        assert!(!attempt.succeeded);
+        assert_eq!(attempt.http_status, None);
+        let error = attempt.error.unwrap();
+        assert!(error.contains("loopback"), "{error}");
+        assert!(
+            receiver.received().is_empty(),
+            "nothing reached the receiver"
+        );
+        // Back on the allowed address it is delivered.
+        lookup
+            .0
+            .lock()
+            .unwrap()
+            .insert("rebind.test".into(), vec!["127.0.0.1".parse().unwrap()]);
+        let attempt = gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        assert!(attempt.succeeded, "{attempt:?}");
+        assert_eq!(receiver.received()[0].event_type(), "webhook.test");
+    }
+);
+
+on_both_engines!(
+    rotation_signs_with_both_secrets_for_a_day,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let created = gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &receiver.url, KeyMode::Live, &[]))
+            .await
+            .unwrap();
+        let id = created.endpoint.id.clone();
+        let rotated = gatehouse.rotate_webhook_secret(&owner, &id).await.unwrap();
+        assert_ne!(rotated.secret, created.secret);
+        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        let first = &receiver.received()[0];
+        assert_eq!(first.signature.split(' ').count(), 2);
+        assert!(signature_verifies(&created.secret, first));
+        assert!(signature_verifies(&rotated.secret, first));
+        clock.advance_ms(24 * 3_600_000 + 1);
+        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        let second = &receiver.received()[1];
+        assert_eq!(second.signature.split(' ').count(), 1);
+        assert!(signature_verifies(&rotated.secret, second));
+        assert!(!signature_verifies(&created.secret, second));
+    }
+);
+
+on_both_engines!(
+    two_instances_never_send_the_same_attempt_twice,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        for _ in 0..3 {
+            gatehouse
+                .create_webhook_endpoint(
+                    &owner,
+                    &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap();
+        }
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        for _ in 0..100 {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+        }
+        // Two instances of the same database work the queue at once.
+        let other =
+            Gatehouse::new(gatehouse.db().clone()).with_webhooks(common::webhook_settings());
+        let (one, two) = tokio::join!(
+            gatehouse.deliver_due_webhooks(),
+            other.deliver_due_webhooks()
+        );
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert_eq!(one.attempted + two.attempted, 300);
+        let received = receiver.received();
+        assert_eq!(received.len(), 300);
+        let distinct: HashSet<(String, String)> = received
+            .iter()
+            .map(|request| (request.webhook_id.clone(), request.signature.clone()))
+            .collect();
+        assert_eq!(distinct.len(), 300, "no attempt was sent twice");
+    }
+);
+
+on_both_engines!(
+    a_hanging_receiver_does_not_slow_another_endpoint,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let hanging = Receiver::answering(|_| Reply {
+            delay: Duration::from_secs(10),
+            ..Reply::status(200)
+        })
+        .await;
+        let fast = Receiver::start().await;
+        for url in [&hanging.url, &fast.url] {
+            gatehouse
+                .create_webhook_endpoint(
+                    &owner,
+                    &endpoint(&app, url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap();
+        }
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let worker = tokio::spawn({
+            let gatehouse = gatehouse.clone();
+            let stop = stop.clone();
+            async move { gatehouse.run_delivery_worker(stop).await }
+        });
+        for _ in 0..40 {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+        }
+        // All 40 reach the fast receiver while the hanging one holds its first 16.
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        while fast.received().len() < 40 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(fast.received().len(), 40);
+        assert!(
+            hanging.received().len() <= 16,
+            "at most 16 in flight to one endpoint"
+        );
+        hanging.answer_with(|_| Reply::status(200));
+        stop.cancel();
+        worker.await.unwrap();
+    }
+);
+
+on_both_engines!(
+    expiring_keys_are_announced_once,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["api_key.*"]),
+            )
+            .await
+            .unwrap();
+        let mut input = common::key_input(&app, KeyMode::Live, None);
+        input.expiry_days = Some(3);
+        gatehouse.create_api_key(&owner, &input).await.unwrap();
+        create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        assert_eq!(gatehouse.announce_expiring_keys().await.unwrap(), 1);
+        assert_eq!(gatehouse.announce_expiring_keys().await.unwrap(), 0);
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let types: Vec<String> = receiver.received().iter().map(|r| r.event_type()).collect();
+        assert_eq!(types.iter().filter(|t| *t == "api_key.expiring").count(), 1);
+    }
+);
+
+on_both_engines!(
+    failed_events_are_replayed_one_or_all,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::answering(|_| Reply::status(410)).await;
+        let id = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let first = gatehouse
+            .send_event(&actor, &event("payment_intent.failed"), None)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        // 410 disabled it; enable it (events sent meanwhile are not queued for it).
+        receiver.answer_with(|_| Reply::status(200));
+        gatehouse
+            .set_webhook_endpoint_enabled(&owner, &id, true)
+            .await
+            .unwrap();
+        let one = ReplayRequest {
+            event_id: Some(first.event.id.clone()),
+            failed_since: None,
+        };
+        assert_eq!(
+            gatehouse
+                .replay_webhooks(&owner, &id, &one)
+                .await
+                .unwrap()
+                .queued,
+            1
+        );
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let received = receiver.received();
+        assert_eq!(received.len(), 2);
+        assert_eq!(
+            received[1].webhook_id,
+            first.event.id.as_str(),
+            "the same webhook-id"
+        );
+        // Bulk: only events that failed and never succeeded since.
+        let all = ReplayRequest {
+            event_id: None,
+            failed_since: Some(gatehouse_domain::time::from_ms(clock.now_ms() - 60_000)),
+        };
+        assert_eq!(
+            gatehouse
+                .replay_webhooks(&owner, &id, &all)
+                .await
+                .unwrap()
+                .queued,
+            0
+        );
+        let both = ReplayRequest {
+            event_id: Some(first.event.id.clone()),
+            failed_since: Some(chrono::Utc::now()),
+        };
+        assert!(matches!(
+            gatehouse.replay_webhooks(&owner, &id, &both).await,
+            Err(DomainError::Validation(_))
+        ));
+    }
+);

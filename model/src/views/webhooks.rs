@@ -1,0 +1,228 @@
+//! Webhooks (SPEC W-1..W-9): endpoints and what is sent to create or change one, the
+//! one-time signing secret, events, deliveries and the attempts of the delivery log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::KeyMode;
+use crate::ids::{AppId, AttemptId, DeliveryId, EventId, WebhookEndpointId};
+
+wire_enum! {
+    /// Whether an endpoint receives deliveries (SPEC W-1).
+    pub enum EndpointStatus {
+        Enabled => "enabled",
+        Disabled => "disabled",
+    }
+}
+
+wire_enum! {
+    /// Why an endpoint is disabled: by a person or key, because the receiver answered
+    /// `410 Gone`, or because it failed without a success for 5 days (SPEC W-5).
+    pub enum DisabledReason {
+        Manual => "manual",
+        Gone => "gone",
+        Failing => "failing",
+    }
+}
+
+wire_enum! {
+    /// Where a delivery stands: waiting for its next attempt, delivered, or given up.
+    pub enum DeliveryState {
+        Pending => "pending",
+        Succeeded => "succeeded",
+        Failed => "failed",
+    }
+}
+
+/// The families an endpoint receives: `["*"]` is every family, otherwise entries of the
+/// catalog's event families such as `api_key.*`.
+pub const ALL_EVENT_FAMILIES: &str = "*";
+
+/// What a user (or a client of `/v1/webhook-endpoints`) sends to create an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointInput {
+    /// The app the endpoint belongs to; an API key may leave it out (its own).
+    #[serde(default)]
+    pub app_id: Option<AppId>,
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    pub mode: KeyMode,
+    /// Catalog families (`api_key.*`) or `["*"]` for all; empty is all too.
+    #[serde(default)]
+    pub event_families: Vec<String>,
+    /// Most deliveries sent per second to this endpoint; none for no limit.
+    #[serde(default)]
+    pub rate_limit_per_second: Option<u32>,
+}
+
+/// What can be changed on an endpoint; a field left out keeps its value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointUpdate {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub event_families: Option<Vec<String>>,
+    /// `Some(None)` (JSON `null`) removes the limit.
+    #[serde(default, with = "double_option")]
+    pub rate_limit_per_second: Option<Option<u32>>,
+}
+
+/// An endpoint as lists and details show it; never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: WebhookEndpointId,
+    pub app_id: AppId,
+    pub url: String,
+    pub description: String,
+    pub mode: KeyMode,
+    pub event_families: Vec<String>,
+    pub status: EndpointStatus,
+    pub disabled_reason: Option<DisabledReason>,
+    pub rate_limit_per_second: Option<u32>,
+    /// The secret's first characters (`whsec_AbCd…`), to tell secrets apart.
+    pub masked_secret: String,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Since when deliveries fail without a success; `None` when healthy.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// An endpoint in the Webhooks tab's list, with its last day of deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointListItem {
+    #[serde(flatten)]
+    pub endpoint: EndpointView,
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    pub succeeded_24h: i64,
+    pub failed_24h: i64,
+}
+
+/// The answer to create and rotate: the endpoint and its signing secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedEndpoint {
+    pub endpoint: EndpointView,
+    /// `whsec_` + base64: shown once, never again.
+    pub secret: String,
+}
+
+/// What a client of `POST /v1/events` sends (SPEC W-4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    /// `family.action`, e.g. `payment_intent.succeeded`; the family must be one of the
+    /// catalog's event families.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// A JSON object.
+    pub data: serde_json::Value,
+}
+
+/// An event as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: EventId,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub mode: KeyMode,
+    pub app_id: Option<AppId>,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    /// How many endpoints it was fanned out to.
+    pub deliveries: i64,
+}
+
+/// An event with where it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: EventView,
+    pub delivery_list: Vec<DeliveryView>,
+}
+
+/// One event's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: DeliveryId,
+    pub endpoint_id: WebhookEndpointId,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One attempt, as the delivery log lists it (SPEC W-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptView {
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: WebhookEndpointId,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub attempted_at: DateTime<Utc>,
+    pub succeeded: bool,
+    /// The receiver's HTTP status; `None` when no answer came (refused, timed out).
+    pub http_status: Option<u16>,
+    pub latency_ms: i64,
+    /// The first 1 KiB of the receiver's answer.
+    pub response_excerpt: String,
+    pub error: Option<String>,
+    /// When the delivery is tried again; `None` when it succeeded or was given up.
+    pub next_retry_at: Option<DateTime<Utc>>,
+}
+
+/// Replays (SPEC W-6): one event, or every event whose delivery to the endpoint
+/// failed since a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayRequest {
+    #[serde(default)]
+    pub event_id: Option<EventId>,
+    #[serde(default)]
+    pub failed_since: Option<DateTime<Utc>>,
+}
+
+/// How many deliveries a replay queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayOutcome {
+    pub queued: i64,
+}
+
+/// The Webhooks tab: the selected app's endpoints and the families to pick from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhooksPage {
+    pub app: Option<super::AppView>,
+    pub endpoints: Vec<EndpointListItem>,
+    pub event_families: Vec<String>,
+}
+
+/// `Option<Option<T>>` from JSON: absent is `None`, `null` is `Some(None)`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            None => serializer.serialize_none(),
+            Some(inner) => inner.serialize(serializer),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
