@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use gatehouse_domain::tenants::NewTenant;
+use gatehouse_domain::webhooks::{DeliverySettings, Destinations, NetworkPolicy, WebhookSettings};
 use gatehouse_domain::{Db, DbOptions, Gatehouse};
 use gatehouse_model::{Plan, Role};
 
@@ -72,13 +73,23 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
         max_connections: config.database_max_connections,
         postgres_schema: None,
     };
+    let master_keys = crate::master_key::load(config)?;
     let db = Db::connect(&config.database_url.0, options)
         .await
         .map_err(|error| format!("cannot open the database: {error}"))?;
     db.migrate()
         .await
         .map_err(|error| format!("migrations failed: {error}"))?;
-    let gatehouse = Gatehouse::new(db);
+    let policy = NetworkPolicy::parse(&config.webhook_allow_networks)
+        .map_err(|error| format!("GATEHOUSE_WEBHOOK_ALLOW_NETWORKS is invalid: {error}"))?;
+    let gatehouse = Gatehouse::new(db).with_webhooks(WebhookSettings {
+        master_keys: Some(master_keys),
+        destinations: Destinations {
+            policy: std::sync::Arc::new(policy),
+            ..Destinations::default()
+        },
+        delivery: DeliverySettings::default(),
+    });
     if config.scope_catalog.is_empty() {
         return Ok(gatehouse);
     }

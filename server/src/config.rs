@@ -38,6 +38,10 @@ pub struct Config {
     /// (behind a TLS proxy). When it is https, the session cookie is `Secure` and
     /// `__Host-` prefixed. Empty: plain http on `addr`.
     pub public_url: String,
+    /// Networks webhooks may reach although they are internal (CIDRs or addresses,
+    /// comma separated, e.g. `10.1.0.0/16,127.0.0.1`); plain http is allowed to them
+    /// for live endpoints too. Empty: only public addresses.
+    pub webhook_allow_networks: String,
     /// A JSON scope catalog replacing the built-in one (empty: built-in).
     pub scope_catalog: String,
     /// The `Leptos.toml` file with the site options read at run time.
@@ -57,6 +61,7 @@ impl Default for Config {
             master_key: Secret::default(),
             bootstrap_password: Secret::default(),
             public_url: String::new(),
+            webhook_allow_networks: String::new(),
             scope_catalog: String::new(),
             leptos_config: "Leptos.toml".to_owned(),
             log: "info".to_owned(),
@@ -124,6 +129,9 @@ impl Config {
         }
         if let Some(value) = get("GATEHOUSE_PUBLIC_URL") {
             self.public_url = value;
+        }
+        if let Some(value) = get("GATEHOUSE_WEBHOOK_ALLOW_NETWORKS") {
+            self.webhook_allow_networks = value;
         }
         if let Some(value) = get("GATEHOUSE_SCOPE_CATALOG") {
             self.scope_catalog = value;

@@ -8,6 +8,7 @@ mod config;
 mod csrf;
 mod health;
 mod limits;
+mod master_key;
 mod serve;
 mod site;
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The HTTP server: the dashboard (SSR + server functions), `/health`, the `/v1` API,
 //! static files; and beside them, under one shutdown token, the background tasks:
-//! the usage flush (every second), housekeeping (purges, origin index backstop) and
-//! the PostgreSQL change feed. SIGINT or SIGTERM stops the server gracefully: in-flight
-//! requests finish, then the tasks stop and are awaited (the flush writes last).
+//! the usage flush (every second), housekeeping (purges, expiring-key events, origin
+//! index backstop), the webhook delivery worker and the PostgreSQL change feed. SIGINT
+//! or SIGTERM stops the server gracefully: in-flight requests finish, the delivery
+//! worker finishes its attempts, then the tasks stop and are awaited (the flush writes
+//! last).
 
 use std::time::Duration;
 
@@ -98,11 +100,24 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         let stop = stop.clone();
         async move { gatehouse.follow_key_changes(stop).await }
     });
+    // The delivery worker stops on its own token, before the flush: it claims nothing
+    // more, lets attempts in flight finish and records them; then the rest stops and
+    // the usage counters are written last.
+    let stop_deliveries = CancellationToken::new();
+    let deliveries = tokio::spawn({
+        let gatehouse = gatehouse.clone();
+        let stop = stop_deliveries.clone();
+        async move { gatehouse.run_delivery_worker(stop).await }
+    });
     tasks.close();
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|error| error.to_string());
+    stop_deliveries.cancel();
+    if let Err(error) = deliveries.await {
+        tracing::error!(%error, "the delivery worker failed");
+    }
     stop.cancel();
     tasks.wait().await;
     gatehouse.db().close().await;
@@ -150,6 +165,13 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
             match gatehouse.purge_expired().await {
                 Ok(report) => tracing::debug!(?report, "expired rows purged"),
                 Err(error) => tracing::warn!(%error, "purge failed; retrying in a minute"),
+            }
+            match gatehouse.announce_expiring_keys().await {
+                Ok(0) => {}
+                Ok(announced) => tracing::info!(announced, "api_key.expiring events sent"),
+                Err(error) => {
+                    tracing::warn!(%error, "expiring keys not announced; retrying in a minute")
+                }
             }
         }
         tick_count += 1;

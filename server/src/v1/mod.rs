@@ -5,6 +5,7 @@ mod cors;
 mod key_auth;
 mod keys;
 mod resources;
+mod webhooks;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -18,10 +19,13 @@ use crate::serve::AppState;
 /// Every `/v1` route, merged in one place: the key-authenticated resources behind
 /// the key check, the rest open, and CORS around all of them.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authenticated = resources::router().layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        key_auth::authenticate,
-    ));
+    let authenticated =
+        resources::router()
+            .merge(webhooks::router())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                key_auth::authenticate,
+            ));
     Router::new()
         .merge(keys::router())
         .route("/v1/ping", axum::routing::get(ping))
@@ -165,6 +169,20 @@ impl PathIdKind for gatehouse_model::AppId {
 
 impl PathIdKind for gatehouse_model::ApiKeyId {
     const RESOURCE: &'static str = "API key";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl PathIdKind for gatehouse_model::WebhookEndpointId {
+    const RESOURCE: &'static str = "webhook endpoint";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl PathIdKind for gatehouse_model::EventId {
+    const RESOURCE: &'static str = "event";
     fn parse_path(raw: &str) -> Option<Self> {
         Self::parse(raw).ok()
     }

@@ -53,6 +53,8 @@ impl Server {
 }
 
 pub const PASSWORD: &str = "http-test-password-1";
+/// A fixed master key for servers on PostgreSQL (base64 of 32 bytes).
+pub const TEST_MASTER_KEY: &str = "dGVzdC1tYXN0ZXIta2V5LW9mLTMyLWJ5dGVzLWxvbmc=";
 pub const OWNER: &str = "owner@demo.gatehouse.test";
 
 pub fn free_port() -> u16 {
@@ -108,7 +110,13 @@ async fn launch(
 ) -> Server {
     let port = free_port();
     let log = std::fs::File::create(data.join("server.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    // Receivers in the tests listen on 127.0.0.1 only; PostgreSQL needs a master key.
+    command.env("GATEHOUSE_WEBHOOK_ALLOW_NETWORKS", "127.0.0.1");
+    if database_url.starts_with("postgres") {
+        command.env("GATEHOUSE_MASTER_KEY", TEST_MASTER_KEY);
+    }
+    let child = command
         .arg("serve")
         .envs(variables.iter().copied())
         .env("DATABASE_URL", database_url)
