@@ -6,12 +6,14 @@
 pub mod docs;
 pub mod error;
 pub mod keys;
+pub mod one_time_secret;
 pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod tabs;
 pub mod ui;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -170,12 +170,7 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             {move || match tab.get().as_str() {
                 "apps" => view! { <AppsTab /> }.into_any(),
                 "api-keys" => view! { <crate::keys::ApiKeysTab /> }.into_any(),
-                "webhooks" => view! {
-                    <div class="empty-state">
-                        <h2>"No webhook endpoints yet"</h2>
-                        <p>"Webhook subscriptions are bound to an app. Endpoint management is not available in this version of Gatehouse yet."</p>
-                    </div>
-                }.into_any(),
+                "webhooks" => view! { <crate::webhooks::WebhooksTab /> }.into_any(),
                 "usage" => view! { <UsageTab /> }.into_any(),
                 "docs" => view! { <crate::docs::DocsTab /> }.into_any(),
                 "api-status" => view! { <ApiStatusTab /> }.into_any(),

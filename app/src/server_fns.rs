@@ -3,7 +3,9 @@
 
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
-    AppsPage, AuditEventView, CreatedApiKey, Overview, RotationOverlap, Viewer,
+    AppsPage, AttemptView, AuditEventView, CreatedApiKey, CreatedEndpoint, EndpointInput,
+    EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome, RotationOverlap, Viewer,
+    WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -136,5 +138,111 @@ pub async fn duplicate_api_key(key_id: ApiKeyId) -> Result<CreatedApiKey, AppErr
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse
         .duplicate_api_key(&signed_in.actor, &key_id)
+        .await?)
+}
+
+/// The Webhooks tab: the selected app's endpoints with their last day of deliveries,
+/// and the event families to choose from.
+#[server(prefix = "/api", endpoint = "load_webhooks")]
+pub async fn load_webhooks() -> Result<WebhooksPage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.webhooks_page(&signed_in.actor).await?)
+}
+
+/// Creates an endpoint; the answer holds its signing secret, shown once (SPEC W-2).
+#[server(prefix = "/api", input = Json, endpoint = "create_webhook_endpoint")]
+pub async fn create_webhook_endpoint(input: EndpointInput) -> Result<CreatedEndpoint, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .create_webhook_endpoint(&signed_in.actor, &input)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "update_webhook_endpoint")]
+pub async fn update_webhook_endpoint(
+    endpoint_id: WebhookEndpointId,
+    update: EndpointUpdate,
+) -> Result<EndpointView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .update_webhook_endpoint(&signed_in.actor, &endpoint_id, &update)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "set_webhook_endpoint_enabled")]
+pub async fn set_webhook_endpoint_enabled(
+    endpoint_id: WebhookEndpointId,
+    enabled: bool,
+) -> Result<EndpointView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .set_webhook_endpoint_enabled(&signed_in.actor, &endpoint_id, enabled)
+        .await?)
+}
+
+#[server(prefix = "/api", input = Json, endpoint = "delete_webhook_endpoint")]
+pub async fn delete_webhook_endpoint(
+    endpoint_id: WebhookEndpointId,
+) -> Result<EndpointView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .delete_webhook_endpoint(&signed_in.actor, &endpoint_id)
+        .await?)
+}
+
+/// A new signing secret; the old one signs too for 24 hours (SPEC W-2).
+#[server(prefix = "/api", input = Json, endpoint = "rotate_webhook_secret")]
+pub async fn rotate_webhook_secret(
+    endpoint_id: WebhookEndpointId,
+) -> Result<CreatedEndpoint, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .rotate_webhook_secret(&signed_in.actor, &endpoint_id)
+        .await?)
+}
+
+/// Sends `webhook.test` at once and answers with the attempt (SPEC W-7).
+#[server(prefix = "/api", input = Json, endpoint = "send_test_webhook")]
+pub async fn send_test_webhook(endpoint_id: WebhookEndpointId) -> Result<AttemptView, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .send_test_webhook(&signed_in.actor, &endpoint_id)
+        .await?)
+}
+
+/// A page of an endpoint's delivery log, newest first (SPEC W-6).
+#[server(prefix = "/api", input = Json, endpoint = "load_delivery_attempts")]
+pub async fn load_delivery_attempts(
+    endpoint_id: WebhookEndpointId,
+    cursor: Option<String>,
+) -> Result<Page<AttemptView>, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    let page = gatehouse_model::PageRequest {
+        limit: Some(20),
+        cursor,
+    };
+    Ok(gatehouse
+        .list_delivery_attempts(&signed_in.actor, &endpoint_id, &page)
+        .await?)
+}
+
+/// Replays one event to an endpoint, or every event that failed there within the last
+/// `failed_within_hours` (counted on the server's clock).
+#[server(prefix = "/api", input = Json, endpoint = "replay_webhooks")]
+pub async fn replay_webhooks(
+    endpoint_id: WebhookEndpointId,
+    event_id: Option<EventId>,
+    failed_within_hours: Option<i64>,
+) -> Result<ReplayOutcome, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    let failed_since = failed_within_hours.map(|hours| {
+        gatehouse_domain::time::from_ms(gatehouse.now_ms() - hours.clamp(0, 24 * 30) * 3_600_000)
+    });
+    let request = gatehouse_model::ReplayRequest {
+        event_id,
+        failed_since,
+    };
+    Ok(gatehouse
+        .replay_webhooks(&signed_in.actor, &endpoint_id, &request)
         .await?)
 }

@@ -2,7 +2,7 @@
 //! an app are shown, and how a one-per-line textarea is read. This module depends on no
 //! page or tab, so pages and tabs can both use it without an import circle.
 
-use gatehouse_model::AppView;
+use gatehouse_model::{AppView, KeyMode};
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -30,4 +30,21 @@ pub fn non_blank_lines(text: &str) -> Vec<String> {
         .filter(|line| !line.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// "Live" or "Test".
+pub fn mode_label(mode: KeyMode) -> &'static str {
+    match mode {
+        KeyMode::Live => "Live",
+        KeyMode::Test => "Test",
+    }
+}
+
+/// A keydown handler that closes a dialog on Escape.
+pub fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::KeyboardEvent) {
+    move |event| {
+        if event.key() == "Escape" {
+            close();
+        }
+    }
 }

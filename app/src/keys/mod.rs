@@ -10,7 +10,6 @@
 mod create_dialog;
 mod detail;
 mod scope_picker;
-mod secret;
 mod state;
 mod table;
 
@@ -19,16 +18,16 @@ use std::sync::Arc;
 use gatehouse_model::{ApiKeyListItem, AppId, RotationOverlap, ScopeCatalog};
 use leptos::prelude::*;
 
+use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::load_api_keys;
 use crate::ui::show_error;
 use create_dialog::CreateDialog;
 use detail::KeyDetail;
-use secret::{OneTimeSecret, SecretDialog};
 use state::{CreateForm, Detail, EditForm, KeyActions, overlap_label};
 use table::KeysTable;
 
 // The pure helpers and the warning keep their paths `crate::keys::…`.
-pub use secret::ONE_TIME_WARNING;
+pub use crate::one_time_secret::ONE_TIME_WARNING;
 pub use state::{chosen_expiry_days, merge_scopes, scope_lines, scopes_label};
 
 #[component]
@@ -55,7 +54,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             actions.create.value().set(None);
             form.open.set(false);
             notice.set(Some(format!("Created {}.", created.key.name)));
-            secret.set(Some(OneTimeSecret::new(created, None)));
+            secret.set(Some(OneTimeSecret::api_key(created, None)));
             refetch();
         }
     });
@@ -98,7 +97,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             actions.rotate.value().set(None);
             detail.close();
             notice.set(Some(format!("Rotated {}.", created.key.name)));
-            secret.set(Some(OneTimeSecret::new(
+            secret.set(Some(OneTimeSecret::api_key(
                 created,
                 Some(overlap_label(overlap)),
             )));
@@ -112,7 +111,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             actions.duplicate.value().set(None);
             detail.close();
             notice.set(Some(format!("Created {}.", created.key.name)));
-            secret.set(Some(OneTimeSecret::new(created, None)));
+            secret.set(Some(OneTimeSecret::api_key(created, None)));
             refetch();
         }
         Some(Err(error)) => detail.error.set(Some(error.to_string())),

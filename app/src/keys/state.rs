@@ -2,6 +2,7 @@
 //! forms, the key detail and the server actions, the reading of expiry and scope input,
 //! and the labels the list and the detail show.
 
+pub(super) use crate::ui::{mode_label, on_escape};
 use chrono::{DateTime, Utc};
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, CreatedApiKey, KeyMode, KeyType,
@@ -58,13 +59,6 @@ pub fn scopes_label(scopes: Option<&[String]>) -> String {
         None => "Full access".to_owned(),
         Some([]) => "No scopes".to_owned(),
         Some(scopes) => scopes.join(", "),
-    }
-}
-
-pub(super) fn mode_label(mode: KeyMode) -> &'static str {
-    match mode {
-        KeyMode::Live => "Live",
-        KeyMode::Test => "Test",
     }
 }
 
@@ -243,15 +237,6 @@ impl Detail {
     pub(super) fn close(&self) {
         self.confirming_revoke.set(false);
         self.managing.set(None);
-    }
-}
-
-/// Closes a dialog on Escape.
-pub(super) fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::KeyboardEvent) {
-    move |event| {
-        if event.key() == "Escape" {
-            close();
-        }
     }
 }
 

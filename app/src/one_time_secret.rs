@@ -1,29 +1,50 @@
-//! The one-time "Save your API key" step: the plaintext of a key just created, rotated
-//! or duplicated, a button that copies it, and the warning that it is shown only once.
+//! The one-time secret step, shared by API keys and webhook endpoints: the plaintext
+//! of a secret just created or rotated, a button that copies it, and the warning that
+//! it is shown only once (SPEC K-3, W-2).
 
-use gatehouse_model::{CreatedApiKey, KeyMode};
+use gatehouse_model::{CreatedApiKey, CreatedEndpoint, KeyMode};
 use leptos::prelude::*;
 
-use super::state::{mode_label, on_escape};
+use crate::ui::{mode_label, on_escape};
 
-/// The warning of the one-time secret step (SPEC K-3), word for word.
+/// The warning of the one-time API key step (SPEC K-3), word for word.
 pub const ONE_TIME_WARNING: &str = "This key will only be shown once. Copy it now and store it securely. After closing this dialog, only the prefix is visible.";
 
-/// A plaintext key on its way to the one-time dialog, and what to say about it.
+/// The warning of the one-time signing secret step (SPEC W-2).
+pub const SIGNING_SECRET_WARNING: &str = "This signing secret will only be shown once. Copy it now and store it in your receiver's configuration. After closing this dialog, only its first characters are visible.";
+
+/// A plaintext secret on its way to the one-time dialog, and what to say about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct OneTimeSecret {
-    key_name: String,
+pub struct OneTimeSecret {
+    title: &'static str,
+    subject: String,
     mode: KeyMode,
     plaintext: String,
+    warning: &'static str,
     note: Option<&'static str>,
 }
 
 impl OneTimeSecret {
-    pub(super) fn new(created: CreatedApiKey, note: Option<&'static str>) -> Self {
+    /// A key's secret (created, rotated or duplicated).
+    pub fn api_key(created: CreatedApiKey, note: Option<&'static str>) -> Self {
         Self {
-            key_name: created.key.name,
+            title: "Save your API key",
+            subject: created.key.name,
             mode: created.key.mode,
             plaintext: created.plaintext,
+            warning: ONE_TIME_WARNING,
+            note,
+        }
+    }
+
+    /// An endpoint's signing secret (created or rotated).
+    pub fn signing_secret(created: CreatedEndpoint, note: Option<&'static str>) -> Self {
+        Self {
+            title: "Save your signing secret",
+            subject: created.endpoint.url,
+            mode: created.endpoint.mode,
+            plaintext: created.secret,
+            warning: SIGNING_SECRET_WARNING,
             note,
         }
     }
@@ -37,9 +58,9 @@ enum CopyState {
     Failed,
 }
 
-/// The "Save your API key" step (SPEC K-3): the plaintext, a copy button and the warning.
+/// The one-time step: the plaintext, a copy button and the warning.
 #[component]
-pub(super) fn SecretDialog(
+pub fn SecretDialog(
     shown: OneTimeSecret,
     secret: RwSignal<Option<OneTimeSecret>>,
 ) -> impl IntoView {
@@ -73,8 +94,8 @@ pub(super) fn SecretDialog(
         <div class="modal-backdrop">
             <div class="modal card secret-dialog" role="dialog" aria-modal="true" aria-labelledby="secret-title"
                 aria-describedby="secret-warning" data-testid="secret-dialog" on:keydown=on_escape(close)>
-                <h2 id="secret-title">"Save your API key"</h2>
-                <p>{shown.key_name} " · " {mode_label(shown.mode)}</p>
+                <h2 id="secret-title">{shown.title}</h2>
+                <p>{shown.subject} " · " {mode_label(shown.mode)}</p>
                 <div class="secret-box">
                     <code data-testid="new-key-plaintext">{shown.plaintext}</code>
                     <button type="button" data-testid="copy-key" on:click=copy>
@@ -88,7 +109,7 @@ pub(super) fn SecretDialog(
                     {move || (copy_state.get() == CopyState::Failed)
                         .then_some("Copying failed. Select the key and copy it by hand.")}
                 </p>
-                <p id="secret-warning" class="warning" data-testid="one-time-warning">{ONE_TIME_WARNING}</p>
+                <p id="secret-warning" class="warning" data-testid="one-time-warning">{shown.warning}</p>
                 {shown.note.map(|note| view! { <p class="muted" data-testid="rotation-note">{note}</p> })}
                 <div class="form-actions">
                     <button type="button" autofocus on:click=move |_| close()>"Done"</button>
