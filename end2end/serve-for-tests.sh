@@ -8,6 +8,8 @@ data=$(mktemp -d)
 export DATABASE_URL="sqlite://$data/gatehouse.db"
 export GATEHOUSE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export GATEHOUSE_BOOTSTRAP_PASSWORD="demo-owner-password-1"
+# The browser tests' webhook receivers listen on 127.0.0.1.
+export GATEHOUSE_WEBHOOK_ALLOW_NETWORKS="127.0.0.1"
 bin=target/release/gatehouse
 
 # First start on the empty database creates the demo tenant; stop it once healthy.
@@ -27,4 +29,7 @@ $bin create-user --tenant "Free Tenant" --email owner@free.test --role owner --p
 # tenant's app list that developers.spec.ts counts.
 $bin create-tenant --name "Keys Company" >/dev/null
 $bin create-user --tenant "Keys Company" --email owner@keys.test --role owner --password "keys-owner-password-1" >/dev/null
+# And one for the webhooks spec.
+$bin create-tenant --name "Hooks Company" >/dev/null
+$bin create-user --tenant "Hooks Company" --email owner@hooks.test --role owner --password "hooks-owner-password-1" >/dev/null
 exec $bin serve

@@ -97,7 +97,7 @@ pub fn SecretDialog(
                 <h2 id="secret-title">{shown.title}</h2>
                 <p>{shown.subject} " · " {mode_label(shown.mode)}</p>
                 <div class="secret-box">
-                    <code data-testid="new-key-plaintext">{shown.plaintext}</code>
+                    <code data-testid="one-time-plaintext">{shown.plaintext}</code>
                     <button type="button" data-testid="copy-key" on:click=copy>
                         {move || match copy_state.get() {
                             CopyState::Copied => "Copied",

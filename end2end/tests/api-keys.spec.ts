@@ -65,7 +65,7 @@ async function takeSecret(page: Page): Promise<string> {
   const dialog = page.getByRole("dialog", { name: "Save your API key" });
   await expect(dialog).toBeVisible();
   await expect(dialog.getByTestId("one-time-warning")).toHaveText(WARNING);
-  const plaintext = (await dialog.getByTestId("new-key-plaintext").textContent())!.trim();
+  const plaintext = (await dialog.getByTestId("one-time-plaintext").textContent())!.trim();
   await dialog.getByRole("button", { name: "Done" }).click();
   await expect(dialog).toHaveCount(0);
   await expect(page.getByText(plaintext)).toHaveCount(0);
@@ -124,7 +124,7 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   // The one-time step: copy with the button and read the clipboard back.
   const secretDialog = page.getByRole("dialog", { name: "Save your API key" });
   await expect(secretDialog).toBeVisible();
-  const shown = (await secretDialog.getByTestId("new-key-plaintext").textContent())!.trim();
+  const shown = (await secretDialog.getByTestId("one-time-plaintext").textContent())!.trim();
   expect(shown).toMatch(/^rk_(live|test)_/);
   await secretDialog.getByRole("button", { name: "Copy" }).click();
   await expect(secretDialog.getByTestId("copy-key")).toHaveText("Copied");

@@ -88,7 +88,14 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
             policy: std::sync::Arc::new(policy),
             ..Destinations::default()
         },
-        delivery: DeliverySettings::default(),
+        delivery: DeliverySettings {
+            lease: std::time::Duration::from_secs(
+                config
+                    .webhook_lease_seconds
+                    .max(crate::config::MIN_LEASE_SECONDS),
+            ),
+            ..DeliverySettings::default()
+        },
     });
     if config.scope_catalog.is_empty() {
         return Ok(gatehouse);

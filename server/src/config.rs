@@ -21,6 +21,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The shortest delivery lease: an attempt may take 15 s, and a lease must outlast it.
+pub const MIN_LEASE_SECONDS: u64 = 20;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -42,6 +45,9 @@ pub struct Config {
     /// comma separated, e.g. `10.1.0.0/16,127.0.0.1`); plain http is allowed to them
     /// for live endpoints too. Empty: only public addresses.
     pub webhook_allow_networks: String,
+    /// How long a delivery claimed by an instance is held before another instance may
+    /// take it again (after a crash). At least 20 s: longer than an attempt's 15 s.
+    pub webhook_lease_seconds: u64,
     /// A JSON scope catalog replacing the built-in one (empty: built-in).
     pub scope_catalog: String,
     /// The `Leptos.toml` file with the site options read at run time.
@@ -62,6 +68,7 @@ impl Default for Config {
             bootstrap_password: Secret::default(),
             public_url: String::new(),
             webhook_allow_networks: String::new(),
+            webhook_lease_seconds: 60,
             scope_catalog: String::new(),
             leptos_config: "Leptos.toml".to_owned(),
             log: "info".to_owned(),
@@ -132,6 +139,16 @@ impl Config {
         }
         if let Some(value) = get("GATEHOUSE_WEBHOOK_ALLOW_NETWORKS") {
             self.webhook_allow_networks = value;
+        }
+        if let Some(value) = get("GATEHOUSE_WEBHOOK_LEASE_SECONDS") {
+            self.webhook_lease_seconds = value
+                .parse()
+                .ok()
+                .filter(|seconds| *seconds >= MIN_LEASE_SECONDS)
+                .ok_or_else(|| ConfigError::Env {
+                    name: "GATEHOUSE_WEBHOOK_LEASE_SECONDS",
+                    message: format!("expected whole seconds, at least {MIN_LEASE_SECONDS}"),
+                })?;
         }
         if let Some(value) = get("GATEHOUSE_SCOPE_CATALOG") {
             self.scope_catalog = value;

@@ -42,6 +42,7 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
                 <h3>"Configured"</h3>
                 <p>"Apps: " <span data-testid="app-count">{overview.app_count}</span></p>
                 <p>"API keys: " <span data-testid="api-key-count">{overview.api_key_count}</span></p>
+                <p>"Webhook endpoints: " <span data-testid="endpoint-count">{overview.webhook_endpoint_count}</span></p>
             </div>
             <div class="card" data-testid="selected-app-card">
                 <h3>"Selected app"</h3>
