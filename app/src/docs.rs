@@ -20,6 +20,11 @@ pub const DOC_PAGES: &[(&str, &str, &str)] = &[
         "Authentication and scopes",
         "API keys, how to send them, scopes, access tokens, verification and error codes.",
     ),
+    (
+        "webhooks",
+        "Webhooks",
+        "Endpoints, events, signatures, retries, the delivery log, and receiver code for Node, Python and Rust.",
+    ),
 ];
 
 #[component]
@@ -76,6 +81,7 @@ pub fn DocsPage() -> impl IntoView {
                     <p>"The app you select is remembered for you and drives the API keys, Webhooks and Usage tabs. Each app is linked to your tenant's shadow test tenant, where test-mode data lives."</p>
                 }.into_any(),
                 "authentication" => view! { <AuthenticationDoc /> }.into_any(),
+                "webhooks" => view! { <WebhooksDoc /> }.into_any(),
                 _ => view! { <h1>"Page not found"</h1> }.into_any(),
             }}
         </main>
@@ -111,5 +117,81 @@ fn AuthenticationDoc() -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// Receiver code samples of the webhooks page (SPEC W-3): each verifies a delivery.
+const NODE_RECEIVER: &str = r#"// npm install standardwebhooks
+import { Webhook } from "standardwebhooks";
+const webhook = new Webhook(process.env.GATEHOUSE_WEBHOOK_SECRET); // whsec_…
+
+app.post("/webhooks", express.raw({ type: "application/json" }), (req, res) => {
+  try {
+    const event = webhook.verify(req.body, req.headers); // throws if not signed by Gatehouse
+    handle(event.type, event.data);                       // dedupe on req.headers["webhook-id"]
+    res.sendStatus(204);
+  } catch {
+    res.sendStatus(400);
+  }
+});"#;
+
+const PYTHON_RECEIVER: &str = r#"# pip install standardwebhooks
+from standardwebhooks.webhooks import Webhook
+
+webhook = Webhook(os.environ["GATEHOUSE_WEBHOOK_SECRET"])  # whsec_…
+
+@app.post("/webhooks")
+def receive(request):
+    try:
+        event = webhook.verify(request.body, dict(request.headers))
+    except Exception:
+        return Response(status=400)
+    handle(event["type"], event["data"])  # dedupe on request.headers["webhook-id"]
+    return Response(status=204)"#;
+
+const RUST_RECEIVER: &str = r#"// hmac = "0.12", sha2 = "0.10", base64 = "0.22"
+use base64::{engine::general_purpose::STANDARD, Engine};
+use hmac::{Hmac, Mac};
+
+/// Whether `body` was signed by Gatehouse with `secret` (whsec_…) in the last 5 minutes.
+fn verify(secret: &str, id: &str, timestamp: &str, signatures: &str, body: &[u8], now: i64) -> bool {
+    let Ok(sent) = timestamp.parse::<i64>() else { return false };
+    if (now - sent).abs() > 300 { return false; }
+    let Ok(key) = STANDARD.decode(secret.trim_start_matches("whsec_")) else { return false };
+    signatures.split(' ').filter_map(|entry| entry.strip_prefix("v1,")).any(|signature| {
+        let Ok(expected) = STANDARD.decode(signature) else { return false };
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
+        mac.update(format!("{id}.{timestamp}.").as_bytes());
+        mac.update(body);
+        mac.verify_slice(&expected).is_ok() // constant time
+    })
+}"#;
+
+/// The "Webhooks" page: endpoints, events, signatures, retries and receivers.
+#[component]
+fn WebhooksDoc() -> impl IntoView {
+    view! {
+        <h1>"Webhooks"</h1>
+        <p>"Gatehouse sends events to URLs you register, signed so that your receiver can tell them from forgeries, and keeps trying until they are accepted."</p>
+        <h2>"Endpoints"</h2>
+        <p>"An endpoint belongs to an app and a mode (live or test). Create it in Settings > Developers > Webhooks, or with POST /v1/webhook-endpoints (scope webhook_endpoints:write). Choose the event families it receives (api_key.*, payment_intent.*, …) or all events. Live endpoints must use https. Addresses inside private networks, loopback, link-local and cloud metadata addresses are refused, when the endpoint is saved and again on every connection."</p>
+        <p>"The endpoint's signing secret (whsec_…) is shown once, when the endpoint is created or its secret rotated. After a rotation the old secret keeps signing for 24 hours: deliveries then carry two signatures, so receivers can switch without missing one."</p>
+        <h2>"Events"</h2>
+        <p>"Your services send events with POST /v1/events (scope events:write): {\"type\": \"payment_intent.succeeded\", \"data\": {…}}. The type's family must be one of the workspace's event families; api_key.*, webhook_endpoint.* and webhook.* are Gatehouse's own. Send an Idempotency-Key header to make retries safe: the same key within 24 hours answers the first event (200 with Idempotent-Replayed: true) and sends nothing new. The event and its deliveries are stored before the answer, so an acknowledged event is never lost."</p>
+        <p>"Gatehouse sends its own events too: api_key.created, api_key.rotated, api_key.revoked, api_key.expiring (7 days before a key expires), webhook_endpoint.disabled and webhook.test."</p>
+        <h2>"What a delivery looks like"</h2>
+        <p>"A POST with a JSON body {\"type\", \"timestamp\", \"data\"} and the Standard Webhooks headers:"</p>
+        <pre><code>"webhook-id: evt_…            (the event's id: the same on every retry; deduplicate on it)\nwebhook-timestamp: 1767225600 (seconds; refuse old ones)\nwebhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>"</code></pre>
+        <p>"Any official Standard Webhooks library verifies these unchanged."</p>
+        <h2>"Retries"</h2>
+        <p>"A 2xx answer within 15 seconds is success. Anything else is retried after 5 seconds, 5 minutes, 30 minutes, 2 hours, 5 hours, 10 hours and 10 hours, with jitter; a Retry-After header asking for longer is honoured (up to a day). 410 Gone disables the endpoint at once, and so do 5 days of failures without a success; a webhook_endpoint.disabled event and an audit entry say so. At most 16 deliveries are in flight to one endpoint, and you can set a rate per second, so a slow receiver only slows itself."</p>
+        <h2>"Delivery log and replay"</h2>
+        <p>"Each endpoint's log lists its attempts newest first: event, time, HTTP status, latency, the first 1 KiB of the answer, the error and the next retry (GET /v1/webhook-endpoints/{id}/deliveries). Replay one event, or every event that failed since a time, from the dashboard or POST /v1/webhook-endpoints/{id}/replay. Send test event delivers a signed webhook.test at once and shows the result."</p>
+        <h2>"Verifying in Node"</h2>
+        <pre><code>{NODE_RECEIVER}</code></pre>
+        <h2>"Verifying in Python"</h2>
+        <pre><code>{PYTHON_RECEIVER}</code></pre>
+        <h2>"Verifying in Rust"</h2>
+        <pre><code>{RUST_RECEIVER}</code></pre>
     }
 }

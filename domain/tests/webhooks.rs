@@ -843,3 +843,52 @@ on_both_engines!(
         ));
     }
 );
+
+on_both_engines!(
+    an_app_holds_at_most_50_endpoints_even_when_raced,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let owner = Arc::new(owner);
+        let mut creates = tokio::task::JoinSet::new();
+        for _ in 0..60 {
+            let gatehouse = gatehouse.clone();
+            let owner = Arc::clone(&owner);
+            let input = endpoint(&app, &receiver.url, KeyMode::Test, &[]);
+            creates.spawn(async move { gatehouse.create_webhook_endpoint(&owner, &input).await });
+        }
+        let (mut created, mut refused) = (0, 0);
+        while let Some(outcome) = creates.join_next().await {
+            match outcome.unwrap() {
+                Ok(_) => created += 1,
+                Err(DomainError::LimitReached(_)) => refused += 1,
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((created, refused), (50, 10));
+    }
+);
+
+on_both_engines!(
+    an_address_the_operator_no_longer_allows_is_refused_at_connect_time,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let id = gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &receiver.url, KeyMode::Test, &[]))
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        // The operator drops 127.0.0.1 from the allowed networks: the saved literal
+        // address is refused before any connection.
+        let mut settings = common::webhook_settings();
+        settings.destinations.policy =
+            Arc::new(gatehouse_domain::webhooks::NetworkPolicy::default());
+        let stricter = gatehouse.clone().with_webhooks(settings);
+        let attempt = stricter.send_test_webhook(&owner, &id).await.unwrap();
+        assert!(!attempt.succeeded);
+        assert!(attempt.error.unwrap().contains("loopback"));
+        assert!(receiver.received().is_empty());
+    }
+);

@@ -31,6 +31,17 @@ async function manage(page: Page) {
   await expect(page.getByTestId("endpoint-detail")).toBeVisible();
 }
 
+/** Waits until the delivery log shows an attempt of `eventId` with `outcome` (an
+ * attempt is recorded just after the receiver answers), reopening the detail to reload. */
+async function expectLogged(page: Page, eventId: string, outcome: "succeeded" | "failed") {
+  await expect(async () => {
+    await manage(page);
+    await expect(
+      page.locator(`[data-testid="attempt-row"][data-event-id="${eventId}"][data-outcome="${outcome}"]`).first(),
+    ).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+}
+
 test("an endpoint receives signed test and API events, and a failed one is replayed", async ({ page }) => {
   test.setTimeout(90_000);
   const receiver = await Receiver.start();
@@ -98,19 +109,14 @@ test("an endpoint receives signed test and API events, and a failed one is repla
     };
     const succeeded = await postEvent("payment_intent.succeeded");
     await expect.poll(() => receiver.verifiedIds().has(succeeded)).toBe(true);
-    await manage(page);
-    await expect(page.locator(`[data-testid="attempt-row"][data-event-id="${succeeded}"]`)).toHaveAttribute(
-      "data-outcome",
-      "succeeded",
-    );
+    await expectLogged(page, succeeded, "succeeded");
 
     // The receiver fails: the log shows it; after it recovers, a replay delivers it.
     receiver.answer = () => 500;
     const failed = await postEvent("payment_intent.payment_failed");
     await expect.poll(() => receiver.deliveries.some((d) => d.id === failed)).toBe(true);
-    await manage(page);
-    const failedRow = page.locator(`[data-testid="attempt-row"][data-event-id="${failed}"]`).first();
-    await expect(failedRow).toHaveAttribute("data-outcome", "failed");
+    await expectLogged(page, failed, "failed");
+    const failedRow = page.locator(`[data-testid="attempt-row"][data-event-id="${failed}"][data-outcome="failed"]`).first();
     await expect(failedRow).toContainText("HTTP 500");
     receiver.answer = () => 200;
     await failedRow.getByTestId("replay-event").click();
@@ -118,10 +124,7 @@ test("an endpoint receives signed test and API events, and a failed one is repla
     await expect
       .poll(() => receiver.deliveries.filter((d) => d.id === failed && d.verified).length)
       .toBeGreaterThanOrEqual(2);
-    await manage(page);
-    await expect(
-      page.locator(`[data-testid="attempt-row"][data-event-id="${failed}"][data-outcome="succeeded"]`).first(),
-    ).toBeVisible();
+    await expectLogged(page, failed, "succeeded");
 
     // Disable, then delete after confirming.
     await page.getByTestId("toggle-endpoint").click();

@@ -160,16 +160,31 @@ async fn endpoints_events_and_deliveries_through_the_api() {
         endpoint_id.as_str()
     );
 
-    let (status, _, log) = call(
-        &client,
-        Method::GET,
-        format!("{base}/v1/webhook-endpoints/{endpoint_id}/deliveries?limit=1"),
-        &key,
-        None,
-    )
-    .await;
-    assert_eq!(status, 200);
+    // The attempt is recorded just after the receiver answered: wait for it.
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        let (status, _, page) = call(
+            &client,
+            Method::GET,
+            format!("{base}/v1/webhook-endpoints/{endpoint_id}/deliveries?limit=1"),
+            &key,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        log = page;
+        if log["data"][0]["event_id"] == event_id.as_str() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(log["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        log["data"][0]["event_id"],
+        event_id.as_str(),
+        "newest first"
+    );
+    assert_eq!(log["data"][0]["succeeded"], true);
     assert_eq!(log["has_more"], true);
 
     // Refusals a client sees: a stable code, the field named, nothing echoed.
@@ -297,4 +312,30 @@ async fn postgres_refuses_to_start_without_a_master_key() {
         said.contains("GATEHOUSE_MASTER_KEY is required with PostgreSQL"),
         "{said}"
     );
+}
+
+#[tokio::test]
+async fn the_webhooks_docs_page_shows_receiver_code() {
+    let server = start().await;
+    let page = reqwest::get(format!("{}/docs/webhooks", server.base))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "webhook-signature",
+        "Verifying in Node",
+        "Verifying in Python",
+        "Verifying in Rust",
+        "5 seconds, 5 minutes, 30 minutes",
+    ] {
+        assert!(html.contains(expected), "{expected} missing");
+    }
+    let index = reqwest::get(format!("{}/docs", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(index.contains("href=\"/docs/webhooks\""));
 }

@@ -493,6 +493,22 @@ impl Gatehouse {
         let signature =
             signing::signature_header(&job.secrets, &job.claimed.event_id, timestamp, &job.body);
         let started = Instant::now();
+        if let Err(why) = self
+            .webhooks
+            .settings
+            .destinations
+            .check_literal_host(&job.url)
+        {
+            return Outcome {
+                claimed: job.claimed,
+                attempted_at_ms,
+                http_status: None,
+                latency_ms: 0,
+                excerpt: String::new(),
+                error: Some(format!("refused before connecting: {why}")),
+                retry_after: None,
+            };
+        }
         let request = self
             .webhooks
             .client

@@ -256,6 +256,22 @@ impl Destinations {
     }
 }
 
+impl Destinations {
+    /// The connect-time check for a URL whose host is an IP literal (the HTTP client
+    /// resolves nothing for those, so its resolver hook never sees them): the policy of
+    /// now applies, whatever it was when the endpoint was saved.
+    pub fn check_literal_host(&self, url: &str) -> Result<(), String> {
+        let Ok(url) = Url::parse(url) else {
+            return Err("the URL cannot be read".to_owned());
+        };
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => self.policy.check(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => self.policy.check(IpAddr::V6(ip)),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The HTTP client's resolver hook: every connection's addresses pass the policy.
 pub(crate) struct GuardedResolver(pub Destinations);
 

@@ -20,6 +20,8 @@ use crate::{Gatehouse, ids, time};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_RATE_LIMIT_PER_SECOND: u32 = 10_000;
+/// Endpoints one app may have.
+pub const MAX_ENDPOINTS_PER_APP: i64 = 50;
 /// How long a rotated-out secret keeps signing (SPEC W-2).
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -166,6 +168,21 @@ impl Gatehouse {
         let (_, _, by) = actor.audit_identity();
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
+        // Takes the app's row lock first, so concurrent creates count one at a time.
+        sqlx::query("UPDATE apps SET updated_at = updated_at WHERE id = $1")
+            .bind(app_id.as_str())
+            .execute(change.connection())
+            .await?;
+        let (existing,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM webhook_endpoints WHERE app_id = $1")
+                .bind(app_id.as_str())
+                .fetch_one(change.connection())
+                .await?;
+        if existing >= MAX_ENDPOINTS_PER_APP {
+            return Err(DomainError::LimitReached(format!(
+                "An app has at most {MAX_ENDPOINTS_PER_APP} webhook endpoints: delete one first."
+            )));
+        }
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, tenant_id, app_id, mode, url, description,
                 event_families, status, disabled_reason, rate_limit_per_second, masked_secret,

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The webhook benchmark (`./dev bench`, after the API benchmark): the release server on
+# a fresh SQLite database and on a fresh PostgreSQL database, 10 endpoints of one app
+# pointing at a local receiver (a separate node process answering 200 at once), events
+# posted through `POST /v1/events`. Prints events accepted/s, deliveries/s and the
+# p50/p99 from sending an event to its receipt (bench/webhook-load.mjs). Settings:
+# BENCH_EVENTS (3000), BENCH_POSTERS (16), BENCH_RATE (100), BENCH_WEBHOOK_SECONDS (10),
+# BENCH_ENGINES ("sqlite postgres"), GATEHOUSE_TEST_POSTGRES_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=target/release/gatehouse
+[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
+pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+data=$(mktemp -d)
+receiver_port=$(free_port)
+node bench/webhook-receiver.mjs "$receiver_port" &
+receiver=$!
+cleanup() {
+  [ -n "${server:-}" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  kill "$receiver" 2>/dev/null || true
+  [ -n "${pg_db:-}" ] && psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+run_engine() {
+  local engine=$1 url port base jar
+  port=$(free_port)
+  base="http://127.0.0.1:$port"
+  if [ "$engine" = postgres ]; then
+    pg_db="gatehouse_bench_$RANDOM"
+    psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
+    url="${pg_admin%/*}/$pg_db"
+  else
+    url="sqlite://$data/gatehouse.db"
+  fi
+  DATABASE_URL="$url" GATEHOUSE_ADDR="127.0.0.1:$port" GATEHOUSE_MASTER_KEY="$(openssl rand -base64 32)" \
+    GATEHOUSE_WEBHOOK_ALLOW_NETWORKS=127.0.0.1 GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" \
+    GATEHOUSE_LOG=warn "$bin" serve >"$data/server-$engine.log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+  jar="$data/cookies-$engine"
+  fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
+  curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
+    --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
+  local app_id key
+  app_id=$(fn create_app '{"input":{"name":"Webhook bench"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  key=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Events\",\"mode\":\"live\",\"key_type\":\"secret\"}}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["plaintext"])')
+  for i in $(seq 1 10); do
+    curl -sf -H "authorization: Bearer $key" -H 'content-type: application/json' "$base/v1/webhook-endpoints" \
+      -d "{\"url\":\"http://127.0.0.1:$receiver_port/hook/$i\",\"mode\":\"live\",\"event_families\":[\"payment_intent.*\"]}" >/dev/null
+  done
+  node bench/webhook-load.mjs "$base" "$key" "http://127.0.0.1:$receiver_port" 10 "$engine"
+  kill -TERM "$server"; wait "$server" 2>/dev/null || true
+  server=
+}
+
+echo "Gatehouse webhook benchmark: 10 endpoints, $(nproc) cores (targets: >= 2600 deliveries/s; p99 <= 20 ms at 100 events/s)"
+for engine in ${BENCH_ENGINES:-sqlite postgres}; do run_engine "$engine"; done
