@@ -217,6 +217,40 @@ on_both_engines!(
         assert_eq!(log.data[0].response_excerpt, "answered 200");
         assert_eq!(log.data[0].event_id, sent.event.id);
 
+        // A key of another app of the tenant does not see this app's events.
+        let other_app = common::app_named(&gatehouse, &owner, "Other").await;
+        let other_key = create_key(&gatehouse, &owner, &other_app, KeyMode::Live, None).await;
+        let other = actor_for(&gatehouse, &other_key.plaintext).await;
+        assert!(matches!(
+            gatehouse.event(&other, &sent.event.id).await,
+            Err(DomainError::NotFound(_))
+        ));
+        let listed = gatehouse
+            .list_events(&other, None, &PageRequest::default())
+            .await
+            .unwrap();
+        assert!(
+            listed
+                .data
+                .iter()
+                .all(|event| event.app_id.as_ref() == Some(&other_app))
+        );
+        let own = gatehouse
+            .list_events(&live, None, &PageRequest::default())
+            .await
+            .unwrap();
+        assert!(own.data.iter().any(|event| event.id == sent.event.id));
+        // The same idempotency key in another app is another event.
+        let first = gatehouse
+            .send_event(&live, &event("payment_intent.created"), Some("shared"))
+            .await
+            .unwrap();
+        let second = gatehouse
+            .send_event(&other, &event("payment_intent.created"), Some("shared"))
+            .await
+            .unwrap();
+        assert_ne!(first.event.id, second.event.id);
+        assert!(!second.replayed);
         // A test key sees test events only.
         assert!(matches!(
             gatehouse.event(&test, &sent.event.id).await,
@@ -833,6 +867,19 @@ on_both_engines!(
                 .queued,
             0
         );
+        // An event the endpoint was never sent is not replayed to it.
+        let other = gatehouse
+            .send_event(&actor, &event("invoice.created"), None)
+            .await
+            .unwrap();
+        let never = ReplayRequest {
+            event_id: Some(other.event.id.clone()),
+            failed_since: None,
+        };
+        assert!(matches!(
+            gatehouse.replay_webhooks(&owner, &id, &never).await,
+            Err(DomainError::NotFound(_))
+        ));
         let both = ReplayRequest {
             event_id: Some(first.event.id.clone()),
             failed_since: Some(chrono::Utc::now()),

@@ -46,14 +46,15 @@ CREATE TABLE webhook_secrets (
 );
 CREATE INDEX webhook_secrets_by_endpoint ON webhook_secrets(endpoint_id);
 
--- The first event sent with an idempotency key, for 24 hours (SPEC W-4).
+-- The first event an app's keys sent with an idempotency key, for 24 hours (SPEC W-4).
 CREATE TABLE event_idempotency_keys (
     tenant_id TEXT NOT NULL,
     mode TEXT NOT NULL,
+    app_id TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
     event_id TEXT NOT NULL,
     expires_at BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, mode, idempotency_key)
+    PRIMARY KEY (tenant_id, mode, app_id, idempotency_key)
 );
 
 -- Where an event came from: 'gatehouse' (its own events) or 'api' (the SaaS's).

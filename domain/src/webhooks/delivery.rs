@@ -158,7 +158,7 @@ impl Gatehouse {
             if claimed.is_empty() {
                 return Ok(report);
             }
-            let prepared = self.prepare(claimed).await?;
+            let prepared = self.prepare_or_release(claimed).await?;
             let mut sends = tokio::task::JoinSet::new();
             for job in prepared {
                 let gatehouse = self.clone();
@@ -203,7 +203,7 @@ impl Gatehouse {
                 match self.claim_due(free).await {
                     Ok(claimed) if !claimed.is_empty() => {
                         claimed_any = true;
-                        match self.prepare(claimed).await {
+                        match self.prepare_or_release(claimed).await {
                             Ok(prepared) => {
                                 for job in prepared {
                                     let permit = Arc::clone(&capacity)
@@ -352,7 +352,7 @@ impl Gatehouse {
         let claimed = self.claimed_from_rows(rows)?;
         if !claimed.is_empty() {
             let mut outcomes = Vec::new();
-            for job in self.prepare(claimed).await? {
+            for job in self.prepare_or_release(claimed).await? {
                 outcomes.push(self.send(job).await);
             }
             return self.record(outcomes).await;
@@ -375,6 +375,23 @@ impl Gatehouse {
         Err(DomainError::Internal(
             "the test event's attempt was not recorded in time".to_owned(),
         ))
+    }
+
+    /// [`Self::prepare`], and when it fails, forgets the claimed rows as outstanding
+    /// here (their leases run out and any worker takes them again).
+    async fn prepare_or_release(
+        &self,
+        claimed: Vec<Claimed>,
+    ) -> Result<Vec<Prepared>, DomainError> {
+        let endpoints: Vec<WebhookEndpointId> =
+            claimed.iter().map(|job| job.endpoint_id.clone()).collect();
+        let prepared = self.prepare(claimed).await;
+        if prepared.is_err() {
+            for endpoint_id in &endpoints {
+                self.webhooks.add_outstanding(endpoint_id, -1);
+            }
+        }
+        prepared
     }
 
     /// Loads what the claimed deliveries need in three queries for the whole batch:
@@ -574,6 +591,12 @@ impl Gatehouse {
         if outcomes.is_empty() {
             return Ok(());
         }
+        // Not outstanding here any more, written or not: a row whose outcome is not
+        // written stays leased until its lease runs out, then is taken again.
+        for outcome in &outcomes {
+            self.webhooks
+                .add_outstanding(&outcome.claimed.endpoint_id, -1);
+        }
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
         let mut gone: HashSet<(String, WebhookEndpointId)> = HashSet::new();
@@ -670,10 +693,6 @@ impl Gatehouse {
             .await?;
         }
         transaction.commit().await?;
-        for outcome in &outcomes {
-            self.webhooks
-                .add_outstanding(&outcome.claimed.endpoint_id, -1);
-        }
         for (tenant_id, endpoint_id) in gone {
             self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
                 .await?;

@@ -216,9 +216,9 @@ impl Gatehouse {
             // One statement claims the key, or finds it taken by a live earlier event;
             // concurrent calls wait on the row and then see it taken.
             let claimed: Option<(String,)> = sqlx::query_as(
-                "INSERT INTO event_idempotency_keys (tenant_id, mode, idempotency_key, event_id, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (tenant_id, mode, idempotency_key) DO UPDATE
+                "INSERT INTO event_idempotency_keys (tenant_id, mode, app_id, idempotency_key, event_id, expires_at)
+                 VALUES ($1, $2, $7, $3, $4, $5)
+                 ON CONFLICT (tenant_id, mode, app_id, idempotency_key) DO UPDATE
                     SET event_id = excluded.event_id, expires_at = excluded.expires_at
                     WHERE event_idempotency_keys.expires_at <= $6
                  RETURNING event_id",
@@ -229,23 +229,25 @@ impl Gatehouse {
             .bind(event_id.as_str())
             .bind(now + IDEMPOTENCY_WINDOW_MS)
             .bind(now)
+            .bind(key.app_id.as_str())
             .fetch_optional(change.connection())
             .await?;
             if claimed.is_none() {
                 drop(change);
                 let (first,): (String,) = sqlx::query_as(
                     "SELECT event_id FROM event_idempotency_keys
-                     WHERE tenant_id = $1 AND mode = $2 AND idempotency_key = $3",
+                     WHERE tenant_id = $1 AND mode = $2 AND app_id = $3 AND idempotency_key = $4",
                 )
                 .bind(key.tenant_id.as_str())
                 .bind(key.mode.as_str())
+                .bind(key.app_id.as_str())
                 .bind(idempotency_key)
                 .fetch_one(self.db().pool())
                 .await?;
                 let first = EventId::parse(&first)
                     .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
                 return Ok(SentOutcome {
-                    event: self.find_event(&key.tenant_id, key.mode, &first).await?,
+                    event: self.find_event(actor, key.mode, &first).await?,
                     replayed: true,
                 });
             }
@@ -264,23 +266,26 @@ impl Gatehouse {
             .await?;
         change.commit().await?;
         Ok(SentOutcome {
-            event: self.find_event(&key.tenant_id, key.mode, &event_id).await?,
+            event: self.find_event(actor, key.mode, &event_id).await?,
             replayed: false,
         })
     }
 
+    /// One event of `mode` that `actor` may see: a key sees only its own app's.
     async fn find_event(
         &self,
-        tenant_id: &TenantId,
+        actor: &Actor,
         mode: KeyMode,
         id: &EventId,
     ) -> Result<EventView, DomainError> {
         let row = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM outbox_events WHERE id = $1 AND tenant_id = $2 AND mode = $3"
+            "SELECT {EVENT_COLUMNS} FROM outbox_events
+             WHERE id = $1 AND tenant_id = $2 AND mode = $3 AND ($4 = '' OR app_id = $4)"
         ))
         .bind(id.as_str())
-        .bind(tenant_id.as_str())
+        .bind(actor.tenant_id.as_str())
         .bind(mode.as_str())
+        .bind(own_app(actor))
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("event"))?;
@@ -310,12 +315,14 @@ impl Gatehouse {
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM outbox_events
              WHERE tenant_id = $1 AND mode = $2 AND ($3 = '' OR id < $3)
+               AND ($5 = '' OR app_id = $5)
              ORDER BY id DESC LIMIT $4"
         ))
         .bind(actor.tenant_id.as_str())
         .bind(mode.as_str())
         .bind(keyset.after.clone().unwrap_or_default())
         .bind(keyset.rows_to_read())
+        .bind(own_app(actor))
         .fetch_all(self.db().pool())
         .await?;
         let events = rows
@@ -329,11 +336,9 @@ impl Gatehouse {
     pub async fn event(&self, actor: &Actor, id: &EventId) -> Result<EventDetail, DomainError> {
         actor.require(Access::EVENTS_READ)?;
         let event = match actor.api_key() {
-            Some(own) => self.find_event(&actor.tenant_id, own.mode, id).await?,
-            None => match self.find_event(&actor.tenant_id, KeyMode::Live, id).await {
-                Err(DomainError::NotFound(_)) => {
-                    self.find_event(&actor.tenant_id, KeyMode::Test, id).await?
-                }
+            Some(own) => self.find_event(actor, own.mode, id).await?,
+            None => match self.find_event(actor, KeyMode::Live, id).await {
+                Err(DomainError::NotFound(_)) => self.find_event(actor, KeyMode::Test, id).await?,
                 other => other?,
             },
         };
@@ -355,6 +360,14 @@ impl Gatehouse {
             delivery_list,
         })
     }
+}
+
+/// A key actor's own app (its events only), or empty for people (every app's).
+fn own_app(actor: &Actor) -> String {
+    actor
+        .api_key()
+        .map(|own| own.app_id.to_string())
+        .unwrap_or_default()
 }
 
 pub(crate) fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView, DomainError> {

@@ -91,27 +91,33 @@ impl Gatehouse {
         actor.require(Access::WEBHOOKS_WRITE)?;
         let endpoint = self.webhook_endpoint(actor, endpoint_id).await?;
         let events: Vec<(String, String)> = match (&request.event_id, request.failed_since) {
-            (Some(event_id), None) => sqlx::query_as(
-                "SELECT id, event_type FROM outbox_events WHERE id = $1 AND tenant_id = $2 AND mode = $3",
-            )
-            .bind(event_id.as_str())
-            .bind(actor.tenant_id.as_str())
-            .bind(endpoint.mode.as_str())
-            .fetch_all(self.db().pool())
-            .await?,
-            (None, Some(since)) => sqlx::query_as(
-                "SELECT DISTINCT d.event_id, d.event_type FROM webhook_deliveries d
+            // An event this endpoint was sent before (it is in its delivery log).
+            (Some(event_id), None) => {
+                sqlx::query_as(
+                    "SELECT DISTINCT event_id, event_type FROM webhook_deliveries
+                 WHERE event_id = $1 AND endpoint_id = $2 AND tenant_id = $3",
+                )
+                .bind(event_id.as_str())
+                .bind(endpoint_id.as_str())
+                .bind(actor.tenant_id.as_str())
+                .fetch_all(self.db().pool())
+                .await?
+            }
+            (None, Some(since)) => {
+                sqlx::query_as(
+                    "SELECT DISTINCT d.event_id, d.event_type FROM webhook_deliveries d
                  WHERE d.endpoint_id = $1 AND d.state = 'failed' AND d.created_at >= $2
                    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries later
                        WHERE later.endpoint_id = d.endpoint_id AND later.event_id = d.event_id
                          AND later.state IN ('pending', 'succeeded'))
                  LIMIT $3",
-            )
-            .bind(endpoint_id.as_str())
-            .bind(since.timestamp_millis())
-            .bind(MAX_BULK_REPLAY as i64)
-            .fetch_all(self.db().pool())
-            .await?,
+                )
+                .bind(endpoint_id.as_str())
+                .bind(since.timestamp_millis())
+                .bind(MAX_BULK_REPLAY as i64)
+                .fetch_all(self.db().pool())
+                .await?
+            }
             _ => {
                 return Err(DomainError::field(
                     "event_id",
