@@ -75,6 +75,30 @@ impl super::WebhookRuntime {
         }
     }
 
+    /// Picks up to `limit` of the candidate `(delivery, endpoint)` rows, no endpoint
+    /// beyond its cap of attempts outstanding here.
+    fn within_caps(&self, candidates: Vec<(String, String)>, limit: usize) -> Vec<String> {
+        let cap = self.settings.delivery.max_in_flight_per_endpoint;
+        let gates = self.gates.lock().expect("gate map lock");
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        let mut chosen = Vec::new();
+        for (delivery_id, endpoint_id) in candidates {
+            if chosen.len() >= limit {
+                break;
+            }
+            let outstanding = WebhookEndpointId::parse(&endpoint_id)
+                .ok()
+                .and_then(|id| gates.get(&id).map(|gate| gate.outstanding))
+                .unwrap_or(0);
+            let count = taken.entry(endpoint_id).or_insert(0);
+            if outstanding + *count < cap {
+                *count += 1;
+                chosen.push(delivery_id);
+            }
+        }
+        chosen
+    }
+
     /// Endpoints with as many attempts outstanding as they may have in flight.
     fn full_endpoints(&self) -> Vec<String> {
         let limit = self.settings.delivery.max_in_flight_per_endpoint;
@@ -262,48 +286,61 @@ impl Gatehouse {
     async fn claim_due(&self, limit: usize) -> Result<Vec<Claimed>, DomainError> {
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
+        // 1. Due rows in due order, straight from the partial index, leaving out
+        //    endpoints that have all they may have in flight here; a few times what is
+        //    asked, so the per-endpoint cap below still leaves enough.
         let full = self.webhooks.full_endpoints();
         let excluded = if full.is_empty() {
             String::new()
         } else {
-            let placeholders: Vec<String> =
-                (0..full.len()).map(|i| format!("${}", i + 6)).collect();
-            format!("AND d.endpoint_id NOT IN ({})", placeholders.join(", "))
+            format!(
+                "AND d.endpoint_id NOT IN ({})",
+                placeholders_from(full.len(), 3)
+            )
         };
+        let sql = format!(
+            "SELECT d.id, d.endpoint_id FROM webhook_deliveries d
+             JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
+             WHERE d.state = 'pending' AND d.next_attempt_at <= $1
+               AND (d.lease_until IS NULL OR d.lease_until <= $1) {excluded}
+             ORDER BY d.next_attempt_at LIMIT $2"
+        );
+        let query = sqlx::query_as::<_, (String, String)>(&sql)
+            .bind(now)
+            .bind((limit * 4) as i64);
+        let query = full
+            .iter()
+            .fold(query, |query, endpoint| query.bind(endpoint.as_str()));
+        let candidates = query.fetch_all(self.db().pool()).await?;
+        // 2. At most `max_in_flight_per_endpoint` per endpoint, counting what is
+        //    outstanding here already.
+        let chosen = self.webhooks.within_caps(candidates, limit);
+        if chosen.is_empty() {
+            return Ok(Vec::new());
+        }
+        // 3. Lease them. The lease is checked again on the row itself; on PostgreSQL a
+        //    row another instance is leasing right now is skipped, not waited for.
         let lock = match self.db().engine() {
             Engine::Postgres => "FOR UPDATE SKIP LOCKED",
             Engine::Sqlite => "",
         };
-        // The candidates, ranked within their endpoint, then the rows locked and leased.
         let sql = format!(
             "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
              WHERE id IN (
-                SELECT id FROM webhook_deliveries WHERE id IN (
-                    SELECT id FROM (
-                        SELECT d.id, d.next_attempt_at,
-                               ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS position
-                        FROM webhook_deliveries d
-                        JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
-                        WHERE d.state = 'pending' AND d.next_attempt_at <= $3
-                          AND (d.lease_until IS NULL OR d.lease_until <= $3) {excluded}
-                    ) ranked
-                    WHERE position <= $4
-                    ORDER BY next_attempt_at LIMIT $5
-                )
-                AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
+                SELECT id FROM webhook_deliveries
+                WHERE id IN ({}) AND state = 'pending' AND (lease_until IS NULL OR lease_until <= $3)
                 {lock}
              )
-             RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts"
+             RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
+            placeholders_from(chosen.len(), 4)
         );
-        let mut query = sqlx::query(&sql)
+        let query = sqlx::query(&sql)
             .bind(now + settings.lease.as_millis() as i64)
             .bind(self.instance_id.as_ref())
-            .bind(now)
-            .bind(settings.max_in_flight_per_endpoint as i64)
-            .bind(limit as i64);
-        for endpoint in &full {
-            query = query.bind(endpoint.as_str());
-        }
+            .bind(now);
+        let query = chosen
+            .iter()
+            .fold(query, |query, id| query.bind(id.as_str()));
         let rows = query.fetch_all(self.db().pool()).await?;
         self.claimed_from_rows(rows)
     }
@@ -641,28 +678,43 @@ impl Gatehouse {
             }
             query.execute(&mut *transaction).await?;
         }
-        for (outcome, next) in outcomes.iter().zip(nexts.iter().copied()) {
-            let state = if outcome.succeeded() {
-                "succeeded"
-            } else if next.is_some() {
-                "pending"
-            } else {
-                "failed"
-            };
-            sqlx::query(
-                "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1,
-                    next_attempt_at = $2, lease_until = NULL, leased_by = NULL, last_status = $3,
-                    updated_at = $4
-                 WHERE id = $5 AND leased_by = $6 AND state = 'pending'",
-            )
-            .bind(state)
-            .bind(next)
-            .bind(outcome.http_status.map(i64::from))
-            .bind(now)
-            .bind(outcome.claimed.delivery_id.as_str())
-            .bind(self.instance_id.as_ref())
-            .execute(&mut *transaction)
-            .await?;
+        // Each delivery's next state, a chunk per statement; only while this instance
+        // still holds the row's lease.
+        for (chunk, chunk_nexts) in outcomes.chunks(100).zip(nexts.chunks(100)) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|index| {
+                    let base = 3 + index * 4;
+                    format!("(${}, ${}, ${}, ${})", base, base + 1, base + 2, base + 3)
+                })
+                .collect();
+            let sql = format!(
+                "WITH outcome (id, state, next_attempt_at, last_status) AS (VALUES {})
+                 UPDATE webhook_deliveries SET state = outcome.state, attempts = attempts + 1,
+                    next_attempt_at = outcome.next_attempt_at, lease_until = NULL, leased_by = NULL,
+                    last_status = outcome.last_status, updated_at = $1
+                 FROM outcome
+                 WHERE webhook_deliveries.id = outcome.id AND webhook_deliveries.leased_by = $2
+                   AND webhook_deliveries.state = 'pending'",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(now).bind(self.instance_id.as_ref());
+            for (outcome, next) in chunk.iter().zip(chunk_nexts.iter().copied()) {
+                let state = if outcome.succeeded() {
+                    "succeeded"
+                } else if next.is_some() {
+                    "pending"
+                } else {
+                    "failed"
+                };
+                query = query
+                    .bind(outcome.claimed.delivery_id.as_str())
+                    .bind(state)
+                    .bind(next)
+                    .bind(outcome.http_status.map(i64::from));
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        for outcome in &outcomes {
             let endpoint_id = outcome.claimed.endpoint_id.clone();
             if outcome.succeeded() {
                 let at = succeeded_at.entry(endpoint_id).or_insert(0);
