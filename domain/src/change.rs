@@ -55,7 +55,11 @@ pub struct Change<'g> {
     audited: bool,
     /// Events the SaaS sent are their own record (the events list), not audit rows.
     sent_events: bool,
-    deliveries_queued: bool,
+    /// Deliveries this change queued, handed to this instance's worker at commit.
+    queued: Vec<crate::webhooks::events::QueuedDelivery>,
+    /// Deliveries may be due that this change did not queue (an endpoint enabled
+    /// again): every worker looks for them.
+    waiting: bool,
     changed_keys: Vec<ApiKeyId>,
     changed_apps: Vec<AppId>,
 }
@@ -69,7 +73,8 @@ impl Gatehouse {
             now_ms: self.now_ms(),
             audited: false,
             sent_events: false,
-            deliveries_queued: false,
+            queued: Vec::new(),
+            waiting: false,
             changed_keys: Vec::new(),
             changed_apps: Vec::new(),
         })
@@ -145,9 +150,7 @@ impl Change<'_> {
             self.now_ms,
         )
         .await?;
-        if queued > 0 {
-            self.deliveries_queued = true;
-        }
+        self.queued.extend(queued);
         Ok(())
     }
 
@@ -186,8 +189,16 @@ impl Change<'_> {
     }
 
     /// Marks that this change queued deliveries, so the workers wake at commit.
-    pub fn deliveries_queued(&mut self) {
-        self.deliveries_queued = true;
+    pub(crate) fn deliveries_queued(
+        &mut self,
+        queued: Vec<crate::webhooks::events::QueuedDelivery>,
+    ) {
+        self.queued.extend(queued);
+    }
+
+    /// Marks that deliveries may be due that this change did not queue itself.
+    pub(crate) fn deliveries_waiting(&mut self) {
+        self.waiting = true;
     }
 
     /// Marks a key as changed: every instance forgets its cached state at commit.
@@ -210,9 +221,16 @@ impl Change<'_> {
             ));
         }
         if self.gatehouse.db().engine() == Engine::Postgres {
-            if self.deliveries_queued {
-                sqlx::query("SELECT pg_notify($1, '')")
+            if !self.queued.is_empty() || self.waiting {
+                // Names this instance, whose own worker is handed the rows directly.
+                let from = if self.waiting {
+                    ""
+                } else {
+                    self.gatehouse.instance_id.as_ref()
+                };
+                sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(DELIVERIES_CHANNEL)
+                    .bind(from)
                     .execute(&mut *self.transaction)
                     .await?;
             }
@@ -230,8 +248,13 @@ impl Change<'_> {
             }
         }
         self.transaction.commit().await?;
-        if self.deliveries_queued {
-            self.gatehouse.webhooks.wake.notify_one();
+        if self.waiting {
+            self.gatehouse.webhooks.request_scan();
+        }
+        if !self.queued.is_empty() {
+            self.gatehouse
+                .webhooks
+                .hand_off(std::mem::take(&mut self.queued));
         }
         for key_id in &self.changed_keys {
             self.gatehouse.key_cache.forget(key_id);

@@ -305,8 +305,11 @@ impl crate::Gatehouse {
                 Ok(Some(notification))
                     if notification.channel() == crate::change::DELIVERIES_CHANNEL =>
                 {
-                    // Another instance (or this one) queued deliveries: send them now.
-                    self.webhooks.wake.notify_one();
+                    // Another instance queued deliveries (this one's own are handed to
+                    // its worker directly): look for them now.
+                    if notification.payload() != self.instance_id.as_ref() {
+                        self.webhooks.request_scan();
+                    }
                 }
                 Ok(Some(notification)) => {
                     let payload = notification.payload();

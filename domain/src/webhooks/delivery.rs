@@ -220,47 +220,77 @@ impl Gatehouse {
             self.webhooks.settings.delivery.max_in_flight,
         ));
         let sends = tokio_util::task::TaskTracker::new();
+        let mut next_scan = Instant::now();
         loop {
             let free = capacity.available_permits().min(CLAIM_BATCH);
-            let mut claimed_any = false;
+            let mut claimed = Vec::new();
             if free > 0 {
-                match self.claim_due(free).await {
-                    Ok(claimed) if !claimed.is_empty() => {
-                        claimed_any = true;
-                        match self.prepare_or_release(claimed).await {
-                            Ok(prepared) => {
-                                for job in prepared {
-                                    let permit = Arc::clone(&capacity)
-                                        .acquire_owned()
-                                        .await
-                                        .expect("the capacity semaphore is never closed");
-                                    let gatehouse = self.clone();
-                                    let outcomes_tx = outcomes_tx.clone();
-                                    sends.spawn(async move {
-                                        let outcome = gatehouse.send(job).await;
-                                        let _ = outcomes_tx.send(outcome);
-                                        drop(permit);
-                                    });
-                                }
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "claimed deliveries could not be prepared; their leases will run out and they are taken again");
-                            }
+                // What this instance's own changes queued, leased by id; the queue is
+                // scanned only at the poll interval or when asked (other instances'
+                // deliveries, retries coming due, expired leases, a full batch).
+                let handed = self.webhooks.take_handoff();
+                if !handed.is_empty() {
+                    let handed_count = handed.len();
+                    let chosen = self.webhooks.within_caps(handed, free);
+                    if chosen.len() < handed_count {
+                        // Left for the scan: beyond an endpoint's cap or this batch.
+                        self.webhooks.request_scan();
+                    }
+                    match self.claim_ids(&chosen).await {
+                        Ok(rows) => claimed.extend(rows),
+                        Err(error) => {
+                            self.webhooks.request_scan();
+                            tracing::warn!(%error, "claiming deliveries failed; retrying");
                         }
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
+                }
+                let room = free.saturating_sub(claimed.len());
+                let scan = self.webhooks.take_scan_request() || Instant::now() >= next_scan;
+                if scan && room > 0 {
+                    next_scan = Instant::now() + POLL_INTERVAL;
+                    match self.claim_due(room).await {
+                        Ok(rows) => {
+                            if rows.len() == room {
+                                self.webhooks.request_scan();
+                            }
+                            claimed.extend(rows);
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "claiming deliveries failed; retrying")
+                        }
+                    }
+                }
+            }
+            if !claimed.is_empty() {
+                match self.prepare_or_release(claimed).await {
+                    Ok(prepared) => {
+                        for job in prepared {
+                            let permit = Arc::clone(&capacity)
+                                .acquire_owned()
+                                .await
+                                .expect("the capacity semaphore is never closed");
+                            let gatehouse = self.clone();
+                            let outcomes_tx = outcomes_tx.clone();
+                            sends.spawn(async move {
+                                let outcome = gatehouse.send(job).await;
+                                let _ = outcomes_tx.send(outcome);
+                                drop(permit);
+                            });
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "claimed deliveries could not be prepared; their leases will run out and they are taken again");
+                    }
                 }
             }
             if stop.is_cancelled() {
                 break;
             }
-            if !claimed_any || free == 0 {
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    () = self.webhooks.wake.notified() => {}
-                    () = tokio::time::sleep(POLL_INTERVAL) => {}
-                }
+            let until_scan = next_scan.saturating_duration_since(Instant::now());
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = self.webhooks.wake.notified() => {}
+                () = tokio::time::sleep(until_scan) => {}
             }
         }
         sends.close();
@@ -276,6 +306,14 @@ impl Gatehouse {
             let taken = std::mem::take(&mut batch);
             if let Err(error) = self.record(taken).await {
                 tracing::error!(%error, "delivery outcomes not recorded; their leases will run out and they are sent again");
+            }
+            // Room was freed: if due deliveries were left behind, look again now.
+            if self
+                .webhooks
+                .more_due
+                .load(std::sync::atomic::Ordering::Acquire)
+            {
+                self.webhooks.request_scan();
             }
         }
     }
@@ -312,9 +350,14 @@ impl Gatehouse {
             .iter()
             .fold(query, |query, endpoint| query.bind(endpoint.as_str()));
         let candidates = query.fetch_all(self.db().pool()).await?;
+        let candidate_count = candidates.len();
         // 2. At most `max_in_flight_per_endpoint` per endpoint, counting what is
         //    outstanding here already.
         let chosen = self.webhooks.within_caps(candidates, limit);
+        self.webhooks.more_due.store(
+            candidate_count > chosen.len() || candidate_count == limit * 4,
+            std::sync::atomic::Ordering::Release,
+        );
         if chosen.is_empty() {
             return Ok(Vec::new());
         }
@@ -362,6 +405,28 @@ impl Gatehouse {
             });
         }
         Ok(claimed)
+    }
+
+    /// Leases the given deliveries by id (those still pending and free).
+    async fn claim_ids(&self, ids: &[String]) -> Result<Vec<Claimed>, DomainError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.now_ms();
+        let sql = format!(
+            "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
+             WHERE id IN ({}) AND state = 'pending' AND next_attempt_at <= $3
+               AND (lease_until IS NULL OR lease_until <= $3)
+             RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
+            placeholders_from(ids.len(), 4)
+        );
+        let query = sqlx::query(&sql)
+            .bind(now + self.webhooks.settings.delivery.lease.as_millis() as i64)
+            .bind(self.instance_id.as_ref())
+            .bind(now);
+        let query = ids.iter().fold(query, |query, id| query.bind(id.as_str()));
+        let rows = query.fetch_all(self.db().pool()).await?;
+        self.claimed_from_rows(rows)
     }
 
     /// Delivers one endpoint's pending delivery of one event at once, whatever the

@@ -495,7 +495,7 @@ impl Gatehouse {
         .await?;
         if disabled.is_none() {
             // What waited while it was disabled goes out now.
-            change.deliveries_queued();
+            change.deliveries_waiting();
         }
         let verb = match disabled {
             None => "enabled".to_owned(),

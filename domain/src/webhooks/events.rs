@@ -21,8 +21,8 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Queues the delivery of event `event_id` to every enabled endpoint of the tenant and
-/// mode subscribed to its family (or to all), in the caller's transaction. Returns how
-/// many deliveries were queued.
+/// mode subscribed to its family (or to all), in the caller's transaction. Returns the
+/// queued `(delivery, endpoint)` ids.
 pub(crate) async fn fan_out(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
@@ -30,7 +30,7 @@ pub(crate) async fn fan_out(
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
-) -> Result<usize, DomainError> {
+) -> Result<Vec<QueuedDelivery>, DomainError> {
     let family = event_type
         .split_once('.')
         .map_or(event_type, |(family, _)| family);
@@ -53,9 +53,11 @@ pub(crate) async fn fan_out(
         event_type,
         now_ms,
     )
-    .await?;
-    Ok(endpoint_ids.len())
+    .await
 }
+
+/// A delivery just queued: its id and its endpoint's.
+pub(crate) type QueuedDelivery = (String, String);
 
 /// Inserts one pending delivery per endpoint, due now, in as few statements as the
 /// engines' parameter limits allow.
@@ -66,8 +68,9 @@ pub(crate) async fn queue_deliveries(
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
-) -> Result<(), DomainError> {
+) -> Result<Vec<QueuedDelivery>, DomainError> {
     const ROWS_PER_STATEMENT: usize = 100;
+    let mut queued = Vec::with_capacity(endpoint_ids.len());
     for chunk in endpoint_ids.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type,
@@ -91,13 +94,13 @@ pub(crate) async fn queue_deliveries(
             .bind(event_type)
             .bind(now_ms);
         for endpoint_id in chunk {
-            query = query
-                .bind(DeliveryId::from_body(&ids::fresh_body()).to_string())
-                .bind(endpoint_id.as_str());
+            let delivery_id = DeliveryId::from_body(&ids::fresh_body()).to_string();
+            query = query.bind(delivery_id.clone()).bind(endpoint_id.as_str());
+            queued.push((delivery_id, endpoint_id.clone()));
         }
         query.execute(&mut *connection).await?;
     }
-    Ok(())
+    Ok(queued)
 }
 
 /// Checks an event type the SaaS sends: `family.action` in lower case, a family of the

@@ -133,7 +133,7 @@ impl Gatehouse {
         for (event_id, event_type) in &events {
             let event_id = EventId::parse(event_id)
                 .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
-            queue_deliveries(
+            let queued = queue_deliveries(
                 change.connection(),
                 &actor.tenant_id,
                 &[endpoint_id.to_string()],
@@ -142,8 +142,8 @@ impl Gatehouse {
                 now,
             )
             .await?;
+            change.deliveries_queued(queued);
         }
-        change.deliveries_queued();
         let record = AuditRecord {
             app_id: Some(endpoint.app_id.clone()),
             after: Some(json!({

@@ -98,6 +98,15 @@ pub(crate) struct WebhookRuntime {
     pub client: reqwest::Client,
     /// Rung after a change queued deliveries, so they go out at once.
     pub wake: tokio::sync::Notify,
+    /// Deliveries this instance's changes queued, for its worker to lease by id (no
+    /// scan of the queue needed for them). Bounded: beyond it the scan finds them.
+    handoff: Mutex<Vec<events::QueuedDelivery>>,
+    /// Whether the worker should scan the queue at its next turn (another instance
+    /// queued deliveries, an endpoint was enabled again, or a handoff overflowed).
+    scan_requested: std::sync::atomic::AtomicBool,
+    /// Whether the last scan left due deliveries behind (endpoint caps, batch size):
+    /// each recorded batch frees room, and then the worker scans again at once.
+    pub(crate) more_due: std::sync::atomic::AtomicBool,
     pub gates: Mutex<HashMap<WebhookEndpointId, delivery::EndpointGate>>,
 }
 
@@ -119,8 +128,45 @@ impl WebhookRuntime {
             settings,
             client,
             wake: tokio::sync::Notify::new(),
+            handoff: Mutex::default(),
+            scan_requested: std::sync::atomic::AtomicBool::new(true),
+            more_due: std::sync::atomic::AtomicBool::new(false),
             gates: Mutex::default(),
         }
+    }
+}
+
+/// Most deliveries waiting in the handoff; more are found by the worker's scan.
+const MAX_HANDOFF: usize = 10_000;
+
+impl WebhookRuntime {
+    /// Hands deliveries just committed to this instance's worker and wakes it.
+    pub(crate) fn hand_off(&self, queued: Vec<events::QueuedDelivery>) {
+        let mut handoff = self.handoff.lock().expect("handoff lock");
+        if handoff.len() + queued.len() <= MAX_HANDOFF {
+            handoff.extend(queued);
+        } else {
+            self.scan_requested
+                .store(true, std::sync::atomic::Ordering::Release);
+        }
+        drop(handoff);
+        self.wake.notify_one();
+    }
+
+    /// Asks the worker to scan the queue at its next turn, and wakes it.
+    pub(crate) fn request_scan(&self) {
+        self.scan_requested
+            .store(true, std::sync::atomic::Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    fn take_handoff(&self) -> Vec<events::QueuedDelivery> {
+        std::mem::take(&mut *self.handoff.lock().expect("handoff lock"))
+    }
+
+    fn take_scan_request(&self) -> bool {
+        self.scan_requested
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 }
 
