@@ -239,10 +239,11 @@ impl Change<'_> {
                 .iter()
                 .map(|key| key.as_str())
                 .chain(self.changed_apps.iter().map(|app| app.as_str()));
+            // `<id> <instance>`: this instance forgets at commit itself and skips its own.
             for id in changed {
                 sqlx::query("SELECT pg_notify($1, $2)")
                     .bind(CHANGES_CHANNEL)
-                    .bind(id)
+                    .bind(format!("{id} {}", self.gatehouse.instance_id))
                     .execute(&mut *self.transaction)
                     .await?;
             }

@@ -312,7 +312,14 @@ impl crate::Gatehouse {
                     }
                 }
                 Ok(Some(notification)) => {
-                    let payload = notification.payload();
+                    let (payload, from) = notification
+                        .payload()
+                        .split_once(' ')
+                        .unwrap_or((notification.payload(), ""));
+                    if from == self.instance_id.as_ref() {
+                        // This instance's own change: forgotten at its commit already.
+                        continue;
+                    }
                     if let Ok(key_id) = ApiKeyId::parse(payload) {
                         self.key_cache.forget(&key_id);
                     } else if let Ok(app_id) = AppId::parse(payload) {
