@@ -52,15 +52,9 @@ impl super::WebhookRuntime {
         endpoint_id: &WebhookEndpointId,
     ) -> (Arc<Semaphore>, Arc<tokio::sync::Mutex<Instant>>) {
         let mut gates = self.gates.lock().expect("gate map lock");
-        let gate = gates
-            .entry(endpoint_id.clone())
-            .or_insert_with(|| EndpointGate {
-                in_flight: Arc::new(Semaphore::new(
-                    self.settings.delivery.max_in_flight_per_endpoint,
-                )),
-                outstanding: 0,
-                next_send: Arc::new(tokio::sync::Mutex::new(Instant::now())),
-            });
+        let gate = gates.entry(endpoint_id.clone()).or_insert_with(|| {
+            EndpointGate::new(self.settings.delivery.max_in_flight_per_endpoint)
+        });
         (Arc::clone(&gate.in_flight), Arc::clone(&gate.next_send))
     }
 
@@ -76,27 +70,39 @@ impl super::WebhookRuntime {
     }
 
     /// Picks up to `limit` of the candidate `(delivery, endpoint)` rows, no endpoint
-    /// beyond its cap of attempts outstanding here.
-    fn within_caps(&self, candidates: Vec<(String, String)>, limit: usize) -> Vec<String> {
+    /// beyond its cap of attempts outstanding here, and reserves them as outstanding
+    /// (both claimers of the worker count against the same caps); the claim releases
+    /// what it could not lease.
+    fn within_caps(&self, candidates: Vec<(String, String)>, limit: usize) -> Vec<Reserved> {
         let cap = self.settings.delivery.max_in_flight_per_endpoint;
-        let gates = self.gates.lock().expect("gate map lock");
-        let mut taken: HashMap<String, usize> = HashMap::new();
+        let mut gates = self.gates.lock().expect("gate map lock");
         let mut chosen = Vec::new();
         for (delivery_id, endpoint_id) in candidates {
             if chosen.len() >= limit {
                 break;
             }
-            let outstanding = WebhookEndpointId::parse(&endpoint_id)
-                .ok()
-                .and_then(|id| gates.get(&id).map(|gate| gate.outstanding))
-                .unwrap_or(0);
-            let count = taken.entry(endpoint_id).or_insert(0);
-            if outstanding + *count < cap {
-                *count += 1;
-                chosen.push(delivery_id);
+            let Ok(endpoint_id) = WebhookEndpointId::parse(&endpoint_id) else {
+                continue;
+            };
+            let gate = gates
+                .entry(endpoint_id.clone())
+                .or_insert_with(|| EndpointGate::new(cap));
+            if gate.outstanding < cap {
+                gate.outstanding += 1;
+                chosen.push((delivery_id, endpoint_id));
             }
         }
         chosen
+    }
+
+    /// Releases the reservations of chosen rows that were not leased.
+    fn release_unclaimed(&self, chosen: &[Reserved], claimed: &[Claimed]) {
+        let leased: HashSet<&str> = claimed.iter().map(|job| job.delivery_id.as_str()).collect();
+        for (delivery_id, endpoint_id) in chosen {
+            if !leased.contains(delivery_id.as_str()) {
+                self.add_outstanding(endpoint_id, -1);
+            }
+        }
     }
 
     /// Endpoints with as many attempts outstanding as they may have in flight.
@@ -119,6 +125,19 @@ impl super::WebhookRuntime {
             .is_some_and(|gate| gate.outstanding == 0)
         {
             gates.remove(endpoint_id);
+        }
+    }
+}
+
+/// A delivery chosen for a claim and counted as outstanding: `(delivery, endpoint)`.
+type Reserved = (String, WebhookEndpointId);
+
+impl EndpointGate {
+    fn new(cap: usize) -> Self {
+        Self {
+            in_flight: Arc::new(Semaphore::new(cap)),
+            outstanding: 0,
+            next_send: Arc::new(tokio::sync::Mutex::new(Instant::now())),
         }
     }
 }
@@ -161,6 +180,15 @@ impl Outcome {
         self.http_status
             .is_some_and(|status| (200..300).contains(&status))
     }
+}
+
+/// Where the worker's claimers hand what they leased: the shared capacity, the send
+/// tasks and the recorder's channel.
+#[derive(Clone)]
+struct Dispatcher {
+    capacity: Arc<Semaphore>,
+    sends: tokio_util::task::TaskTracker,
+    outcomes: mpsc::UnboundedSender<Outcome>,
 }
 
 /// What a round of deliveries did (the tests and the benchmark read it).
@@ -220,83 +248,106 @@ impl Gatehouse {
             self.webhooks.settings.delivery.max_in_flight,
         ));
         let sends = tokio_util::task::TaskTracker::new();
-        let mut next_scan = Instant::now();
+        let dispatcher = Dispatcher {
+            capacity,
+            sends: sends.clone(),
+            outcomes: outcomes_tx.clone(),
+        };
+        // The scan runs beside the handoff, so deliveries handed over never wait for a
+        // scan of the queue (slow while PostgreSQL holds dead index entries).
+        let scanner = tokio::spawn({
+            let gatehouse = self.clone();
+            let dispatcher = dispatcher.clone();
+            let stop = stop.clone();
+            async move { gatehouse.scan_queue(dispatcher, stop).await }
+        });
         loop {
-            let free = capacity.available_permits().min(CLAIM_BATCH);
-            let mut claimed = Vec::new();
-            if free > 0 {
-                // What this instance's own changes queued, leased by id; the queue is
-                // scanned only at the poll interval or when asked (other instances'
-                // deliveries, retries coming due, expired leases, a full batch).
-                let handed = self.webhooks.take_handoff();
-                if !handed.is_empty() {
-                    let handed_count = handed.len();
-                    let chosen = self.webhooks.within_caps(handed, free);
-                    if chosen.len() < handed_count {
-                        // Left for the scan: beyond an endpoint's cap or this batch.
-                        self.webhooks.request_scan();
-                    }
-                    match self.claim_ids(&chosen).await {
-                        Ok(rows) => claimed.extend(rows),
-                        Err(error) => {
-                            self.webhooks.request_scan();
-                            tracing::warn!(%error, "claiming deliveries failed; retrying");
-                        }
-                    }
+            let free = dispatcher.capacity.available_permits().min(CLAIM_BATCH);
+            let handed = if free > 0 {
+                self.webhooks.take_handoff()
+            } else {
+                Vec::new()
+            };
+            if !handed.is_empty() {
+                let handed_count = handed.len();
+                let chosen = self.webhooks.within_caps(handed, free);
+                if chosen.len() < handed_count {
+                    // Left for the scan: beyond an endpoint's cap or this batch.
+                    self.webhooks.request_scan();
                 }
-                let room = free.saturating_sub(claimed.len());
-                let scan = self.webhooks.take_scan_request() || Instant::now() >= next_scan;
-                if scan && room > 0 {
-                    next_scan = Instant::now() + POLL_INTERVAL;
-                    match self.claim_due(room).await {
-                        Ok(rows) => {
-                            if rows.len() == room {
-                                self.webhooks.request_scan();
-                            }
-                            claimed.extend(rows);
-                        }
-                        Err(error) => {
-                            tracing::warn!(%error, "claiming deliveries failed; retrying")
-                        }
-                    }
-                }
-            }
-            if !claimed.is_empty() {
-                match self.prepare_or_release(claimed).await {
-                    Ok(prepared) => {
-                        for job in prepared {
-                            let permit = Arc::clone(&capacity)
-                                .acquire_owned()
-                                .await
-                                .expect("the capacity semaphore is never closed");
-                            let gatehouse = self.clone();
-                            let outcomes_tx = outcomes_tx.clone();
-                            sends.spawn(async move {
-                                let outcome = gatehouse.send(job).await;
-                                let _ = outcomes_tx.send(outcome);
-                                drop(permit);
-                            });
-                        }
-                    }
+                match self.claim_ids(&chosen).await {
+                    Ok(claimed) => self.dispatch(&dispatcher, claimed).await,
                     Err(error) => {
-                        tracing::warn!(%error, "claimed deliveries could not be prepared; their leases will run out and they are taken again");
+                        self.webhooks.request_scan();
+                        tracing::warn!(%error, "claiming deliveries failed; the scan takes them");
                     }
                 }
             }
-            if stop.is_cancelled() {
-                break;
-            }
-            let until_scan = next_scan.saturating_duration_since(Instant::now());
             tokio::select! {
                 () = stop.cancelled() => break,
                 () = self.webhooks.wake.notified() => {}
-                () = tokio::time::sleep(until_scan) => {}
             }
         }
+        let _ = scanner.await;
+        drop(dispatcher);
         sends.close();
         sends.wait().await;
         drop(outcomes_tx);
         let _ = recorder.await;
+    }
+
+    /// The worker's scan: leases due rows from the queue at the poll interval, and at
+    /// once when asked (another instance's deliveries, handoffs beyond a cap, due rows
+    /// left behind by the last scan).
+    async fn scan_queue(&self, dispatcher: Dispatcher, stop: CancellationToken) {
+        loop {
+            let free = dispatcher.capacity.available_permits().min(CLAIM_BATCH);
+            if free > 0 {
+                self.webhooks.take_scan_request();
+                match self.claim_due(free).await {
+                    Ok(claimed) => {
+                        if claimed.len() == free {
+                            self.webhooks.request_scan();
+                        }
+                        self.dispatch(&dispatcher, claimed).await;
+                    }
+                    Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.webhooks.scan_wake.notified() => {}
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// Prepares claimed deliveries and sends each in its own task, within the
+    /// worker's capacity; the outcomes go to the recorder.
+    async fn dispatch(&self, dispatcher: &Dispatcher, claimed: Vec<Claimed>) {
+        if claimed.is_empty() {
+            return;
+        }
+        match self.prepare_or_release(claimed).await {
+            Ok(prepared) => {
+                for job in prepared {
+                    let permit = Arc::clone(&dispatcher.capacity)
+                        .acquire_owned()
+                        .await
+                        .expect("the capacity semaphore is never closed");
+                    let gatehouse = self.clone();
+                    let outcomes = dispatcher.outcomes.clone();
+                    dispatcher.sends.spawn(async move {
+                        let outcome = gatehouse.send(job).await;
+                        let _ = outcomes.send(outcome);
+                        drop(permit);
+                    });
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "claimed deliveries could not be prepared; their leases will run out and they are taken again");
+            }
+        }
     }
 
     /// Records outcomes in batches: whatever has arrived is written together.
@@ -322,7 +373,6 @@ impl Gatehouse {
     /// `max_in_flight_per_endpoint` per endpoint, leaving out endpoints that already
     /// have that many outstanding here.
     async fn claim_due(&self, limit: usize) -> Result<Vec<Claimed>, DomainError> {
-        let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
         // 1. Due rows in due order, straight from the partial index, leaving out
         //    endpoints that have all they may have in flight here; a few times what is
@@ -377,24 +427,48 @@ impl Gatehouse {
              RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
             placeholders_from(chosen.len(), 4)
         );
-        let query = sqlx::query(&sql)
-            .bind(now + settings.lease.as_millis() as i64)
+        self.lease_reserved(&sql, now, &chosen).await
+    }
+
+    /// Runs a lease statement over reserved rows (`$1` lease end, `$2` instance, `$3`
+    /// now, then the ids), releasing the reservations of rows it did not lease.
+    async fn lease_reserved(
+        &self,
+        sql: &str,
+        now: i64,
+        chosen: &[Reserved],
+    ) -> Result<Vec<Claimed>, DomainError> {
+        let query = sqlx::query(sql)
+            .bind(now + self.webhooks.settings.delivery.lease.as_millis() as i64)
             .bind(self.instance_id.as_ref())
             .bind(now);
         let query = chosen
             .iter()
-            .fold(query, |query, id| query.bind(id.as_str()));
-        let rows = query.fetch_all(self.db().pool()).await?;
-        self.claimed_from_rows(rows)
+            .fold(query, |query, (id, _)| query.bind(id.as_str()));
+        let claimed = match query.fetch_all(self.db().pool()).await {
+            Ok(rows) => self.claimed_from_rows(rows, false),
+            Err(error) => Err(error.into()),
+        };
+        self.webhooks
+            .release_unclaimed(chosen, claimed.as_deref().unwrap_or_default());
+        claimed
     }
 
-    fn claimed_from_rows(&self, rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Claimed>, DomainError> {
+    /// Reads leased rows; `count` adds them to the outstanding counts (rows that were
+    /// not reserved beforehand).
+    fn claimed_from_rows(
+        &self,
+        rows: Vec<sqlx::any::AnyRow>,
+        count: bool,
+    ) -> Result<Vec<Claimed>, DomainError> {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let endpoint_id: String = row.try_get("endpoint_id")?;
             let endpoint_id = WebhookEndpointId::parse(&endpoint_id)
                 .map_err(|_| DomainError::Internal("stored endpoint id is invalid".to_owned()))?;
-            self.webhooks.add_outstanding(&endpoint_id, 1);
+            if count {
+                self.webhooks.add_outstanding(&endpoint_id, 1);
+            }
             claimed.push(Claimed {
                 delivery_id: row.try_get("id")?,
                 tenant_id: row.try_get("tenant_id")?,
@@ -408,7 +482,7 @@ impl Gatehouse {
     }
 
     /// Leases the given deliveries by id (those still pending and free).
-    async fn claim_ids(&self, ids: &[String]) -> Result<Vec<Claimed>, DomainError> {
+    async fn claim_ids(&self, ids: &[Reserved]) -> Result<Vec<Claimed>, DomainError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -420,13 +494,7 @@ impl Gatehouse {
              RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
             placeholders_from(ids.len(), 4)
         );
-        let query = sqlx::query(&sql)
-            .bind(now + self.webhooks.settings.delivery.lease.as_millis() as i64)
-            .bind(self.instance_id.as_ref())
-            .bind(now);
-        let query = ids.iter().fold(query, |query, id| query.bind(id.as_str()));
-        let rows = query.fetch_all(self.db().pool()).await?;
-        self.claimed_from_rows(rows)
+        self.lease_reserved(&sql, now, ids).await
     }
 
     /// Delivers one endpoint's pending delivery of one event at once, whatever the
@@ -451,7 +519,7 @@ impl Gatehouse {
         .bind(now)
         .fetch_all(self.db().pool())
         .await?;
-        let claimed = self.claimed_from_rows(rows)?;
+        let claimed = self.claimed_from_rows(rows, true)?;
         if !claimed.is_empty() {
             let mut outcomes = Vec::new();
             for job in self.prepare_or_release(claimed).await? {

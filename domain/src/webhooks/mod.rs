@@ -98,6 +98,8 @@ pub(crate) struct WebhookRuntime {
     pub client: reqwest::Client,
     /// Rung after a change queued deliveries, so they go out at once.
     pub wake: tokio::sync::Notify,
+    /// Rung when the queue should be scanned now.
+    scan_wake: tokio::sync::Notify,
     /// Deliveries this instance's changes queued, for its worker to lease by id (no
     /// scan of the queue needed for them). Bounded: beyond it the scan finds them.
     handoff: Mutex<Vec<events::QueuedDelivery>>,
@@ -128,6 +130,7 @@ impl WebhookRuntime {
             settings,
             client,
             wake: tokio::sync::Notify::new(),
+            scan_wake: tokio::sync::Notify::new(),
             handoff: Mutex::default(),
             scan_requested: std::sync::atomic::AtomicBool::new(true),
             more_due: std::sync::atomic::AtomicBool::new(false),
@@ -145,19 +148,19 @@ impl WebhookRuntime {
         let mut handoff = self.handoff.lock().expect("handoff lock");
         if handoff.len() + queued.len() <= MAX_HANDOFF {
             handoff.extend(queued);
+            drop(handoff);
+            self.wake.notify_one();
         } else {
-            self.scan_requested
-                .store(true, std::sync::atomic::Ordering::Release);
+            drop(handoff);
+            self.request_scan();
         }
-        drop(handoff);
-        self.wake.notify_one();
     }
 
     /// Asks the worker to scan the queue at its next turn, and wakes it.
     pub(crate) fn request_scan(&self) {
         self.scan_requested
             .store(true, std::sync::atomic::Ordering::Release);
-        self.wake.notify_one();
+        self.scan_wake.notify_one();
     }
 
     fn take_handoff(&self) -> Vec<events::QueuedDelivery> {
