@@ -11,6 +11,11 @@ use crate::error::DomainError;
 /// next flush, a second later).
 const FLUSH_RECEIPT_TTL_MS: i64 = 24 * 3_600_000;
 
+/// How long the delivery log, finished deliveries and events are kept (SPEC W-6).
+pub const WEBHOOK_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
+/// Rows of one kind one purge deletes at most (the next minute takes the rest).
+const PURGE_BATCH: i64 = 10_000;
+
 /// How many rows one purge removed, per table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -19,11 +24,16 @@ pub struct PurgeReport {
     pub sign_in_counters: u64,
     pub flush_receipts: u64,
     pub idempotency_keys: u64,
+    pub delivery_attempts: u64,
+    pub deliveries: u64,
+    pub events: u64,
 }
 
 impl Gatehouse {
     /// Deletes expired sessions and access tokens, sign-in counters whose window and
-    /// lock are over, and old usage flush receipts.
+    /// lock are over, old usage flush receipts and idempotency keys, and the delivery
+    /// log, finished deliveries and events older than 30 days (never an event with a
+    /// delivery still pending).
     pub async fn purge_expired(&self) -> Result<PurgeReport, DomainError> {
         let now = self.now_ms();
         let pool = self.db().pool();
@@ -56,7 +66,42 @@ impl Gatehouse {
                 .execute(pool)
                 .await?
                 .rows_affected();
+        let kept_from = now - WEBHOOK_RETENTION_MS;
+        let delivery_attempts = sqlx::query(
+            "DELETE FROM webhook_attempts WHERE id IN (
+                SELECT id FROM webhook_attempts WHERE attempted_at <= $1 LIMIT $2)",
+        )
+        .bind(kept_from)
+        .bind(PURGE_BATCH)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries
+                WHERE state <> 'pending' AND updated_at <= $1 LIMIT $2)",
+        )
+        .bind(kept_from)
+        .bind(PURGE_BATCH)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        let events = sqlx::query(
+            "DELETE FROM outbox_events WHERE id IN (
+                SELECT e.id FROM outbox_events e WHERE e.occurred_at <= $1
+                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                                  WHERE d.event_id = e.id AND d.state = 'pending')
+                LIMIT $2)",
+        )
+        .bind(kept_from)
+        .bind(PURGE_BATCH)
+        .execute(pool)
+        .await?
+        .rows_affected();
         Ok(PurgeReport {
+            delivery_attempts,
+            deliveries,
+            events,
             sessions,
             access_tokens,
             sign_in_counters,

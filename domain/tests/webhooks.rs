@@ -939,3 +939,48 @@ on_both_engines!(
         assert!(receiver.received().is_empty());
     }
 );
+
+on_both_engines!(
+    the_delivery_log_and_events_are_kept_30_days,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let ok = Receiver::start().await;
+        let down = Receiver::answering(|_| Reply::status(503)).await;
+        for url in [&ok.url, &down.url] {
+            gatehouse
+                .create_webhook_endpoint(
+                    &owner,
+                    &endpoint(&app, url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap();
+        }
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let sent = gatehouse
+            .send_event(&actor, &event("payment_intent.created"), None)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        clock.advance_ms(29 * 86_400_000);
+        let kept = gatehouse.purge_expired().await.unwrap();
+        assert_eq!(
+            (kept.delivery_attempts, kept.deliveries, kept.events),
+            (0, 0, 0)
+        );
+        // After 30 days the log, the finished delivery and events with nothing pending
+        // go; an event stays while a delivery of it is still pending (the other
+        // endpoint's retries).
+        clock.advance_ms(2 * 86_400_000);
+        let report = gatehouse.purge_expired().await.unwrap();
+        assert_eq!(report.delivery_attempts, 2);
+        assert_eq!(report.deliveries, 1);
+        assert_eq!(
+            report.events, 1,
+            "the key's api_key.created event, pending nowhere"
+        );
+        assert!(gatehouse.event(&actor, &sent.event.id).await.is_ok());
+    }
+);
