@@ -1,4 +1,5 @@
 import { APIRequestContext, expect, Locator, Page, test } from "@playwright/test";
+import { hydrated, signIn } from "../support/session";
 
 // A Pro tenant of its own (see serve-for-tests.sh), so the app made here leaves the
 // demo tenant's app list to developers.spec.ts.
@@ -6,20 +7,6 @@ const OWNER = ["owner@keys.test", "keys-owner-password-1"] as const;
 const APP_NAME = "Keys app";
 const WARNING =
   "This key will only be shown once. Copy it now and store it securely. After closing this dialog, only the prefix is visible.";
-
-async function hydrated(page: Page) {
-  await page.locator("#root[data-hydrated]").waitFor();
-}
-
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(OWNER[0]);
-  await page.getByLabel("Password").fill(OWNER[1]);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/settings/developers");
-  await hydrated(page);
-}
 
 async function openKeysTab(page: Page) {
   await page.goto("/settings/developers/api-keys");
@@ -91,7 +78,7 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
 }) => {
   test.setTimeout(90_000);
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
-  await signIn(page);
+  await signIn(page, ...OWNER);
   const appId = await ensureApp(page);
 
   const empty = page.getByTestId("keys-empty");
@@ -206,7 +193,7 @@ test("rotate shows a new secret once and retires the old one; duplicate copies t
   request,
 }) => {
   test.setTimeout(90_000);
-  await signIn(page);
+  await signIn(page, ...OWNER);
   await ensureApp(page);
 
   // Restricted, with the default pre-selection plus a typed scope.
@@ -257,7 +244,7 @@ test("rotate shows a new secret once and retires the old one; duplicate copies t
 });
 
 test("a full-access test key shows Full access and can be disabled and enabled", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, ...OWNER);
   await ensureApp(page);
 
   await page.getByRole("button", { name: "Create API key" }).click();
@@ -287,7 +274,7 @@ test("a full-access test key shows Full access and can be disabled and enabled",
 });
 
 test("a key expiring within a week is flagged in the list and on the Overview", async ({ page }) => {
-  await signIn(page);
+  await signIn(page, ...OWNER);
   await ensureApp(page);
 
   await page.getByRole("button", { name: "Create API key" }).click();

@@ -1,14 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.locator("#root[data-hydrated]").waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/settings/developers");
-  await page.locator("#root[data-hydrated]").waitFor();
-}
+import { expect, test } from "@playwright/test";
+import { signIn } from "../support/session";
 
 const OWNER = ["owner@demo.gatehouse.test", "demo-owner-password-1"] as const;
 

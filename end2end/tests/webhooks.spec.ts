@@ -1,23 +1,10 @@
 import { expect, Page, test } from "@playwright/test";
+import { hydrated, signIn } from "../support/session";
 import { Receiver } from "../support/receiver";
 
 // A Pro tenant of its own (see serve-for-tests.sh).
 const OWNER = ["owner@hooks.test", "hooks-owner-password-1"] as const;
 const SAME_ORIGIN = { "sec-fetch-site": "same-origin" };
-
-async function hydrated(page: Page) {
-  await page.locator("#root[data-hydrated]").waitFor();
-}
-
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(OWNER[0]);
-  await page.getByLabel("Password").fill(OWNER[1]);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/settings/developers");
-  await hydrated(page);
-}
 
 async function openWebhooks(page: Page) {
   await page.goto("/settings/developers/webhooks");
@@ -46,7 +33,7 @@ test("an endpoint receives signed test and API events, and a failed one is repla
   test.setTimeout(90_000);
   const receiver = await Receiver.start();
   try {
-    await signIn(page);
+    await signIn(page, ...OWNER);
     await openWebhooks(page);
     // No app yet: the tab says where to make one.
     await expect(page.getByTestId("no-app-selected")).toContainText("Webhook endpoints are bound to an app");
