@@ -29,8 +29,13 @@ async function expectLogged(page: Page, eventId: string, outcome: "succeeded" | 
   }).toPass({ timeout: 20_000 });
 }
 
-test("an endpoint receives signed test and API events, and a failed one is replayed", async ({ page }) => {
+test("an endpoint receives signed test and API events, and a failed one is replayed", async ({
+  page,
+  context,
+  baseURL,
+}) => {
   test.setTimeout(90_000);
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
   const receiver = await Receiver.start();
   try {
     await signIn(page, ...OWNER);
@@ -59,8 +64,13 @@ test("an endpoint receives signed test and API events, and a failed one is repla
     // The signing secret is shown once.
     const secretDialog = page.getByTestId("secret-dialog");
     await expect(secretDialog).toContainText("Save your signing secret");
-    const secret = (await secretDialog.getByTestId("one-time-plaintext").textContent())!;
+    // Copied with the button, as a user would, and read back from the clipboard.
+    await secretDialog.getByRole("button", { name: "Copy" }).click();
+    await expect(secretDialog.getByTestId("copy-key")).toHaveText("Copied");
+    const secret = await page.evaluate(() => navigator.clipboard.readText());
     expect(secret).toMatch(/^whsec_/);
+    expect(secret).toBe(await secretDialog.getByTestId("one-time-plaintext").textContent());
+    await expect(secretDialog).toContainText("This signing secret will only be shown once");
     receiver.secret = secret;
     await secretDialog.getByRole("button", { name: "Done" }).click();
     await expect(secretDialog).toHaveCount(0);
