@@ -984,3 +984,53 @@ on_both_engines!(
         assert!(gatehouse.event(&actor, &sent.event.id).await.is_ok());
     }
 );
+
+on_both_engines!(
+    a_rate_limit_paces_deliveries_and_at_most_1_kib_of_an_answer_is_kept,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        // A 2 MB answer: the log keeps its first 1 KiB and the rest is never read.
+        let receiver = Receiver::answering(|_| Reply {
+            body_bytes: Some(2 * 1024 * 1024),
+            ..Reply::status(200)
+        })
+        .await;
+        let mut input = endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]);
+        input.rate_limit_per_second = Some(10);
+        let id = gatehouse
+            .create_webhook_endpoint(&owner, &input)
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        for _ in 0..11 {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(
+            gatehouse.deliver_due_webhooks().await.unwrap().succeeded,
+            11
+        );
+        // 11 sends at 10 per second are spaced over at least one second.
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "{:?}",
+            started.elapsed()
+        );
+        let log = gatehouse
+            .list_delivery_attempts(&owner, &id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(log.len(), 11);
+        assert!(
+            log.iter()
+                .all(|attempt| attempt.response_excerpt.len() == 1024)
+        );
+    }
+);

@@ -29,6 +29,8 @@ pub struct Reply {
     pub status: u16,
     pub delay: Duration,
     pub retry_after_seconds: Option<u64>,
+    /// Bytes of body to answer with instead of the short text.
+    pub body_bytes: Option<usize>,
 }
 
 impl Reply {
@@ -37,6 +39,7 @@ impl Reply {
             status,
             delay: Duration::ZERO,
             retry_after_seconds: None,
+            body_bytes: None,
         }
     }
 }
@@ -93,7 +96,10 @@ impl Receiver {
                     (
                         StatusCode::from_u16(reply.status).unwrap(),
                         response_headers,
-                        format!("answered {}", reply.status),
+                        match reply.body_bytes {
+                            Some(bytes) => "x".repeat(bytes),
+                            None => format!("answered {}", reply.status),
+                        },
                     )
                 }
             }
