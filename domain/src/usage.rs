@@ -55,11 +55,14 @@ struct KeyCalls {
     hours: Vec<(i64, Tally)>,
 }
 
+/// Calls not yet written, per key (foldhash: this map is touched on every call).
+type PendingCalls = HashMap<ApiKeyId, KeyCalls, foldhash::fast::RandomState>;
+
 /// Calls counted since the last flush. Cheap to record into from many tasks at once:
 /// a call by a key already counted allocates nothing.
 #[derive(Debug, Default)]
 pub struct UsageCounters {
-    pending: Mutex<HashMap<ApiKeyId, KeyCalls>>,
+    pending: Mutex<PendingCalls>,
     /// A batch not known to be written: retried, under its id, by the next flush.
     unconfirmed: tokio::sync::Mutex<Option<Batch>>,
 }
@@ -139,7 +142,7 @@ impl UsageCounters {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ApiKeyId, KeyCalls>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PendingCalls> {
         // A panic while holding the lock leaves plain counters behind: keep counting.
         self.pending
             .lock()

@@ -52,13 +52,18 @@ fn prefix(kind: PresentedKind, mode: KeyMode) -> String {
 }
 
 fn checksum(text: &str) -> String {
+    String::from_utf8(checksum_bytes(text).to_vec()).expect("base62 is ASCII")
+}
+
+/// The checksum's characters, without allocating (the hot path compares these).
+fn checksum_bytes(text: &str) -> [u8; CHECKSUM_LEN] {
     let mut value = u64::from(crc32fast::hash(text.as_bytes()));
     let mut encoded = [b'0'; CHECKSUM_LEN];
     for slot in encoded.iter_mut().rev() {
         *slot = BASE62[(value % 62) as usize];
         value /= 62;
     }
-    String::from_utf8(encoded.to_vec()).expect("base62 is ASCII")
+    encoded
 }
 
 /// A fresh plaintext key. The caller shows it once and stores only [`digest`].
@@ -95,7 +100,7 @@ pub fn check(key: &str) -> Result<WellFormedKey, MalformedKey> {
         return Err(MalformedKey::BadCharacter);
     }
     let (head, tail) = key.split_at(8 + RANDOM_LEN);
-    if checksum(head) != tail {
+    if checksum_bytes(head) != tail.as_bytes() {
         return Err(MalformedKey::ChecksumMismatch);
     }
     Ok(WellFormedKey { kind, mode })
