@@ -333,7 +333,7 @@ on_both_engines!(
         assert!(valid.valid);
         assert_eq!(valid.code, VerifyCode::Valid);
         assert_eq!(valid.app_id.as_ref(), Some(&app_id));
-        assert_eq!(valid.remaining_quota, Some(100_000));
+        assert_eq!(valid.remaining_quota, Some(99_999), "after this call");
         assert_eq!(
             verify(&created.plaintext, Some("invoices:read")).await.code,
             VerifyCode::InsufficientScope

@@ -588,6 +588,7 @@ on_both_engines!(
             name: name.into(),
             expires_at: Some(chrono::Utc::now() + chrono::Duration::days(days)),
             expiry_days: Some(days),
+            rate_limit: None,
             ..key_input(&app_id, KeyMode::Live, None)
         };
         let soon = gatehouse

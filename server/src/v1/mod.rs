@@ -4,7 +4,9 @@
 mod cors;
 mod key_auth;
 mod keys;
+mod rate_headers;
 mod resources;
+mod usage;
 mod webhooks;
 
 use axum::Router;
@@ -22,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let authenticated =
         resources::router()
             .merge(webhooks::router())
+            .merge(usage::router())
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),
                 key_auth::authenticate,
