@@ -80,9 +80,7 @@ impl DomainError {
             Self::InsufficientScope(_)
             | Self::KeyOutranked
             | Self::KeyOutpaced(_)
-            | Self::KeyOutlived { .. } => {
-                ErrorCode::InsufficientScope
-            }
+            | Self::KeyOutlived { .. } => ErrorCode::InsufficientScope,
             Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
             Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
             Self::LimitReached(_) => ErrorCode::LimitReached,
@@ -161,7 +159,11 @@ impl DomainError {
                 format!(
                     "This key may make {} requests per {}; wait for the next window.",
                     status.limit,
-                    if status.window_seconds == 1 { "second" } else { "minute" }
+                    if status.window_seconds == 1 {
+                        "second"
+                    } else {
+                        "minute"
+                    }
                 )
             }
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {

@@ -110,7 +110,10 @@ fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
     validate_modules_and_limit(&new_tenant.modules, new_tenant.monthly_call_limit)
 }
 
-fn validate_modules_and_limit(modules: &[String], monthly_call_limit: i64) -> Result<(), DomainError> {
+fn validate_modules_and_limit(
+    modules: &[String],
+    monthly_call_limit: i64,
+) -> Result<(), DomainError> {
     for module in modules {
         if module.is_empty()
             || !module

@@ -4,7 +4,7 @@
 //! empty chart, not an error).
 
 use chrono::NaiveDate;
-use gatehouse_model::{KeyMode, UsageDay, UsageQuery, UsageReport};
+use gatehouse_model::{KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
 
 use crate::actor::{Access, Actor};
 use crate::error::DomainError;
@@ -20,6 +20,28 @@ fn parse_day(field: &str, value: &str) -> Result<NaiveDate, DomainError> {
 }
 
 impl Gatehouse {
+    /// The Usage tab's report: the current billing window's live calls, for the whole
+    /// tenant or for the user's selected app.
+    pub async fn usage_page(
+        &self,
+        actor: &Actor,
+        for_selected_app: bool,
+    ) -> Result<UsagePage, DomainError> {
+        actor.require(Access::USAGE_READ)?;
+        let app = match self.selected_app_id(actor).await? {
+            Some(app_id) if for_selected_app => {
+                Some(self.find_app(&actor.tenant_id, &app_id).await?)
+            }
+            _ => None,
+        };
+        let query = UsageQuery {
+            app_id: app.as_ref().map(|app| app.id.clone()),
+            ..UsageQuery::default()
+        };
+        let report = self.usage_report(actor, &query).await?;
+        Ok(UsagePage { app, report })
+    }
+
     /// Calls per day in a window; by default the current billing window of the live
     /// mode. A key reads its own app and mode only.
     pub async fn usage_report(
@@ -38,7 +60,10 @@ impl Gatehouse {
             None => time::from_ms(window_end - 1).date_naive(),
         };
         if to < from {
-            return Err(DomainError::field("to", "The window ends before it starts."));
+            return Err(DomainError::field(
+                "to",
+                "The window ends before it starts.",
+            ));
         }
         if (to - from).num_days() >= MAX_REPORT_DAYS as i64 {
             return Err(DomainError::field(
@@ -51,7 +76,10 @@ impl Gatehouse {
                 if query.mode.is_some_and(|mode| mode != own.mode) {
                     return Err(DomainError::field(
                         "mode",
-                        format!("A {mode} key reads {mode} usage only.", mode = own.mode.as_str()),
+                        format!(
+                            "A {mode} key reads {mode} usage only.",
+                            mode = own.mode.as_str()
+                        ),
                     ));
                 }
                 if query.app_id.as_ref().is_some_and(|app| app != &own.app_id) {
@@ -82,8 +110,19 @@ impl Gatehouse {
         )
         .bind(actor.tenant_id.as_str())
         .bind(mode.as_str())
-        .bind(app_id.as_ref().map(|app| app.to_string()).unwrap_or_default())
-        .bind(query.key_id.as_ref().map(|key| key.to_string()).unwrap_or_default())
+        .bind(
+            app_id
+                .as_ref()
+                .map(|app| app.to_string())
+                .unwrap_or_default(),
+        )
+        .bind(
+            query
+                .key_id
+                .as_ref()
+                .map(|key| key.to_string())
+                .unwrap_or_default(),
+        )
         .bind(day(from))
         .bind(day(to))
         .fetch_all(self.db().pool())

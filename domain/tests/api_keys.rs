@@ -299,6 +299,7 @@ on_both_engines!(
             name: Some("Renamed".into()),
             description: Some("For imports".into()),
             scopes: Some(vec!["imports:read".into(), "exports:read".into()]),
+            rate_limit: None,
         };
         let edited = gatehouse
             .update_api_key(&owner, &first.key.id, &update)

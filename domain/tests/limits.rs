@@ -71,7 +71,11 @@ on_both_engines!(
         let live = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         let (admitted, refused) =
             admit_concurrently(std::slice::from_ref(&gatehouse), &live.plaintext, 80).await;
-        assert_eq!((admitted, refused), (40, 40), "exactly the limit is admitted");
+        assert_eq!(
+            (admitted, refused),
+            (40, 40),
+            "exactly the limit is admitted"
+        );
 
         // Test keys never count against the limit (SPEC T-2), even when it is used up.
         let test = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
@@ -91,11 +95,17 @@ on_both_engines!(
             })
             .await
             .unwrap();
-        assert_eq!((verdict.valid, verdict.code), (false, VerifyCode::UsageExceeded));
+        assert_eq!(
+            (verdict.valid, verdict.code),
+            (false, VerifyCode::UsageExceeded)
+        );
         // Refused calls are not counted, so the usage shows exactly the limit.
         gatehouse.flush_usage().await.unwrap();
         let overview = gatehouse.overview(&owner).await.unwrap();
-        assert_eq!(overview.monthly_calls_used, 0, "admission alone counts nothing");
+        assert_eq!(
+            overview.monthly_calls_used, 0,
+            "admission alone counts nothing"
+        );
         assert_eq!(overview.monthly_call_limit, 40);
     }
 );
@@ -186,7 +196,11 @@ on_both_engines!(
             .await
             .unwrap();
         assert_eq!(verdict.code, VerifyCode::SubscriptionInactive);
-        assert_eq!(gatehouse.apply_tenant_changes().await.unwrap(), 0, "applied once");
+        assert_eq!(
+            gatehouse.apply_tenant_changes().await.unwrap(),
+            0,
+            "applied once"
+        );
         let refused = cli
             .operator()
             .update_tenant(
@@ -384,7 +398,10 @@ on_both_engines!(
         let gatehouse = gatehouse.with_clock(clock.clone());
         let (_, owner, app) = owner_with_app(&gatehouse).await;
         let reader = gatehouse
-            .create_api_key(&owner, &key_input(&app, KeyMode::Live, Some(&["usage:read"])))
+            .create_api_key(
+                &owner,
+                &key_input(&app, KeyMode::Live, Some(&["usage:read"])),
+            )
             .await
             .unwrap();
         let other = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
@@ -417,10 +434,20 @@ on_both_engines!(
             .usage_report(&owner, &UsageQuery::default())
             .await
             .unwrap();
-        assert_eq!((march.from.as_str(), march.to.as_str()), ("2026-03-01", "2026-03-31"));
-        assert_eq!(march.days.len(), 31, "every day of the window, empty ones as zeros");
+        assert_eq!(
+            (march.from.as_str(), march.to.as_str()),
+            ("2026-03-01", "2026-03-31")
+        );
+        assert_eq!(
+            march.days.len(),
+            31,
+            "every day of the window, empty ones as zeros"
+        );
         let tenth = &march.days[9];
-        assert_eq!((tenth.day.as_str(), tenth.successes, tenth.failures), ("2026-03-10", 3, 1));
+        assert_eq!(
+            (tenth.day.as_str(), tenth.successes, tenth.failures),
+            ("2026-03-10", 3, 1)
+        );
         assert_eq!((march.days[10].successes, march.days[10].failures), (1, 0));
         assert_eq!((march.total_successes, march.total_failures), (4, 1));
 
@@ -456,7 +483,10 @@ on_both_engines!(
             .await
             .unwrap();
         assert_eq!((own.total_successes, own.app_id.as_ref()), (4, Some(&app)));
-        let wrong_mode = gatehouse.usage_report(&key_actor, &test_mode).await.unwrap_err();
+        let wrong_mode = gatehouse
+            .usage_report(&key_actor, &test_mode)
+            .await
+            .unwrap_err();
         assert_eq!(wrong_mode.code(), ErrorCode::ValidationFailed);
 
         // Another tenant sees nothing of it, and its ids are not found.
@@ -504,7 +534,10 @@ on_both_engines!(
             ),
         ] {
             let error = gatehouse.usage_report(&owner, &query).await.unwrap_err();
-            assert!(error.to_detail().field_message(field).is_some(), "{query:?}");
+            assert!(
+                error.to_detail().field_message(field).is_some(),
+                "{query:?}"
+            );
         }
     }
 );

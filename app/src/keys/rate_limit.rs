@@ -22,8 +22,11 @@ impl RateLimitInput {
     }
 
     pub(super) fn load(&self, limit: Option<KeyRateLimit>) {
-        self.requests
-            .set(limit.map(|limit| limit.requests.to_string()).unwrap_or_default());
+        self.requests.set(
+            limit
+                .map(|limit| limit.requests.to_string())
+                .unwrap_or_default(),
+        );
         self.per
             .set(limit.map_or(RatePeriod::Minute, |limit| limit.per));
         self.error.set(None);
@@ -31,10 +34,7 @@ impl RateLimitInput {
 
     /// The limit entered, or the message to show beside the field.
     pub(super) fn chosen(&self) -> Result<Option<KeyRateLimit>, ()> {
-        let chosen = chosen_rate_limit(
-            &self.requests.get_untracked(),
-            self.per.get_untracked(),
-        );
+        let chosen = chosen_rate_limit(&self.requests.get_untracked(), self.per.get_untracked());
         self.error.set(chosen.as_ref().err().cloned());
         chosen.map_err(|_| ())
     }

@@ -10,12 +10,12 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use super::rate_limit::RateLimitInput;
 use crate::error::AppError;
 use crate::server_fns::{
     create_api_key, duplicate_api_key, revoke_api_key, rotate_api_key, set_api_key_enabled,
     update_api_key,
 };
-use super::rate_limit::RateLimitInput;
 use crate::ui::format_time;
 
 /// The number of days the expiry choice means: `None` for never. Only reading the

@@ -22,10 +22,10 @@ use std::sync::{Arc, Mutex};
 
 use gatehouse_model::{LimitPolicy, LimitStatus, TenantId};
 
+use crate::Gatehouse;
 use crate::error::DomainError;
 use crate::overview::usage_day;
 use crate::tenants::month_window;
-use crate::Gatehouse;
 
 /// The largest block one reservation takes.
 const MAX_BLOCK: i64 = 1_000;
@@ -287,15 +287,17 @@ impl Gatehouse {
     /// tenant when `all` (graceful shutdown). Answers how many calls were given back.
     pub async fn release_unused_quota(&self, all: bool) -> Result<i64, DomainError> {
         let now = self.now_ms();
-        let unused = self.quota.take_unused(|_, allowance| {
-            all || now - allowance.last_call_ms >= IDLE_RELEASE_MS
-        });
+        let unused = self
+            .quota
+            .take_unused(|_, allowance| all || now - allowance.last_call_ms >= IDLE_RELEASE_MS);
         self.give_back_quota(unused).await
     }
 
     /// Forgets what this instance holds of a tenant's quota (its limit changed).
     pub(crate) async fn forget_quota(&self, tenant_id: &TenantId) -> Result<i64, DomainError> {
-        let unused = self.quota.take_unused(|candidate, _| candidate == tenant_id);
+        let unused = self
+            .quota
+            .take_unused(|candidate, _| candidate == tenant_id);
         self.give_back_quota(unused).await
     }
 
@@ -339,8 +341,14 @@ mod tests {
         let Spent::Admitted(status) = ledger.spend(&tenant, now) else {
             panic!("a granted call is admitted");
         };
-        assert_eq!((status.limit, status.remaining, status.reset_seconds), (10, 9, 60));
+        assert_eq!(
+            (status.limit, status.remaining, status.reset_seconds),
+            (10, 9, 60)
+        );
         // Two minutes later it is February: January's allowance is gone.
-        assert!(matches!(ledger.spend(&tenant, now + 120_000), Spent::Empty(_)));
+        assert!(matches!(
+            ledger.spend(&tenant, now + 120_000),
+            Spent::Empty(_)
+        ));
     }
 }

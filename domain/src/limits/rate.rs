@@ -89,11 +89,20 @@ mod tests {
             per: RatePeriod::Minute,
         };
         let minute = 1_700_000_040_000_i64 - 1_700_000_040_000_i64.rem_euclid(60_000);
-        assert_eq!(windows.take(&key, limit, minute + 1_000).unwrap().remaining, 1);
-        assert_eq!(windows.take(&key, limit, minute + 2_000).unwrap().remaining, 0);
+        assert_eq!(
+            windows.take(&key, limit, minute + 1_000).unwrap().remaining,
+            1
+        );
+        assert_eq!(
+            windows.take(&key, limit, minute + 2_000).unwrap().remaining,
+            0
+        );
         let refused = windows.take(&key, limit, minute + 30_500).unwrap_err();
         assert_eq!((refused.remaining, refused.reset_seconds), (0, 30));
-        assert!(windows.take(&key, limit, minute + 60_000).is_ok(), "the next minute");
+        assert!(
+            windows.take(&key, limit, minute + 60_000).is_ok(),
+            "the next minute"
+        );
         windows.prune(minute + 180_000);
         assert!(windows.keys.lock().unwrap().is_empty());
     }

@@ -100,3 +100,12 @@ pub struct UsageReport {
     pub total_successes: i64,
     pub total_failures: i64,
 }
+
+/// What the Usage tab shows beside the plan: the report of the current billing window
+/// for the tenant, or for the selected app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsagePage {
+    /// The selected app, when the report is about it.
+    pub app: Option<super::AppView>,
+    pub report: UsageReport,
+}

@@ -21,14 +21,13 @@ use crate::serve::AppState;
 /// Every `/v1` route, merged in one place: the key-authenticated resources behind
 /// the key check, the rest open, and CORS around all of them.
 pub fn router(state: &AppState) -> Router<AppState> {
-    let authenticated =
-        resources::router()
-            .merge(webhooks::router())
-            .merge(usage::router())
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                key_auth::authenticate,
-            ));
+    let authenticated = resources::router()
+        .merge(webhooks::router())
+        .merge(usage::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            key_auth::authenticate,
+        ));
     Router::new()
         .merge(keys::router())
         .route("/v1/ping", axum::routing::get(ping))

@@ -75,7 +75,10 @@ mod tests {
             headers["ratelimit-policy"],
             "\"key\";q=10;w=1, \"monthly\";q=1000;w=2678400"
         );
-        assert_eq!(headers["ratelimit"], "\"key\";r=3;t=1, \"monthly\";r=0;t=7200");
+        assert_eq!(
+            headers["ratelimit"],
+            "\"key\";r=3;t=1, \"monthly\";r=0;t=7200"
+        );
         assert_eq!(headers["retry-after"], "7200");
     }
 }
