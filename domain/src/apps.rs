@@ -254,15 +254,16 @@ impl Gatehouse {
             created_at: time::from_ms(now),
             updated_at: time::from_ms(now),
         };
+        // App changes belong to the live side: only people and live keys make them.
         let record = AuditRecord {
-            app_id: Some(id.clone()),
             after: Some(audit_state(&app)),
             ..AuditRecord::by(
                 actor,
                 EventType::AppCreated,
                 format!("App {} created", app.name),
             )
-        };
+        }
+        .in_app(&id, KeyMode::Live);
         change.audit(record).await?;
         change.app_changed(&id);
         change.commit().await?;
@@ -323,7 +324,6 @@ impl Gatehouse {
             ..before.clone()
         };
         let record = AuditRecord {
-            app_id: Some(app_id.clone()),
             before: Some(audit_state(&before)),
             after: Some(audit_state(&after)),
             ..AuditRecord::by(
@@ -331,7 +331,8 @@ impl Gatehouse {
                 EventType::AppUpdated,
                 format!("App {} updated", after.name),
             )
-        };
+        }
+        .in_app(app_id, KeyMode::Live);
         change.audit(record).await?;
         change.app_changed(app_id);
         change.commit().await?;

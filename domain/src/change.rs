@@ -53,8 +53,6 @@ pub struct Change<'g> {
     /// The change's time, the same for every row it writes.
     pub now_ms: i64,
     audited: bool,
-    /// Events the SaaS sent are their own record (the events list), not audit rows.
-    sent_events: bool,
     /// Deliveries this change queued, handed to this instance's worker at commit.
     queued: Vec<crate::webhooks::events::QueuedDelivery>,
     /// Deliveries may be due that this change did not queue (an endpoint enabled
@@ -73,7 +71,6 @@ impl Gatehouse {
             transaction: self.db().pool().begin().await?,
             now_ms: self.now_ms(),
             audited: false,
-            sent_events: false,
             queued: Vec::new(),
             waiting: false,
             changed_keys: Vec::new(),
@@ -113,13 +110,12 @@ impl Change<'_> {
     }
 
     /// Writes an event the SaaS sent (`POST /v1/events`, a type of its own) and fans it
-    /// out like [`Self::emit`]. The events list is its record: it needs no audit row.
+    /// out like [`Self::emit`].
     pub(crate) async fn emit_sent(
         &mut self,
         id: &EventId,
         event: SentEvent<'_>,
     ) -> Result<(), DomainError> {
-        self.sent_events = true;
         self.write_event(id, event, "api").await
     }
 
@@ -223,7 +219,7 @@ impl Change<'_> {
     /// instance's cached state of everything changed. A change without an audit event
     /// is refused (every change is audited).
     pub async fn commit(mut self) -> Result<(), DomainError> {
-        if !self.audited && !self.sent_events {
+        if !self.audited {
             return Err(DomainError::Internal(
                 "a change must record its audit event before it commits".to_owned(),
             ));

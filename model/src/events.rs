@@ -58,6 +58,7 @@ event_types! {
     WebhookSecretRotated => "webhook_endpoint.secret_rotated", false;
     WebhookReplayed => "webhook.replayed", false;
     WebhookTest => "webhook.test", true;
+    EventSent => "event.sent", false;
 }
 
 /// The event families Gatehouse sends itself: a SaaS cannot post events of these.

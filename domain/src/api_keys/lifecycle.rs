@@ -43,11 +43,11 @@ impl Gatehouse {
         .await?;
         let after = key_from_row(&row, change.now_ms)?;
         let record = AuditRecord {
-            app_id: Some(after.app_id.clone()),
             before: before.map(audit_state),
             after: Some(audit_state(&after)),
             ..AuditRecord::by(actor, event_type, message(&after))
         }
+        .in_app(&after.app_id, after.mode)
         .related("key_id", key_id);
         change.audit(record).await?;
         if event_type.is_delivered() {

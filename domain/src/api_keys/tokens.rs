@@ -71,7 +71,6 @@ impl Gatehouse {
         .execute(change.connection())
         .await?;
         let record = AuditRecord {
-            app_id: Some(key.app_id.clone()),
             after: Some(serde_json::json!({
                 "key_id": key.key_id, "mode": key.mode, "scopes": key.scopes,
                 "expires_at": time::from_ms(expires_at),
@@ -82,6 +81,7 @@ impl Gatehouse {
                 format!("Access token issued for {}", key.masked_key),
             )
         }
+        .in_app(&key.app_id, key.mode)
         .related("key_id", &key.key_id);
         change.audit(record).await?;
         change.commit().await?;

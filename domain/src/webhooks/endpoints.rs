@@ -240,11 +240,11 @@ impl Gatehouse {
         .await?;
         let after = endpoint_from_row(&row)?;
         let record = AuditRecord {
-            app_id: Some(after.app_id.clone()),
             before: before.map(audit_state),
             after: Some(audit_state(&after)),
             ..AuditRecord::by(actor, event_type, message(&after))
         }
+        .in_app(&after.app_id, after.mode)
         .related("endpoint_id", id);
         change.audit(record).await?;
         if event_type.is_delivered() {
@@ -542,7 +542,6 @@ impl Gatehouse {
             .execute(change.connection())
             .await?;
         let record = AuditRecord {
-            app_id: Some(before.app_id.clone()),
             before: Some(audit_state(&before)),
             ..AuditRecord::by(
                 actor,
@@ -550,6 +549,7 @@ impl Gatehouse {
                 format!("Webhook endpoint {} deleted", before.url),
             )
         }
+        .in_app(&before.app_id, before.mode)
         .related("endpoint_id", id);
         change.audit(record).await?;
         change.commit().await?;

@@ -3,13 +3,14 @@
 //! and reading events back with their deliveries.
 
 use gatehouse_model::{
-    DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventView, KeyMode,
-    Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
+    DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
+    EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::actor::{Access, Actor};
+use crate::audit::AuditRecord;
 use crate::change::SentEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
@@ -188,8 +189,9 @@ pub struct SentOutcome {
 
 impl Gatehouse {
     /// Sends an event of the SaaS's own (SPEC W-4) from an API key: it belongs to the
-    /// key's app and mode, is committed with its deliveries before the answer, and an
-    /// idempotency key seen in the last 24 hours returns the first event instead.
+    /// key's app and mode, is committed with its deliveries and an `event.sent` audit
+    /// event before the answer, and an idempotency key seen in the last 24 hours
+    /// returns the first event instead (recording nothing more).
     pub async fn send_event(
         &self,
         actor: &Actor,
@@ -267,6 +269,17 @@ impl Gatehouse {
                 },
             )
             .await?;
+        // The audit trail keeps who sent what, and the SaaS's own ids it was about
+        // (SPEC L-1), not the data itself: events are purged, the trail is kept.
+        let record = AuditRecord::by(
+            actor,
+            EventType::EventSent,
+            format!("Event {} sent", input.event_type),
+        )
+        .in_app(&key.app_id, key.mode)
+        .related("event_id", &event_id)
+        .related_to_data_ids(&input.data);
+        change.audit(record).await?;
         change.commit().await?;
         Ok(SentOutcome {
             event: self.find_event(actor, key.mode, &event_id).await?,

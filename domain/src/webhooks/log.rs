@@ -145,7 +145,6 @@ impl Gatehouse {
             change.deliveries_queued(queued);
         }
         let record = AuditRecord {
-            app_id: Some(endpoint.app_id.clone()),
             after: Some(json!({
                 "event_id": request.event_id, "failed_since": request.failed_since,
                 "queued": events.len(),
@@ -156,6 +155,7 @@ impl Gatehouse {
                 format!("{} event(s) replayed to {}", events.len(), endpoint.url),
             )
         }
+        .in_app(&endpoint.app_id, endpoint.mode)
         .related("endpoint_id", endpoint_id);
         change.audit(record).await?;
         change.commit().await?;
@@ -191,14 +191,12 @@ impl Gatehouse {
                 endpoint_id,
             )
             .await?;
-        let record = AuditRecord {
-            app_id: Some(endpoint.app_id.clone()),
-            ..AuditRecord::by(
-                actor,
-                EventType::WebhookTest,
-                format!("Test event sent to {}", endpoint.url),
-            )
-        }
+        let record = AuditRecord::by(
+            actor,
+            EventType::WebhookTest,
+            format!("Test event sent to {}", endpoint.url),
+        )
+        .in_app(&endpoint.app_id, endpoint.mode)
         .related("endpoint_id", endpoint_id)
         .related("event_id", &event_id);
         change.audit(record).await?;

@@ -1,6 +1,7 @@
 //! The `/v1` JSON API: thin handlers over the same domain operations the dashboard
 //! uses, answering errors as `{ "error": { "code", "message", "details" } }` (SPEC X-5).
 
+mod audit;
 mod cors;
 mod key_auth;
 mod keys;
@@ -24,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let authenticated = resources::router()
         .merge(webhooks::router())
         .merge(usage::router())
+        .merge(audit::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             key_auth::authenticate,
