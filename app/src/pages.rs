@@ -6,7 +6,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::server_fns::{SignIn, current_viewer, sign_out};
-use crate::tabs::{ApiStatusTab, AppsTab, IntegrationLogsTab, OverviewTab, UsageTab};
+use crate::tabs::{ApiStatusTab, AppsTab, AuditTab, IntegrationLogsTab, OverviewTab, UsageTab};
 
 /// The Developers tabs: (path segment, label).
 pub const TABS: &[(&str, &str)] = &[
@@ -18,6 +18,7 @@ pub const TABS: &[(&str, &str)] = &[
     ("docs", "Docs"),
     ("api-status", "API status"),
     ("integration-logs", "Integration logs"),
+    ("audit", "Audit"),
 ];
 
 #[component]
@@ -175,6 +176,7 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
                 "docs" => view! { <crate::docs::DocsTab /> }.into_any(),
                 "api-status" => view! { <ApiStatusTab /> }.into_any(),
                 "integration-logs" => view! { <IntegrationLogsTab /> }.into_any(),
+                "audit" => view! { <AuditTab /> }.into_any(),
                 _ => view! { <OverviewTab /> }.into_any(),
             }}
         </section>

@@ -3,9 +3,9 @@
 
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
-    AppsPage, AttemptView, AuditEventView, CreatedApiKey, CreatedEndpoint, EndpointInput,
-    EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome, RotationOverlap,
-    UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
+    AppsPage, AttemptView, AuditEventView, AuditFilter, CreatedApiKey, CreatedEndpoint,
+    EndpointInput, EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome,
+    RotationOverlap, UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -89,6 +89,25 @@ pub async fn select_app(app_id: AppId) -> Result<AppView, AppError> {
 pub async fn load_integration_logs() -> Result<Vec<AuditEventView>, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse.recent_audit_events(&signed_in.actor, 100).await?)
+}
+
+/// Events a page of the Audit page holds.
+pub const AUDIT_PAGE_SIZE: u32 = 25;
+
+/// A page of the audit trail for the Audit page, newest first, filtered (SPEC L-4).
+#[server(prefix = "/api", input = Json, endpoint = "load_audit_events")]
+pub async fn load_audit_events(
+    filter: AuditFilter,
+    cursor: Option<String>,
+) -> Result<Page<AuditEventView>, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    let page = gatehouse_model::PageRequest {
+        limit: Some(AUDIT_PAGE_SIZE),
+        cursor,
+    };
+    Ok(gatehouse
+        .search_audit_events(&signed_in.actor, &filter, &page)
+        .await?)
 }
 
 /// The API keys tab: the selected app's keys, with 24-hour counts, and the scope catalog.

@@ -14,7 +14,8 @@ pub fn IntegrationLogsTab() -> impl IntoView {
     let page = RwSignal::new(0usize);
     view! {
         <h2>"Integration logs"</h2>
-        <p class="muted">"The latest 100 audit events, newest first."</p>
+        <p class="muted">"The latest 100 audit events, newest first. For the full trail with filters, open "
+            <a href="/settings/developers/audit">"Audit"</a> "."</p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match events.await {

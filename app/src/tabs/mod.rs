@@ -1,15 +1,17 @@
-//! The Developers tabs that hold data, one module each: Overview, Apps, Usage, API status
-//! and Integration logs. The API keys tab lives in [`crate::keys`] and the Docs tab in
+//! The Developers tabs that hold data, one module each: Overview, Apps, Usage, API status,
+//! Integration logs and Audit. The API keys tab lives in [`crate::keys`] and the Docs tab in
 //! [`crate::docs`]; the page that switches between the tabs is in [`crate::pages`].
 
 mod api_status;
 mod apps;
+mod audit;
 mod integration_logs;
 mod overview;
 mod usage;
 
 pub use api_status::ApiStatusTab;
 pub use apps::AppsTab;
+pub use audit::AuditTab;
 pub use integration_logs::IntegrationLogsTab;
 pub use overview::OverviewTab;
 pub use usage::UsageTab;
