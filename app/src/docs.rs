@@ -105,6 +105,8 @@ fn AuthenticationDoc() -> impl IntoView {
         <p>"POST /v1/auth/token with a key's secret returns an access_token (at_live_… or at_test_…) with the key's scopes that works for 15 minutes at most; send it as Authorization: Bearer. Only a secret can be exchanged (a token cannot renew itself), a key holds at most 20 live tokens, and a token never manages its own key. It stops at once when its key is disabled, revoked or expires, and when the secret it came from is rotated out."</p>
         <h2>"Verifying a customer's key"</h2>
         <p>"Your own services can send a customer's key to POST /v1/keys/verify with {\"key\": \"…\", \"scope\": \"imports:read\"}. The answer's code is VALID, NOT_FOUND, DISABLED, REVOKED, EXPIRED, INSUFFICIENT_SCOPE, USAGE_EXCEEDED, PLATFORM_API_DISABLED (the tenant's plan lacks platform.api) or SUBSCRIPTION_INACTIVE (past due or canceled), and a valid answer names the tenant, app, mode, scopes and the live calls left in this calendar month (UTC)."</p>
+        <h2>"Audit trail"</h2>
+        <p>"GET /v1/audit-events (scope audit_events:read) lists what happened, newest first: who did it, when, the ids it concerns and the state before and after. Filter with event_type, actor_id (a usr_… or key_… id), related_id (an app, key or endpoint id, or one of your own ids), from and to (RFC 3339; from is included, to is not), and page with limit (1 to 100) and the next_cursor of the previous page. A key sees only its own app's events of its own mode. The dashboard's Audit page shows the same trail."</p>
         <h2>"Calling from a browser"</h2>
         <p>"Browsers may call the API only from the key's app's allowed origins (see Apps). Other origins get 403 origin_not_allowed."</p>
         <h2>"Errors"</h2>
@@ -178,6 +180,7 @@ fn WebhooksDoc() -> impl IntoView {
         <p>"The endpoint's signing secret (whsec_…) is shown once, when the endpoint is created or its secret rotated. After a rotation the old secret keeps signing for 24 hours: deliveries then carry two signatures, so receivers can switch without missing one."</p>
         <h2>"Events"</h2>
         <p>"Your services send events with POST /v1/events (scope events:write): {\"type\": \"payment_intent.succeeded\", \"data\": {…}}. The type's family must be one of the workspace's event families; api_key.*, webhook_endpoint.* and webhook.* are Gatehouse's own. Send an Idempotency-Key header to make retries safe: the same key within 24 hours answers the first event (200 with Idempotent-Replayed: true) and sends nothing new. The event and its deliveries are stored before the answer, so an acknowledged event is never lost."</p>
+        <p>"Every event you send is also kept in the audit trail as event.sent, with the event's id and the id and …_id fields at the top of its data (not the data itself), so GET /v1/audit-events?related_id=pi_123 finds what was sent about pi_123."</p>
         <p>"Gatehouse sends its own events too: api_key.created, api_key.rotated, api_key.revoked, api_key.expiring (7 days before a key expires), webhook_endpoint.disabled and webhook.test."</p>
         <h2>"What a delivery looks like"</h2>
         <p>"A POST with a JSON body {\"type\", \"timestamp\", \"data\"} and the Standard Webhooks headers:"</p>
