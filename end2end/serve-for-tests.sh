@@ -38,4 +38,7 @@ $bin create-user --tenant "Usage Company" --email owner@usage.test --role owner 
 $bin create-tenant --name "Limited Company" >/dev/null
 $bin create-user --tenant "Limited Company" --email owner@limited.test --role owner --password "limited-owner-password-1" >/dev/null
 $bin update-tenant --tenant "Limited Company" --monthly-limit 2 >/dev/null
+# And one for the audit spec, whose trail holds only what it does.
+$bin create-tenant --name "Audit Company" >/dev/null
+$bin create-user --tenant "Audit Company" --email owner@audit.test --role owner --password "audit-owner-password-1" >/dev/null
 exec $bin serve

@@ -109,10 +109,11 @@ impl AuditEventView {
 }
 
 /// A state value as a person reads it: text without quotes, lists joined by commas,
-/// nothing as "none", anything else as compact JSON.
+/// nothing as "none", empty text or lists as "(empty)", anything else as compact JSON.
 fn readable(value: &Value) -> String {
     match value {
         Value::Null => "none".to_owned(),
+        Value::String(text) if text.is_empty() => "(empty)".to_owned(),
         Value::String(text) => text.clone(),
         Value::Array(items) if items.is_empty() => "(empty)".to_owned(),
         Value::Array(items)
@@ -159,14 +160,19 @@ mod tests {
     #[test]
     fn an_edit_shows_only_what_changed_added_and_removed() {
         let edited = event(
-            Some(json!({ "name": "Old", "scopes": ["a:read"], "status": "enabled", "gone": 1 })),
-            Some(
-                json!({ "name": "New", "scopes": ["a:read", "b:write"], "status": "enabled", "expires_at": null }),
-            ),
+            Some(json!({
+                "name": "Old", "description": "", "scopes": ["a:read"], "status": "enabled",
+                "gone": 1,
+            })),
+            Some(json!({
+                "name": "New", "description": "Nightly", "scopes": ["a:read", "b:write"],
+                "status": "enabled", "expires_at": null,
+            })),
         );
         assert_eq!(
             edited.changes(),
             vec![
+                change("description", Some("(empty)"), Some("Nightly")),
                 change("expires_at", None, Some("none")),
                 change("gone", Some("1"), None),
                 change("name", Some("Old"), Some("New")),
