@@ -88,7 +88,7 @@ impl Change<'_> {
 
     /// Records an audit event of this change (SPEC L-1).
     pub async fn audit(&mut self, record: AuditRecord) -> Result<AuditEventId, DomainError> {
-        let id = audit::record(&mut *self.transaction, record, self.now_ms).await?;
+        let id = audit::record(&mut self.transaction, record, self.now_ms).await?;
         self.audited = true;
         Ok(id)
     }
