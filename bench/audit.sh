@@ -12,6 +12,7 @@
 # GATEHOUSE_TEST_POSTGRES_URL (the server's database is created beside it and dropped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 bin=target/release/gatehouse
 [ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
 pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
@@ -19,7 +20,7 @@ events=${BENCH_AUDIT_EVENTS:-1000000}
 requests=${BENCH_AUDIT_REQUESTS:-200}
 
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 pg_db="gatehouse_audit_bench_$$"
 cleanup() {
@@ -35,15 +36,13 @@ DATABASE_URL="$url" GATEHOUSE_ADDR="127.0.0.1:$port" GATEHOUSE_MASTER_KEY="$(ope
   GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" GATEHOUSE_LOG=warn \
   "$bin" serve >"$data/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+wait_healthy "$base"
 
 jar="$data/cookies"
-fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
-curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
-  --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
-app_id=$(fn create_app '{"input":{"name":"Audit bench"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+sign_in_owner
+app_id=$(fn create_app '{"input":{"name":"Audit bench"}}' | json_field id)
 key=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Audit reader\",\"mode\":\"live\",\"key_type\":\"restricted\",\"scopes\":[\"audit_events:read\"]}}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["plaintext"])')
+  | json_field plaintext)
 tenant_id=$(psql -tAq "$url" -c "SELECT tenant_id FROM apps WHERE id = '$app_id'")
 
 echo "Gatehouse audit search benchmark: $events events, $requests requests per case, $(nproc) cores, PostgreSQL"

@@ -13,6 +13,7 @@
 # BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_THREADS (1 wrk thread; 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 
 connections=${BENCH_CONNECTIONS:-32}
 seconds=${BENCH_SECONDS:-10}
@@ -23,7 +24,7 @@ bin=target/release/gatehouse
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
 
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 cleanup() { [ -n "${server:-}" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
@@ -32,19 +33,17 @@ DATABASE_URL="sqlite://$data/gatehouse.db" GATEHOUSE_ADDR="127.0.0.1:$port" \
   GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" GATEHOUSE_LOG=warn \
   "$bin" serve >"$data/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+wait_healthy "$base"
 
 jar="$data/cookies"
-fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
-curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
-  --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
-app_id=$(fn create_app '{"input":{"name":"Bench"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+sign_in_owner
+app_id=$(fn create_app '{"input":{"name":"Bench"}}' | json_field id)
 created=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Bench\",\"mode\":\"test\",\"key_type\":\"restricted\",\"scopes\":[\"api_keys:read\"]}}")
-key_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["key"]["id"])' "$created")
-key=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["plaintext"])' "$created")
+key_id=$(json_field key id <<<"$created")
+key=$(json_field plaintext <<<"$created")
 
 live=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Bench live\",\"mode\":\"live\",\"key_type\":\"secret\"}}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["plaintext"])')
+  | json_field plaintext)
 for which in test live; do
   [ "$which" = test ] && presented=$key || presented=$live
   cat >"$data/verify-$which.lua" <<LUA

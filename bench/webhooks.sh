@@ -8,10 +8,10 @@
 # BENCH_ENGINES ("sqlite postgres"), GATEHOUSE_TEST_POSTGRES_URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 bin=target/release/gatehouse
 [ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
 pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 data=$(mktemp -d)
 receiver_port=$(free_port)
@@ -40,15 +40,13 @@ run_engine() {
     GATEHOUSE_WEBHOOK_ALLOW_NETWORKS=127.0.0.1 GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" \
     GATEHOUSE_LOG=warn "$bin" serve >"$data/server-$engine.log" 2>&1 &
   server=$!
-  for _ in $(seq 1 100); do curl -sf "$base/health" >/dev/null && break; sleep 0.1; done
+  wait_healthy "$base"
   jar="$data/cookies-$engine"
-  fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
-  curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
-    --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
+  sign_in_owner
   local app_id key
-  app_id=$(fn create_app '{"input":{"name":"Webhook bench"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  app_id=$(fn create_app '{"input":{"name":"Webhook bench"}}' | json_field id)
   key=$(fn create_api_key "{\"input\":{\"app_id\":\"$app_id\",\"name\":\"Events\",\"mode\":\"live\",\"key_type\":\"secret\"}}" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["plaintext"])')
+    | json_field plaintext)
   for i in $(seq 1 10); do
     curl -sf -H "authorization: Bearer $key" -H 'content-type: application/json' "$base/v1/webhook-endpoints" \
       -d "{\"url\":\"http://127.0.0.1:$receiver_port/hook/$i\",\"mode\":\"live\",\"event_families\":[\"payment_intent.*\"]}" >/dev/null

@@ -7,8 +7,8 @@ mod common;
 use common::{actor_for, app_named, create_key, key_input, tenant_with_user};
 use gatehouse_domain::{Actor, Clock, DomainError, Gatehouse};
 use gatehouse_model::{
-    ApiKeyUpdate, AppId, AppInput, AuditEventId, AuditEventView, AuditFilter, CreatedApiKey,
-    ErrorCode, EventInput, EventType, KeyMode, PageRequest, Role,
+    ApiKeyUpdate, AppId, AuditEventId, AuditEventView, AuditFilter, CreatedApiKey, ErrorCode,
+    EventInput, EventType, KeyMode, PageRequest, Role,
 };
 use serde_json::json;
 
@@ -34,6 +34,30 @@ fn refused_field(result: Result<impl std::fmt::Debug, DomainError>) -> String {
     match result.unwrap_err() {
         DomainError::Validation(fields) => fields[0].field.clone(),
         other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+/// Events of one type.
+fn of_type(event_type: EventType) -> AuditFilter {
+    AuditFilter {
+        event_type: Some(event_type),
+        ..AuditFilter::default()
+    }
+}
+
+/// Events done by one user or key.
+fn by_actor(actor_id: impl ToString) -> AuditFilter {
+    AuditFilter {
+        actor_id: Some(actor_id.to_string()),
+        ..AuditFilter::default()
+    }
+}
+
+/// Events that concern one id.
+fn about(related_id: impl ToString) -> AuditFilter {
+    AuditFilter {
+        related_id: Some(related_id.to_string()),
+        ..AuditFilter::default()
     }
 }
 
@@ -148,15 +172,7 @@ on_both_engines!(
                 .all(|pair| (pair[0].occurred_at, &pair[0].id) > (pair[1].occurred_at, &pair[1].id))
         );
 
-        let updated = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                event_type: Some(EventType::ApiKeyUpdated),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let updated = search(&gatehouse, owner, of_type(EventType::ApiKeyUpdated)).await;
         assert_eq!(types(&updated), ["api_key.updated"]);
         assert_eq!(
             updated[0].related_ids.get("key_id").map(String::as_str),
@@ -168,30 +184,14 @@ on_both_engines!(
         assert_eq!(changes[0].before.as_deref(), Some("Integration"));
         assert_eq!(changes[0].after.as_deref(), Some("Renamed"));
 
-        let by_key = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                actor_id: Some(trail.second.key.id.to_string()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let by_key = search(&gatehouse, owner, by_actor(&trail.second.key.id)).await;
         assert_eq!(types(&by_key), ["api_key.created"]);
         assert_eq!(
             by_key[0].related_ids["key_id"],
             trail.made_by_key.key.id.to_string()
         );
         let owner_id = owner.user_id().unwrap().to_string();
-        let by_owner = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                actor_id: Some(owner_id.clone()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let by_owner = search(&gatehouse, owner, by_actor(&owner_id)).await;
         assert_eq!(
             types(&by_owner),
             [
@@ -204,25 +204,9 @@ on_both_engines!(
             ]
         );
 
-        let about_first = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                related_id: Some(trail.first.key.id.to_string()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let about_first = search(&gatehouse, owner, about(&trail.first.key.id)).await;
         assert_eq!(types(&about_first), ["api_key.updated", "api_key.created"]);
-        let in_checkout = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                related_id: Some(trail.checkout.to_string()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let in_checkout = search(&gatehouse, owner, about(&trail.checkout)).await;
         assert_eq!(
             types(&in_checkout),
             [
@@ -234,15 +218,7 @@ on_both_engines!(
         );
         // The SaaS's own ids in the data of an event it sent find that event.
         for saas_id in ["pi_123", "cus_9"] {
-            let found = search(
-                &gatehouse,
-                owner,
-                AuditFilter {
-                    related_id: Some(saas_id.to_owned()),
-                    ..AuditFilter::default()
-                },
-            )
-            .await;
+            let found = search(&gatehouse, owner, about(saas_id)).await;
             assert_eq!(types(&found), ["event.sent"], "{saas_id}");
             assert_eq!(
                 found[0].actor_id.as_deref(),
@@ -254,15 +230,7 @@ on_both_engines!(
             );
             assert!(found[0].related_ids["event_id"].starts_with("evt_"));
         }
-        let nothing = search(
-            &gatehouse,
-            owner,
-            AuditFilter {
-                related_id: Some("4200".to_owned()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let nothing = search(&gatehouse, owner, about("4200")).await;
         assert!(nothing.is_empty(), "amount is not an id field");
 
         // Filters combine: a related id and a type.
@@ -271,8 +239,7 @@ on_both_engines!(
             owner,
             AuditFilter {
                 event_type: Some(EventType::ApiKeyCreated),
-                related_id: Some(trail.billing.to_string()),
-                ..AuditFilter::default()
+                ..about(&trail.billing)
             },
         )
         .await;
@@ -368,10 +335,7 @@ on_both_engines!(
                 clock.advance_ms(1);
             }
         }
-        let filter = AuditFilter {
-            related_id: Some(app.to_string()),
-            ..AuditFilter::default()
-        };
+        let filter = about(&app);
         let expected = ids(&search(&gatehouse, &owner, filter.clone()).await);
         assert_eq!(expected.len(), 7);
         for filter in [filter, AuditFilter::default()] {
@@ -472,34 +436,10 @@ on_both_engines!(
         assert_eq!(refused_field(refused), "cursor");
 
         for (filter, field) in [
-            (
-                AuditFilter {
-                    actor_id: Some("owner@acme.test".into()),
-                    ..AuditFilter::default()
-                },
-                "actor_id",
-            ),
-            (
-                AuditFilter {
-                    related_id: Some("has space".into()),
-                    ..AuditFilter::default()
-                },
-                "related_id",
-            ),
-            (
-                AuditFilter {
-                    related_id: Some(String::new()),
-                    ..AuditFilter::default()
-                },
-                "related_id",
-            ),
-            (
-                AuditFilter {
-                    related_id: Some("x".repeat(129)),
-                    ..AuditFilter::default()
-                },
-                "related_id",
-            ),
+            (by_actor("owner@acme.test"), "actor_id"),
+            (about("has space"), "related_id"),
+            (about(String::new()), "related_id"),
+            (about("x".repeat(129)), "related_id"),
         ] {
             let refused = gatehouse
                 .search_audit_events(&owner, &filter, &page(None, None))
@@ -535,30 +475,14 @@ on_both_engines!(
             trail.checkout.to_string(),
             "pi_123".to_owned(),
         ] {
-            let found = search(
-                &gatehouse,
-                &stranger,
-                AuditFilter {
-                    related_id: Some(related_id.clone()),
-                    ..AuditFilter::default()
-                },
-            )
-            .await;
+            let found = search(&gatehouse, &stranger, about(&related_id)).await;
             assert!(found.is_empty(), "{related_id}");
         }
         for actor_id in [
             trail.owner.user_id().unwrap().to_string(),
             trail.second.key.id.to_string(),
         ] {
-            let found = search(
-                &gatehouse,
-                &stranger,
-                AuditFilter {
-                    actor_id: Some(actor_id.clone()),
-                    ..AuditFilter::default()
-                },
-            )
-            .await;
+            let found = search(&gatehouse, &stranger, by_actor(&actor_id)).await;
             assert!(found.is_empty(), "{actor_id}");
         }
         let refused = gatehouse
@@ -634,26 +558,11 @@ on_both_engines!(
 
         // Every filter stays within the key's app and mode.
         for filter in [
-            AuditFilter {
-                related_id: Some(trail.second.key.id.to_string()),
-                ..AuditFilter::default()
-            },
-            AuditFilter {
-                related_id: Some(trail.billing.to_string()),
-                ..AuditFilter::default()
-            },
-            AuditFilter {
-                actor_id: Some(trail.second.key.id.to_string()),
-                ..AuditFilter::default()
-            },
-            AuditFilter {
-                event_type: Some(EventType::UserSignedIn),
-                ..AuditFilter::default()
-            },
-            AuditFilter {
-                related_id: Some(trail.first.key.id.to_string()),
-                ..AuditFilter::default()
-            },
+            about(&trail.second.key.id),
+            about(&trail.billing),
+            by_actor(&trail.second.key.id),
+            of_type(EventType::UserSignedIn),
+            about(&trail.first.key.id),
         ] {
             assert!(
                 search(&gatehouse, &test_reader, filter.clone())
@@ -662,23 +571,14 @@ on_both_engines!(
                 "{filter:?}"
             );
         }
-        let about_first = search(
-            &gatehouse,
-            &live_reader,
-            AuditFilter {
-                related_id: Some(trail.first.key.id.to_string()),
-                ..AuditFilter::default()
-            },
-        )
-        .await;
+        let about_first = search(&gatehouse, &live_reader, about(&trail.first.key.id)).await;
         assert_eq!(types(&about_first), ["api_key.updated", "api_key.created"]);
         let by_owner = search(
             &gatehouse,
             &live_reader,
             AuditFilter {
-                actor_id: Some(owner.user_id().unwrap().to_string()),
                 event_type: Some(EventType::ApiKeyCreated),
-                ..AuditFilter::default()
+                ..by_actor(owner.user_id().unwrap())
             },
         )
         .await;
@@ -714,28 +614,10 @@ on_both_engines!(
 on_both_engines!(
     members_cannot_read_the_trail_and_it_stays_append_only,
     |gatehouse: Gatehouse| async move {
-        let (tenant_id, owner) =
-            tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
-        let input = AppInput {
-            name: "Checkout".into(),
-            ..AppInput::default()
-        };
-        gatehouse.create_app(&owner, &input).await.unwrap();
-        gatehouse
-            .operator()
-            .create_user(
-                &tenant_id,
-                "member@acme.test",
-                Role::Member,
-                Some(common::PASSWORD.to_owned()),
-            )
-            .await
-            .unwrap();
-        let session = gatehouse
-            .sign_in("member@acme.test", common::PASSWORD)
-            .await
-            .unwrap();
-        let member = gatehouse.session(&session.token).await.unwrap().actor;
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        app_named(&gatehouse, &owner, "Checkout").await;
+        let (_, member) =
+            tenant_with_user(&gatehouse, "member@acme.test", Role::Member, true).await;
         let error = gatehouse
             .search_audit_events(&member, &AuditFilter::default(), &PageRequest::default())
             .await

@@ -28,6 +28,20 @@ fn event_ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The scope the audit route needs.
+const READ: &str = "audit_events:read";
+
+/// A key of the app, of `mode`, holding only `scope`: answers `(id, plaintext)`.
+async fn scoped_key(
+    owner: &reqwest::Client,
+    server: &Server,
+    app_id: &str,
+    mode: &str,
+    scope: &str,
+) -> (String, String) {
+    dashboard_key(owner, &server.base, app_id, mode, Some(&[scope])).await
+}
+
 async fn rename_key(owner: &reqwest::Client, server: &Server, key_id: &str, name: &str) {
     let (status, body) = server_fn(
         owner,
@@ -44,30 +58,9 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     let server = start().await;
     let (owner, app_id) = owner_with_app(&server, &[]).await;
     let (writer_id, writer) = dashboard_key(&owner, &server.base, &app_id, "live", None).await;
-    let (reader_id, reader) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "live",
-        Some(&["audit_events:read"]),
-    )
-    .await;
-    let (_, test_reader) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "test",
-        Some(&["audit_events:read"]),
-    )
-    .await;
-    let (_, keys_only) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "live",
-        Some(&["api_keys:read"]),
-    )
-    .await;
+    let (reader_id, reader) = scoped_key(&owner, &server, &app_id, "live", READ).await;
+    let (_, test_reader) = scoped_key(&owner, &server, &app_id, "test", READ).await;
+    let (_, keys_only) = scoped_key(&owner, &server, &app_id, "live", "api_keys:read").await;
     for name in ["Orders", "Orders v2", "Orders v3"] {
         rename_key(&owner, &server, &writer_id, name).await;
     }
@@ -202,14 +195,7 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
 async fn a_bad_query_is_refused_naming_the_field() {
     let server = start().await;
     let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (_, reader) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "live",
-        Some(&["audit_events:read"]),
-    )
-    .await;
+    let (_, reader) = scoped_key(&owner, &server, &app_id, "live", READ).await;
     // What cannot be read at all: 400 bad_request, the message names the parameter.
     for (query, field) in [
         ("event_type=api_key.exploded", "event_type"),

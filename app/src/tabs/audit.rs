@@ -79,13 +79,13 @@ pub fn AuditTab() -> impl IntoView {
     });
 
     let field_error = move |field: &'static str| {
-        move || {
+        Signal::derive(move || {
             date_error
                 .get()
                 .filter(|(named, _)| *named == field)
                 .map(|(_, message)| message)
                 .or_else(|| failure.get().and_then(|error| error.field(field)))
-        }
+        })
     };
     let general_error = move || {
         failure
@@ -140,26 +140,12 @@ pub fn AuditTab() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </div>
-            <div>
-                <label for="audit-actor">"Actor id"</label>
-                <input id="audit-actor" placeholder="usr_… or key_…" bind:value=actor_id />
-                <p class="field-error" data-field="actor_id">{field_error("actor_id")}</p>
-            </div>
-            <div>
-                <label for="audit-related">"Related id"</label>
-                <input id="audit-related" placeholder="app_…, key_…, an endpoint or your own id" bind:value=related_id />
-                <p class="field-error" data-field="related_id">{field_error("related_id")}</p>
-            </div>
-            <div>
-                <label for="audit-from">"From"</label>
-                <input id="audit-from" type="date" bind:value=from_day />
-                <p class="field-error" data-field="from">{field_error("from")}</p>
-            </div>
-            <div>
-                <label for="audit-to">"To (inclusive)"</label>
-                <input id="audit-to" type="date" bind:value=to_day />
-                <p class="field-error" data-field="to">{field_error("to")}</p>
-            </div>
+            <FilterField field="actor_id" label="Actor id" placeholder="usr_… or key_…"
+                value=actor_id error=field_error("actor_id") />
+            <FilterField field="related_id" label="Related id" placeholder="app_…, key_…, an endpoint or your own id"
+                value=related_id error=field_error("related_id") />
+            <FilterField field="from" label="From" kind="date" value=from_day error=field_error("from") />
+            <FilterField field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
             <div class="form-actions">
                 <button type="submit" disabled=move || load.pending().get()>"Apply filters"</button>
                 <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
@@ -197,6 +183,27 @@ pub fn AuditTab() -> impl IntoView {
                     disabled=move || load.pending().get() on:click=load_more>"Load more"</button>
             </div>
         })}
+    }
+}
+
+/// One typed filter: its label, its input (text unless `kind` says otherwise) and the
+/// message for its field.
+#[component]
+fn FilterField(
+    field: &'static str,
+    label: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("audit-{field}");
+    view! {
+        <div>
+            <label for=id.clone()>{label}</label>
+            <input id=id type=kind placeholder=placeholder bind:value=value />
+            <p class="field-error" data-field=field>{move || error.get()}</p>
+        </div>
     }
 }
 

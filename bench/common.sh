@@ -1,0 +1,24 @@
+# What the benchmarks share (sourced, not run): a free port, waiting for a server's
+# /health, the demo owner's dashboard session and its server functions, and reading
+# one field of a JSON answer.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_healthy BASE: until BASE/health answers (10 s at most).
+wait_healthy() { for _ in $(seq 1 100); do curl -sf "$1/health" >/dev/null && return; sleep 0.1; done; }
+
+# sign_in_owner: signs the demo owner (password bench-owner-password-1) in to the
+# server at $base, keeping the session in the cookie jar $jar.
+sign_in_owner() {
+  curl -sf -c "$jar" -H 'sec-fetch-site: same-origin' "$base/api/sign_in" \
+    --data-urlencode email=owner@demo.gatehouse.test --data-urlencode password=bench-owner-password-1 >/dev/null
+}
+
+# fn NAME JSON: calls the server function NAME as the signed-in owner.
+fn() { curl -sf -b "$jar" -c "$jar" -H 'sec-fetch-site: same-origin' -H 'content-type: application/json' "$base/api/$1" -d "$2"; }
+
+# json_field PATH...: the field at PATH (keys, in order) of the JSON on stdin.
+json_field() { python3 -c 'import json,sys
+value = json.load(sys.stdin)
+for key in sys.argv[1:]: value = value[key]
+print(value)' "$@"; }
