@@ -13,9 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
-bin=target/release/gatehouse
-[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
-pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 events=${BENCH_AUDIT_EVENTS:-1000000}
 requests=${BENCH_AUDIT_REQUESTS:-200}
 
@@ -32,11 +29,7 @@ trap cleanup EXIT
 psql -q "$pg_admin" -c "CREATE DATABASE $pg_db" >/dev/null
 url="${pg_admin%/*}/$pg_db"
 
-DATABASE_URL="$url" GATEHOUSE_ADDR="127.0.0.1:$port" GATEHOUSE_MASTER_KEY="$(openssl rand -base64 32)" \
-  GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" GATEHOUSE_LOG=warn \
-  "$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-wait_healthy "$base"
+GATEHOUSE_MASTER_KEY="$(openssl rand -base64 32)" start_server "$url" "$data/server.log"
 
 jar="$data/cookies"
 sign_in_owner

@@ -1,11 +1,23 @@
-# What the benchmarks share (sourced, not run): a free port, waiting for a server's
-# /health, the demo owner's dashboard session and its server functions, and reading
-# one field of a JSON answer.
+# What the benchmarks share (sourced, not run): the release binary, the PostgreSQL
+# admin URL, a free port, starting the server, the demo owner's dashboard session and
+# its server functions, and reading one field of a JSON answer.
+
+bin=target/release/gatehouse
+[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
+pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# wait_healthy BASE: until BASE/health answers (10 s at most).
-wait_healthy() { for _ in $(seq 1 100); do curl -sf "$1/health" >/dev/null && return; sleep 0.1; done; }
+# start_server DATABASE_URL LOG: the release server on $port with the demo owner's
+# password, logging warnings to LOG, in the background (its pid in $server); returns
+# once /health answers (10 s at most). Further GATEHOUSE_* settings can be put before
+# the call.
+start_server() {
+  DATABASE_URL="$1" GATEHOUSE_ADDR="127.0.0.1:$port" GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" \
+    GATEHOUSE_LOG=warn "$bin" serve >"$2" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
+}
 
 # sign_in_owner: signs the demo owner (password bench-owner-password-1) in to the
 # server at $base, keeping the session in the cookie jar $jar.

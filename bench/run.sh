@@ -19,8 +19,6 @@ connections=${BENCH_CONNECTIONS:-32}
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 threads=${BENCH_THREADS:-1}
-bin=target/release/gatehouse
-[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
 
 data=$(mktemp -d)
@@ -29,11 +27,7 @@ base="http://127.0.0.1:$port"
 cleanup() { [ -n "${server:-}" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$data"; }
 trap cleanup EXIT
 
-DATABASE_URL="sqlite://$data/gatehouse.db" GATEHOUSE_ADDR="127.0.0.1:$port" \
-  GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" GATEHOUSE_LOG=warn \
-  "$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-wait_healthy "$base"
+start_server "sqlite://$data/gatehouse.db" "$data/server.log"
 
 jar="$data/cookies"
 sign_in_owner

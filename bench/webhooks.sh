@@ -9,9 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
-bin=target/release/gatehouse
-[ -x "$bin" ] || { echo "build first: cargo leptos build --release" >&2; exit 2; }
-pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 data=$(mktemp -d)
 receiver_port=$(free_port)
@@ -36,11 +33,8 @@ run_engine() {
   else
     url="sqlite://$data/gatehouse.db"
   fi
-  DATABASE_URL="$url" GATEHOUSE_ADDR="127.0.0.1:$port" GATEHOUSE_MASTER_KEY="$(openssl rand -base64 32)" \
-    GATEHOUSE_WEBHOOK_ALLOW_NETWORKS=127.0.0.1 GATEHOUSE_BOOTSTRAP_PASSWORD="bench-owner-password-1" \
-    GATEHOUSE_LOG=warn "$bin" serve >"$data/server-$engine.log" 2>&1 &
-  server=$!
-  wait_healthy "$base"
+  GATEHOUSE_MASTER_KEY="$(openssl rand -base64 32)" GATEHOUSE_WEBHOOK_ALLOW_NETWORKS=127.0.0.1 \
+    start_server "$url" "$data/server-$engine.log"
   jar="$data/cookies-$engine"
   sign_in_owner
   local app_id key

@@ -61,6 +61,15 @@ fn about(related_id: impl ToString) -> AuditFilter {
     }
 }
 
+/// Records one `app.updated` event: the app's description becomes `description`.
+async fn describe_app(gatehouse: &Gatehouse, owner: &Actor, app: &AppId, description: String) {
+    let update = gatehouse_model::AppUpdate {
+        description: Some(description),
+        ..Default::default()
+    };
+    gatehouse.update_app(owner, app, &update).await.unwrap();
+}
+
 fn types(events: &[AuditEventView]) -> Vec<&str> {
     events
         .iter()
@@ -142,11 +151,17 @@ async fn trail(gatehouse: &Gatehouse, clock: &Clock) -> Trail {
     }
 }
 
+/// [`trail`] on a manual clock.
+async fn with_trail(gatehouse: Gatehouse) -> (Gatehouse, Trail) {
+    let (gatehouse, clock) = at_start(gatehouse);
+    let trail = trail(&gatehouse, &clock).await;
+    (gatehouse, trail)
+}
+
 on_both_engines!(
     each_filter_keeps_only_its_events_newest_first,
     |gatehouse: Gatehouse| async move {
-        let (gatehouse, clock) = at_start(gatehouse);
-        let trail = trail(&gatehouse, &clock).await;
+        let (gatehouse, trail) = with_trail(gatehouse).await;
         let owner = &trail.owner;
 
         let everything = search(&gatehouse, owner, AuditFilter::default()).await;
@@ -326,11 +341,7 @@ on_both_engines!(
         let app = app_named(&gatehouse, &owner, "Checkout").await;
         // Several events in one millisecond: the id breaks the tie.
         for index in 0..6 {
-            let update = gatehouse_model::AppUpdate {
-                name: Some(format!("Checkout {index}")),
-                ..Default::default()
-            };
-            gatehouse.update_app(&owner, &app, &update).await.unwrap();
+            describe_app(&gatehouse, &owner, &app, format!("Checkout {index}")).await;
             if index % 2 == 1 {
                 clock.advance_ms(1);
             }
@@ -360,11 +371,7 @@ on_both_engines!(
                 seen.extend(ids(&page.data));
                 // Between pages, something new happens (newer than every page).
                 clock.advance_ms(1);
-                let update = gatehouse_model::AppUpdate {
-                    description: Some(format!("edit {pages}")),
-                    ..Default::default()
-                };
-                gatehouse.update_app(&owner, &app, &update).await.unwrap();
+                describe_app(&gatehouse, &owner, &app, format!("edit {pages}")).await;
                 assert_eq!(page.has_more, page.next_cursor.is_some());
                 match page.next_cursor {
                     Some(next) => cursor = Some(next),
@@ -389,11 +396,7 @@ on_both_engines!(
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         let app = app_named(&gatehouse, &owner, "Checkout").await;
         for index in 0..101 {
-            let update = gatehouse_model::AppUpdate {
-                description: Some(format!("edit {index}")),
-                ..Default::default()
-            };
-            gatehouse.update_app(&owner, &app, &update).await.unwrap();
+            describe_app(&gatehouse, &owner, &app, format!("edit {index}")).await;
         }
         let page = |limit: Option<u32>, cursor: Option<&str>| PageRequest {
             limit,
@@ -452,8 +455,7 @@ on_both_engines!(
 on_both_engines!(
     another_tenant_sees_none_of_it,
     |gatehouse: Gatehouse| async move {
-        let (gatehouse, clock) = at_start(gatehouse);
-        let trail = trail(&gatehouse, &clock).await;
+        let (gatehouse, trail) = with_trail(gatehouse).await;
         let (_, stranger) =
             tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
         app_named(&gatehouse, &stranger, "Theirs").await;
@@ -506,30 +508,23 @@ on_both_engines!(
 on_both_engines!(
     a_key_reads_only_its_own_app_and_mode,
     |gatehouse: Gatehouse| async move {
-        let (gatehouse, clock) = at_start(gatehouse);
-        let trail = trail(&gatehouse, &clock).await;
+        let (gatehouse, trail) = with_trail(gatehouse).await;
         let owner = &trail.owner;
         let test_in_checkout =
             create_key(&gatehouse, owner, &trail.checkout, KeyMode::Test, None).await;
-        let live_reader = create_key(
-            &gatehouse,
-            owner,
-            &trail.checkout,
-            KeyMode::Live,
-            Some(&["audit_events:read"]),
-        )
-        .await;
-        let test_reader = create_key(
-            &gatehouse,
-            owner,
-            &trail.checkout,
-            KeyMode::Test,
-            Some(&["audit_events:read"]),
-        )
-        .await;
-        let live_reader = actor_for(&gatehouse, &live_reader.plaintext).await;
-        let test_reader = actor_for(&gatehouse, &test_reader.plaintext).await;
+        let mut readers = Vec::new();
+        for mode in [KeyMode::Live, KeyMode::Test] {
+            let scopes: &[&str] = &["audit_events:read"];
+            let reader = create_key(&gatehouse, owner, &trail.checkout, mode, Some(scopes)).await;
+            readers.push(actor_for(&gatehouse, &reader.plaintext).await);
+        }
+        let (live_reader, test_reader) = (readers[0].clone(), readers[1].clone());
 
+        let in_own_side = |events: &[AuditEventView], mode| {
+            events.iter().all(|event| {
+                event.app_id.as_ref() == Some(&trail.checkout) && event.mode == Some(mode)
+            })
+        };
         let live = search(&gatehouse, &live_reader, AuditFilter::default()).await;
         assert_eq!(
             types(&live),
@@ -542,15 +537,11 @@ on_both_engines!(
             ],
             "Checkout's live events: the reader's own creation, the first key's, the app's"
         );
-        assert!(live.iter().all(|event| {
-            event.app_id.as_ref() == Some(&trail.checkout) && event.mode == Some(KeyMode::Live)
-        }));
+        assert!(in_own_side(&live, KeyMode::Live));
 
         let test = search(&gatehouse, &test_reader, AuditFilter::default()).await;
         assert_eq!(types(&test), ["api_key.created", "api_key.created"]);
-        assert!(test.iter().all(|event| {
-            event.app_id.as_ref() == Some(&trail.checkout) && event.mode == Some(KeyMode::Test)
-        }));
+        assert!(in_own_side(&test, KeyMode::Test));
         assert_eq!(
             test[1].related_ids["key_id"],
             test_in_checkout.key.id.to_string()
