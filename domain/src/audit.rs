@@ -19,13 +19,14 @@ use gatehouse_model::{
     Page, PageRequest, TenantId, UserId,
 };
 use serde_json::Value;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::actor::{Access, Actor};
 use crate::error::DomainError;
 use crate::paging::Keyset;
-use crate::{Gatehouse, ids, time};
+use crate::stored::Stored;
+use crate::{Gatehouse, ids};
 
 /// Longest related id that is recorded or searched for.
 pub const MAX_RELATED_ID_CHARS: usize = 128;
@@ -428,39 +429,24 @@ impl Gatehouse {
 }
 
 fn audit_view_from_row(row: &AnyRow) -> Result<AuditEventView, DomainError> {
-    let corrupt =
-        |what: &str| DomainError::Internal(format!("stored audit event has an invalid {what}"));
-    let state = |column: &str| -> Result<Option<Value>, DomainError> {
-        row.try_get::<Option<String>, _>(column)?
-            .map(|text| serde_json::from_str(&text).map_err(|_| corrupt(column)))
-            .transpose()
-    };
-    let id: String = row.try_get("id")?;
-    let app_id: Option<String> = row.try_get("app_id")?;
-    let mode: Option<String> = row.try_get("mode")?;
-    let related_ids: BTreeMap<String, Value> =
-        serde_json::from_str(&row.try_get::<String, _>("related_ids")?)
-            .map_err(|_| corrupt("related_ids"))?;
+    let stored = Stored::new(row, "audit event");
+    let related_ids: BTreeMap<String, Value> = stored.json("related_ids")?;
     Ok(AuditEventView {
-        id: AuditEventId::parse(&id).map_err(|_| corrupt("id"))?,
-        occurred_at: time::from_ms(row.try_get("occurred_at")?),
-        actor_type: ActorType::parse(&row.try_get::<String, _>("actor_type")?)
-            .ok_or_else(|| corrupt("actor"))?,
-        actor_id: row.try_get("actor_id")?,
-        actor_label: row.try_get("actor_label")?,
-        event_type: row.try_get("event_type")?,
-        message: row.try_get("message")?,
-        app_id: app_id.and_then(|value| AppId::parse(&value).ok()),
-        mode: match mode {
-            Some(mode) => Some(KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?),
-            None => None,
-        },
+        id: stored.parsed("id", |id| AuditEventId::parse(id).ok())?,
+        occurred_at: stored.time("occurred_at")?,
+        actor_type: stored.parsed("actor_type", ActorType::parse)?,
+        actor_id: stored.get("actor_id")?,
+        actor_label: stored.get("actor_label")?,
+        event_type: stored.get("event_type")?,
+        message: stored.get("message")?,
+        app_id: stored.parsed_optional("app_id", |id| AppId::parse(id).ok())?,
+        mode: stored.parsed_optional("mode", KeyMode::parse)?,
         related_ids: related_ids
             .into_iter()
             .filter_map(|(name, value)| value.as_str().map(|text| (name, text.to_owned())))
             .collect(),
-        before: state("before_state")?,
-        after: state("after_state")?,
+        before: stored.json_optional("before_state")?,
+        after: stored.json_optional("after_state")?,
     })
 }
 

@@ -53,6 +53,16 @@ impl<'r> Stored<'r> {
         serde_json::from_str(&text).map_err(|_| self.corrupt(column))
     }
 
+    /// A nullable text column holding JSON when present.
+    pub fn json_optional<T: DeserializeOwned>(
+        &self,
+        column: &str,
+    ) -> Result<Option<T>, DomainError> {
+        let text: Option<String> = self.get(column)?;
+        text.map(|text| serde_json::from_str(&text).map_err(|_| self.corrupt(column)))
+            .transpose()
+    }
+
     /// A BIGINT column of Unix milliseconds.
     pub fn time(&self, column: &str) -> Result<DateTime<Utc>, DomainError> {
         Ok(time::from_ms(self.get(column)?))
