@@ -15,6 +15,7 @@ wire_enum! {
 }
 
 /// One line of the audit trail as the Integration logs show it (SPEC L-1, L-3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {
     pub id: AuditEventId,

@@ -4,6 +4,7 @@
 mod cors;
 mod key_auth;
 mod keys;
+pub mod openapi;
 mod resources;
 mod webhooks;
 
@@ -13,12 +14,17 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_domain::DomainError;
 use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::serve::AppState;
 
-/// Every `/v1` route, merged in one place: the key-authenticated resources behind
-/// the key check, the rest open, and CORS around all of them.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// Every `/v1` route and the OpenAPI document that describes them, from one list: each
+/// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route
+/// cannot be served without being documented (a test compares the served paths with the
+/// document's). The key-authenticated resources sit behind the key check, the rest are
+/// open, and CORS is around all of them.
+pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let authenticated =
         resources::router()
             .merge(webhooks::router())
@@ -26,16 +32,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 state.clone(),
                 key_auth::authenticate,
             ));
-    Router::new()
+    let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .merge(keys::router())
-        .route("/v1/ping", axum::routing::get(ping))
+        .routes(routes!(ping))
         .merge(authenticated)
+        .split_for_parts();
+    let router = router
         .route("/v1/{*rest}", axum::routing::any(no_such_route))
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
-        ))
+        ));
+    (
+        router,
+        openapi::finish(document, state.gatehouse.scope_catalog()),
+    )
 }
 
 async fn wrong_method() -> ApiError {
@@ -49,9 +61,20 @@ async fn no_such_route() -> ApiError {
     ApiError::new(gatehouse_model::ErrorCode::NotFound, "No such API route.")
 }
 
-/// `GET /v1/ping`: liveness without touching the database (`/health` checks it).
-async fn ping() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+/// Ping
+///
+/// Liveness without touching the database (`/health` checks it).
+#[utoipa::path(get, path = "/v1/ping", tag = "Meta",
+    responses((status = 200, description = "The server answers.", body = Pong)))]
+async fn ping() -> axum::Json<Pong> {
+    axum::Json(Pong { status: "ok" })
+}
+
+/// `GET /v1/ping`'s answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Pong {
+    /// Always `ok`.
+    status: &'static str,
 }
 
 /// The API boundary's one error type.
