@@ -14,13 +14,6 @@ pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 /// The server's state over a fresh SQLite database in a temporary folder (removed
 /// when the returned guard drops), for tests that build the real router.
 pub async fn state() -> (crate::serve::AppState, TempDir) {
-    state_with_catalog(gatehouse_domain::catalog::built_in()).await
-}
-
-/// [`state`] with the operator's own scope catalog.
-pub async fn state_with_catalog(
-    catalog: gatehouse_model::ScopeCatalog,
-) -> (crate::serve::AppState, TempDir) {
     let folder = std::env::temp_dir().join(format!(
         "gatehouse-unit-{}-{}",
         std::process::id(),
@@ -38,7 +31,7 @@ pub async fn state_with_catalog(
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("gatehouse")
             .build(),
-        gatehouse: gatehouse_domain::Gatehouse::new(db).with_scope_catalog(catalog),
+        gatehouse: gatehouse_domain::Gatehouse::new(db),
         https: false,
     }));
     (state, TempDir(folder))

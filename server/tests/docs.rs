@@ -29,6 +29,12 @@ fn links(body: &str, base: &str) -> Vec<String> {
         .collect()
 }
 
+fn assert_contains(page: &str, expected: &[&str]) {
+    for text in expected {
+        assert!(page.contains(text), "{text} missing");
+    }
+}
+
 async fn text(url: &str) -> (u16, String, String) {
     let response = reqwest::get(url).await.unwrap();
     let status = response.status().as_u16();
@@ -147,26 +153,28 @@ async fn each_page_has_one_source_in_two_forms_with_generated_tables() {
         "the error table is on /docs/errors only"
     );
     let (_, _, rate_limits) = text(&format!("{}/docs/rate-limits.md", server.base)).await;
-    for expected in [
-        "usage_exceeded",
-        "rate_limited",
-        "limit_reached",
-        "Retry-After",
-        "RateLimit-Policy: \"monthly\";q=<limit>;w=<window seconds>",
-        "RateLimit: \"key\";r=<remaining>;t=<seconds>",
-        "USAGE_EXCEEDED",
-    ] {
-        assert!(rate_limits.contains(expected), "{expected}");
-    }
+    assert_contains(
+        &rate_limits,
+        &[
+            "usage_exceeded",
+            "rate_limited",
+            "limit_reached",
+            "Retry-After",
+            "RateLimit-Policy: \"monthly\";q=<limit>;w=<window seconds>",
+            "RateLimit: \"key\";r=<remaining>;t=<seconds>",
+            "USAGE_EXCEEDED",
+        ],
+    );
     let (_, _, agents) = text(&format!("{}/docs/agents.md", server.base)).await;
-    for expected in [
-        "GET /v1/whoami",
-        "POST /v1/auth/token",
-        "cursor",
-        "Retry-After",
-    ] {
-        assert!(agents.contains(expected), "{expected}");
-    }
+    assert_contains(
+        &agents,
+        &[
+            "GET /v1/whoami",
+            "POST /v1/auth/token",
+            "cursor",
+            "Retry-After",
+        ],
+    );
 }
 
 #[tokio::test]

@@ -233,6 +233,8 @@ async fn the_document_is_openapi_3_1_with_every_route_its_scope_schemes_and_erro
     assert!(schemas["ErrorDetail"]["properties"]["details"].is_object());
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|code| code.as_str()).collect();
     assert_eq!(schemas["ErrorCode"]["enum"], json!(codes));
+    // Enums travel as their wire strings, not as the Rust names.
+    assert_eq!(schemas["KeyMode"]["enum"], json!(["live", "test"]));
 
     assert_eq!(document["x-scopes"]["apps:read"], "Apps: read");
     assert_eq!(

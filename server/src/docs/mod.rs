@@ -151,44 +151,41 @@ fn for_agents(markdown: &str) -> String {
     })
 }
 
-fn index_markdown() -> String {
-    let pages: String = DOC_PAGES
+/// The pages as a Markdown list of links; `suffix` is `""` for HTML, `".md"` for Markdown.
+fn page_list(suffix: &str) -> String {
+    DOC_PAGES
         .iter()
         .map(|page| {
             format!(
-                "- [{}](/docs/{}): {}\n",
+                "- [{}](/docs/{}{suffix}): {}\n",
                 page.title, page.slug, page.summary
             )
         })
-        .collect();
+        .collect()
+}
+
+fn index_markdown() -> String {
     format!(
-        "{SUMMARY}\n\n{pages}\n\
+        "{SUMMARY}\n\n{}\n\
          The API itself: the [OpenAPI 3.1 document](/openapi.json). For AI agents: \
-         [/llms.txt](/llms.txt) indexes these pages, each also served as Markdown (add `.md`).\n"
+         [/llms.txt](/llms.txt) indexes these pages, each also served as Markdown (add `.md`).\n",
+        page_list("")
     )
 }
 
 /// `/llms.txt` (llmstxt.org): the title, a summary, and sections of links.
 fn llms_txt_text() -> String {
-    let pages: String = DOC_PAGES
-        .iter()
-        .map(|page| {
-            format!(
-                "- [{}](/docs/{}.md): {}\n",
-                page.title, page.slug, page.summary
-            )
-        })
-        .collect();
     format!(
         "# Gatehouse\n\n> {SUMMARY}\n\n\
          Authenticate with an API key as `Authorization: Bearer <key>`; an agent should use a \
          restricted key, learn its scopes with `GET /v1/whoami`, and back off for `Retry-After` \
          seconds on 429. Each page below is Markdown; drop `.md` for HTML.\n\n\
-         ## Docs\n\n{pages}\n\
+         ## Docs\n\n{}\n\
          ## API\n\n\
          - [OpenAPI 3.1 document](/openapi.json): every `/v1` route with its parameters, bodies, \
          answers, required scope (`x-required-scope`) and error codes (`x-error-codes`), and the \
-         scope catalog (`x-scope-catalog`)\n"
+         scope catalog (`x-scope-catalog`)\n",
+        page_list(".md")
     )
 }
 

@@ -173,6 +173,28 @@ fn url_encoded_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query)
 }
 
+/// The query of a list of one app's things (`?app_id=&limit=&cursor=`).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AppListQuery {
+    /// Defaults to the calling key's app.
+    app_id: Option<gatehouse_model::AppId>,
+    /// 1 to 100; 100 when left out.
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page; the first page when left out.
+    cursor: Option<String>,
+}
+
+impl AppListQuery {
+    fn page(&self) -> gatehouse_model::PageRequest {
+        gatehouse_model::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
 /// A typed id from the route's path: a malformed id is answered like a missing
 /// resource (`404 not_found`), exactly as another tenant's id is.
 pub struct PathId<T>(pub T);

@@ -18,7 +18,7 @@ use gatehouse_model::{
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, PathId, json_body};
+use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
 use crate::serve::AppState;
 
 /// The key-authenticated resources; each route's path, scope and answers are in its
@@ -108,40 +108,24 @@ async fn update_app(
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct KeyListQuery {
-    /// Defaults to the calling key's app.
-    app_id: Option<AppId>,
-    /// 1 to 100; 100 when left out.
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page; the first page when left out.
-    cursor: Option<String>,
-}
-
 /// List API keys
 ///
 /// The app's keys of the calling key's mode, by status then newest first, each with its
 /// calls in the last 24 hours. Never a secret.
-#[utoipa::path(get, path = "/v1/api-keys", tag = "API keys", params(KeyListQuery),
+#[utoipa::path(get, path = "/v1/api-keys", tag = "API keys", params(AppListQuery),
     security(("api_key" = ["api_keys:read"])),
     extensions(("x-error-codes" = json!(["not_found"]))),
     responses((status = 200, description = "A page of keys.", body = Page<ApiKeyListItem>)))]
 async fn list_keys(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
-    ApiQuery(query): ApiQuery<KeyListQuery>,
+    ApiQuery(query): ApiQuery<AppListQuery>,
 ) -> ApiResult<Page<ApiKeyListItem>> {
     let app_id = actor.app_or_own(query.app_id.as_ref())?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
     Ok(Json(
         state
             .gatehouse
-            .list_api_keys(&actor, &app_id, &page)
+            .list_api_keys(&actor, &app_id, &query.page())
             .await?,
     ))
 }

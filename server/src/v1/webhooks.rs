@@ -13,13 +13,12 @@ use utoipa_axum::routes;
 
 use gatehouse_domain::Actor;
 use gatehouse_model::{
-    AppId, AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate,
-    EndpointView, EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome,
-    ReplayRequest, WebhookEndpointId,
+    AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate, EndpointView,
+    EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome, ReplayRequest,
+    WebhookEndpointId,
 };
-use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, PathId, json_body};
+use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
 use crate::serve::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
@@ -40,39 +39,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct EndpointListQuery {
-    /// Defaults to the calling key's app.
-    app_id: Option<AppId>,
-    /// 1 to 100; 100 when left out.
-    limit: Option<u32>,
-    /// The `next_cursor` of the previous page; the first page when left out.
-    cursor: Option<String>,
-}
-
 /// List webhook endpoints
 ///
 /// The app's endpoints of the calling key's mode, each with its last day of deliveries.
-#[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "Webhook endpoints", params(EndpointListQuery),
+#[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "Webhook endpoints", params(AppListQuery),
     security(("api_key" = ["webhook_endpoints:read"])),
     extensions(("x-error-codes" = json!(["not_found"]))),
     responses((status = 200, description = "A page of endpoints.", body = Page<EndpointListItem>)))]
 async fn list_endpoints(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
-    ApiQuery(query): ApiQuery<EndpointListQuery>,
+    ApiQuery(query): ApiQuery<AppListQuery>,
 ) -> ApiResult<Page<EndpointListItem>> {
     let app_id = actor.app_or_own(query.app_id.as_ref())?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
     Ok(Json(
         state
             .gatehouse
-            .list_webhook_endpoints(&actor, &app_id, &page)
+            .list_webhook_endpoints(&actor, &app_id, &query.page())
             .await?,
     ))
 }
