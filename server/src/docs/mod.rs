@@ -254,10 +254,12 @@ fn error_table() -> String {
 fn html_document(title: &str, slug: Option<&str>, markdown: &str) -> String {
     let mut body = String::new();
     let options = pulldown_cmark::Options::ENABLE_TABLES;
-    pulldown_cmark::html::push_html(
-        &mut body,
-        pulldown_cmark::Parser::new_ext(markdown, options),
-    );
+    // A line break inside a paragraph is a space, so that each paragraph is one line.
+    let events = pulldown_cmark::Parser::new_ext(markdown, options).map(|event| match event {
+        pulldown_cmark::Event::SoftBreak => pulldown_cmark::Event::Text(" ".into()),
+        other => other,
+    });
+    pulldown_cmark::html::push_html(&mut body, events);
     let navigation = match slug {
         Some(slug) => format!(
             "<p class=\"docs-nav\"><a href=\"/docs\">← All docs</a> · \
