@@ -22,11 +22,11 @@ use utoipa::openapi::{ContentBuilder, Header, HeaderBuilder, Object, RefOr, Resp
 const KEY: &str = "api_key";
 
 /// The three ways a client sends its key (SPEC X-1), as security schemes.
-pub const SECURITY_SCHEMES: [&str; 3] = ["bearer", "x_api_key", "authorization_x_api_key"];
+const SECURITY_SCHEMES: [&str; 3] = ["bearer", "x_api_key", "authorization_x_api_key"];
 
 /// Codes of the router itself, for a path or method it does not serve (in the document's
 /// description, since no operation answers them).
-pub const ROUTING: &[ErrorCode] = &[ErrorCode::MethodNotAllowed];
+const ROUTING: &[ErrorCode] = &[ErrorCode::MethodNotAllowed];
 
 /// Every operation can fail on our side.
 const ANY_OPERATION: &[ErrorCode] = &[ErrorCode::Internal];
@@ -190,32 +190,109 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut O
     .filter_map(|(method, operation)| operation.as_mut().map(|operation| (method, operation)))
 }
 
-/// What the handler's annotation says about authentication: `None` for an open route,
-/// else the scope a key needs (`Some(None)`: any key).
-fn required_key(path: &str, method: &str, operation: &Operation) -> Option<Option<String>> {
-    let requirements = operation.security.as_ref()?;
-    let [requirement] = requirements.as_slice() else {
-        panic!("{method} {path}: name one security requirement, (\"{KEY}\" = [scope])");
-    };
-    let requirement: BTreeMap<String, Vec<String>> = serde_json::to_value(requirement)
-        .and_then(serde_json::from_value)
-        .expect("a security requirement is a map of scheme names to scopes");
-    let scopes = requirement.get(KEY).filter(|_| requirement.len() == 1);
-    let Some(scopes) = scopes else {
-        panic!("{method} {path}: the security requirement must be (\"{KEY}\" = [scope])");
-    };
-    assert!(scopes.len() <= 1, "{method} {path}: one scope at most");
-    Some(scopes.first().cloned())
+/// What calling an operation takes, as its handler's annotation says.
+enum Needs {
+    /// An open route: no `security(...)`.
+    Nothing,
+    /// `security(("api_key" = []))`: any key or access token.
+    AnyKey,
+    /// `security(("api_key" = ["area:read"]))`: a key holding that scope.
+    Scope(String),
 }
 
+impl Needs {
+    fn of(path: &str, method: &str, operation: &Operation) -> Self {
+        let Some(requirements) = &operation.security else {
+            return Self::Nothing;
+        };
+        let [requirement] = requirements.as_slice() else {
+            panic!("{method} {path}: name one security requirement, (\"{KEY}\" = [scope])");
+        };
+        let requirement: BTreeMap<String, Vec<String>> = serde_json::to_value(requirement)
+            .and_then(serde_json::from_value)
+            .expect("a security requirement is a map of scheme names to scopes");
+        match requirement.get(KEY).map(Vec::as_slice) {
+            Some([]) if requirement.len() == 1 => Self::AnyKey,
+            Some([scope]) if requirement.len() == 1 => Self::Scope(scope.clone()),
+            _ => panic!("{method} {path}: the security requirement must be (\"{KEY}\" = [scope])"),
+        }
+    }
+
+    fn scopes(&self) -> Vec<String> {
+        match self {
+            Self::Scope(scope) => vec![scope.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn sentence(&self) -> String {
+        match self {
+            Self::Nothing => "**Authentication:** none.".to_owned(),
+            Self::AnyKey => {
+                "**Authentication:** any API key or access token; no scope needed.".to_owned()
+            }
+            Self::Scope(scope) => format!(
+                "**Required scope:** `{scope}` (secret keys have every scope; `area:write` also grants `area:read`)."
+            ),
+        }
+    }
+}
+
+/// Finishes one operation: how to authenticate, and every error answer it can give.
 fn describe(path: &str, method: &str, operation: &mut Operation, throttling: bool) {
-    let key = required_key(path, method, operation);
+    let needs = Needs::of(path, method, operation);
+    let codes = error_codes(path, method, &needs, operation);
     let extensions = operation.extensions.get_or_insert_with(Default::default);
+    extensions.insert(
+        "x-error-codes".to_owned(),
+        json!(codes.iter().map(|code| code.as_str()).collect::<Vec<_>>()),
+    );
+    if let Needs::Scope(scope) = &needs {
+        extensions.insert("x-required-scope".to_owned(), json!(scope));
+    }
+    operation.description = Some(match operation.description.take() {
+        Some(description) if !description.is_empty() => {
+            format!("{description}\n\n{}", needs.sentence())
+        }
+        _ => needs.sentence(),
+    });
+    operation.security = Some(match needs {
+        Needs::Nothing => Vec::new(),
+        _ => SECURITY_SCHEMES
+            .iter()
+            .map(|name| SecurityRequirement::new(*name, needs.scopes()))
+            .collect(),
+    });
+    let responses = &mut operation.responses.responses;
+    if !matches!(needs, Needs::Nothing) && throttling {
+        for (status, response) in responses.iter_mut() {
+            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                response.headers.extend(rate_limit_headers());
+            }
+        }
+    }
+    for (status, codes) in by_status(&codes) {
+        responses.insert(status.to_string(), RefOr::T(error_response(&codes)));
+    }
+}
+
+/// The codes an operation can answer: those of the rules that apply to it, and those its
+/// annotation lists in `x-error-codes`; in the order of the error reference.
+fn error_codes(
+    path: &str,
+    method: &str,
+    needs: &Needs,
+    operation: &mut Operation,
+) -> Vec<ErrorCode> {
     let mut codes: Vec<ErrorCode> = ANY_OPERATION.to_vec();
-    if let Some(extra) = extensions.remove("x-error-codes") {
-        let extra: Vec<String> = serde_json::from_value(extra)
+    let listed = operation
+        .extensions
+        .as_mut()
+        .and_then(|extensions| extensions.remove("x-error-codes"));
+    if let Some(listed) = listed {
+        let listed: Vec<String> = serde_json::from_value(listed)
             .unwrap_or_else(|_| panic!("{method} {path}: x-error-codes is a list of codes"));
-        codes.extend(extra.iter().map(|wire| {
+        codes.extend(listed.iter().map(|wire| {
             ErrorCode::ALL
                 .iter()
                 .copied()
@@ -223,11 +300,11 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
                 .unwrap_or_else(|| panic!("{method} {path}: `{wire}` is no error code"))
         }));
     }
-    if key.is_some() {
+    if !matches!(needs, Needs::Nothing) {
         codes.extend(KEY_CHECK);
         codes.extend(throttled());
     }
-    if let Some(Some(_)) = &key {
+    if let Needs::Scope(_) = needs {
         codes.push(ErrorCode::InsufficientScope);
     }
     if operation.request_body.is_some() {
@@ -244,55 +321,11 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
     if path.contains('{') {
         codes.extend(WITH_PATH_ID);
     }
-    // In the order the error reference lists them, each once.
-    let codes: Vec<ErrorCode> = ErrorCode::ALL
+    ErrorCode::ALL
         .iter()
         .copied()
         .filter(|code| codes.contains(code))
-        .collect();
-    let scope = key.clone().flatten();
-    extensions.insert(
-        "x-error-codes".to_owned(),
-        json!(codes.iter().map(|code| code.as_str()).collect::<Vec<_>>()),
-    );
-    if let Some(scope) = &scope {
-        extensions.insert("x-required-scope".to_owned(), json!(scope));
-    }
-    let authentication = match &key {
-        None => "**Authentication:** none.".to_owned(),
-        Some(None) => {
-            "**Authentication:** any API key or access token; no scope needed.".to_owned()
-        }
-        Some(Some(scope)) => format!(
-            "**Required scope:** `{scope}` (secret keys have every scope; `area:write` also grants `area:read`)."
-        ),
-    };
-    operation.description = Some(match operation.description.take() {
-        Some(description) if !description.is_empty() => {
-            format!("{description}\n\n{authentication}")
-        }
-        _ => authentication,
-    });
-    operation.security = Some(match &key {
-        None => Vec::new(),
-        Some(scope) => SECURITY_SCHEMES
-            .iter()
-            .map(|name| SecurityRequirement::new(*name, scope.clone()))
-            .collect(),
-    });
-    if key.is_some() && throttling {
-        for (status, response) in operation.responses.responses.iter_mut() {
-            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
-                response.headers.extend(rate_limit_headers());
-            }
-        }
-    }
-    for (status, codes) in by_status(&codes) {
-        operation
-            .responses
-            .responses
-            .insert(status.to_string(), RefOr::T(error_response(&codes)));
-    }
+        .collect()
 }
 
 fn by_status(codes: &[ErrorCode]) -> BTreeMap<u16, Vec<ErrorCode>> {
