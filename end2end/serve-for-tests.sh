@@ -32,4 +32,10 @@ $bin create-user --tenant "Keys Company" --email owner@keys.test --role owner --
 # And one for the webhooks spec.
 $bin create-tenant --name "Hooks Company" >/dev/null
 $bin create-user --tenant "Hooks Company" --email owner@hooks.test --role owner --password "hooks-owner-password-1" >/dev/null
+# And for the usage spec: one on the Pro plan, one whose operator set a limit of 2.
+$bin create-tenant --name "Usage Company" >/dev/null
+$bin create-user --tenant "Usage Company" --email owner@usage.test --role owner --password "usage-owner-password-1" >/dev/null
+$bin create-tenant --name "Limited Company" >/dev/null
+$bin create-user --tenant "Limited Company" --email owner@limited.test --role owner --password "limited-owner-password-1" >/dev/null
+$bin update-tenant --tenant "Limited Company" --monthly-limit 2 >/dev/null
 exec $bin serve

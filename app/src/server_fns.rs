@@ -4,8 +4,8 @@
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
     AppsPage, AttemptView, AuditEventView, CreatedApiKey, CreatedEndpoint, EndpointInput,
-    EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome, RotationOverlap, Viewer,
-    WebhookEndpointId, WebhooksPage,
+    EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome, RotationOverlap,
+    UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -47,6 +47,15 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn load_overview() -> Result<Overview, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse.overview(&signed_in.actor).await?)
+}
+
+/// The Usage tab's report of the billing window, for the tenant or the selected app.
+#[server(prefix = "/api", endpoint = "load_usage")]
+pub async fn load_usage(for_selected_app: bool) -> Result<UsagePage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .usage_page(&signed_in.actor, for_selected_app)
+        .await?)
 }
 
 #[server(prefix = "/api", endpoint = "load_apps")]

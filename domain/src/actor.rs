@@ -119,6 +119,8 @@ pub struct KeyPrincipal {
     pub masked_key: String,
     /// Its app's allowed browser origins (SPEC A-3), so the origin check reads no table.
     pub app_allowed_origins: Vec<String>,
+    /// The key's own rate limit (SPEC U-5).
+    pub rate_limit: Option<gatehouse_model::KeyRateLimit>,
 }
 
 impl KeyPrincipal {
@@ -259,20 +261,27 @@ impl Actor {
         }
     }
 
-    /// Refuses a key actor that would create or manage a credential with more access or
-    /// a longer life than its own (SPEC X-9): `scopes` (`None`: full access) must be
-    /// covered by the key's, and `expires_at_ms` (`None`: never) must not outlive the
-    /// presented credential.
+    /// Refuses a key actor that would create or manage a credential with more access, a
+    /// longer life or a looser rate limit than its own (SPEC X-9): `scopes` (`None`:
+    /// full access) must be covered by the key's, `expires_at_ms` (`None`: never) must
+    /// not outlive the presented credential, and a rate-limited key only handles keys
+    /// limited at least as tightly (`rate_limit`, `None`: unlimited).
     pub fn require_no_escalation(
         &self,
         scopes: Option<&[String]>,
         expires_at_ms: Option<i64>,
+        rate_limit: Option<gatehouse_model::KeyRateLimit>,
     ) -> Result<(), DomainError> {
         let Some((key, credential)) = self.key_credential() else {
             return Ok(());
         };
         if !key.covers(scopes) {
             return Err(DomainError::KeyOutranked);
+        }
+        if let Some(own) = key.rate_limit
+            && rate_limit.is_none_or(|wanted| wanted.requests_per_hour() > own.requests_per_hour())
+        {
+            return Err(DomainError::KeyOutpaced(own));
         }
         if let Some(ends_at_ms) = credential.ends_at_ms
             && expires_at_ms.is_none_or(|expires| expires > ends_at_ms)
@@ -342,6 +351,7 @@ mod tests {
             scopes: scopes.map(|list| list.into_iter().map(str::to_owned).collect()),
             masked_key: "rk_live_AbCd…".to_owned(),
             app_allowed_origins: Vec::new(),
+            rate_limit: None,
         };
         let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let restricted = key(Some(vec!["api_keys:write", "imports:read"]));

@@ -62,6 +62,7 @@ pub struct Change<'g> {
     waiting: bool,
     changed_keys: Vec<ApiKeyId>,
     changed_apps: Vec<AppId>,
+    changed_tenants: Vec<TenantId>,
 }
 
 impl Gatehouse {
@@ -77,6 +78,7 @@ impl Gatehouse {
             waiting: false,
             changed_keys: Vec::new(),
             changed_apps: Vec::new(),
+            changed_tenants: Vec::new(),
         })
     }
 }
@@ -211,6 +213,12 @@ impl Change<'_> {
         self.changed_apps.push(app_id.clone());
     }
 
+    /// Marks a tenant as changed (plan, modules, subscription, limit): every instance
+    /// forgets its keys' cached standing and its quota allowance.
+    pub fn tenant_changed(&mut self, tenant_id: &TenantId) {
+        self.changed_tenants.push(tenant_id.clone());
+    }
+
     /// Commits: notifies other instances in the transaction, commits, then forgets this
     /// instance's cached state of everything changed. A change without an audit event
     /// is refused (every change is audited).
@@ -238,7 +246,8 @@ impl Change<'_> {
                 .changed_keys
                 .iter()
                 .map(|key| key.as_str())
-                .chain(self.changed_apps.iter().map(|app| app.as_str()));
+                .chain(self.changed_apps.iter().map(|app| app.as_str()))
+                .chain(self.changed_tenants.iter().map(|tenant| tenant.as_str()));
             // `<id> <instance>`: this instance forgets at commit itself and skips its own.
             for id in changed {
                 sqlx::query("SELECT pg_notify($1, $2)")
@@ -265,6 +274,9 @@ impl Change<'_> {
         }
         if !self.changed_apps.is_empty() {
             self.gatehouse.reload_origin_index().await?;
+        }
+        for tenant_id in &self.changed_tenants {
+            self.gatehouse.forget_tenant(tenant_id).await?;
         }
         Ok(())
     }

@@ -57,6 +57,7 @@ pub struct Db {
     pool: AnyPool,
     engine: Engine,
     url: SecretUrl,
+    options: DbOptions,
 }
 
 /// The connection URL, kept for connections outside the pool (PostgreSQL's LISTEN);
@@ -87,6 +88,7 @@ impl Db {
                 });
             }
         }
+        let reopen_options = options.clone();
         let schema = options.postgres_schema.clone();
         let schema_is_safe = |name: &String| {
             name.bytes()
@@ -127,7 +129,15 @@ impl Db {
             pool,
             engine,
             url: SecretUrl(url.into()),
+            options: reopen_options,
         })
+    }
+
+    /// The same database through a pool of its own, as another instance of the
+    /// server opens it (tests of several instances).
+    #[cfg(feature = "test-support")]
+    pub async fn reopen_for_tests(&self) -> Result<Self, DomainError> {
+        Self::connect(self.url(), self.options.clone()).await
     }
 
     /// The URL the database was opened with (secret: may hold a password).

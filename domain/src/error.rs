@@ -28,6 +28,9 @@ pub enum DomainError {
     /// A key tried to create, widen or take over a key stronger than itself.
     #[error("a key cannot manage a key with more access than its own")]
     KeyOutranked,
+    /// A rate-limited key tried to create or manage a key limited more loosely.
+    #[error("a rate-limited key cannot manage a key with a looser limit")]
+    KeyOutpaced(gatehouse_model::KeyRateLimit),
     /// A key or token tried to create or manage a key that outlives it.
     #[error("a credential cannot create or manage a key that outlives it")]
     KeyOutlived { ends_at_ms: i64 },
@@ -41,6 +44,12 @@ pub enum DomainError {
     LimitReached(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A live call over the tenant's monthly limit (SPEC U-2).
+    #[error("monthly platform-call limit reached")]
+    UsageExceeded(gatehouse_model::LimitStatus),
+    /// A call over the key's own rate limit (SPEC U-5).
+    #[error("the key's rate limit was reached")]
+    RateLimited(gatehouse_model::LimitStatus),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -68,13 +77,16 @@ impl DomainError {
             Self::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Self::ModuleNotEnabled => ErrorCode::ModuleNotEnabled,
             Self::KeyRefused(refusal) => refusal.code(),
-            Self::InsufficientScope(_) | Self::KeyOutranked | Self::KeyOutlived { .. } => {
-                ErrorCode::InsufficientScope
-            }
+            Self::InsufficientScope(_)
+            | Self::KeyOutranked
+            | Self::KeyOutpaced(_)
+            | Self::KeyOutlived { .. } => ErrorCode::InsufficientScope,
             Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
             Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
             Self::LimitReached(_) => ErrorCode::LimitReached,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::UsageExceeded(_) => ErrorCode::UsageExceeded,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -118,6 +130,11 @@ impl DomainError {
             Self::KeyOutranked => {
                 "An API key can only create or manage keys whose access it holds itself.".to_owned()
             }
+            Self::KeyOutpaced(own) => format!(
+                "This key is limited to {} requests per {}; it can only create or manage keys limited at least as tightly.",
+                own.requests,
+                own.per.as_str()
+            ),
             Self::KeyOutlived { ends_at_ms } => format!(
                 "This credential works until {}; it cannot create or manage a key that works longer.",
                 crate::time::from_ms(*ends_at_ms)
@@ -130,6 +147,25 @@ impl DomainError {
             }
             Self::LimitReached(message) => message.clone(),
             Self::Conflict(message) => message.clone(),
+            Self::UsageExceeded(status) => {
+                details.retry_after_seconds = Some(status.reset_seconds.unsigned_abs());
+                format!(
+                    "The monthly limit of {} platform calls is used up; it resets when the billing window ends.",
+                    status.limit
+                )
+            }
+            Self::RateLimited(status) => {
+                details.retry_after_seconds = Some(status.reset_seconds.unsigned_abs());
+                format!(
+                    "This key may make {} requests per {}; wait for the next window.",
+                    status.limit,
+                    if status.window_seconds == 1 {
+                        "second"
+                    } else {
+                        "minute"
+                    }
+                )
+            }
             Self::Database(_) | Self::Migration(_) | Self::Internal(_) => {
                 "Something went wrong on our side.".to_owned()
             }

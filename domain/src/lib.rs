@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod housekeeping;
 pub mod ids;
+pub mod limits;
 pub mod operator;
 pub mod origin_index;
 pub mod overview;
@@ -22,11 +23,12 @@ mod paging;
 pub mod tenants;
 pub mod time;
 pub mod usage;
+pub mod usage_report;
 pub mod users;
 pub mod webhooks;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 pub use actor::{Access, Actor, ActorKind, KeyCredential, KeyPrincipal, Permission};
 pub use clock::Clock;
@@ -48,6 +50,10 @@ pub struct Gatehouse {
     instance_id: Arc<str>,
     feed_reconnects: Arc<AtomicU64>,
     webhooks: Arc<webhooks::WebhookRuntime>,
+    quota: Arc<limits::quota::QuotaLedger>,
+    rate_windows: Arc<limits::rate::RateWindows>,
+    /// The highest tenant revision this instance has applied (see `tenants`).
+    tenant_revision: Arc<AtomicI64>,
 }
 
 impl Gatehouse {
@@ -66,6 +72,9 @@ impl Gatehouse {
             instance_id: ids::random_hex(6).into(),
             feed_reconnects: Default::default(),
             webhooks: Default::default(),
+            quota: Default::default(),
+            rate_windows: Default::default(),
+            tenant_revision: Default::default(),
             db,
         }
     }

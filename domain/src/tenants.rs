@@ -3,6 +3,8 @@
 
 use chrono::{Datelike, TimeZone, Utc};
 use gatehouse_model::{EventType, Plan, SubscriptionState, TenantId};
+use std::sync::atomic::Ordering;
+
 use sqlx::Row;
 
 use crate::audit::AuditRecord;
@@ -87,6 +89,16 @@ pub fn month_window(now_ms: i64) -> (i64, i64) {
     }
 }
 
+/// What the operator changes of a tenant (`gatehouse update-tenant`); what is left
+/// `None` keeps its value.
+#[derive(Debug, Clone, Default)]
+pub struct TenantUpdate {
+    pub plan: Option<Plan>,
+    pub modules: Option<Vec<String>>,
+    pub subscription_state: Option<SubscriptionState>,
+    pub monthly_call_limit: Option<i64>,
+}
+
 fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
     let name = new_tenant.name.trim();
     if name.is_empty() || name.chars().count() > 120 {
@@ -95,7 +107,14 @@ fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
             "Give the tenant a name of 1 to 120 characters.",
         ));
     }
-    for module in &new_tenant.modules {
+    validate_modules_and_limit(&new_tenant.modules, new_tenant.monthly_call_limit)
+}
+
+fn validate_modules_and_limit(
+    modules: &[String],
+    monthly_call_limit: i64,
+) -> Result<(), DomainError> {
+    for module in modules {
         if module.is_empty()
             || !module
                 .bytes()
@@ -107,7 +126,7 @@ fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
             ));
         }
     }
-    if new_tenant.monthly_call_limit < 0 {
+    if monthly_call_limit < 0 {
         return Err(DomainError::field(
             "monthly_call_limit",
             "The limit cannot be negative.",
@@ -161,7 +180,105 @@ impl Gatehouse {
     }
 }
 
+/// The audit trail's view of a tenant's settings.
+fn tenant_state(tenant: &Tenant) -> serde_json::Value {
+    serde_json::json!({
+        "plan": tenant.plan.as_str(),
+        "modules": tenant.modules,
+        "subscription_state": tenant.subscription_state.as_str(),
+        "monthly_call_limit": tenant.monthly_call_limit,
+    })
+}
+
+impl Gatehouse {
+    /// Applies the tenant changes made since the last call, by this or any other
+    /// process (the operator's CLI writes the database directly): every tenant whose
+    /// revision moved has its cached keys and its quota allowance forgotten, so its new
+    /// plan, modules, subscription state and limit hold from the next call. The server
+    /// runs this twice a second. Answers how many tenants changed.
+    pub async fn apply_tenant_changes(&self) -> Result<usize, DomainError> {
+        let seen = self.tenant_revision.load(Ordering::Acquire);
+        let changed: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, revision FROM tenants
+             WHERE revision > $1 AND live_tenant_id IS NULL ORDER BY revision LIMIT 1000",
+        )
+        .bind(seen)
+        .fetch_all(self.db().pool())
+        .await?;
+        let mut latest = seen;
+        for (tenant_id, revision) in &changed {
+            if let Ok(tenant_id) = TenantId::parse(tenant_id) {
+                self.forget_tenant(&tenant_id).await?;
+            }
+            latest = latest.max(*revision);
+        }
+        self.tenant_revision.fetch_max(latest, Ordering::AcqRel);
+        Ok(changed.len())
+    }
+
+    /// Forgets what this instance holds of a tenant: its keys' cached standing and its
+    /// quota allowance (given back).
+    pub(crate) async fn forget_tenant(&self, tenant_id: &TenantId) -> Result<(), DomainError> {
+        self.key_cache.forget_tenant(tenant_id);
+        self.forget_quota(tenant_id).await?;
+        Ok(())
+    }
+}
+
 impl Operator<'_> {
+    /// Changes a tenant's plan, modules, subscription state or monthly limit (the
+    /// shadow test tenant follows), audited with before and after. Running servers
+    /// honour it within a second (`Gatehouse::apply_tenant_changes`).
+    pub async fn update_tenant(
+        &self,
+        tenant_id: &TenantId,
+        update: &TenantUpdate,
+    ) -> Result<Tenant, DomainError> {
+        let before = self.gatehouse.tenant(tenant_id).await?;
+        let after = Tenant {
+            plan: update.plan.unwrap_or(before.plan),
+            modules: update
+                .modules
+                .clone()
+                .unwrap_or_else(|| before.modules.clone()),
+            subscription_state: update
+                .subscription_state
+                .unwrap_or(before.subscription_state),
+            monthly_call_limit: update
+                .monthly_call_limit
+                .unwrap_or(before.monthly_call_limit),
+            ..before.clone()
+        };
+        validate_modules_and_limit(&after.modules, after.monthly_call_limit)?;
+        let mut change = self.gatehouse.begin_change().await?;
+        sqlx::query(
+            "UPDATE tenants SET plan = $1, modules = $2, subscription_state = $3,
+                monthly_call_limit = $4,
+                revision = (SELECT COALESCE(MAX(revision), 0) + 1 FROM tenants)
+             WHERE id = $5 OR live_tenant_id = $5",
+        )
+        .bind(after.plan.as_str())
+        .bind(after.modules.join(" "))
+        .bind(after.subscription_state.as_str())
+        .bind(after.monthly_call_limit)
+        .bind(tenant_id.as_str())
+        .execute(change.connection())
+        .await?;
+        let record = AuditRecord {
+            before: Some(tenant_state(&before)),
+            after: Some(tenant_state(&after)),
+            ..AuditRecord::by_system(
+                tenant_id,
+                EventType::TenantUpdated,
+                format!("Tenant {} updated by the operator", before.name),
+            )
+        };
+        change.audit(record).await?;
+        change.tenant_changed(tenant_id);
+        change.commit().await?;
+        Ok(after)
+    }
+
     /// Creates a live tenant and its shadow test tenant in one transaction.
     pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
         validate_new_tenant(&new_tenant)?;

@@ -321,6 +321,7 @@ mod tests {
             scopes: None,
             masked_key: "sk_live_AbCd…".to_owned(),
             app_allowed_origins: Vec::new(),
+            rate_limit: None,
         }
     }
 

@@ -299,6 +299,7 @@ on_both_engines!(
             name: Some("Renamed".into()),
             description: Some("For imports".into()),
             scopes: Some(vec!["imports:read".into(), "exports:read".into()]),
+            rate_limit: None,
         };
         let edited = gatehouse
             .update_api_key(&owner, &first.key.id, &update)
@@ -333,7 +334,7 @@ on_both_engines!(
         assert!(valid.valid);
         assert_eq!(valid.code, VerifyCode::Valid);
         assert_eq!(valid.app_id.as_ref(), Some(&app_id));
-        assert_eq!(valid.remaining_quota, Some(100_000));
+        assert_eq!(valid.remaining_quota, Some(99_999), "after this call");
         assert_eq!(
             verify(&created.plaintext, Some("invoices:read")).await.code,
             VerifyCode::InsufficientScope

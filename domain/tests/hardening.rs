@@ -180,6 +180,7 @@ on_both_engines!(
                 &owner,
                 &ApiKeyInput {
                     expiry_days: Some(1),
+                    rate_limit: None,
                     ..key_input(&app, KeyMode::Live, None)
                 },
             )
@@ -228,6 +229,7 @@ on_both_engines!(
         let token_actor = actor_for(&gatehouse, &token.access_token).await;
         let day = ApiKeyInput {
             expiry_days: Some(1),
+            rate_limit: None,
             ..key_input(&app, KeyMode::Live, None)
         };
         assert_eq!(
@@ -493,7 +495,7 @@ on_both_engines!(
             })
             .await
             .unwrap();
-        assert_eq!(verdict.remaining_quota, Some(limit));
+        assert_eq!(verdict.remaining_quota, Some(limit - 1), "after this call");
     }
 );
 

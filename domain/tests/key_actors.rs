@@ -186,6 +186,7 @@ on_both_engines!(
                     name: Some("Wider".into()),
                     description: Some(String::new()),
                     scopes: Some(vec!["payouts:write".into()]),
+                    rate_limit: None,
                 },
             )
             .await;
@@ -246,6 +247,7 @@ on_both_engines!(
             name: Some("Mine now".into()),
             description: Some(String::new()),
             scopes: None,
+            rate_limit: None,
         };
         for actor in [&stranger, &stranger_key_actor] {
             let results = vec![
@@ -523,6 +525,7 @@ on_both_engines!(
                     name: Some("Renamed".into()),
                     description: Some(String::new()),
                     scopes: Some(vec!["imports:read".into()]),
+                    rate_limit: None,
                 },
             )
             .await
@@ -588,6 +591,7 @@ on_both_engines!(
             name: name.into(),
             expires_at: Some(chrono::Utc::now() + chrono::Duration::days(days)),
             expiry_days: Some(days),
+            rate_limit: None,
             ..key_input(&app_id, KeyMode::Live, None)
         };
         let soon = gatehouse

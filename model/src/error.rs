@@ -83,6 +83,10 @@ error_codes! {
     SignInThrottled => "sign_in_throttled", 429;
     /// A limit on how many of something may exist at once was reached (e.g. live access tokens per key).
     LimitReached => "limit_reached", 429;
+    /// A live call over the tenant's monthly platform-call limit; `Retry-After` and `details.retry_after_seconds` say when the billing window resets, and the `RateLimit` headers give the policy.
+    UsageExceeded => "usage_exceeded", 429;
+    /// The key's own rate limit was reached; `Retry-After` says when its window resets.
+    RateLimited => "rate_limited", 429;
     /// Something failed on our side; details are in the server log only.
     Internal => "internal", 500;
 }

@@ -36,6 +36,7 @@ macro_rules! event_types {
 
 event_types! {
     TenantCreated => "tenant.created", false;
+    TenantUpdated => "tenant.updated", false;
     UserCreated => "user.created", false;
     UserSignedIn => "user.signed_in", false;
     UserSignInFailed => "user.sign_in_failed", false;

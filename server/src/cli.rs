@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use gatehouse_domain::tenants::NewTenant;
+use gatehouse_domain::tenants::{NewTenant, TenantUpdate};
 use gatehouse_domain::webhooks::{DeliverySettings, Destinations, NetworkPolicy, WebhookSettings};
 use gatehouse_domain::{Db, DbOptions, Gatehouse};
-use gatehouse_model::{Plan, Role};
+use gatehouse_model::{Plan, Role, SubscriptionState};
 
 use crate::config::Config;
 
@@ -55,6 +55,49 @@ enum Command {
         #[arg(long, env = "GATEHOUSE_NEW_USER_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Change a tenant's plan, modules, subscription state or monthly limit; running
+    /// servers honour it within a second.
+    UpdateTenant {
+        /// The tenant's id (ten_…) or exact name.
+        #[arg(long)]
+        tenant: String,
+        /// free, pro or enterprise.
+        #[arg(long)]
+        plan: Option<String>,
+        /// Enabled modules, comma-separated (e.g. platform.api); "" for none.
+        #[arg(long, value_delimiter = ',')]
+        modules: Option<Vec<String>>,
+        /// trialing, active, past_due or canceled.
+        #[arg(long)]
+        subscription_state: Option<String>,
+        /// Live platform calls allowed per calendar month (UTC).
+        #[arg(long)]
+        monthly_limit: Option<i64>,
+    },
+}
+
+/// A tenant named by id (`ten_…`) or exact name.
+async fn find_tenant(
+    gatehouse: &Gatehouse,
+    tenant: &str,
+) -> Result<gatehouse_model::TenantId, String> {
+    match gatehouse_model::TenantId::parse(tenant) {
+        Ok(id) => Ok(id),
+        Err(_) => gatehouse
+            .operator()
+            .tenant_id_by_name(tenant)
+            .await
+            .map_err(|error| error.to_detail().message),
+    }
+}
+
+/// An operator-facing message for a refused command: the field at fault, if one is.
+fn refusal(error: gatehouse_domain::DomainError) -> String {
+    let detail = error.to_detail();
+    match detail.details.fields.first() {
+        Some(field) => format!("{}: {}", field.field, field.message),
+        None => detail.message,
+    }
 }
 
 fn init_tracing(config: &Config) {
@@ -160,25 +203,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let role = Role::parse(&role)
                 .ok_or(format!("unknown role {role}: use owner, manager or member"))?;
-            let tenant_id = match gatehouse_model::TenantId::parse(&tenant) {
-                Ok(id) => id,
-                Err(_) => gatehouse
-                    .operator()
-                    .tenant_id_by_name(&tenant)
-                    .await
-                    .map_err(|error| error.to_detail().message)?,
-            };
+            let tenant_id = find_tenant(&gatehouse, &tenant).await?;
             let user = gatehouse
                 .operator()
                 .create_user(&tenant_id, &email, role, password)
                 .await
-                .map_err(|error| {
-                    let detail = error.to_detail();
-                    match detail.details.fields.first() {
-                        Some(field) => format!("{}: {}", field.field, field.message),
-                        None => detail.message,
-                    }
-                })?;
+                .map_err(refusal)?;
             if user.password_was_generated {
                 println!(
                     "Created {} ({}) with password {}",
@@ -187,6 +217,51 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             } else {
                 println!("Created {} ({})", user.email, user.user_id);
             }
+            Ok(())
+        }
+        Command::UpdateTenant {
+            tenant,
+            plan,
+            modules,
+            subscription_state,
+            monthly_limit,
+        } => {
+            let tenant_id = find_tenant(&gatehouse, &tenant).await?;
+            let update = TenantUpdate {
+                plan: plan
+                    .map(|plan| {
+                        Plan::parse(&plan)
+                            .ok_or(format!("unknown plan {plan}: use free, pro or enterprise"))
+                    })
+                    .transpose()?,
+                modules: modules.map(|modules| {
+                    modules
+                        .into_iter()
+                        .filter(|module| !module.is_empty())
+                        .collect()
+                }),
+                subscription_state: subscription_state
+                    .map(|state| {
+                        SubscriptionState::parse(&state).ok_or(format!(
+                            "unknown subscription state {state}: use trialing, active, past_due or canceled"
+                        ))
+                    })
+                    .transpose()?,
+                monthly_call_limit: monthly_limit,
+            };
+            let tenant = gatehouse
+                .operator()
+                .update_tenant(&tenant_id, &update)
+                .await
+                .map_err(refusal)?;
+            println!(
+                "Updated {}: plan {}, modules [{}], subscription {}, monthly limit {}",
+                tenant.id,
+                tenant.plan.as_str(),
+                tenant.modules.join(","),
+                tenant.subscription_state.as_str(),
+                tenant.monthly_call_limit
+            );
             Ok(())
         }
     }

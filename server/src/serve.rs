@@ -1,7 +1,7 @@
 //! The HTTP server: the dashboard (SSR + server functions), `/health`, the `/v1` API,
 //! static files; and beside them, under one shutdown token, the background tasks:
 //! the usage flush (every second), housekeeping (purges, expiring-key events, origin
-//! index backstop), the webhook delivery worker and the PostgreSQL change feed. SIGINT
+//! index backstop), the limits' upkeep (tenant changes, idle quota, rate windows), the webhook delivery worker and the PostgreSQL change feed. SIGINT
 //! or SIGTERM stops the server gracefully: in-flight requests finish, the delivery
 //! worker finishes its attempts, then the tasks stop and are awaited (the flush writes
 //! last).
@@ -112,6 +112,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     let tasks = TaskTracker::new();
     tasks.spawn(flush_usage_every_second(gatehouse.clone(), stop.clone()));
     tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
+    tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
     tasks.spawn({
         let gatehouse = gatehouse.clone();
         let stop = stop.clone();
@@ -137,6 +138,10 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     }
     stop.cancel();
     tasks.wait().await;
+    // What this instance holds of tenants' monthly quotas goes back for the others.
+    if let Err(error) = gatehouse.release_unused_quota(true).await {
+        tracing::warn!(%error, "unused quota allowance not given back at shutdown");
+    }
     gatehouse.db().close().await;
     tracing::info!("Gatehouse stopped");
     served
@@ -163,6 +168,33 @@ async fn flush_usage_every_second(gatehouse: Gatehouse, stop: CancellationToken)
         }
         if stopping {
             return;
+        }
+    }
+}
+
+/// Twice a second, applies the operator's tenant changes (plan, modules, subscription,
+/// limit: honoured within a second, SPEC P-3); every second, gives back quota
+/// allowance that idle tenants hold and forgets rate windows that ended.
+async fn follow_limits(gatehouse: Gatehouse, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(500));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut tick_count: u64 = 0;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        match gatehouse.apply_tenant_changes().await {
+            Ok(0) => {}
+            Ok(changed) => tracing::info!(changed, "tenant changes applied"),
+            Err(error) => tracing::warn!(%error, "tenant changes not read; retrying"),
+        }
+        tick_count += 1;
+        if tick_count.is_multiple_of(2) {
+            gatehouse.prune_rate_windows();
+            if let Err(error) = gatehouse.release_unused_quota(false).await {
+                tracing::warn!(%error, "idle quota allowance not given back; retrying");
+            }
         }
     }
 }

@@ -82,6 +82,7 @@ const README_ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/v1/events", "events:write"),
     ("get", "/v1/events", "events:read"),
     ("get", "/v1/events/{id}", "events:read"),
+    ("get", "/v1/usage", "usage:read"),
     ("get", "/v1/ping", "none"),
 ];
 

@@ -1,4 +1,5 @@
-//! The "Create API key" dialog: name, description, mode, key type, scopes and expiry,
+//! The "Create API key" dialog: name, description, mode, key type, scopes, expiry and
+//! an optional rate limit,
 //! gathered into one create request for the server to judge.
 
 use std::sync::Arc;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 use gatehouse_model::{ApiKeyInput, AppId, CreatedApiKey, KeyMode, KeyType, ScopeCatalog};
 use leptos::prelude::*;
 
+use super::rate_limit::RateLimitField;
 use super::scope_picker::ScopePicker;
 use super::state::{Answer, CreateForm, chosen_expiry_days, merge_scopes, on_escape};
 
@@ -58,6 +60,9 @@ pub(super) fn CreateDialog(
             }
         };
         form.expiry_error.set(None);
+        let Ok(rate_limit) = form.rate_limit.chosen() else {
+            return;
+        };
         let key_type = form.key_type.get_untracked();
         let scopes = match key_type {
             KeyType::Secret => Vec::new(),
@@ -77,6 +82,7 @@ pub(super) fn CreateDialog(
             // The server sets the expiry from the days chosen: one clock for all.
             expires_at: None,
             expiry_days: days,
+            rate_limit,
         });
     };
     let radio = move |group: &'static str,
@@ -160,6 +166,8 @@ pub(super) fn CreateDialog(
                     })}
                     <p class="field-error" data-field="expiry_days">{expiry_error}</p>
                     <p class="field-error" data-field="expires_at">{field_error("expires_at")}</p>
+                    <RateLimitField input=form.rate_limit id_prefix="create"
+                        server_error=Signal::derive(field_error("rate_limit")) />
                     <p class="error" role="alert">{general_error}</p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || create.pending().get()>"Create key"</button>

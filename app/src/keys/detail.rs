@@ -8,6 +8,7 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use super::rate_limit::{RateLimitField, rate_limit_text};
 use super::scope_picker::ScopePicker;
 use super::state::{
     Detail, KeyActions, expiry_text, last_used_text, merge_scopes, mode_label, on_escape,
@@ -56,6 +57,9 @@ pub(super) fn KeyDetail(
         move |event: leptos::ev::SubmitEvent| {
             event.prevent_default();
             detail.error.set(None);
+            let Ok(rate_limit) = detail.edit.rate_limit.chosen() else {
+                return;
+            };
             let scopes = restricted.then(|| {
                 merge_scopes(
                     &every_scope,
@@ -69,6 +73,7 @@ pub(super) fn KeyDetail(
                     name: Some(detail.edit.name.get_untracked()),
                     description: Some(detail.edit.description.get_untracked()),
                     scopes,
+                    rate_limit: Some(rate_limit),
                 },
             ));
         }
@@ -96,6 +101,8 @@ pub(super) fn KeyDetail(
                 <textarea id="edit-key-description" name="description" bind:value=detail.edit.description rows="2"></textarea>
                 <p class="field-error" data-field="description">{field_error("description")}</p>
                 {picker}
+                <RateLimitField input=detail.edit.rate_limit id_prefix="edit"
+                    server_error=Signal::derive(field_error("rate_limit")) />
                 <p class="error" role="alert">{update_general}</p>
                 <div class="form-actions">
                     <button type="submit" disabled=busy>"Save changes"</button>
@@ -194,6 +201,7 @@ pub(super) fn KeyDetail(
                     <dt>"Mode"</dt><dd>{mode_label(key.mode)}</dd>
                     <dt>"Scopes"</dt><dd data-testid="key-detail-scopes">{scopes_label(key.scopes.as_deref())}</dd>
                     <dt>"Expires"</dt><dd>{expiry_text(&key)}</dd>
+                    <dt>"Rate limit"</dt><dd data-testid="key-detail-rate-limit">{rate_limit_text(key.rate_limit)}</dd>
                     <dt>"Last used"</dt><dd>{last_used_text(&key)}</dd>
                 </dl>
                 <section aria-labelledby="key-history-title">

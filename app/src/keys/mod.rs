@@ -9,6 +9,7 @@
 
 mod create_dialog;
 mod detail;
+mod rate_limit;
 mod scope_picker;
 mod state;
 mod table;

@@ -10,6 +10,7 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use super::rate_limit::RateLimitInput;
 use crate::error::AppError;
 use crate::server_fns::{
     create_api_key, duplicate_api_key, revoke_api_key, rotate_api_key, set_api_key_enabled,
@@ -109,6 +110,7 @@ pub(super) struct CreateForm {
     pub(super) expiry: RwSignal<String>,
     pub(super) custom_days: RwSignal<String>,
     pub(super) expiry_error: RwSignal<Option<String>>,
+    pub(super) rate_limit: RateLimitInput,
 }
 
 impl CreateForm {
@@ -124,6 +126,7 @@ impl CreateForm {
             expiry: RwSignal::new("90".to_owned()),
             custom_days: RwSignal::new(String::new()),
             expiry_error: RwSignal::new(None),
+            rate_limit: RateLimitInput::new(),
         }
     }
 
@@ -138,6 +141,7 @@ impl CreateForm {
         self.expiry.set("90".to_owned());
         self.custom_days.set(String::new());
         self.expiry_error.set(None);
+        self.rate_limit.load(None);
     }
 }
 
@@ -148,6 +152,7 @@ pub(super) struct EditForm {
     pub(super) description: RwSignal<String>,
     pub(super) ticked: RwSignal<Vec<String>>,
     pub(super) typed: RwSignal<String>,
+    pub(super) rate_limit: RateLimitInput,
 }
 
 impl EditForm {
@@ -157,6 +162,7 @@ impl EditForm {
             description: RwSignal::new(String::new()),
             ticked: RwSignal::new(Vec::new()),
             typed: RwSignal::new(String::new()),
+            rate_limit: RateLimitInput::new(),
         }
     }
 
@@ -165,6 +171,7 @@ impl EditForm {
         self.description.set(key.description.clone());
         self.ticked.set(key.scopes.clone().unwrap_or_default());
         self.typed.set(String::new());
+        self.rate_limit.load(key.rate_limit);
     }
 }
 

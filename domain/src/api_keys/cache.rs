@@ -60,6 +60,7 @@ impl CachedKey {
             scopes: view.scopes.clone(),
             masked_key: view.masked_key.clone(),
             app_allowed_origins,
+            rate_limit: view.rate_limit,
         });
         Self {
             view,
@@ -199,6 +200,15 @@ impl KeyCache {
         credentials.retain(|_, credential| keys.contains_key(&credential.key_id));
     }
 
+    /// Forgets every key of a tenant (its standing changed) and their credentials.
+    pub fn forget_tenant(&self, tenant_id: &TenantId) {
+        let mut entries = self.write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.keys.retain(|_, key| &key.tenant_id != tenant_id);
+        let Entries { credentials, keys } = &mut *entries;
+        credentials.retain(|_, credential| keys.contains_key(&credential.key_id));
+    }
+
     /// Forgets everything (the change feed dropped, or an operator asked).
     pub fn clear(&self) {
         let mut entries = self.write();
@@ -329,6 +339,10 @@ impl crate::Gatehouse {
                     } else if let Ok(app_id) = AppId::parse(payload) {
                         self.key_cache.forget_app(&app_id);
                         self.reload_origin_index_logged().await;
+                    } else if let Ok(tenant_id) = TenantId::parse(payload) {
+                        if let Err(error) = self.forget_tenant(&tenant_id).await {
+                            tracing::warn!(%error, "a changed tenant's quota was not given back");
+                        }
                     } else {
                         self.key_cache.clear();
                     }

@@ -95,7 +95,11 @@ impl Gatehouse {
             KeyType::Secret => None,
             KeyType::Restricted => Some(input.scopes.as_slice()),
         };
-        actor.require_no_escalation(scopes, input.expires_at.map(|at| at.timestamp_millis()))?;
+        actor.require_no_escalation(
+            scopes,
+            input.expires_at.map(|at| at.timestamp_millis()),
+            input.rate_limit,
+        )?;
         self.find_app(&actor.tenant_id, &app_id).await?;
         let plaintext = format::generate(input.key_type, input.mode);
         let id = ApiKeyId::from_body(&ids::fresh_body());
@@ -107,8 +111,9 @@ impl Gatehouse {
         let now = change.now_ms;
         sqlx::query(
             "INSERT INTO api_keys (id, tenant_id, app_id, mode, key_type, name, description, scopes,
-                display_prefix, status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enabled', $10, $11, $12, $13, $12, $13)",
+                display_prefix, status, expires_at, expiry_days, created_at, created_by, updated_at, updated_by,
+                rate_limit_requests, rate_limit_period)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'enabled', $10, $11, $12, $13, $12, $13, $14, $15)",
         )
         .bind(id.as_str())
         .bind(actor.tenant_id.as_str())
@@ -123,6 +128,8 @@ impl Gatehouse {
         .bind(input.expiry_days)
         .bind(now)
         .bind(&by)
+        .bind(input.rate_limit.map(|limit| limit.requests))
+        .bind(input.rate_limit.map(|limit| limit.per.as_str()))
         .execute(change.connection())
         .await?;
         sqlx::query("INSERT INTO api_key_secrets (digest, key_id, created_at, retires_at) VALUES ($1, $2, $3, NULL)")
@@ -155,7 +162,7 @@ impl Gatehouse {
     }
 
     /// A key `actor` may see, or "not found" (another tenant's, app's or mode's).
-    async fn visible_key(
+    pub(crate) async fn visible_key(
         &self,
         actor: &Actor,
         key_id: &ApiKeyId,
@@ -208,6 +215,7 @@ impl Gatehouse {
         actor.require_no_escalation(
             key.scopes.as_deref(),
             key.expires_at.map(|at| at.timestamp_millis()),
+            key.rate_limit,
         )?;
         Ok(key)
     }
@@ -459,8 +467,8 @@ impl Gatehouse {
         .await
     }
 
-    /// Edits a key's name, description and (restricted keys only) scopes, audited with
-    /// before and after (SPEC K-7). Fields left out keep their value.
+    /// Edits a key's name, description, (restricted keys only) scopes and rate limit,
+    /// audited with before and after (SPEC K-7, U-5). Fields left out keep their value.
     pub async fn update_api_key(
         &self,
         actor: &Actor,
@@ -497,23 +505,25 @@ impl Gatehouse {
                 .unwrap_or_default(),
             expires_at: None,
             expiry_days: None,
+            rate_limit: update.rate_limit.unwrap_or(before.rate_limit),
         };
         let valid = validate_key_input(&probe, self.scope_catalog(), self.now_ms())?;
-        if before.key_type == KeyType::Restricted {
-            actor.require_no_escalation(
-                Some(&valid.scopes),
-                before.expires_at.map(|at| at.timestamp_millis()),
-            )?;
-        }
-        let scopes = match before.key_type {
+        let new_scopes = match before.key_type {
             KeyType::Secret => None,
-            KeyType::Restricted => Some(json!(valid.scopes).to_string()),
+            KeyType::Restricted => Some(valid.scopes.as_slice()),
         };
+        actor.require_no_escalation(
+            new_scopes,
+            before.expires_at.map(|at| at.timestamp_millis()),
+            valid.rate_limit,
+        )?;
+        let scopes = new_scopes.map(|scopes| json!(scopes).to_string());
         let (_, _, changed_by) = actor.audit_identity();
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
         sqlx::query(
-            "UPDATE api_keys SET name = $1, description = $2, scopes = $3, updated_at = $4, updated_by = $5
+            "UPDATE api_keys SET name = $1, description = $2, scopes = $3, updated_at = $4, updated_by = $5,
+                rate_limit_requests = $8, rate_limit_period = $9
              WHERE id = $6 AND tenant_id = $7",
         )
         .bind(&valid.name)
@@ -523,6 +533,8 @@ impl Gatehouse {
         .bind(&changed_by)
         .bind(key_id.as_str())
         .bind(actor.tenant_id.as_str())
+        .bind(valid.rate_limit.map(|limit| limit.requests))
+        .bind(valid.rate_limit.map(|limit| limit.per.as_str()))
         .execute(change.connection())
         .await?;
         self.finish_key_change(
@@ -614,6 +626,7 @@ impl Gatehouse {
             scopes: original.scopes.clone().unwrap_or_default(),
             expires_at: None,
             expiry_days: original.expiry_days,
+            rate_limit: original.rate_limit,
         };
         self.create_api_key(actor, &input).await
     }

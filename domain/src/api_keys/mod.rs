@@ -79,7 +79,7 @@ fn key_visible_to(actor: &Actor, key: &ApiKeyView) -> bool {
 
 /// The columns a key is read from, each prefixed with `alias.` when one is given.
 fn key_columns(alias: &str) -> String {
-    const NAMES: [&str; 16] = [
+    const NAMES: [&str; 18] = [
         "id",
         "app_id",
         "name",
@@ -96,6 +96,8 @@ fn key_columns(alias: &str) -> String {
         "updated_at",
         "updated_by",
         "last_used_at",
+        "rate_limit_requests",
+        "rate_limit_period",
     ];
     NAMES
         .iter()
@@ -174,6 +176,17 @@ fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
         last_used_at: row
             .try_get::<Option<i64>, _>("last_used_at")?
             .map(time::from_ms),
+        rate_limit: match (
+            row.try_get::<Option<i64>, _>("rate_limit_requests")?,
+            row.try_get::<Option<String>, _>("rate_limit_period")?,
+        ) {
+            (Some(requests), Some(period)) => Some(gatehouse_model::KeyRateLimit {
+                requests,
+                per: gatehouse_model::RatePeriod::parse(&period)
+                    .ok_or_else(|| corrupt("rate limit"))?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -192,6 +205,6 @@ fn audit_state(key: &ApiKeyView) -> serde_json::Value {
     json!({
         "id": key.id, "app_id": key.app_id, "name": key.name, "description": key.description,
         "mode": key.mode, "key_type": key.key_type, "scopes": key.scopes,
-        "status": key.status.as_str(), "expires_at": key.expires_at,
+        "status": key.status.as_str(), "expires_at": key.expires_at, "rate_limit": key.rate_limit,
     })
 }

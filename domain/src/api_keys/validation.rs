@@ -167,6 +167,9 @@ pub fn validate_key_input(
             );
         }
     }
+    if let Some(message) = input.rate_limit.and_then(rate_limit_problem) {
+        field("rate_limit", message);
+    }
     if !problems.is_empty() {
         return Err(DomainError::Validation(problems));
     }
@@ -176,6 +179,16 @@ pub fn validate_key_input(
         scopes,
         expires_at,
         ..input.clone()
+    })
+}
+
+/// The most requests a key's rate limit may name per window.
+pub const MAX_RATE_LIMIT_REQUESTS: i64 = 1_000_000;
+
+/// Why a key's rate limit cannot be set, if it cannot.
+pub(crate) fn rate_limit_problem(limit: gatehouse_model::KeyRateLimit) -> Option<String> {
+    (!(1..=MAX_RATE_LIMIT_REQUESTS).contains(&limit.requests)).then(|| {
+        format!("Allow from 1 to {MAX_RATE_LIMIT_REQUESTS} requests per second or minute.")
     })
 }
 

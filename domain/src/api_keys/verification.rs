@@ -1,8 +1,9 @@
 //! `POST /v1/keys/verify` (SPEC X-3): the SaaS's own services ask whether a customer's
 //! key is good (optionally for one scope) and get a verdict code, and on success who
-//! the key is and the quota left. A verification counts as a platform call.
+//! the key is and the quota left. A verification counts as a platform call, under the
+//! key's rate limit and the tenant's monthly quota like any other (`limits`).
 
-use gatehouse_model::{KeyMode, VerifyCode, VerifyKeyRequest, VerifyKeyResponse};
+use gatehouse_model::{VerifyCode, VerifyKeyRequest, VerifyKeyResponse};
 
 use super::{KeyRefusal, scopes_grant};
 use crate::Gatehouse;
@@ -44,13 +45,12 @@ impl Gatehouse {
         if !authenticated.standing.subscription_active {
             return Ok(refused(VerifyCode::SubscriptionInactive));
         }
-        let remaining = match principal.mode {
-            KeyMode::Live => {
-                let tenant = self.tenant(&principal.tenant_id).await?;
-                Some((tenant.monthly_call_limit - self.monthly_calls_used(&tenant).await?).max(0))
-            }
-            // Test calls do not count against the limit (SPEC T-2).
-            KeyMode::Test => None,
+        // Over a limit, the call is refused and not counted (SPEC U-2, U-5).
+        let admission = match self.admit_call(&principal).await {
+            Ok(admission) => admission,
+            Err(DomainError::UsageExceeded(_)) => return Ok(refused(VerifyCode::UsageExceeded)),
+            Err(DomainError::RateLimited(_)) => return Ok(refused(VerifyCode::RateLimited)),
+            Err(error) => return Err(error),
         };
         let mut response = VerifyKeyResponse {
             valid: true,
@@ -60,16 +60,14 @@ impl Gatehouse {
             app_id: Some(principal.app_id.clone()),
             mode: Some(principal.mode),
             scopes: principal.scopes.clone(),
-            remaining_quota: remaining,
+            // Test calls do not count against the limit (SPEC T-2): no quota to report.
+            remaining_quota: admission.monthly.map(|monthly| monthly.remaining),
         };
         if let Some(needed) = request.scope.as_deref().filter(|scope| !scope.is_empty())
             && !scopes_grant(principal.scopes.as_deref(), needed)
         {
             response.valid = false;
             response.code = VerifyCode::InsufficientScope;
-        } else if remaining == Some(0) {
-            response.valid = false;
-            response.code = VerifyCode::UsageExceeded;
         }
         // A verification counts as a platform call of the verified key (SPEC X-3).
         self.record_call(&principal, response.valid);

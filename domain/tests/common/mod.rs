@@ -208,6 +208,7 @@ pub fn key_input(app_id: &AppId, mode: KeyMode, scopes: Option<&[&str]>) -> ApiK
             .collect(),
         expires_at: None,
         expiry_days: None,
+        rate_limit: None,
     }
 }
 

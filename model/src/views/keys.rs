@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{AppView, ScopeCatalog};
+use super::{AppView, KeyRateLimit, ScopeCatalog};
 use crate::ids::{ApiKeyId, AppId, TenantId};
 
 wire_enum! {
@@ -57,6 +57,9 @@ pub struct ApiKeyInput {
     /// `expires_at` from it, and a duplicate gets the same length.
     #[serde(default)]
     pub expiry_days: Option<i64>,
+    /// An optional rate limit for the key (SPEC U-5); none when left out.
+    #[serde(default)]
+    pub rate_limit: Option<KeyRateLimit>,
 }
 
 /// An API key as lists and details show it; never the secret.
@@ -82,6 +85,9 @@ pub struct ApiKeyView {
     pub updated_by: String,
     /// When the key last made an authenticated call, from the usage counters (SPEC U-4).
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The key's own rate limit (SPEC U-5), if it has one.
+    #[serde(default)]
+    pub rate_limit: Option<KeyRateLimit>,
 }
 
 impl ApiKeyView {
@@ -163,6 +169,18 @@ pub struct ApiKeyUpdate {
     pub description: Option<String>,
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// A new rate limit; `null` removes it, left out keeps it.
+    #[serde(default, deserialize_with = "present")]
+    pub rate_limit: Option<Option<KeyRateLimit>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// How long a rotated-out secret keeps working (SPEC K-8). The default, in the
@@ -210,7 +228,10 @@ wire_enum! {
         Revoked => "REVOKED",
         Expired => "EXPIRED",
         InsufficientScope => "INSUFFICIENT_SCOPE",
+        /// A live key of a tenant over its monthly platform-call limit.
         UsageExceeded => "USAGE_EXCEEDED",
+        /// The key's own rate limit was reached.
+        RateLimited => "RATE_LIMITED",
         /// The key's tenant does not have the `platform.api` module.
         PlatformApiDisabled => "PLATFORM_API_DISABLED",
         /// The key's tenant's subscription is past due or canceled.

@@ -3,7 +3,8 @@
 //! `/docs/<slug>.md`; `/docs` lists the pages and `/llms.txt` indexes them for agents.
 //! Tables that come from data are generated into the Markdown where a page says so on a
 //! line of its own: `{{scopes}}` (the loaded scope catalog), `{{routes}}` (each `/v1`
-//! operation and its scope, from the OpenAPI document) and `{{errors}}` (`ErrorCode`).
+//! operation and its scope, from the OpenAPI document), `{{errors}}` (`ErrorCode`) and
+//! `{{verify_codes}}` (`VerifyCode`).
 //! Everything is rendered once, at start, on the server: none of it is in the wasm.
 
 use std::collections::HashMap;
@@ -17,7 +18,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use gatehouse_app::docs::{DOC_PAGES, DocPage};
-use gatehouse_model::{ErrorCode, ScopeCatalog};
+use gatehouse_model::{ErrorCode, ScopeCatalog, VerifyCode};
 
 use crate::serve::AppState;
 
@@ -135,6 +136,7 @@ fn page_markdown(
             "{{scopes}}" => scope_table(catalog),
             "{{routes}}" => route_table(document),
             "{{errors}}" => error_table(),
+            "{{verify_codes}}" => verify_codes(),
             other => other.to_owned(),
         })
         .collect();
@@ -232,6 +234,15 @@ fn route_table(document: &utoipa::openapi::OpenApi) -> String {
         }
     }
     rows
+}
+
+/// The verdicts of `POST /v1/keys/verify`, each as it is sent.
+fn verify_codes() -> String {
+    let codes: Vec<String> = VerifyCode::ALL
+        .iter()
+        .map(|code| format!("`{}`", code.as_str()))
+        .collect();
+    codes.join(", ") + "."
 }
 
 /// Every error code with its status and meaning (the one table of `ErrorCode`).

@@ -1,6 +1,8 @@
 //! Key authentication for `/v1` (SPEC X-1): the three header forms, one look-up per
-//! call, the calling origin checked against the key's app (SPEC A-3), the actor handed
-//! to the handler, and every authenticated call counted by its outcome (SPEC U-1).
+//! call, the calling origin checked against the key's app (SPEC A-3), the key's rate
+//! limit and the tenant's monthly quota (SPEC U-2, U-5, with the `RateLimit` headers),
+//! the actor handed to the handler, and every admitted call counted by its outcome
+//! (SPEC U-1).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -56,20 +58,48 @@ pub async fn authenticate(
         (Some(origin), Some(key)) => Some(key.allows_origin(origin)),
         _ => None,
     };
+    if origin_allowed == Some(false) {
+        if let Some(principal) = principal {
+            state.gatehouse.record_call(&principal, false);
+        }
+        return super::cors::origin_refused().into_response();
+    }
+    let admission = match &principal {
+        Some(principal) => match state.gatehouse.admit_call(principal).await {
+            Ok(admission) => Some(admission),
+            // Refused by a limit: answered with where it stands, and not counted.
+            Err(error) => return refused_by_limit(error),
+        },
+        None => None,
+    };
     // Shared, so that the handler takes it without copying it.
     request.extensions_mut().insert(std::sync::Arc::new(actor));
-    let response = match origin_allowed {
-        Some(false) => super::cors::origin_refused().into_response(),
-        Some(true) => {
-            let mut response = next.run(request).await;
-            response.extensions_mut().insert(super::cors::AllowedOrigin);
-            response
-        }
-        None => next.run(request).await,
-    };
+    let mut response = next.run(request).await;
+    if origin_allowed == Some(true) {
+        response.extensions_mut().insert(super::cors::AllowedOrigin);
+    }
+    if let Some(admission) = admission {
+        super::rate_headers::add(response.headers_mut(), admission.statuses());
+    }
     if let Some(principal) = principal {
         let success = response.status().as_u16() < 400;
         state.gatehouse.record_call(&principal, success);
+    }
+    response
+}
+
+/// The 429 for a call over the key's rate limit or the tenant's monthly quota, with
+/// `Retry-After` and the `RateLimit` headers of the limit that refused it.
+fn refused_by_limit(error: gatehouse_domain::DomainError) -> Response {
+    let status = match &error {
+        gatehouse_domain::DomainError::UsageExceeded(status)
+        | gatehouse_domain::DomainError::RateLimited(status) => Some(*status),
+        _ => None,
+    };
+    let mut response = ApiError::from(error).into_response();
+    if let Some(status) = status {
+        super::rate_headers::add(response.headers_mut(), std::iter::once(&status));
+        super::rate_headers::add_retry_after(response.headers_mut(), &status);
     }
     response
 }

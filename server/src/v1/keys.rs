@@ -19,8 +19,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// For the SaaS's own services: is this key good, optionally for one scope? The answer
 /// is 200 whatever the verdict: `valid` and a `code` (`VALID`, `NOT_FOUND`, `DISABLED`,
-/// `REVOKED`, `EXPIRED`, `INSUFFICIENT_SCOPE`, `USAGE_EXCEEDED`, `PLATFORM_API_DISABLED`,
-/// `SUBSCRIPTION_INACTIVE`), and on success the tenant, app, mode, scopes and the live
+/// `REVOKED`, `EXPIRED`, `INSUFFICIENT_SCOPE`, `USAGE_EXCEEDED`, `RATE_LIMITED`,
+/// `PLATFORM_API_DISABLED`, `SUBSCRIPTION_INACTIVE`), and on success the tenant, app, mode, scopes and the live
 /// calls left this month. A verification counts as a platform call.
 #[utoipa::path(post, path = "/v1/keys/verify", tag = "Key verification",
     request_body(content = VerifyKeyRequest, example = json!({

@@ -5,7 +5,9 @@ mod cors;
 mod key_auth;
 mod keys;
 pub mod openapi;
+mod rate_headers;
 mod resources;
+mod usage;
 mod webhooks;
 
 use axum::Router;
@@ -25,13 +27,13 @@ use crate::serve::AppState;
 /// document's). The key-authenticated resources sit behind the key check, the rest are
 /// open, and CORS is around all of them.
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let authenticated =
-        resources::router()
-            .merge(webhooks::router())
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                key_auth::authenticate,
-            ));
+    let authenticated = resources::router()
+        .merge(webhooks::router())
+        .merge(usage::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            key_auth::authenticate,
+        ));
     let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .merge(keys::router())
         .routes(routes!(ping))

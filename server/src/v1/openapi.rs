@@ -64,7 +64,7 @@ fn throttled() -> impl Iterator<Item = ErrorCode> {
 #[openapi(
     info(
         title = "Gatehouse API",
-        description = "The `/v1` API of this Gatehouse: apps, API keys, access tokens, key verification, webhook endpoints and events. Guides: [/docs](/docs); for agents: [/llms.txt](/llms.txt).",
+        description = "The `/v1` API of this Gatehouse: apps, API keys, access tokens, key verification, webhook endpoints, events and usage. Guides: [/docs](/docs); for agents: [/llms.txt](/llms.txt).",
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(
@@ -74,6 +74,7 @@ fn throttled() -> impl Iterator<Item = ErrorCode> {
         (name = "Key verification", description = "For the SaaS's own services: is a customer's key good?"),
         (name = "Webhook endpoints", description = "Where events are delivered, signed (Standard Webhooks), with the delivery log and replays."),
         (name = "Events", description = "What the SaaS sends, and what Gatehouse emits itself."),
+        (name = "Usage", description = "Platform calls per day, split by outcome."),
         (name = "Meta", description = "Liveness."),
     ),
     components(schemas(ErrorBody)),

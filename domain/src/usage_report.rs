@@ -1,0 +1,159 @@
+//! Usage per day (SPEC U-3, `GET /v1/usage`): the flushed counters of a window of days,
+//! for the tenant, one app or one key, in one mode, split by outcome, every day of the
+//! window present (days without calls are zeros, so a chart of an empty window is an
+//! empty chart, not an error).
+
+use chrono::NaiveDate;
+use gatehouse_model::{KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
+
+use crate::actor::{Access, Actor};
+use crate::error::DomainError;
+use crate::tenants::month_window;
+use crate::{Gatehouse, time};
+
+/// The longest window one report covers.
+pub const MAX_REPORT_DAYS: u64 = 366;
+
+fn parse_day(field: &str, value: &str) -> Result<NaiveDate, DomainError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| DomainError::field(field, "Give a date as YYYY-MM-DD."))
+}
+
+impl Gatehouse {
+    /// The Usage tab's report: the current billing window's live calls, for the whole
+    /// tenant or for the user's selected app.
+    pub async fn usage_page(
+        &self,
+        actor: &Actor,
+        for_selected_app: bool,
+    ) -> Result<UsagePage, DomainError> {
+        actor.require(Access::USAGE_READ)?;
+        let app = match self.selected_app_id(actor).await? {
+            Some(app_id) if for_selected_app => {
+                Some(self.find_app(&actor.tenant_id, &app_id).await?)
+            }
+            _ => None,
+        };
+        let query = UsageQuery {
+            app_id: app.as_ref().map(|app| app.id.clone()),
+            ..UsageQuery::default()
+        };
+        let report = self.usage_report(actor, &query).await?;
+        Ok(UsagePage { app, report })
+    }
+
+    /// Calls per day in a window; by default the current billing window of the live
+    /// mode. A key reads its own app and mode only.
+    pub async fn usage_report(
+        &self,
+        actor: &Actor,
+        query: &UsageQuery,
+    ) -> Result<UsageReport, DomainError> {
+        actor.require(Access::USAGE_READ)?;
+        let (window_start, window_end) = month_window(self.now_ms());
+        let from = match &query.from {
+            Some(from) => parse_day("from", from)?,
+            None => time::from_ms(window_start).date_naive(),
+        };
+        let to = match &query.to {
+            Some(to) => parse_day("to", to)?,
+            None => time::from_ms(window_end - 1).date_naive(),
+        };
+        if to < from {
+            return Err(DomainError::field(
+                "to",
+                "The window ends before it starts.",
+            ));
+        }
+        if (to - from).num_days() >= MAX_REPORT_DAYS as i64 {
+            return Err(DomainError::field(
+                "to",
+                format!("A report covers at most {MAX_REPORT_DAYS} days."),
+            ));
+        }
+        let (mode, app_id) = match actor.api_key() {
+            Some(own) => {
+                if query.mode.is_some_and(|mode| mode != own.mode) {
+                    return Err(DomainError::field(
+                        "mode",
+                        format!(
+                            "A {mode} key reads {mode} usage only.",
+                            mode = own.mode.as_str()
+                        ),
+                    ));
+                }
+                if query.app_id.as_ref().is_some_and(|app| app != &own.app_id) {
+                    return Err(DomainError::NotFound("app"));
+                }
+                (own.mode, Some(own.app_id.clone()))
+            }
+            None => {
+                if let Some(app_id) = &query.app_id {
+                    self.find_app(&actor.tenant_id, app_id).await?;
+                }
+                (query.mode.unwrap_or(KeyMode::Live), query.app_id.clone())
+            }
+        };
+        if let Some(key_id) = &query.key_id {
+            let key = self.visible_key(actor, key_id).await?;
+            if app_id.as_ref().is_some_and(|app| app != &key.app_id) || key.mode != mode {
+                return Err(DomainError::NotFound("API key"));
+            }
+        }
+        let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT day, CAST(SUM(successes) AS BIGINT), CAST(SUM(failures) AS BIGINT)
+             FROM usage_daily
+             WHERE tenant_id = $1 AND mode = $2 AND ($3 = '' OR app_id = $3)
+               AND ($4 = '' OR key_id = $4) AND day >= $5 AND day <= $6
+             GROUP BY day",
+        )
+        .bind(actor.tenant_id.as_str())
+        .bind(mode.as_str())
+        .bind(
+            app_id
+                .as_ref()
+                .map(|app| app.to_string())
+                .unwrap_or_default(),
+        )
+        .bind(
+            query
+                .key_id
+                .as_ref()
+                .map(|key| key.to_string())
+                .unwrap_or_default(),
+        )
+        .bind(day(from))
+        .bind(day(to))
+        .fetch_all(self.db().pool())
+        .await?;
+        let counted: std::collections::HashMap<String, (i64, i64)> = rows
+            .into_iter()
+            .map(|(day, successes, failures)| (day, (successes, failures)))
+            .collect();
+        let days: Vec<UsageDay> = from
+            .iter_days()
+            .take_while(|date| *date <= to)
+            .map(|date| {
+                let day = day(date);
+                let (successes, failures) = counted.get(&day).copied().unwrap_or_default();
+                UsageDay {
+                    day,
+                    successes,
+                    failures,
+                }
+            })
+            .collect();
+        debug_assert!(days.len() as u64 <= MAX_REPORT_DAYS);
+        Ok(UsageReport {
+            from: day(from),
+            to: day(to),
+            mode,
+            app_id,
+            key_id: query.key_id.clone(),
+            total_successes: days.iter().map(|day| day.successes).sum(),
+            total_failures: days.iter().map(|day| day.failures).sum(),
+            days,
+        })
+    }
+}
