@@ -56,8 +56,8 @@ pub fn router(state: AppState) -> Router {
         https: state.https,
     };
     let (api, document) = crate::v1::router(&state);
-    let openapi_json = std::sync::Arc::<str>::from(
-        serde_json::to_string(&document).expect("the OpenAPI document serializes"),
+    let openapi_json = axum::body::Bytes::from(
+        serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
     );
     Router::new()
         .route("/health", get(crate::health::health))
@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
                 async move {
                     (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body.to_string(),
+                        body,
                     )
                 }
             }),
