@@ -57,6 +57,8 @@ pub struct Db {
     pool: AnyPool,
     engine: Engine,
     url: SecretUrl,
+    /// How it was opened, to open it again (tests of several instances).
+    #[cfg(feature = "test-support")]
     options: DbOptions,
 }
 
@@ -88,6 +90,7 @@ impl Db {
                 });
             }
         }
+        #[cfg(feature = "test-support")]
         let reopen_options = options.clone();
         let schema = options.postgres_schema.clone();
         let schema_is_safe = |name: &String| {
@@ -129,6 +132,7 @@ impl Db {
             pool,
             engine,
             url: SecretUrl(url.into()),
+            #[cfg(feature = "test-support")]
             options: reopen_options,
         })
     }

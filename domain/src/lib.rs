@@ -20,6 +20,7 @@ pub mod operator;
 pub mod origin_index;
 pub mod overview;
 mod paging;
+mod stored;
 pub mod tenants;
 pub mod time;
 pub mod usage;

@@ -5,11 +5,10 @@ use chrono::{Datelike, TimeZone, Utc};
 use gatehouse_model::{EventType, Plan, SubscriptionState, TenantId};
 use std::sync::atomic::Ordering;
 
-use sqlx::Row;
-
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::operator::Operator;
+use crate::stored::Stored;
 use crate::{Gatehouse, ids, time};
 
 /// The module that unlocks the Developers workspace.
@@ -148,25 +147,22 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("tenant"))?;
-        let corrupt =
-            |what: &str| DomainError::Internal(format!("stored tenant has an invalid {what}"));
-        let id: String = row.try_get("id")?;
-        let plan: String = row.try_get("plan")?;
-        let modules: String = row.try_get("modules")?;
-        let subscription_state: String = row.try_get("subscription_state")?;
-        let test_tenant_id: String = row.try_get("test_tenant_id")?;
+        let stored = Stored::new(&row, "tenant");
         let (billing_window_start_ms, billing_window_end_ms) = month_window(self.now_ms());
         Ok(Tenant {
-            id: TenantId::parse(&id).map_err(|_| corrupt("id"))?,
-            name: row.try_get("name")?,
-            plan: Plan::parse(&plan).ok_or_else(|| corrupt("plan"))?,
-            modules: modules.split_whitespace().map(str::to_owned).collect(),
-            subscription_state: SubscriptionState::parse(&subscription_state)
-                .ok_or_else(|| corrupt("subscription state"))?,
-            monthly_call_limit: row.try_get("monthly_call_limit")?,
+            id: stored.parsed("id", |id| TenantId::parse(id).ok())?,
+            name: stored.get("name")?,
+            plan: stored.parsed("plan", Plan::parse)?,
+            modules: stored
+                .get::<String>("modules")?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            subscription_state: stored.parsed("subscription_state", SubscriptionState::parse)?,
+            monthly_call_limit: stored.get("monthly_call_limit")?,
             billing_window_start_ms,
             billing_window_end_ms,
-            test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
+            test_tenant_id: stored.parsed("test_tenant_id", |id| TenantId::parse(id).ok())?,
         })
     }
 

@@ -22,11 +22,11 @@ async function appAndLiveKey(page: Page, appName: string): Promise<string> {
   await create.getByLabel("Live").check();
   await create.getByLabel("Full access").check();
   // A bad rate limit is refused beside its field, and the dialog keeps the input.
-  await create.getByLabel("Requests").fill("0");
+  await create.getByLabel("Requests", { exact: true }).fill("0");
   await create.getByRole("button", { name: "Create key" }).click();
   await expect(create.locator('[data-field="rate_limit"]')).toContainText("1 to");
   await expect(create.getByLabel("Name")).toHaveValue("Usage probe");
-  await create.getByLabel("Requests").fill("50");
+  await create.getByLabel("Requests", { exact: true }).fill("50");
   await create.getByRole("button", { name: "Create key" }).click();
   const secret = page.getByRole("dialog", { name: "Save your API key" });
   const plaintext = (await secret.getByTestId("one-time-plaintext").textContent())!.trim();

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use gatehouse_model::{CredentialKind, KeyStatus, SubscriptionState, TenantId};
-use sqlx::Row;
 
 use super::cache::{CachedCredential, CachedKey};
 use super::format::{self, PresentedKind};
@@ -13,6 +12,7 @@ use super::{KeyPrincipal, KeyRefusal, key_columns, stored_key_from_row};
 use crate::Gatehouse;
 use crate::actor::{Actor, ActorKind, KeyCredential, TenantStanding};
 use crate::error::DomainError;
+use crate::stored::Stored;
 use crate::tenants::PLATFORM_API_MODULE;
 
 /// A credential that authenticated: its key, the tenant's standing, and the credential.
@@ -115,27 +115,22 @@ impl Gatehouse {
         let Some(row) = row else {
             return Ok(Err(KeyRefusal::Unknown));
         };
-        let corrupt = || DomainError::Internal("stored API key is invalid".to_owned());
         let view = stored_key_from_row(&row)?;
-        let tenant_id =
-            TenantId::parse(&row.try_get::<String, _>("tenant_id")?).map_err(|_| corrupt())?;
-        let modules: String = row.try_get("modules")?;
-        let subscription =
-            SubscriptionState::parse(&row.try_get::<String, _>("subscription_state")?)
-                .ok_or_else(corrupt)?;
+        let stored = Stored::new(&row, "API key");
+        let tenant_id = stored.parsed("tenant_id", |id| TenantId::parse(id).ok())?;
+        let modules: String = stored.get("modules")?;
+        let subscription = stored.parsed("subscription_state", SubscriptionState::parse)?;
         let standing = TenantStanding {
             platform_api_enabled: modules
                 .split_whitespace()
                 .any(|module| module == PLATFORM_API_MODULE),
             subscription_active: subscription.is_active(),
         };
-        let app_allowed_origins: Vec<String> =
-            serde_json::from_str(&row.try_get::<String, _>("allowed_origins")?)
-                .map_err(|_| corrupt())?;
+        let app_allowed_origins: Vec<String> = stored.json("allowed_origins")?;
         let credential = CachedCredential {
             key_id: view.id.clone(),
             kind,
-            expires_at_ms: row.try_get("credential_expires_at")?,
+            expires_at_ms: stored.get("credential_expires_at")?,
         };
         let key = CachedKey::new(view, tenant_id, standing, app_allowed_origins, now);
         let verdict = judge(digest.clone(), &credential, &key, now);

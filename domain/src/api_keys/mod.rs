@@ -17,15 +17,16 @@ pub mod tokens;
 pub mod validation;
 pub mod verification;
 
-use gatehouse_model::{ApiKeyId, ApiKeyView, AppId, ErrorCode, KeyMode, KeyStatus, KeyType};
+use gatehouse_model::{
+    ApiKeyId, ApiKeyView, AppId, ErrorCode, KeyMode, KeyRateLimit, KeyStatus, KeyType, RatePeriod,
+};
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::actor::Actor;
 pub use crate::actor::{KeyPrincipal, scopes_grant};
 use crate::error::DomainError;
-use crate::time;
+use crate::stored::Stored;
 pub use format::MalformedKey;
 pub use validation::{is_scope, validate_key_input};
 
@@ -138,53 +139,34 @@ fn key_from_row(row: &AnyRow, now_ms: i64) -> Result<ApiKeyView, DomainError> {
 
 /// A key as stored: its status is `enabled`, `disabled` or `revoked`, never derived.
 fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
-    let corrupt =
-        |what: &str| DomainError::Internal(format!("stored API key has an invalid {what}"));
-    let id: String = row.try_get("id")?;
-    let app_id: String = row.try_get("app_id")?;
-    let mode: String = row.try_get("mode")?;
-    let key_type: String = row.try_get("key_type")?;
-    let scopes: Option<String> = row.try_get("scopes")?;
-    let status: String = row.try_get("status")?;
-    let expires_at: Option<i64> = row.try_get("expires_at")?;
-    let display_prefix: String = row.try_get("display_prefix")?;
-    let status = match status.as_str() {
-        "revoked" => KeyStatus::Revoked,
-        "disabled" => KeyStatus::Disabled,
-        "enabled" => KeyStatus::Enabled,
-        _ => return Err(corrupt("status")),
-    };
+    let stored = Stored::new(row, "API key");
+    let display_prefix: String = stored.get("display_prefix")?;
+    let rate_limit_per = stored.parsed_optional("rate_limit_period", RatePeriod::parse)?;
     Ok(ApiKeyView {
-        id: ApiKeyId::parse(&id).map_err(|_| corrupt("id"))?,
-        app_id: AppId::parse(&app_id).map_err(|_| corrupt("app id"))?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-        key_type: KeyType::parse(&key_type).ok_or_else(|| corrupt("type"))?,
-        scopes: match scopes {
-            Some(text) => Some(serde_json::from_str(&text).map_err(|_| corrupt("scope list"))?),
-            None => None,
-        },
+        id: stored.parsed("id", |id| ApiKeyId::parse(id).ok())?,
+        app_id: stored.parsed("app_id", |id| AppId::parse(id).ok())?,
+        name: stored.get("name")?,
+        description: stored.get("description")?,
+        mode: stored.parsed("mode", KeyMode::parse)?,
+        key_type: stored.parsed("key_type", KeyType::parse)?,
+        scopes: stored.parsed_optional("scopes", |text| serde_json::from_str(text).ok())?,
         masked_key: format!("{display_prefix}…"),
-        status,
-        expires_at: expires_at.map(time::from_ms),
-        expiry_days: row.try_get("expiry_days")?,
-        created_at: time::from_ms(row.try_get("created_at")?),
-        created_by: row.try_get("created_by")?,
-        updated_at: time::from_ms(row.try_get("updated_at")?),
-        updated_by: row.try_get("updated_by")?,
-        last_used_at: row
-            .try_get::<Option<i64>, _>("last_used_at")?
-            .map(time::from_ms),
+        // Stored: enabled, disabled or revoked; `expired` is derived (`derive_status`).
+        status: stored.parsed("status", |status| {
+            KeyStatus::parse(status).filter(|status| *status != KeyStatus::Expired)
+        })?,
+        expires_at: stored.time_optional("expires_at")?,
+        expiry_days: stored.get("expiry_days")?,
+        created_at: stored.time("created_at")?,
+        created_by: stored.get("created_by")?,
+        updated_at: stored.time("updated_at")?,
+        updated_by: stored.get("updated_by")?,
+        last_used_at: stored.time_optional("last_used_at")?,
         rate_limit: match (
-            row.try_get::<Option<i64>, _>("rate_limit_requests")?,
-            row.try_get::<Option<String>, _>("rate_limit_period")?,
+            stored.get::<Option<i64>>("rate_limit_requests")?,
+            rate_limit_per,
         ) {
-            (Some(requests), Some(period)) => Some(gatehouse_model::KeyRateLimit {
-                requests,
-                per: gatehouse_model::RatePeriod::parse(&period)
-                    .ok_or_else(|| corrupt("rate limit"))?,
-            }),
+            (Some(requests), Some(per)) => Some(KeyRateLimit { requests, per }),
             _ => None,
         },
     })

@@ -25,12 +25,11 @@ use std::time::Duration;
 use gatehouse_model::{
     AppId, DisabledReason, EndpointStatus, EndpointView, KeyMode, WebhookEndpointId,
 };
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::actor::Actor;
 use crate::error::DomainError;
-use crate::time;
+use crate::stored::Stored;
 pub use destination::{Destinations, Lookup, NetworkPolicy, StaticLookup};
 pub use secrets::{MasterKeys, SigningSecret};
 
@@ -185,42 +184,25 @@ const ENDPOINT_COLUMNS: &str = "id, app_id, mode, url, description, event_famili
     created_at, created_by, updated_at, updated_by";
 
 fn endpoint_from_row(row: &AnyRow) -> Result<EndpointView, DomainError> {
-    let corrupt = |what: &str| {
-        DomainError::Internal(format!("stored webhook endpoint has an invalid {what}"))
-    };
-    let id: String = row.try_get("id")?;
-    let app_id: String = row.try_get("app_id")?;
-    let mode: String = row.try_get("mode")?;
-    let families: String = row.try_get("event_families")?;
-    let status: String = row.try_get("status")?;
-    let reason: Option<String> = row.try_get("disabled_reason")?;
-    let rate: Option<i64> = row.try_get("rate_limit_per_second")?;
+    let stored = Stored::new(row, "webhook endpoint");
+    let rate: Option<i64> = stored.get("rate_limit_per_second")?;
     Ok(EndpointView {
-        id: WebhookEndpointId::parse(&id).map_err(|_| corrupt("id"))?,
-        app_id: AppId::parse(&app_id).map_err(|_| corrupt("app id"))?,
-        url: row.try_get("url")?,
-        description: row.try_get("description")?,
-        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-        event_families: serde_json::from_str(&families).map_err(|_| corrupt("family list"))?,
-        status: EndpointStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
-        disabled_reason: match reason {
-            Some(reason) => {
-                Some(DisabledReason::parse(&reason).ok_or_else(|| corrupt("disabled reason"))?)
-            }
-            None => None,
-        },
+        id: stored.parsed("id", |id| WebhookEndpointId::parse(id).ok())?,
+        app_id: stored.parsed("app_id", |id| AppId::parse(id).ok())?,
+        url: stored.get("url")?,
+        description: stored.get("description")?,
+        mode: stored.parsed("mode", KeyMode::parse)?,
+        event_families: stored.json("event_families")?,
+        status: stored.parsed("status", EndpointStatus::parse)?,
+        disabled_reason: stored.parsed_optional("disabled_reason", DisabledReason::parse)?,
         rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
-        masked_secret: row.try_get("masked_secret")?,
-        last_success_at: row
-            .try_get::<Option<i64>, _>("last_success_at")?
-            .map(time::from_ms),
-        failing_since: row
-            .try_get::<Option<i64>, _>("failing_since")?
-            .map(time::from_ms),
-        created_at: time::from_ms(row.try_get("created_at")?),
-        created_by: row.try_get("created_by")?,
-        updated_at: time::from_ms(row.try_get("updated_at")?),
-        updated_by: row.try_get("updated_by")?,
+        masked_secret: stored.get("masked_secret")?,
+        last_success_at: stored.time_optional("last_success_at")?,
+        failing_since: stored.time_optional("failing_since")?,
+        created_at: stored.time("created_at")?,
+        created_by: stored.get("created_by")?,
+        updated_at: stored.time("updated_at")?,
+        updated_by: stored.get("updated_by")?,
     })
 }
 
