@@ -54,8 +54,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::LoginPage />
                     <Route path=path!("/settings/developers") view=pages::DevelopersPage />
                     <Route path=path!("/settings/developers/:tab") view=pages::DevelopersPage />
-                    <Route path=path!("/docs") view=docs::DocsIndex />
-                    <Route path=path!("/docs/:page") view=docs::DocsPage />
                 </Routes>
             </div>
         </Router>

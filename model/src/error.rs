@@ -3,10 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+// `$wire` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in
+// an invisible group, which `utoipa`'s reading of `#[serde(rename)]` does not see through.
 macro_rules! error_codes {
-    ($($(#[doc = $doc:literal])+ $variant:ident => $wire:literal, $status:literal;)*) => {
+    ($($(#[doc = $doc:literal])+ $variant:ident => $wire:tt, $status:literal;)*) => {
         /// Stable, machine-readable error codes. Clients match on these; never rename one.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $($(#[doc = $doc])+ #[serde(rename = $wire)] $variant,)*
         }
@@ -95,6 +98,7 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// A message that belongs beside one input field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -102,6 +106,7 @@ pub struct FieldError {
 }
 
 /// Structured extras of an error.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetails {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +120,7 @@ pub struct ErrorDetails {
 }
 
 /// The inside of an error body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
@@ -135,6 +141,7 @@ impl ErrorDetail {
 }
 
 /// What an API error response's body is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,

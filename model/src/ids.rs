@@ -77,6 +77,23 @@ macro_rules! define_id {
             }
         }
 
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!(
+                        "A ", $kind, " id: `", $prefix, "` and a lower-case ULID."
+                    )))
+                    .pattern(Some(concat!("^", $prefix, "[0-9a-hjkmnp-tv-z]{26}$")))
+                    .examples([concat!($prefix, "01jqz8n3k4m5p6q7r8s9t0v1w2")])
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl std::str::FromStr for $name {
             type Err = InvalidId;
             fn from_str(value: &str) -> Result<Self, InvalidId> {

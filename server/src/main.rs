@@ -6,6 +6,7 @@
 mod cli;
 mod config;
 mod csrf;
+mod docs;
 mod health;
 mod limits;
 mod master_key;

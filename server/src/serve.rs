@@ -25,7 +25,7 @@ use crate::config::Config;
 /// What every handler can reach. Cloned for every request that reads it (each
 /// middleware and handler), so it is one shared allocation: a clone is one counter.
 #[derive(Clone)]
-pub struct AppState(std::sync::Arc<SharedState>);
+pub struct AppState(pub(crate) std::sync::Arc<SharedState>);
 
 pub struct SharedState {
     pub leptos_options: LeptosOptions,
@@ -55,9 +55,26 @@ pub fn router(state: AppState) -> Router {
         gatehouse: state.gatehouse.clone(),
         https: state.https,
     };
+    let (api, document) = crate::v1::router(&state);
+    let openapi_json = axum::body::Bytes::from(
+        serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
+    );
     Router::new()
         .route("/health", get(crate::health::health))
-        .merge(crate::v1::router(&state))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                }
+            }),
+        )
+        .merge(crate::docs::router(&state, &document))
+        .merge(api)
         .leptos_routes_with_context(
             &state,
             routes,

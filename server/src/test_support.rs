@@ -10,3 +10,38 @@ pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     }
     map
 }
+
+/// The server's state over a fresh SQLite database in a temporary folder (removed
+/// when the returned guard drops), for tests that build the real router.
+pub async fn state() -> (crate::serve::AppState, TempDir) {
+    let folder = std::env::temp_dir().join(format!(
+        "gatehouse-unit-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    let url = format!("sqlite://{}/gatehouse.db", folder.display());
+    let db = gatehouse_domain::Db::connect(&url, Default::default())
+        .await
+        .unwrap();
+    let state = crate::serve::AppState(std::sync::Arc::new(crate::serve::SharedState {
+        leptos_options: leptos::config::LeptosOptions::builder()
+            .output_name("gatehouse")
+            .build(),
+        gatehouse: gatehouse_domain::Gatehouse::new(db),
+        https: false,
+    }));
+    (state, TempDir(folder))
+}
+
+/// A folder removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

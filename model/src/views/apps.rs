@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AppId, TenantId};
 
 /// An app as the dashboard and the API show it (SPEC A-1).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppView {
     pub id: AppId,
@@ -19,6 +20,7 @@ pub struct AppView {
 }
 
 /// What a user types to create or edit an app.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInput {
     pub name: String,
@@ -30,6 +32,7 @@ pub struct AppInput {
 
 /// What can be changed on an app; a field left out (`None`) keeps its value, so
 /// `PATCH /v1/apps/{id}` sends only changes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppUpdate {

@@ -22,6 +22,7 @@ wire_enum! {
 }
 
 /// One event of the audit trail (SPEC L-1): who did what, when, to what.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {
     pub id: AuditEventId,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One capability area of the scope picker: read and/or write (SPEC K-2).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeArea {
     pub id: String,
@@ -23,6 +24,7 @@ impl ScopeArea {
 
 /// The scope catalog: areas, the default pre-selection and the event families. Data
 /// the operator can replace with a file of their own.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeCatalog {
     pub areas: Vec<ScopeArea>,

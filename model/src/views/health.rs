@@ -14,6 +14,7 @@ wire_enum! {
 }
 
 /// `GET /health` (SPEC X-6).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     pub status: HealthStatus,

@@ -35,6 +35,7 @@ wire_enum! {
 }
 
 /// What a user (or a client of `/v1/api-keys`) gives to create a key.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyInput {
@@ -62,6 +63,7 @@ pub struct ApiKeyInput {
 }
 
 /// An API key as lists and details show it; never the secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
@@ -103,6 +105,7 @@ impl ApiKeyView {
 pub const EXPIRY_WARNING_DAYS: i64 = 7;
 
 /// A row of the keys list: the key and its calls in the last 24 hours (SPEC K-5).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyListItem {
     #[serde(flatten)]
@@ -133,6 +136,7 @@ pub struct ExpiringKey {
 }
 
 /// `POST /v1/auth/token` (SPEC X-4): a short-lived token with the key's scopes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessToken {
     pub access_token: String,
@@ -146,6 +150,7 @@ pub struct AccessToken {
 }
 
 /// The create (or rotate) answer: the only time the plaintext is returned (SPEC K-3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiKey {
     pub key: ApiKeyView,
@@ -154,6 +159,7 @@ pub struct CreatedApiKey {
 
 /// What can be edited on a key (SPEC K-7); scopes only on restricted keys. A field
 /// left out (`None`) keeps its value, so `PATCH /v1/api-keys/{id}` sends only changes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyUpdate {
@@ -179,6 +185,7 @@ where
 
 /// How long a rotated-out secret keeps working (SPEC K-8). The default, in the
 /// dashboard and the API alike, is 24 hours: time to deploy the new secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RotationOverlap {
     #[serde(rename = "now")]
@@ -204,6 +211,7 @@ impl RotationOverlap {
 }
 
 /// `POST /v1/keys/verify` (SPEC X-3): a customer's key, and optionally the scope needed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyKeyRequest {
     pub key: String,
@@ -232,6 +240,7 @@ wire_enum! {
 }
 
 /// The verdict on a key: valid or not, with a code, and who the key is when valid.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyKeyResponse {
     pub valid: bool,
@@ -263,6 +272,7 @@ wire_enum! {
 }
 
 /// `GET /v1/whoami` (SPEC X-8): the calling credential, from the key alone.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {
     pub key_id: ApiKeyId,

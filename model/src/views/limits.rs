@@ -35,6 +35,7 @@ impl RatePeriod {
 
 /// A key's optional rate limit (SPEC U-5): at most `requests` calls per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KeyRateLimit {
     pub requests: i64,
@@ -64,6 +65,8 @@ pub struct LimitStatus {
 /// and `to` both included, `YYYY-MM-DD`; the current billing window when left out),
 /// for the tenant, one app or one key, in one mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
     #[serde(default)]
@@ -81,6 +84,7 @@ pub struct UsageQuery {
 
 /// One day's platform calls, split by outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageDay {
     /// `YYYY-MM-DD` (UTC).
     pub day: String,
@@ -90,6 +94,7 @@ pub struct UsageDay {
 
 /// Calls per day over a window: every day of it, days without calls as zeros.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageReport {
     pub from: String,
     pub to: String,

@@ -3,13 +3,15 @@
 //! (`wire_enum!`), so a typo on the wire is refused at the boundary.
 
 /// An enum whose every variant travels as one fixed string, with `as_str`, `parse` and
-/// `ALL` generated from the one list (no hand-written pairs to drift apart).
+/// `ALL` generated from the one list (no hand-written pairs to drift apart). `$wire` is a
+/// `tt`, not a `literal`, so that derive macros (`utoipa`'s) read the `#[serde(rename)]`.
 macro_rules! wire_enum {
     ($(#[$meta:meta])* pub enum $name:ident {
-        $($(#[$variant_meta:meta])* $variant:ident => $wire:literal,)*
+        $($(#[$variant_meta:meta])* $variant:ident => $wire:tt,)*
     }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$variant_meta])* #[serde(rename = $wire)] $variant,)*
         }

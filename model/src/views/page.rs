@@ -8,6 +8,8 @@ pub const MAX_PAGE_LIMIT: u32 = 100;
 
 /// What page a list call asks for (`?limit=&cursor=`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct PageRequest {
     /// 1 to 100; 100 when left out.
@@ -19,6 +21,7 @@ pub struct PageRequest {
 }
 
 /// One page of a list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub data: Vec<T>,

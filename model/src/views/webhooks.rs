@@ -39,6 +39,7 @@ wire_enum! {
 pub const ALL_EVENT_FAMILIES: &str = "*";
 
 /// What a user (or a client of `/v1/webhook-endpoints`) sends to create an endpoint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointInput {
@@ -58,6 +59,7 @@ pub struct EndpointInput {
 }
 
 /// What can be changed on an endpoint; a field left out keeps its value.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointUpdate {
@@ -73,6 +75,7 @@ pub struct EndpointUpdate {
 }
 
 /// An endpoint as lists and details show it; never its secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointView {
     pub id: WebhookEndpointId,
@@ -96,6 +99,7 @@ pub struct EndpointView {
 }
 
 /// An endpoint in the Webhooks tab's list, with its last day of deliveries.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointListItem {
     #[serde(flatten)]
@@ -106,6 +110,7 @@ pub struct EndpointListItem {
 }
 
 /// The answer to create and rotate: the endpoint and its signing secret, shown once.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedEndpoint {
     pub endpoint: EndpointView,
@@ -114,6 +119,7 @@ pub struct CreatedEndpoint {
 }
 
 /// What a client of `POST /v1/events` sends (SPEC W-4).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
@@ -126,6 +132,7 @@ pub struct EventInput {
 }
 
 /// An event as the API shows it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub id: EventId,
@@ -140,6 +147,7 @@ pub struct EventView {
 }
 
 /// An event with where it went.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventDetail {
     #[serde(flatten)]
@@ -148,6 +156,7 @@ pub struct EventDetail {
 }
 
 /// One event's delivery to one endpoint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryView {
     pub id: DeliveryId,
@@ -162,6 +171,7 @@ pub struct DeliveryView {
 }
 
 /// One attempt, as the delivery log lists it (SPEC W-6).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptView {
     pub id: AttemptId,
@@ -183,6 +193,7 @@ pub struct AttemptView {
 
 /// Replays (SPEC W-6): one event, or every event whose delivery to the endpoint
 /// failed since a time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplayRequest {
@@ -193,6 +204,7 @@ pub struct ReplayRequest {
 }
 
 /// How many deliveries a replay queued.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayOutcome {
     pub queued: i64,

@@ -1,19 +1,32 @@
 //! `POST /v1/keys/verify` (SPEC X-3): the SaaS's services ask whether a customer's key
 //! is good, optionally for one scope.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
 use gatehouse_model::{VerifyKeyRequest, VerifyKeyResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, json_body};
 use crate::serve::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/keys/verify", post(verify))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(verify))
 }
 
+/// Verify a customer's key
+///
+/// For the SaaS's own services: is this key good, optionally for one scope? The answer
+/// is 200 whatever the verdict: `valid` and a `code` (`VALID`, `NOT_FOUND`, `DISABLED`,
+/// `REVOKED`, `EXPIRED`, `INSUFFICIENT_SCOPE`, `USAGE_EXCEEDED`, `RATE_LIMITED`,
+/// `PLATFORM_API_DISABLED`, `SUBSCRIPTION_INACTIVE`), and on success the tenant, app, mode, scopes and the live
+/// calls left this month. A verification counts as a platform call.
+#[utoipa::path(post, path = "/v1/keys/verify", tag = "Key verification",
+    request_body(content = VerifyKeyRequest, example = json!({
+        "key": "rk_live_…", "scope": "payment_intents:read"
+    })),
+    responses((status = 200, description = "The verdict on the key.", body = VerifyKeyResponse)))]
 async fn verify(
     State(state): State<AppState>,
     body: Bytes,

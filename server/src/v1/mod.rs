@@ -5,6 +5,7 @@ mod audit;
 mod cors;
 mod key_auth;
 mod keys;
+pub mod openapi;
 mod rate_headers;
 mod resources;
 mod usage;
@@ -16,12 +17,17 @@ use axum::response::{IntoResponse, Response};
 use gatehouse_domain::DomainError;
 use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
 use serde::de::DeserializeOwned;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::serve::AppState;
 
-/// Every `/v1` route, merged in one place: the key-authenticated resources behind
-/// the key check, the rest open, and CORS around all of them.
-pub fn router(state: &AppState) -> Router<AppState> {
+/// Every `/v1` route and the OpenAPI document that describes them, from one list: each
+/// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route
+/// cannot be served without being documented (a test compares the served paths with the
+/// document's). The key-authenticated resources sit behind the key check, the rest are
+/// open, and CORS is around all of them.
+pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let authenticated = resources::router()
         .merge(webhooks::router())
         .merge(usage::router())
@@ -30,16 +36,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
             state.clone(),
             key_auth::authenticate,
         ));
-    Router::new()
+    let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .merge(keys::router())
-        .route("/v1/ping", axum::routing::get(ping))
+        .routes(routes!(ping))
         .merge(authenticated)
+        .split_for_parts();
+    let router = router
         .route("/v1/{*rest}", axum::routing::any(no_such_route))
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
-        ))
+        ));
+    (
+        router,
+        openapi::finish(document, state.gatehouse.scope_catalog()),
+    )
 }
 
 async fn wrong_method() -> ApiError {
@@ -53,9 +65,20 @@ async fn no_such_route() -> ApiError {
     ApiError::new(gatehouse_model::ErrorCode::NotFound, "No such API route.")
 }
 
-/// `GET /v1/ping`: liveness without touching the database (`/health` checks it).
-async fn ping() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+/// Ping
+///
+/// Liveness without touching the database (`/health` checks it).
+#[utoipa::path(get, path = "/v1/ping", tag = "Meta",
+    responses((status = 200, description = "The server answers.", body = Pong)))]
+async fn ping() -> axum::Json<Pong> {
+    axum::Json(Pong { status: "ok" })
+}
+
+/// `GET /v1/ping`'s answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Pong {
+    /// Always `ok`.
+    status: &'static str,
 }
 
 /// The API boundary's one error type.
@@ -152,6 +175,28 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
 
 fn url_encoded_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query)
+}
+
+/// The query of a list of one app's things (`?app_id=&limit=&cursor=`).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AppListQuery {
+    /// Defaults to the calling key's app.
+    app_id: Option<gatehouse_model::AppId>,
+    /// 1 to 100; 100 when left out.
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page; the first page when left out.
+    cursor: Option<String>,
+}
+
+impl AppListQuery {
+    fn page(&self) -> gatehouse_model::PageRequest {
+        gatehouse_model::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
 }
 
 /// A typed id from the route's path: a malformed id is answered like a missing

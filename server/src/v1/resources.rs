@@ -6,9 +6,10 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use gatehouse_domain::Actor;
 use gatehouse_model::{
@@ -17,30 +18,35 @@ use gatehouse_model::{
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, PathId, json_body};
+use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
 use crate::serve::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/apps", get(list_apps).post(create_app))
-        .route("/v1/apps/{id}", get(get_app).patch(update_app))
-        .route("/v1/api-keys", get(list_keys).post(create_key))
-        .route(
-            "/v1/api-keys/{id}",
-            get(get_key).patch(update_key).delete(revoke_key),
-        )
-        .route("/v1/api-keys/{id}/disable", post(disable_key))
-        .route("/v1/api-keys/{id}/enable", post(enable_key))
-        .route("/v1/api-keys/{id}/revoke", post(revoke_key))
-        .route("/v1/api-keys/{id}/rotate", post(rotate_key))
-        .route("/v1/api-keys/{id}/duplicate", post(duplicate_key))
-        .route("/v1/auth/token", post(issue_token))
-        .route("/v1/whoami", get(whoami))
+/// The key-authenticated resources; each route's path, scope and answers are in its
+/// handler's `#[utoipa::path]`, so the router and the OpenAPI document are one list.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_apps, create_app))
+        .routes(routes!(get_app, update_app))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(get_key, update_key, delete_key))
+        .routes(routes!(disable_key))
+        .routes(routes!(enable_key))
+        .routes(routes!(revoke_key))
+        .routes(routes!(rotate_key))
+        .routes(routes!(duplicate_key))
+        .routes(routes!(issue_token))
+        .routes(routes!(whoami))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
 
+/// List apps
+///
+/// A key sees its own app only, so the page holds that one app.
+#[utoipa::path(get, path = "/v1/apps", tag = "Apps", params(PageRequest),
+    security(("api_key" = ["apps:read"])),
+    responses((status = 200, description = "A page of apps.", body = Page<AppView>)))]
 async fn list_apps(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -49,6 +55,17 @@ async fn list_apps(
     Ok(Json(state.gatehouse.list_apps(&actor, &page).await?))
 }
 
+/// Create an app
+///
+/// Apps are created in the dashboard: an API key acts only within its own app, so a key
+/// is answered `403 credential_not_allowed`.
+#[utoipa::path(post, path = "/v1/apps", tag = "Apps",
+    request_body(content = AppInput, example = json!({
+        "name": "Checkout", "description": "The web shop", "allowed_origins": ["https://shop.example.com"]
+    })),
+    security(("api_key" = ["apps:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "validation_failed"]))),
+    responses((status = 201, description = "The new app.", body = AppView)))]
 async fn create_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -59,6 +76,10 @@ async fn create_app(
     Ok((StatusCode::CREATED, Json(app)))
 }
 
+/// Get an app
+#[utoipa::path(get, path = "/v1/apps/{id}", tag = "Apps", params(("id" = AppId, Path)),
+    security(("api_key" = ["apps:read"])),
+    responses((status = 200, description = "The app.", body = AppView)))]
 async fn get_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -67,7 +88,14 @@ async fn get_app(
     Ok(Json(state.gatehouse.app(&actor, &id).await?))
 }
 
-/// `PATCH /v1/apps/{id}`: only the fields sent change.
+/// Update an app
+///
+/// Only the fields sent change. A key may change its own app only, and only a live key.
+#[utoipa::path(patch, path = "/v1/apps/{id}", tag = "Apps", params(("id" = AppId, Path)),
+    request_body(content = AppUpdate, example = json!({ "description": "The web shop and its admin" })),
+    security(("api_key" = ["apps:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "validation_failed"]))),
+    responses((status = 200, description = "The app as changed.", body = AppView)))]
 async fn update_app(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -80,35 +108,41 @@ async fn update_app(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyListQuery {
-    /// Defaults to the calling key's app.
-    app_id: Option<AppId>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
+/// List API keys
+///
+/// The app's keys of the calling key's mode, by status then newest first, each with its
+/// calls in the last 24 hours. Never a secret.
+#[utoipa::path(get, path = "/v1/api-keys", tag = "API keys", params(AppListQuery),
+    security(("api_key" = ["api_keys:read"])),
+    extensions(("x-error-codes" = json!(["not_found"]))),
+    responses((status = 200, description = "A page of keys.", body = Page<ApiKeyListItem>)))]
 async fn list_keys(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
-    ApiQuery(query): ApiQuery<KeyListQuery>,
+    ApiQuery(query): ApiQuery<AppListQuery>,
 ) -> ApiResult<Page<ApiKeyListItem>> {
     let app_id = actor.app_or_own(query.app_id.as_ref())?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
     Ok(Json(
         state
             .gatehouse
-            .list_api_keys(&actor, &app_id, &page)
+            .list_api_keys(&actor, &app_id, &query.page())
             .await?,
     ))
 }
 
-/// `POST /v1/api-keys`: the dashboard's create form as JSON; `app_id` defaults to the
-/// calling key's app.
+/// Create an API key
+///
+/// The dashboard's create form as JSON; `app_id` defaults to the calling key's app. The
+/// answer holds the key's plaintext, the only time it is ever shown. A key can create
+/// only keys with no more access and no longer life than its own.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "API keys",
+    request_body(content = ApiKeyInput, example = json!({
+        "name": "Reporting agent", "mode": "live", "key_type": "restricted",
+        "scopes": ["payment_intents:read"], "expiry_days": 30
+    })),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed", "not_found"]))),
+    responses((status = 201, description = "The new key and its plaintext, shown once.", body = CreatedApiKey)))]
 async fn create_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -119,6 +153,10 @@ async fn create_key(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Get an API key
+#[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:read"])),
+    responses((status = 200, description = "The key; never its secret.", body = ApiKeyView)))]
 async fn get_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -127,7 +165,15 @@ async fn get_key(
     Ok(Json(state.gatehouse.api_key(&actor, &id).await?))
 }
 
-/// `PATCH /v1/api-keys/{id}`: only the fields sent change.
+/// Update an API key
+///
+/// Only the fields sent change; scopes only on restricted keys. Every change is audited
+/// with before and after.
+#[utoipa::path(patch, path = "/v1/api-keys/{id}", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    request_body(content = ApiKeyUpdate, example = json!({ "name": "Reporting agent (EU)" })),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed", "credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key as changed.", body = ApiKeyView)))]
 async fn update_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -140,6 +186,13 @@ async fn update_key(
     ))
 }
 
+/// Disable an API key
+///
+/// It is refused from the very next request, until it is enabled again.
+#[utoipa::path(post, path = "/v1/api-keys/{id}/disable", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key, disabled.", body = ApiKeyView)))]
 async fn disable_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -153,6 +206,11 @@ async fn disable_key(
     ))
 }
 
+/// Enable an API key
+#[utoipa::path(post, path = "/v1/api-keys/{id}/enable", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key, enabled.", body = ApiKeyView)))]
 async fn enable_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -166,6 +224,30 @@ async fn enable_key(
     ))
 }
 
+/// Revoke an API key
+///
+/// For good: a revoked key stays in the list and never authenticates again, from the
+/// very next request. The same as `POST /v1/api-keys/{id}/revoke`.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key, revoked.", body = ApiKeyView)))]
+async fn delete_key(
+    state: State<AppState>,
+    actor: Extension<Arc<Actor>>,
+    id: PathId<ApiKeyId>,
+) -> ApiResult<ApiKeyView> {
+    revoke_key(state, actor, id).await
+}
+
+/// Revoke an API key
+///
+/// For good: a revoked key stays in the list and never authenticates again, from the
+/// very next request. The same as `DELETE /v1/api-keys/{id}`.
+#[utoipa::path(post, path = "/v1/api-keys/{id}/revoke", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key, revoked.", body = ApiKeyView)))]
 async fn revoke_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -174,14 +256,24 @@ async fn revoke_key(
     Ok(Json(state.gatehouse.revoke_api_key(&actor, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// How long a rotated-out secret keeps working.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rotation {
-    /// `now`, `1h`, `24h` or `7d`; the default overlap when left out.
+    /// `now`, `1h`, `24h` or `7d`; 24 hours when left out.
     #[serde(default)]
     overlap: RotationOverlap,
 }
 
+/// Rotate an API key's secret
+///
+/// A new secret for the same key, shown once in the answer; the old secret keeps working
+/// for the chosen overlap. The body may be left out (24 hours).
+#[utoipa::path(post, path = "/v1/api-keys/{id}/rotate", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    request_body(content = Option<Rotation>, example = json!({ "overlap": "1h" })),
+    security(("api_key" = ["api_keys:write"])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    responses((status = 200, description = "The key and its new plaintext, shown once.", body = CreatedApiKey)))]
 async fn rotate_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -198,6 +290,13 @@ async fn rotate_key(
     ))
 }
 
+/// Duplicate an API key
+///
+/// A new key with the same app, mode, type, scopes and expiry length, and its own new
+/// secret, shown once.
+#[utoipa::path(post, path = "/v1/api-keys/{id}/duplicate", tag = "API keys", params(("id" = ApiKeyId, Path)),
+    security(("api_key" = ["api_keys:write"])),
+    responses((status = 201, description = "The new key and its plaintext, shown once.", body = CreatedApiKey)))]
 async fn duplicate_key(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -207,7 +306,16 @@ async fn duplicate_key(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// `POST /v1/auth/token` (SPEC X-4): only a key's secret may be exchanged.
+/// Exchange a key for an access token
+///
+/// A short-lived token (15 minutes at most) with the key's scopes, for clients that
+/// should not hold the long-lived key in memory; send it as `Authorization: Bearer`.
+/// Only a key's secret may be exchanged (a token cannot renew itself); a key holds at
+/// most 20 live tokens; a token ends with the secret it came from.
+#[utoipa::path(post, path = "/v1/auth/token", tag = "Access tokens",
+    security(("api_key" = [])),
+    extensions(("x-error-codes" = json!(["credential_not_allowed", "limit_reached"]))),
+    responses((status = 200, description = "The access token, shown once.", body = AccessToken)))]
 async fn issue_token(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -215,7 +323,14 @@ async fn issue_token(
     Ok(Json(state.gatehouse.issue_access_token(&actor).await?))
 }
 
-/// `GET /v1/whoami` (SPEC X-8): the calling key, from the key alone.
+/// Who am I
+///
+/// The calling key's id, tenant, app, mode and scopes, which credential was presented
+/// and when it ends. It reads nothing but the key: agents call it to learn what they may
+/// do.
+#[utoipa::path(get, path = "/v1/whoami", tag = "Access tokens",
+    security(("api_key" = [])),
+    responses((status = 200, description = "The calling credential.", body = WhoAmI)))]
 async fn whoami(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,

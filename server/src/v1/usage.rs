@@ -4,18 +4,29 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_domain::Actor;
 use gatehouse_model::{UsageQuery, UsageReport};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, ApiQuery};
 use crate::serve::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/usage", get(usage))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(usage))
 }
 
+/// Usage per day
+///
+/// Platform calls per day (UTC) in a window, split into successes and failures, for the
+/// tenant, one app or one key, in one mode; days without calls are zeros. The window is
+/// the current billing window when `from` and `to` are left out. A key reads its own
+/// mode only.
+#[utoipa::path(get, path = "/v1/usage", tag = "Usage", params(UsageQuery),
+    security(("api_key" = ["usage:read"])),
+    extensions(("x-error-codes" = json!(["validation_failed", "not_found"]))),
+    responses((status = 200, description = "Calls per day in the window.", body = UsageReport)))]
 async fn usage(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,

@@ -6,76 +6,73 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use gatehouse_domain::Actor;
 use gatehouse_model::{
-    AppId, AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate,
-    EndpointView, EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome,
-    ReplayRequest, WebhookEndpointId,
+    AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate, EndpointView,
+    EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome, ReplayRequest,
+    WebhookEndpointId,
 };
-use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, PathId, json_body};
+use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
 use crate::serve::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/webhook-endpoints",
-            get(list_endpoints).post(create_endpoint),
-        )
-        .route(
-            "/v1/webhook-endpoints/{id}",
-            get(get_endpoint)
-                .patch(update_endpoint)
-                .delete(delete_endpoint),
-        )
-        .route("/v1/webhook-endpoints/{id}/disable", post(disable_endpoint))
-        .route("/v1/webhook-endpoints/{id}/enable", post(enable_endpoint))
-        .route(
-            "/v1/webhook-endpoints/{id}/rotate-secret",
-            post(rotate_secret),
-        )
-        .route("/v1/webhook-endpoints/{id}/test", post(send_test))
-        .route("/v1/webhook-endpoints/{id}/deliveries", get(list_attempts))
-        .route("/v1/webhook-endpoints/{id}/replay", post(replay))
-        .route("/v1/events", get(list_events).post(send_event))
-        .route("/v1/events/{id}", get(get_event))
+/// The webhook resources; each route's path, scope and answers are in its handler's
+/// `#[utoipa::path]`, so the router and the OpenAPI document are one list.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_endpoints, create_endpoint))
+        .routes(routes!(get_endpoint, update_endpoint, delete_endpoint))
+        .routes(routes!(disable_endpoint))
+        .routes(routes!(enable_endpoint))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(send_test))
+        .routes(routes!(list_attempts))
+        .routes(routes!(replay))
+        .routes(routes!(list_events, send_event))
+        .routes(routes!(get_event))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EndpointListQuery {
-    /// Defaults to the calling key's app.
-    app_id: Option<AppId>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
+/// List webhook endpoints
+///
+/// The app's endpoints of the calling key's mode, each with its last day of deliveries.
+#[utoipa::path(get, path = "/v1/webhook-endpoints", tag = "Webhook endpoints", params(AppListQuery),
+    security(("api_key" = ["webhook_endpoints:read"])),
+    extensions(("x-error-codes" = json!(["not_found"]))),
+    responses((status = 200, description = "A page of endpoints.", body = Page<EndpointListItem>)))]
 async fn list_endpoints(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
-    ApiQuery(query): ApiQuery<EndpointListQuery>,
+    ApiQuery(query): ApiQuery<AppListQuery>,
 ) -> ApiResult<Page<EndpointListItem>> {
     let app_id = actor.app_or_own(query.app_id.as_ref())?;
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
     Ok(Json(
         state
             .gatehouse
-            .list_webhook_endpoints(&actor, &app_id, &page)
+            .list_webhook_endpoints(&actor, &app_id, &query.page())
             .await?,
     ))
 }
 
-/// `POST /v1/webhook-endpoints`: the signing secret is in this answer only.
+/// Create a webhook endpoint
+///
+/// `app_id` defaults to the calling key's app. Live endpoints need https; private,
+/// loopback, link-local and metadata addresses are refused. The answer holds the signing
+/// secret, the only time it is shown. An app has at most 50 endpoints.
+#[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "Webhook endpoints",
+    request_body(content = EndpointInput, example = json!({
+        "url": "https://hooks.example.com/gatehouse", "mode": "live",
+        "event_families": ["api_key.*", "payment_intent.*"], "description": "Billing service"
+    })),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed", "not_found", "limit_reached"]))),
+    responses((status = 201, description = "The endpoint and its signing secret, shown once.", body = CreatedEndpoint)))]
 async fn create_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -89,6 +86,11 @@ async fn create_endpoint(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Get a webhook endpoint
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:read"])),
+    responses((status = 200, description = "The endpoint; never its secret.", body = EndpointView)))]
 async fn get_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -97,7 +99,15 @@ async fn get_endpoint(
     Ok(Json(state.gatehouse.webhook_endpoint(&actor, &id).await?))
 }
 
-/// `PATCH /v1/webhook-endpoints/{id}`: only the fields sent change.
+/// Update a webhook endpoint
+///
+/// Only the fields sent change; `"rate_limit_per_second": null` removes the limit.
+#[utoipa::path(patch, path = "/v1/webhook-endpoints/{id}", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    request_body(content = EndpointUpdate, example = json!({ "event_families": ["*"] })),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed"]))),
+    responses((status = 200, description = "The endpoint as changed.", body = EndpointView)))]
 async fn update_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -113,6 +123,13 @@ async fn update_endpoint(
     ))
 }
 
+/// Delete a webhook endpoint
+///
+/// Its pending deliveries are dropped.
+#[utoipa::path(delete, path = "/v1/webhook-endpoints/{id}", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    responses((status = 200, description = "The endpoint as it was.", body = EndpointView)))]
 async fn delete_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -123,6 +140,13 @@ async fn delete_endpoint(
     ))
 }
 
+/// Disable a webhook endpoint
+///
+/// Nothing more is sent to it until it is enabled again.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/disable", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    responses((status = 200, description = "The endpoint, disabled.", body = EndpointView)))]
 async fn disable_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -136,6 +160,11 @@ async fn disable_endpoint(
     ))
 }
 
+/// Enable a webhook endpoint
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/enable", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    responses((status = 200, description = "The endpoint, enabled.", body = EndpointView)))]
 async fn enable_endpoint(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -149,8 +178,14 @@ async fn enable_endpoint(
     ))
 }
 
-/// `POST /v1/webhook-endpoints/{id}/rotate-secret`: the new secret, shown once; the
-/// old one keeps signing for 24 hours.
+/// Rotate an endpoint's signing secret
+///
+/// The new secret is in this answer only; the old one keeps signing too for 24 hours
+/// (deliveries carry both signatures).
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/rotate-secret", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    responses((status = 200, description = "The endpoint and its new signing secret, shown once.", body = CreatedEndpoint)))]
 async fn rotate_secret(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -161,7 +196,13 @@ async fn rotate_secret(
     ))
 }
 
-/// `POST /v1/webhook-endpoints/{id}/test`: sends `webhook.test` now; the attempt.
+/// Send a test event
+///
+/// Sends a signed `webhook.test` event to the endpoint now and answers the attempt.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/test", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    responses((status = 200, description = "The attempt: status, latency, answer excerpt.", body = AttemptView)))]
 async fn send_test(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -170,6 +211,13 @@ async fn send_test(
     Ok(Json(state.gatehouse.send_test_webhook(&actor, &id).await?))
 }
 
+/// List an endpoint's delivery attempts
+///
+/// The delivery log, newest first.
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/deliveries", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path), PageRequest),
+    security(("api_key" = ["webhook_endpoints:read"])),
+    responses((status = 200, description = "A page of attempts.", body = Page<AttemptView>)))]
 async fn list_attempts(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -184,7 +232,16 @@ async fn list_attempts(
     ))
 }
 
-/// `POST /v1/webhook-endpoints/{id}/replay`: `{"event_id"}` or `{"failed_since"}`.
+/// Replay events to an endpoint
+///
+/// One event (`event_id`), or every event whose delivery to the endpoint failed since a
+/// time (`failed_since`).
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/replay", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path)),
+    request_body(content = ReplayRequest, example = json!({ "failed_since": "2026-01-01T00:00:00Z" })),
+    security(("api_key" = ["webhook_endpoints:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed"]))),
+    responses((status = 202, description = "How many deliveries were queued.", body = ReplayOutcome)))]
 async fn replay(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -199,30 +256,42 @@ async fn replay(
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventListQuery {
-    limit: Option<u32>,
-    cursor: Option<String>,
-}
-
+/// List events
+///
+/// The calling key's mode's events, newest first.
+#[utoipa::path(get, path = "/v1/events", tag = "Events", params(PageRequest),
+    security(("api_key" = ["events:read"])),
+    responses((status = 200, description = "A page of events.", body = Page<EventView>)))]
 async fn list_events(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
-    ApiQuery(query): ApiQuery<EventListQuery>,
+    ApiQuery(page): ApiQuery<PageRequest>,
 ) -> ApiResult<Page<EventView>> {
-    let page = PageRequest {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
     Ok(Json(
         state.gatehouse.list_events(&actor, None, &page).await?,
     ))
 }
 
-/// `POST /v1/events`: 201 with the event once its deliveries are stored; with an
-/// `Idempotency-Key` seen in the last 24 hours, 200 with the first event and the
-/// `Idempotent-Replayed: true` header (nothing new is sent).
+/// Send an event
+///
+/// The event and one delivery per subscribed endpoint are stored before the answer, so
+/// an acknowledged event is never lost. With an `Idempotency-Key` seen in the last 24
+/// hours the answer is 200 with the first event and `Idempotent-Replayed: true`, and
+/// nothing new is sent.
+#[utoipa::path(post, path = "/v1/events", tag = "Events",
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes retries safe: the same key within 24 hours answers the first event.")),
+    request_body(content = EventInput, example = json!({
+        "type": "payment_intent.succeeded", "data": { "id": "pi_123", "amount": 4200 }
+    })),
+    security(("api_key" = ["events:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed", "credential_not_allowed"]))),
+    responses(
+        (status = 201, description = "The event, stored with its deliveries.", body = EventView),
+        (status = 200, description = "An idempotent replay: the first event with this `Idempotency-Key`.",
+            body = EventView,
+            headers(("Idempotent-Replayed" = String, description = "`true`"))),
+    ))]
 async fn send_event(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
@@ -255,6 +324,12 @@ async fn send_event(
     })
 }
 
+/// Get an event
+///
+/// The event with its deliveries.
+#[utoipa::path(get, path = "/v1/events/{id}", tag = "Events", params(("id" = EventId, Path)),
+    security(("api_key" = ["events:read"])),
+    responses((status = 200, description = "The event and where it went.", body = EventDetail)))]
 async fn get_event(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,

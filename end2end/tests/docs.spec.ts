@@ -1,0 +1,44 @@
+// The Docs tab (SPEC O-2): it links every docs page, each opens from the tab with its
+// title, links its Markdown form, and the index links the OpenAPI document and llms.txt.
+import { expect, test } from "@playwright/test";
+import { hydrated, signIn } from "../support/session";
+
+const OWNER = ["owner@demo.gatehouse.test", "demo-owner-password-1"] as const;
+const PAGES: [string, string][] = [
+  ["Platform overview", "overview"],
+  ["Signing in", "signing-in"],
+  ["Apps", "apps"],
+  ["Authentication and scopes", "authentication"],
+  ["Webhooks", "webhooks"],
+  ["Rate limits and quotas", "rate-limits"],
+  ["Errors", "errors"],
+  ["Agent workflows", "agents"],
+];
+
+test("the Docs tab opens every docs page", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: "Docs", exact: true }).click();
+  await expect(page.locator(".doc-links a")).toHaveCount(PAGES.length);
+  for (const [title, slug] of PAGES) {
+    await page.goto("/settings/developers/docs");
+    await hydrated(page);
+    await page.locator(".doc-links").getByRole("link", { name: title, exact: true }).click();
+    await page.waitForURL(`**/docs/${slug}`);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(title);
+    const markdown = await page.request.get(`/docs/${slug}.md`);
+    expect(markdown.status()).toBe(200);
+    expect(await markdown.text()).toContain(`# ${title}`);
+  }
+});
+
+test("the docs link the API document and llms.txt", async ({ page }) => {
+  await page.goto("/docs");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Gatehouse documentation");
+  await page.getByRole("link", { name: "Authentication and scopes" }).click();
+  await expect(page.locator("table").first()).toContainText("apps:read");
+  await page.goto("/docs");
+  const openapi = await page.request.get(await page.getByRole("link", { name: "OpenAPI 3.1 document" }).getAttribute("href") ?? "");
+  expect((await openapi.json()).openapi).toMatch(/^3\.1\./);
+  const llms = await page.request.get(await page.getByRole("link", { name: "/llms.txt" }).getAttribute("href") ?? "");
+  expect(await llms.text()).toMatch(/^# Gatehouse\n\n> /);
+});

@@ -1,0 +1,305 @@
+//! The docs Gatehouse serves itself (SPEC O-2). Each page is written once, in Markdown
+//! (`pages/<slug>.md`), and served as HTML at `/docs/<slug>` and as Markdown at
+//! `/docs/<slug>.md`; `/docs` lists the pages and `/llms.txt` indexes them for agents.
+//! Tables that come from data are generated into the Markdown where a page says so on a
+//! line of its own: `{{scopes}}` (the loaded scope catalog), `{{routes}}` (each `/v1`
+//! operation and its scope, from the OpenAPI document), `{{errors}}` (`ErrorCode`) and
+//! `{{verify_codes}}` (`VerifyCode`).
+//! Everything is rendered once, at start, on the server: none of it is in the wasm.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use gatehouse_app::docs::{DOC_PAGES, DocPage};
+use gatehouse_model::{ErrorCode, ScopeCatalog, VerifyCode};
+
+use crate::serve::AppState;
+
+/// The Markdown source of each page, by slug.
+fn source(slug: &str) -> Option<&'static str> {
+    Some(match slug {
+        "overview" => include_str!("pages/overview.md"),
+        "signing-in" => include_str!("pages/signing-in.md"),
+        "apps" => include_str!("pages/apps.md"),
+        "authentication" => include_str!("pages/authentication.md"),
+        "webhooks" => include_str!("pages/webhooks.md"),
+        "rate-limits" => include_str!("pages/rate-limits.md"),
+        "errors" => include_str!("pages/errors.md"),
+        "agents" => include_str!("pages/agents.md"),
+        _ => return None,
+    })
+}
+
+const SUMMARY: &str = "Gatehouse is a self-hosted developer workspace and API platform layer: \
+    apps, API keys with scopes, short-lived access tokens, key verification, usage quotas \
+    and signed webhooks, behind one JSON API under `/v1`.";
+
+/// `/docs`, `/docs/<slug>`, `/docs/<slug>.md` and `/llms.txt`, rendered once.
+pub fn router(state: &AppState, document: &utoipa::openapi::OpenApi) -> Router<AppState> {
+    let site = Arc::new(Site::render(state.gatehouse.scope_catalog(), document));
+    Router::new()
+        .route("/docs", get(index))
+        .route("/docs/{page}", get(page))
+        .route("/llms.txt", get(llms_txt))
+        .with_state(site)
+}
+
+/// Every page in both forms, the index and `llms.txt`.
+struct Site {
+    index_html: Bytes,
+    llms_txt: Bytes,
+    /// By slug: (HTML, Markdown).
+    pages: HashMap<&'static str, (Bytes, Bytes)>,
+}
+
+impl Site {
+    fn render(catalog: &ScopeCatalog, document: &utoipa::openapi::OpenApi) -> Self {
+        let pages = DOC_PAGES
+            .iter()
+            .map(|page| {
+                let markdown = page_markdown(page, catalog, document);
+                let html = html_document(page.title, Some(page.slug), &markdown);
+                (
+                    page.slug,
+                    (Bytes::from(html), Bytes::from(for_agents(&markdown))),
+                )
+            })
+            .collect();
+        Self {
+            index_html: Bytes::from(html_document(
+                "Gatehouse documentation",
+                None,
+                &index_markdown(),
+            )),
+            llms_txt: Bytes::from(llms_txt_text()),
+            pages,
+        }
+    }
+}
+
+async fn index(State(site): State<Arc<Site>>) -> Response {
+    html(site.index_html.clone())
+}
+
+/// `/docs/<slug>` (HTML) or `/docs/<slug>.md` (Markdown).
+async fn page(State(site): State<Arc<Site>>, Path(page): Path<String>) -> Response {
+    let (slug, markdown) = match page.strip_suffix(".md") {
+        Some(slug) => (slug, true),
+        None => (page.as_str(), false),
+    };
+    match (site.pages.get(slug), markdown) {
+        (Some((_, text)), true) => markdown_response(text.clone()),
+        (Some((page, _)), false) => html(page.clone()),
+        (None, _) => (
+            StatusCode::NOT_FOUND,
+            [(CONTENT_TYPE, "text/html; charset=utf-8")],
+            html_document(
+                "Page not found",
+                None,
+                "No docs page has this address. [All docs](/docs)",
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn llms_txt(State(site): State<Arc<Site>>) -> Response {
+    markdown_response(site.llms_txt.clone())
+}
+
+fn html(body: Bytes) -> Response {
+    ([(CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+}
+
+fn markdown_response(body: Bytes) -> Response {
+    ([(CONTENT_TYPE, "text/markdown; charset=utf-8")], body).into_response()
+}
+
+/// A page's Markdown: its title, then its source with the generated tables in place.
+fn page_markdown(
+    page: &DocPage,
+    catalog: &ScopeCatalog,
+    document: &utoipa::openapi::OpenApi,
+) -> String {
+    let source = source(page.slug)
+        .unwrap_or_else(|| panic!("docs page `{}` has no pages/{0}.md", page.slug));
+    let body: Vec<String> = source
+        .lines()
+        .map(|line| match line {
+            "{{scopes}}" => scope_table(catalog),
+            "{{routes}}" => route_table(document),
+            "{{errors}}" => error_table(),
+            "{{verify_codes}}" => verify_codes(),
+            other => other.to_owned(),
+        })
+        .collect();
+    format!("# {}\n\n{}\n", page.title, body.join("\n"))
+}
+
+/// The Markdown form links to the other pages' Markdown forms.
+fn for_agents(markdown: &str) -> String {
+    DOC_PAGES.iter().fold(markdown.to_owned(), |text, page| {
+        let html_link = format!("](/docs/{}", page.slug);
+        let markdown_link = format!("](/docs/{}.md", page.slug);
+        text.replace(&format!("{html_link})"), &format!("{markdown_link})"))
+            .replace(&format!("{html_link}#"), &format!("{markdown_link}#"))
+    })
+}
+
+/// The pages as a Markdown list of links; `suffix` is `""` for HTML, `".md"` for Markdown.
+fn page_list(suffix: &str) -> String {
+    DOC_PAGES
+        .iter()
+        .map(|page| {
+            format!(
+                "- [{}](/docs/{}{suffix}): {}\n",
+                page.title, page.slug, page.summary
+            )
+        })
+        .collect()
+}
+
+fn index_markdown() -> String {
+    format!(
+        "{SUMMARY}\n\n{}\n\
+         The API itself: the [OpenAPI 3.1 document](/openapi.json). For AI agents: \
+         [/llms.txt](/llms.txt) indexes these pages, each also served as Markdown (add `.md`).\n",
+        page_list("")
+    )
+}
+
+/// `/llms.txt` (llmstxt.org): the title, a summary, and sections of links.
+fn llms_txt_text() -> String {
+    format!(
+        "# Gatehouse\n\n> {SUMMARY}\n\n\
+         Authenticate with an API key as `Authorization: Bearer <key>`; an agent should use a \
+         restricted key, learn its scopes with `GET /v1/whoami`, and back off for `Retry-After` \
+         seconds on 429. Each page below is Markdown; drop `.md` for HTML.\n\n\
+         ## Docs\n\n{}\n\
+         ## API\n\n\
+         - [OpenAPI 3.1 document](/openapi.json): every `/v1` route with its parameters, bodies, \
+         answers, required scope (`x-required-scope`) and error codes (`x-error-codes`), and the \
+         scope catalog (`x-scope-catalog`)\n",
+        page_list(".md")
+    )
+}
+
+/// The scope catalog as a Markdown table: each area with its scopes, and the defaults.
+pub fn scope_table(catalog: &ScopeCatalog) -> String {
+    let rows: String = catalog
+        .areas
+        .iter()
+        .map(|area| {
+            let scopes: Vec<String> = area.scopes().map(|scope| format!("`{scope}`")).collect();
+            format!("| {} | {} |\n", area.label, scopes.join(", "))
+        })
+        .collect();
+    let defaults: Vec<String> = catalog
+        .default_scopes
+        .iter()
+        .map(|scope| format!("`{scope}`"))
+        .collect();
+    format!(
+        "| Area | Scopes |\n|---|---|\n{rows}\nDefault pre-selection for new keys: {}.",
+        defaults.join(", ")
+    )
+}
+
+/// Every operation of the document with the scope it needs, as a client reads it.
+fn route_table(document: &utoipa::openapi::OpenApi) -> String {
+    let document = serde_json::to_value(document).expect("the OpenAPI document serializes");
+    let mut rows = String::from("| Route | Scope | What it does |\n|---|---|---|\n");
+    let paths = document["paths"].as_object().into_iter().flatten();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let scope = match (&operation["x-required-scope"], &operation["security"]) {
+                (serde_json::Value::String(scope), _) => format!("`{scope}`"),
+                (_, serde_json::Value::Array(schemes)) if !schemes.is_empty() => {
+                    "any key".to_owned()
+                }
+                _ => "none".to_owned(),
+            };
+            let summary = operation["summary"].as_str().unwrap_or_default();
+            rows.push_str(&format!(
+                "| `{} {path}` | {scope} | {summary} |\n",
+                method.to_ascii_uppercase()
+            ));
+        }
+    }
+    rows
+}
+
+/// The verdicts of `POST /v1/keys/verify`, each as it is sent.
+fn verify_codes() -> String {
+    let codes: Vec<String> = VerifyCode::ALL
+        .iter()
+        .map(|code| format!("`{}`", code.as_str()))
+        .collect();
+    codes.join(", ") + "."
+}
+
+/// Every error code with its status and meaning (the one table of `ErrorCode`).
+fn error_table() -> String {
+    let rows: String = ErrorCode::ALL
+        .iter()
+        .map(|code| {
+            format!(
+                "| {} | `{}` | {} |\n",
+                code.http_status(),
+                code.as_str(),
+                code.meaning().replace('|', "\\|")
+            )
+        })
+        .collect();
+    format!("| Status | Code | Meaning |\n|---|---|---|\n{rows}")
+}
+
+/// A whole HTML page around rendered Markdown, with a link to its Markdown form.
+fn html_document(title: &str, slug: Option<&str>, markdown: &str) -> String {
+    let mut body = String::new();
+    let options = pulldown_cmark::Options::ENABLE_TABLES;
+    // A line break inside a paragraph is a space, so that each paragraph is one line.
+    let events = pulldown_cmark::Parser::new_ext(markdown, options).map(|event| match event {
+        pulldown_cmark::Event::SoftBreak => pulldown_cmark::Event::Text(" ".into()),
+        other => other,
+    });
+    pulldown_cmark::html::push_html(&mut body, events);
+    let navigation = match slug {
+        Some(slug) => format!(
+            "<p class=\"docs-nav\"><a href=\"/docs\">← All docs</a> · \
+             <a href=\"/docs/{slug}.md\">Markdown</a> · <a href=\"/openapi.json\">OpenAPI</a></p>"
+        ),
+        None => String::new(),
+    };
+    let heading = match slug {
+        Some(_) => String::new(),
+        None => format!("<h1>{}</h1>\n", escape(title)),
+    };
+    let alternate = slug
+        .map(|slug| {
+            format!("<link rel=\"alternate\" type=\"text/markdown\" href=\"/docs/{slug}.md\">")
+        })
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · Gatehouse docs</title>\n\
+         <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\">\n{alternate}\n</head>\n\
+         <body>\n<main class=\"docs\">\n{navigation}\n{heading}{body}</main>\n</body>\n</html>\n",
+        title = escape(title)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
