@@ -8,7 +8,6 @@ use gatehouse_model::{
     PageRequest, TenantId,
 };
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::actor::{Access, Actor};
@@ -16,6 +15,7 @@ use crate::api_keys::validation::name_some;
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::paging::Keyset;
+use crate::stored::Stored;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_NAME_CHARS: usize = 80;
@@ -175,18 +175,15 @@ fn field_error(field: &str, message: &str) -> FieldError {
 }
 
 fn app_from_row(row: &AnyRow) -> Result<AppView, DomainError> {
-    let corrupt = |what: &str| DomainError::Internal(format!("stored app has an invalid {what}"));
-    let id: String = row.try_get("id")?;
-    let test_tenant_id: String = row.try_get("test_tenant_id")?;
-    let origins: String = row.try_get("allowed_origins")?;
+    let stored = Stored::new(row, "app");
     Ok(AppView {
-        id: AppId::parse(&id).map_err(|_| corrupt("id"))?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        allowed_origins: serde_json::from_str(&origins).map_err(|_| corrupt("origin list"))?,
-        test_tenant_id: TenantId::parse(&test_tenant_id).map_err(|_| corrupt("test tenant"))?,
-        created_at: time::from_ms(row.try_get("created_at")?),
-        updated_at: time::from_ms(row.try_get("updated_at")?),
+        id: stored.parsed("id", |id| AppId::parse(id).ok())?,
+        name: stored.get("name")?,
+        description: stored.get("description")?,
+        allowed_origins: stored.json("allowed_origins")?,
+        test_tenant_id: stored.parsed("test_tenant_id", |id| TenantId::parse(id).ok())?,
+        created_at: stored.time("created_at")?,
+        updated_at: stored.time("updated_at")?,
     })
 }
 

@@ -13,7 +13,7 @@
 //!   rows for the log, each delivery's next state, and each endpoint's health. 410 Gone
 //!   and 5 days without a success disable the endpoint through the one commit path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -770,8 +770,11 @@ impl Gatehouse {
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
         let mut gone: HashSet<(String, WebhookEndpointId)> = HashSet::new();
-        let mut succeeded_at: HashMap<WebhookEndpointId, i64> = HashMap::new();
-        let mut failed: HashSet<WebhookEndpointId> = HashSet::new();
+        // Endpoints are updated in id order (ordered maps): instances that record
+        // outcomes for the same endpoints at once take their row locks in one order, so
+        // they never deadlock.
+        let mut succeeded_at: BTreeMap<WebhookEndpointId, i64> = BTreeMap::new();
+        let mut failed: BTreeSet<WebhookEndpointId> = BTreeSet::new();
         // Each outcome's next attempt, drawn once (with its jitter) for both rows.
         let nexts: Vec<Option<i64>> = outcomes
             .iter()

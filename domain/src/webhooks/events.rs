@@ -6,15 +6,16 @@ use gatehouse_model::{
     DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
     EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
 };
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
 use crate::actor::{Access, Actor};
 use crate::audit::AuditRecord;
 use crate::change::SentEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
-use crate::{Gatehouse, ids, time};
+use crate::stored::Stored;
+use crate::{Gatehouse, ids};
 
 pub const MAX_EVENT_TYPE_CHARS: usize = 100;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -158,24 +159,15 @@ const EVENT_COLUMNS: &str = "id, event_type, mode, app_id, payload, occurred_at,
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = outbox_events.id) AS delivery_count";
 
 fn event_from_row(row: &AnyRow) -> Result<EventView, DomainError> {
-    let corrupt = |what: &str| DomainError::Internal(format!("stored event has an invalid {what}"));
-    let id: String = row.try_get("id")?;
-    let mode: String = row.try_get("mode")?;
-    let app_id: Option<String> = row.try_get("app_id")?;
-    let payload: String = row.try_get("payload")?;
+    let stored = Stored::new(row, "event");
     Ok(EventView {
-        id: EventId::parse(&id).map_err(|_| corrupt("id"))?,
-        event_type: row.try_get("event_type")?,
-        mode: KeyMode::parse(&mode).ok_or_else(|| corrupt("mode"))?,
-        app_id: match app_id {
-            Some(app_id) => {
-                Some(gatehouse_model::AppId::parse(&app_id).map_err(|_| corrupt("app id"))?)
-            }
-            None => None,
-        },
-        data: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,
-        created_at: time::from_ms(row.try_get("occurred_at")?),
-        deliveries: row.try_get("delivery_count")?,
+        id: stored.parsed("id", |id| EventId::parse(id).ok())?,
+        event_type: stored.get("event_type")?,
+        mode: stored.parsed("mode", KeyMode::parse)?,
+        app_id: stored.parsed_optional("app_id", |id| gatehouse_model::AppId::parse(id).ok())?,
+        data: stored.json("payload")?,
+        created_at: stored.time("occurred_at")?,
+        deliveries: stored.get("delivery_count")?,
     })
 }
 
@@ -387,27 +379,21 @@ fn own_app(actor: &Actor) -> String {
 }
 
 pub(crate) fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView, DomainError> {
-    let corrupt =
-        |what: &str| DomainError::Internal(format!("stored delivery has an invalid {what}"));
-    let id: String = row.try_get("id")?;
-    let endpoint_id: String = row.try_get("endpoint_id")?;
-    let event_id: String = row.try_get("event_id")?;
-    let state: String = row.try_get("state")?;
+    let stored = Stored::new(row, "delivery");
     Ok(DeliveryView {
-        id: DeliveryId::parse(&id).map_err(|_| corrupt("id"))?,
-        endpoint_id: gatehouse_model::WebhookEndpointId::parse(&endpoint_id)
-            .map_err(|_| corrupt("endpoint id"))?,
-        event_id: EventId::parse(&event_id).map_err(|_| corrupt("event id"))?,
-        event_type: row.try_get("event_type")?,
-        state: DeliveryState::parse(&state).ok_or_else(|| corrupt("state"))?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: row
-            .try_get::<Option<i64>, _>("next_attempt_at")?
-            .map(time::from_ms),
-        last_status: row
-            .try_get::<Option<i64>, _>("last_status")?
+        id: stored.parsed("id", |id| DeliveryId::parse(id).ok())?,
+        endpoint_id: stored.parsed("endpoint_id", |id| {
+            gatehouse_model::WebhookEndpointId::parse(id).ok()
+        })?,
+        event_id: stored.parsed("event_id", |id| EventId::parse(id).ok())?,
+        event_type: stored.get("event_type")?,
+        state: stored.parsed("state", DeliveryState::parse)?,
+        attempts: stored.get("attempts")?,
+        next_attempt_at: stored.time_optional("next_attempt_at")?,
+        last_status: stored
+            .get::<Option<i64>>("last_status")?
             .and_then(|status| u16::try_from(status).ok()),
-        created_at: time::from_ms(row.try_get("created_at")?),
+        created_at: stored.time("created_at")?,
     })
 }
 

@@ -6,45 +6,37 @@ use gatehouse_model::{
     ReplayRequest, WebhookEndpointId,
 };
 use serde_json::json;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::events::queue_deliveries;
+use crate::Gatehouse;
 use crate::actor::{Access, Actor};
 use crate::audit::AuditRecord;
 use crate::change::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
-use crate::{Gatehouse, time};
+use crate::stored::Stored;
 
 /// Most deliveries one bulk replay queues.
 pub const MAX_BULK_REPLAY: usize = 10_000;
 
 fn attempt_from_row(row: &AnyRow) -> Result<AttemptView, DomainError> {
-    let corrupt = |what: &str| {
-        DomainError::Internal(format!("stored delivery attempt has an invalid {what}"))
-    };
-    let id: String = row.try_get("id")?;
-    let delivery_id: String = row.try_get("delivery_id")?;
-    let endpoint_id: String = row.try_get("endpoint_id")?;
-    let event_id: String = row.try_get("event_id")?;
+    let stored = Stored::new(row, "delivery attempt");
     Ok(AttemptView {
-        id: AttemptId::parse(&id).map_err(|_| corrupt("id"))?,
-        delivery_id: DeliveryId::parse(&delivery_id).map_err(|_| corrupt("delivery id"))?,
-        endpoint_id: WebhookEndpointId::parse(&endpoint_id).map_err(|_| corrupt("endpoint id"))?,
-        event_id: EventId::parse(&event_id).map_err(|_| corrupt("event id"))?,
-        event_type: row.try_get("event_type")?,
-        attempted_at: time::from_ms(row.try_get("attempted_at")?),
-        succeeded: row.try_get::<i64, _>("succeeded")? == 1,
-        http_status: row
-            .try_get::<Option<i64>, _>("http_status")?
+        id: stored.parsed("id", |id| AttemptId::parse(id).ok())?,
+        delivery_id: stored.parsed("delivery_id", |id| DeliveryId::parse(id).ok())?,
+        endpoint_id: stored.parsed("endpoint_id", |id| WebhookEndpointId::parse(id).ok())?,
+        event_id: stored.parsed("event_id", |id| EventId::parse(id).ok())?,
+        event_type: stored.get("event_type")?,
+        attempted_at: stored.time("attempted_at")?,
+        succeeded: stored.get::<i64>("succeeded")? == 1,
+        http_status: stored
+            .get::<Option<i64>>("http_status")?
             .and_then(|status| u16::try_from(status).ok()),
-        latency_ms: row.try_get("latency_ms")?,
-        response_excerpt: row.try_get("response_excerpt")?,
-        error: row.try_get("error")?,
-        next_retry_at: row
-            .try_get::<Option<i64>, _>("next_retry_at")?
-            .map(time::from_ms),
+        latency_ms: stored.get("latency_ms")?,
+        response_excerpt: stored.get("response_excerpt")?,
+        error: stored.get("error")?,
+        next_retry_at: stored.time_optional("next_retry_at")?,
     })
 }
 
