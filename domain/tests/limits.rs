@@ -29,6 +29,15 @@ async fn set_limit(gatehouse: &Gatehouse, tenant_id: &TenantId, limit: i64) {
         .unwrap();
 }
 
+/// A manual clock set to an RFC 3339 time.
+fn clock_at(time: &str) -> Clock {
+    Clock::manual(
+        chrono::DateTime::parse_from_rfc3339(time)
+            .unwrap()
+            .timestamp_millis(),
+    )
+}
+
 /// Runs `calls` admissions of the key at once; answers (admitted, refused for usage).
 async fn admit_concurrently(
     instances: &[Gatehouse],
@@ -220,11 +229,7 @@ on_both_engines!(
 on_both_engines!(
     a_new_billing_window_admits_again,
     |gatehouse: Gatehouse| async move {
-        let clock = Clock::manual(
-            chrono::DateTime::parse_from_rfc3339("2026-01-31T23:59:00Z")
-                .unwrap()
-                .timestamp_millis(),
-        );
+        let clock = clock_at("2026-01-31T23:59:00Z");
         let gatehouse = gatehouse.with_clock(clock.clone());
         let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
         set_limit(&gatehouse, &tenant_id, 3).await;
@@ -390,11 +395,7 @@ on_both_engines!(
 on_both_engines!(
     usage_per_day_is_dense_split_and_confined,
     |gatehouse: Gatehouse| async move {
-        let clock = Clock::manual(
-            chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")
-                .unwrap()
-                .timestamp_millis(),
-        );
+        let clock = clock_at("2026-03-10T12:00:00Z");
         let gatehouse = gatehouse.with_clock(clock.clone());
         let (_, owner, app) = owner_with_app(&gatehouse).await;
         let reader = gatehouse

@@ -3,21 +3,26 @@
 //! Every authenticated answer of a limited key carries them, so clients can slow down
 //! before they are refused.
 
+use std::fmt::Write;
+
 use axum::http::{HeaderMap, HeaderValue};
 use gatehouse_model::LimitStatus;
 
-/// Adds `RateLimit-Policy` and `RateLimit` for `statuses` (nothing when empty).
+/// Adds `RateLimit-Policy` and `RateLimit` for `statuses` (nothing when empty). On the
+/// hot path: each header is written into one buffer, with no list built in between.
 pub fn add<'a>(headers: &mut HeaderMap, statuses: impl Iterator<Item = &'a LimitStatus> + Clone) {
-    let policy = list(statuses.clone(), |status| {
-        format!(
+    let policy = list(statuses.clone(), |out, status| {
+        write!(
+            out,
             "\"{}\";q={};w={}",
             status.policy.as_str(),
             status.limit,
             status.window_seconds
         )
     });
-    let state = list(statuses, |status| {
-        format!(
+    let state = list(statuses, |out, status| {
+        write!(
+            out,
             "\"{}\";r={};t={}",
             status.policy.as_str(),
             status.remaining,
@@ -39,12 +44,19 @@ pub fn add_retry_after(headers: &mut HeaderMap, refused: &LimitStatus) {
     );
 }
 
+/// The items of a structured-field list, comma separated; `None` when there are none.
 fn list<'a>(
     statuses: impl Iterator<Item = &'a LimitStatus>,
-    item: impl Fn(&LimitStatus) -> String,
+    item: impl Fn(&mut String, &LimitStatus) -> std::fmt::Result,
 ) -> Option<String> {
-    let items: Vec<String> = statuses.map(item).collect();
-    (!items.is_empty()).then(|| items.join(", "))
+    let mut out = String::new();
+    for status in statuses {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        item(&mut out, status).ok()?;
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 #[cfg(test)]
