@@ -116,6 +116,17 @@ impl Gatehouse {
     /// Signs a user in. Wrong email and wrong password give the same error; after
     /// [`MAX_FAILURES`] attempts in the window the email is locked for a while.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, DomainError> {
+        let signed_in = self.check_sign_in(email, password).await;
+        let code = match &signed_in {
+            Ok(_) => "ok",
+            Err(error) => error.code().as_str(),
+        };
+        self.metrics
+            .count_authentication(crate::metrics::AuthMethod::SignIn, code);
+        signed_in
+    }
+
+    async fn check_sign_in(&self, email: &str, password: &str) -> Result<NewSession, DomainError> {
         let Ok(email) = normalize_email(email) else {
             verify_password(password, None).await;
             return Err(DomainError::InvalidCredentials);

@@ -16,6 +16,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod ids;
 pub mod limits;
+pub mod metrics;
 pub mod operator;
 pub mod origin_index;
 pub mod overview;
@@ -55,6 +56,9 @@ pub struct Gatehouse {
     rate_windows: Arc<limits::rate::RateWindows>,
     /// The highest tenant revision this instance has applied (see `tenants`).
     tenant_revision: Arc<AtomicI64>,
+    metrics: Arc<metrics::Metrics>,
+    /// When this instance started (Unix ms).
+    started_ms: i64,
 }
 
 impl Gatehouse {
@@ -76,6 +80,8 @@ impl Gatehouse {
             quota: Default::default(),
             rate_windows: Default::default(),
             tenant_revision: Default::default(),
+            metrics: Default::default(),
+            started_ms: Clock::system().now_ms(),
             db,
         }
     }

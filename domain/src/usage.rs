@@ -188,9 +188,14 @@ impl Gatehouse {
             batch.tallies.entry(bucket).or_default().merge(tally);
         }
         if batch.tallies.is_empty() {
+            self.metrics.usage_flushed(false, self.now_ms());
             return Ok(0);
         }
         let written = self.write_tallies(&batch).await;
+        match &written {
+            Ok(()) => self.metrics.usage_flushed(true, self.now_ms()),
+            Err(_) => self.metrics.usage_flush_failed(),
+        }
         match written {
             Ok(()) if answer_arrives => Ok(batch.tallies.len()),
             Ok(()) => {

@@ -21,6 +21,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The shortest metrics token accepted: a guessable one would open the metrics to anyone.
+pub const MIN_METRICS_TOKEN_LEN: usize = 16;
+
 /// The shortest delivery lease: an attempt may take 15 s, and a lease must outlast it.
 pub const MIN_LEASE_SECONDS: u64 = 20;
 
@@ -56,6 +59,12 @@ pub struct Config {
     pub log: String,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// Bearer token that `GET /metrics` on the main address asks for (at least 16
+    /// characters). Unset: the main address has no `/metrics`.
+    pub metrics_token: Secret,
+    /// A separate address serving `/metrics` without a token, for a network only the
+    /// operator's Prometheus reaches, e.g. `127.0.0.1:9090`. Unset: none.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -73,6 +82,8 @@ impl Default for Config {
             leptos_config: "Leptos.toml".to_owned(),
             log: "info".to_owned(),
             log_format: "text".to_owned(),
+            metrics_token: Secret::default(),
+            metrics_addr: None,
         }
     }
 }
@@ -162,6 +173,23 @@ impl Config {
         if let Some(value) = get("GATEHOUSE_LOG_FORMAT") {
             self.log_format = value;
         }
+        if let Some(value) = get("GATEHOUSE_METRICS_TOKEN") {
+            self.metrics_token = Secret(value);
+        }
+        if let Some(value) = get("GATEHOUSE_METRICS_ADDR").filter(|value| !value.is_empty()) {
+            self.metrics_addr = Some(value.parse().map_err(|_| ConfigError::Env {
+                name: "GATEHOUSE_METRICS_ADDR",
+                message: "expected host:port, e.g. 127.0.0.1:9090".to_owned(),
+            })?);
+        }
+        if !self.metrics_token.0.is_empty() && self.metrics_token.0.len() < MIN_METRICS_TOKEN_LEN {
+            return Err(ConfigError::Env {
+                name: "GATEHOUSE_METRICS_TOKEN",
+                message: format!(
+                    "too short: use at least {MIN_METRICS_TOKEN_LEN} random characters"
+                ),
+            });
+        }
         Ok(())
     }
 }
@@ -187,6 +215,44 @@ mod tests {
             "{debug}"
         );
         assert!(debug.contains("[redacted]"));
+    }
+
+    #[test]
+    fn a_short_metrics_token_or_a_bad_metrics_address_is_refused() {
+        let mut config = Config::default();
+        let short = config
+            .apply_env(|name| (name == "GATEHOUSE_METRICS_TOKEN").then(|| "short".to_owned()));
+        assert!(
+            matches!(
+                short,
+                Err(ConfigError::Env {
+                    name: "GATEHOUSE_METRICS_TOKEN",
+                    ..
+                })
+            ),
+            "{short:?}"
+        );
+        let mut config = Config::default();
+        let address = config.apply_env(|name| {
+            (name == "GATEHOUSE_METRICS_ADDR").then(|| "nine-thousand".to_owned())
+        });
+        assert!(matches!(
+            address,
+            Err(ConfigError::Env {
+                name: "GATEHOUSE_METRICS_ADDR",
+                ..
+            })
+        ));
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "GATEHOUSE_METRICS_TOKEN" => Some("a-long-enough-metrics-token".to_owned()),
+                "GATEHOUSE_METRICS_ADDR" => Some("127.0.0.1:9090".to_owned()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.metrics_addr.unwrap().port(), 9090);
+        assert!(!format!("{config:?}").contains("a-long-enough"));
     }
 
     #[test]

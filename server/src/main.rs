@@ -10,6 +10,7 @@ mod docs;
 mod health;
 mod limits;
 mod master_key;
+mod metrics;
 mod serve;
 mod site;
 #[cfg(test)]

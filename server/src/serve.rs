@@ -32,6 +32,8 @@ pub struct SharedState {
     pub gatehouse: Gatehouse,
     /// Served over https: cookies are `Secure` and `__Host-` prefixed.
     pub https: bool,
+    /// The bearer token of `/metrics` on the main address (none: no such route).
+    pub metrics_token: Option<String>,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,8 +61,13 @@ pub fn router(state: AppState) -> Router {
     let openapi_json = axum::body::Bytes::from(
         serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
     );
+    let metrics = match &state.metrics_token {
+        Some(token) => crate::metrics::protected_router(token),
+        None => Router::new(),
+    };
     Router::new()
         .route("/health", get(crate::health::health))
+        .merge(metrics)
         .route(
             "/openapi.json",
             get(move || {
@@ -87,6 +94,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
         .layer(axum::middleware::from_fn(crate::limits::limit_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -99,6 +110,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         leptos_options,
         gatehouse: gatehouse.clone(),
         https: config.served_over_https(),
+        metrics_token: Some(config.metrics_token.0.clone()).filter(|token| !token.is_empty()),
     }));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -113,6 +125,22 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     tasks.spawn(flush_usage_every_second(gatehouse.clone(), stop.clone()));
     tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
     tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
+    if let Some(metrics_addr) = config.metrics_addr {
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|error| format!("cannot listen on {metrics_addr} for metrics: {error}"))?;
+        tracing::info!(address = %metrics_addr, "metrics on http://{metrics_addr}/metrics");
+        let router = crate::metrics::open_router(gatehouse.clone());
+        let stop = stop.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(metrics_listener, router)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+            if let Err(error) = served {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        });
+    }
     tasks.spawn({
         let gatehouse = gatehouse.clone();
         let stop = stop.clone();

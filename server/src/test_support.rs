@@ -33,6 +33,7 @@ pub async fn state() -> (crate::serve::AppState, TempDir) {
             .build(),
         gatehouse: gatehouse_domain::Gatehouse::new(db),
         https: false,
+        metrics_token: None,
     }));
     (state, TempDir(folder))
 }

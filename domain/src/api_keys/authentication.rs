@@ -80,8 +80,10 @@ impl Gatehouse {
         let digest = format::digest(presented);
         let now = self.now_ms();
         if let Some((credential, key)) = self.key_cache.credential(&digest, now) {
+            self.metrics.count_key_cache(true);
             return Ok(judge(digest, &credential, &key, now));
         }
+        self.metrics.count_key_cache(false);
         let generation = self.key_cache.generation();
         let (kind, source) = match well_formed.kind {
             PresentedKind::ApiKey(_) => (

@@ -29,6 +29,20 @@ impl Gatehouse {
         &self,
         request: &VerifyKeyRequest,
     ) -> Result<VerifyKeyResponse, DomainError> {
+        let verdict = self.judge_verification(request).await;
+        let code = match &verdict {
+            Ok(response) => response.code.as_str(),
+            Err(error) => error.code().as_str(),
+        };
+        self.metrics
+            .count_authentication(crate::metrics::AuthMethod::Verify, code);
+        verdict
+    }
+
+    async fn judge_verification(
+        &self,
+        request: &VerifyKeyRequest,
+    ) -> Result<VerifyKeyResponse, DomainError> {
         let authenticated = match self.authenticate(request.key.trim()).await? {
             Ok(authenticated) => authenticated,
             Err(KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => {

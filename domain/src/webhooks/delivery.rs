@@ -160,6 +160,8 @@ struct Prepared {
     url: String,
     secrets: Vec<SigningSecret>,
     body: Arc<[u8]>,
+    /// When the event was accepted (Unix ms), for the delivery latency metric.
+    occurred_at_ms: i64,
     rate_limit_per_second: Option<u32>,
 }
 
@@ -615,7 +617,7 @@ impl Gatehouse {
                 }
             }
         }
-        let mut bodies: HashMap<String, Arc<[u8]>> = HashMap::new();
+        let mut bodies: HashMap<String, (Arc<[u8]>, i64)> = HashMap::new();
         for chunk in event_ids.chunks(500) {
             let sql = format!(
                 "SELECT id, event_type, payload, occurred_at FROM outbox_events WHERE id IN ({})",
@@ -630,7 +632,10 @@ impl Gatehouse {
                 let occurred_at: i64 = row.try_get("occurred_at")?;
                 bodies.insert(
                     row.try_get("id")?,
-                    payload_body(&event_type, occurred_at, &payload).into(),
+                    (
+                        payload_body(&event_type, occurred_at, &payload).into(),
+                        occurred_at,
+                    ),
                 );
             }
         }
@@ -640,13 +645,16 @@ impl Gatehouse {
             let body = bodies.get(&job.event_id);
             let job_secrets = secrets.get(job.endpoint_id.as_str());
             match (endpoint, body, job_secrets) {
-                (Some((url, rate)), Some(body), Some(job_secrets)) => prepared.push(Prepared {
-                    url: url.clone(),
-                    rate_limit_per_second: *rate,
-                    secrets: job_secrets.clone(),
-                    body: Arc::clone(body),
-                    claimed: job,
-                }),
+                (Some((url, rate)), Some((body, occurred_at)), Some(job_secrets)) => {
+                    prepared.push(Prepared {
+                        url: url.clone(),
+                        rate_limit_per_second: *rate,
+                        secrets: job_secrets.clone(),
+                        body: Arc::clone(body),
+                        occurred_at_ms: *occurred_at,
+                        claimed: job,
+                    })
+                }
                 _ => {
                     // Its endpoint or event is gone, or its secret cannot be opened: the
                     // lease runs out and a later claim tries again (or finds it gone).
@@ -657,8 +665,25 @@ impl Gatehouse {
         Ok(prepared)
     }
 
-    /// Sends one attempt through its endpoint's gate and reads at most 1 KiB back.
+    /// Sends one attempt through its endpoint's gate and reads at most 1 KiB back, and
+    /// counts it in the metrics.
     async fn send(&self, job: Prepared) -> Outcome {
+        let occurred_at_ms = job.occurred_at_ms;
+        let outcome = self.send_uncounted(job).await;
+        let kind = match outcome.http_status {
+            Some(_) if outcome.succeeded() => crate::metrics::AttemptOutcome::Succeeded,
+            Some(_) => crate::metrics::AttemptOutcome::Refused,
+            None => crate::metrics::AttemptOutcome::Unreachable,
+        };
+        let since_event = Duration::from_millis(
+            u64::try_from(self.now_ms() - occurred_at_ms).unwrap_or_default(),
+        );
+        let took = Duration::from_millis(u64::try_from(outcome.latency_ms).unwrap_or_default());
+        self.metrics.count_attempt(kind, took, since_event);
+        outcome
+    }
+
+    async fn send_uncounted(&self, job: Prepared) -> Outcome {
         let (in_flight, next_send) = self.webhooks.gate(&job.claimed.endpoint_id);
         let _permit = in_flight
             .acquire_owned()

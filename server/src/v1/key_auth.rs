@@ -11,6 +11,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use gatehouse_domain::metrics::AuthMethod;
+use gatehouse_model::ErrorCode;
+
 use super::ApiError;
 use crate::serve::AppState;
 
@@ -43,9 +46,18 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let presented = presented_credential(request.headers());
+    let count = |code: &'static str| {
+        state
+            .gatehouse
+            .metrics()
+            .count_authentication(AuthMethod::ApiKey, code);
+    };
     let actor = match state.gatehouse.api_key_actor(presented).await {
         Ok(actor) => actor,
-        Err(error) => return ApiError::from(error).into_response(),
+        Err(error) => {
+            count(error.code().as_str());
+            return ApiError::from(error).into_response();
+        }
     };
     let principal = actor.api_key_shared();
     let origin = request
@@ -62,16 +74,21 @@ pub async fn authenticate(
         if let Some(principal) = principal {
             state.gatehouse.record_call(&principal, false);
         }
+        count(ErrorCode::OriginNotAllowed.as_str());
         return super::cors::origin_refused().into_response();
     }
     let admission = match &principal {
         Some(principal) => match state.gatehouse.admit_call(principal).await {
             Ok(admission) => Some(admission),
             // Refused by a limit: answered with where it stands, and not counted.
-            Err(error) => return refused_by_limit(error),
+            Err(error) => {
+                count(error.code().as_str());
+                return refused_by_limit(error);
+            }
         },
         None => None,
     };
+    count("ok");
     // Shared, so that the handler takes it without copying it.
     request.extensions_mut().insert(std::sync::Arc::new(actor));
     let mut response = next.run(request).await;
