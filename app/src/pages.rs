@@ -2,6 +2,7 @@
 
 use gatehouse_model::Viewer;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
@@ -29,6 +30,7 @@ pub fn Home() -> impl IntoView {
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
+        <Title text="Page not found · Gatehouse" />
         <main class="centered">
             <h1>"Page not found"</h1>
             <p><a href="/settings/developers">"Go to Settings > Developers"</a></p>
@@ -55,6 +57,7 @@ pub fn LoginPage() -> impl IntoView {
             .map(|error| error.to_string())
     };
     view! {
+        <Title text="Sign in · Gatehouse" />
         <main class="centered">
             <div class="card sign-in">
                 <h1>"Sign in to Gatehouse"</h1>
@@ -155,7 +158,17 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
 
 #[component]
 fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
+    // Each tab has its own title, so history, bookmarks and screen readers tell them apart.
+    let title = move || {
+        let segment = tab.get();
+        let label = TABS
+            .iter()
+            .find(|(known, _)| *known == segment)
+            .map_or("Overview", |(_, label)| *label);
+        format!("{label} · Developers · Gatehouse")
+    };
     view! {
+        <Title text=title />
         <header class="page-header">
             <h1>"Developers"</h1>
             <p class="muted">"Technical integration workspace for apps, API keys, webhooks, audit-backed logs and API health."</p>

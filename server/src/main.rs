@@ -3,6 +3,7 @@
 // The router's nested service types are deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+mod assets;
 mod cli;
 mod config;
 mod csrf;

@@ -93,6 +93,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::assets::cache_headers,
+        ))
         .layer(axum::middleware::from_fn(crate::limits::limit_body))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -35,6 +35,18 @@ pub fn leptos_options(leptos_toml: &str) -> Result<LeptosOptions, String> {
     let mut options = leptos::config::get_configuration(None)
         .map_err(|error| format!("Leptos site options: {error}"))?
         .leptos_options;
+    // cargo-leptos names the built files by their content's hash (`hash-files`) and
+    // writes the hashes beside the binary; the rendered pages then link those names,
+    // which are cached as immutable. A binary built by plain cargo (the tests) links the
+    // plain names.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none()
+        && option_env!("LEPTOS_HASH_FILES") == Some("true")
+    {
+        options.hash_files = true;
+        if let Some(name) = option_env!("LEPTOS_HASH_FILE_NAME") {
+            options.hash_file = name.into();
+        }
+    }
     match std::fs::read_to_string(leptos_toml) {
         Ok(text) => {
             let file: LeptosFile = toml::from_str(&text)

@@ -299,3 +299,39 @@ fn a_broken_scope_catalog_is_refused_at_start() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn log_lines_are_plain_text_off_a_terminal_and_json_when_asked() {
+    let text = start_logging("info").await;
+    let (client, _) = owner_with_app(&text, &[]).await;
+    drop(client);
+    let log = text.log();
+    assert!(log.contains("Gatehouse listening"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a log file: {log:?}"
+    );
+
+    let json = start_with_env(&[("GATEHOUSE_LOG_FORMAT", "json"), ("GATEHOUSE_LOG", "info")]).await;
+    let _ = owner_with_app(&json, &[]).await;
+    let log = json.log();
+    // Every log line is one JSON object; the demo sign-in is printed on stdout, apart.
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with("Demo sign-in: "))
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let entry: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            entry["level"].is_string() && entry["fields"].is_object(),
+            "{line}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("Gatehouse listening"))
+    );
+}

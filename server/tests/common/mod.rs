@@ -118,12 +118,13 @@ async fn launch(
     }
     let child = command
         .arg("serve")
-        .envs(variables.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("GATEHOUSE_ADDR", format!("127.0.0.1:{port}"))
         .env("GATEHOUSE_BOOTSTRAP_PASSWORD", PASSWORD)
         .env("LEPTOS_OUTPUT_NAME", "gatehouse")
         .env("GATEHOUSE_LOG", log_filter)
+        // The test's own settings win over the defaults above.
+        .envs(variables.iter().copied())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .stdin(Stdio::null())
