@@ -6,6 +6,7 @@
 pub mod docs;
 pub mod error;
 pub mod keys;
+pub mod lazy_tabs;
 pub mod one_time_secret;
 pub mod pages;
 pub mod server_fns;
@@ -15,9 +16,14 @@ pub mod tabs;
 pub mod ui;
 pub mod webhooks;
 
+use lazy_tabs::{
+    ApiKeysRoute, ApiStatusRoute, AppsRoute, AuditRoute, DocsRoute, IntegrationLogsRoute,
+    OverviewRoute, UsageRoute, WebhooksRoute,
+};
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::Lazy;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 /// The HTML document the server renders around the app.
@@ -40,28 +46,41 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Marks the page interactive once hydration (with the opened tab's code) is done:
+/// `data-hydrated` on `#root`, which the browser tests wait for instead of sleeping, and
+/// the `gatehouse-hydrated` performance mark the frontend benchmark reads.
+#[cfg(feature = "hydrate")]
+pub fn mark_interactive() {
+    if let Some(root) = document().get_element_by_id("root") {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+    if let Some(performance) = window().performance() {
+        let _ = performance.mark("gatehouse-hydrated");
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Browser tests wait for this marker instead of sleeping.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| {
-        hydrated.set(true);
-        // The frontend benchmark reads when the page became interactive.
-        #[cfg(feature = "hydrate")]
-        if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-            let _ = performance.mark("gatehouse-hydrated");
-        }
-    });
     view! {
         <Title text="Gatehouse" />
         <Router>
-            <div id="root" data-hydrated=move || hydrated.get().then_some("true")>
+            <div id="root">
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view=pages::Home />
                     <Route path=path!("/login") view=pages::LoginPage />
-                    <Route path=path!("/settings/developers") view=pages::DevelopersPage />
-                    <Route path=path!("/settings/developers/:tab") view=pages::DevelopersPage />
+                    <ParentRoute path=path!("/settings/developers") view=pages::DevelopersPage>
+                        <Route path=path!("") view={Lazy::<OverviewRoute>::new()} />
+                        <Route path=path!("overview") view={Lazy::<OverviewRoute>::new()} />
+                        <Route path=path!("apps") view={Lazy::<AppsRoute>::new()} />
+                        <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
+                        <Route path=path!("webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                        <Route path=path!("usage") view={Lazy::<UsageRoute>::new()} />
+                        <Route path=path!("docs") view={Lazy::<DocsRoute>::new()} />
+                        <Route path=path!("api-status") view={Lazy::<ApiStatusRoute>::new()} />
+                        <Route path=path!("integration-logs") view={Lazy::<IntegrationLogsRoute>::new()} />
+                        <Route path=path!("audit") view={Lazy::<AuditRoute>::new()} />
+                    </ParentRoute>
                 </Routes>
             </div>
         </Router>

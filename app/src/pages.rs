@@ -3,11 +3,11 @@
 use gatehouse_model::Viewer;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Outlet;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::use_location;
 
 use crate::server_fns::{SignIn, current_viewer, sign_out};
-use crate::tabs::{ApiStatusTab, AppsTab, AuditTab, IntegrationLogsTab, OverviewTab, UsageTab};
 
 /// The Developers tabs: (path segment, label).
 pub const TABS: &[(&str, &str)] = &[
@@ -93,12 +93,16 @@ pub fn DevelopersPage() -> impl IntoView {
 
 #[component]
 fn Workspace(viewer: Viewer) -> impl IntoView {
-    let params = use_params_map();
+    let location = use_location();
+    // The tab is the path's segment after /settings/developers (none: the Overview).
     let tab = move || {
-        params
-            .read()
-            .get("tab")
-            .unwrap_or_else(|| "overview".to_owned())
+        location.pathname.with(|path| {
+            path.trim_end_matches('/')
+                .strip_prefix("/settings/developers/")
+                .filter(|segment| !segment.is_empty())
+                .unwrap_or("overview")
+                .to_owned()
+        })
     };
     let sign_out_action = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
@@ -181,17 +185,7 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             }).collect_view()}
         </nav>
         <section class="tab-body">
-            {move || match tab.get().as_str() {
-                "apps" => view! { <AppsTab /> }.into_any(),
-                "api-keys" => view! { <crate::keys::ApiKeysTab /> }.into_any(),
-                "webhooks" => view! { <crate::webhooks::WebhooksTab /> }.into_any(),
-                "usage" => view! { <UsageTab /> }.into_any(),
-                "docs" => view! { <crate::docs::DocsTab /> }.into_any(),
-                "api-status" => view! { <ApiStatusTab /> }.into_any(),
-                "integration-logs" => view! { <IntegrationLogsTab /> }.into_any(),
-                "audit" => view! { <AuditTab /> }.into_any(),
-                _ => view! { <OverviewTab /> }.into_any(),
-            }}
+            <Outlet />
         </section>
     }
 }

@@ -7,9 +7,24 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// A timestamp as the dashboard shows it.
+/// A timestamp as the dashboard shows it: `2026-12-02 09:30:00 UTC`. Written out
+/// by hand rather than with chrono's `format`, whose pattern interpreter would
+/// otherwise be compiled into the wasm bundle.
 pub fn format_time(time: &chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    use chrono::Timelike;
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        format_day(time),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+/// A day as the dashboard shows it: `2026-12-02`.
+pub fn format_day(time: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", time.year(), time.month(), time.day())
 }
 
 /// A server function's error in place of what failed to load.
@@ -46,5 +61,19 @@ pub fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::Keybo
         if event.key() == "Escape" {
             close();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_days_are_written_in_full() {
+        let time = chrono::DateTime::parse_from_rfc3339("2026-03-04T05:06:07Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(format_time(&time), "2026-03-04 05:06:07 UTC");
+        assert_eq!(format_day(&time), "2026-03-04");
     }
 }

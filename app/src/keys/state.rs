@@ -3,7 +3,6 @@
 //! and the labels the list and the detail show.
 
 pub(super) use crate::ui::{mode_label, on_escape};
-use chrono::{DateTime, Utc};
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, CreatedApiKey, KeyMode, KeyType,
     RotationOverlap, ScopeCatalog,
@@ -83,11 +82,6 @@ pub(super) fn expiry_text(key: &ApiKeyView) -> String {
     key.expires_at
         .as_ref()
         .map_or_else(|| "Never".to_owned(), format_time)
-}
-
-/// A day as the list shows it; the full time is in the cell's title.
-pub(super) fn format_day(time: &DateTime<Utc>) -> String {
-    time.format("%Y-%m-%d").to_string()
 }
 
 pub(super) fn last_used_text(key: &ApiKeyView) -> String {

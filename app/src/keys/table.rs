@@ -6,7 +6,8 @@ use std::sync::Arc;
 use gatehouse_model::{ApiKeyListItem, KeyStatus};
 use leptos::prelude::*;
 
-use super::state::{Detail, KeyActions, expiry_text, format_day, last_used_text, scopes_label};
+use super::state::{Detail, KeyActions, expiry_text, last_used_text, scopes_label};
+use crate::ui::format_day;
 use crate::ui::format_time;
 
 /// The list's scopes cell: each scope as code, or "Full access" (K-11).

@@ -8,14 +8,17 @@
 //!   instance, and no number of them, admits a call over the limit.
 //! - Within an instance, one reservation per tenant runs at a time and calls spend the
 //!   block under a lock, so concurrent calls neither overshoot nor strand a block.
-//! - A block is an eighth of what was left (at most 1,000 calls), so blocks shrink as
-//!   the limit nears: the last calls are granted one by one.
+//! - A block is an eighth of what was left, so blocks shrink as the limit nears: the
+//!   last calls are granted one by one. It is also at most 1,000 calls, doubled for each
+//!   reservation that follows the last within a second (up to 16,000), so a tenant
+//!   calling thousands of times a second reserves a few times a second, not fifty.
 //!
 //! What is not exact, by design: allowance one instance holds cannot serve another.
 //! A call may be refused while another instance still holds unused allowance; that
 //! allowance is given back after 5 s without calls, at graceful shutdown and when the
-//! tenant changes. A crash (`kill -9`) loses the allowance it held, at most one block,
-//! so a tenant can be refused up to one block early in that window, never late.
+//! tenant changes. A crash (`kill -9`) loses the allowance it held, at most one block
+//! (1,000 calls; up to 16,000 for a tenant calling thousands of times a second), so a
+//! tenant can be refused up to one block early in that window, never late.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -27,8 +30,14 @@ use crate::error::DomainError;
 use crate::overview::usage_day;
 use crate::tenants::month_window;
 
-/// The largest block one reservation takes.
-const MAX_BLOCK: i64 = 1_000;
+/// The block a reservation takes at most, unless reservations follow each other
+/// closely.
+const BASE_BLOCK: i64 = 1_000;
+/// The largest block, for a tenant whose reservations come within a second of each
+/// other.
+const MAX_BLOCK: i64 = 16_000;
+/// Reservations closer than this double the next block.
+const BUSY_RESERVATIONS_MS: i64 = 1_000;
 
 /// How long an instance trusts the database's "nothing left" before asking again
 /// (another instance may give allowance back, or the operator raise the limit).
@@ -51,6 +60,9 @@ struct TenantAllowance {
     /// When the database last said the window is used up.
     exhausted_at_ms: Option<i64>,
     last_call_ms: i64,
+    /// The most the next reservation takes, and when the last one was made.
+    next_block: i64,
+    last_reserved_ms: Option<i64>,
     /// One reservation per tenant at a time.
     reserving: Arc<tokio::sync::Mutex<()>>,
 }
@@ -66,6 +78,8 @@ impl TenantAllowance {
             granted: 0,
             exhausted_at_ms: None,
             last_call_ms: now_ms,
+            next_block: BASE_BLOCK,
+            last_reserved_ms: None,
             reserving: Arc::default(),
         }
     }
@@ -108,6 +122,23 @@ impl QuotaLedger {
         self.tenants
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The most a reservation made now may take: [`BASE_BLOCK`], doubled for each
+    /// reservation within [`BUSY_RESERVATIONS_MS`] of the last, up to [`MAX_BLOCK`].
+    fn block_size(&self, tenant_id: &TenantId, now_ms: i64) -> i64 {
+        let mut tenants = self.lock();
+        let Some(allowance) = tenants.get_mut(tenant_id) else {
+            return BASE_BLOCK;
+        };
+        allowance.next_block = match allowance.last_reserved_ms {
+            Some(last) if now_ms - last < BUSY_RESERVATIONS_MS => {
+                (allowance.next_block * 2).min(MAX_BLOCK)
+            }
+            _ => BASE_BLOCK,
+        };
+        allowance.last_reserved_ms = Some(now_ms);
+        allowance.next_block
     }
 
     /// Spends one call of the tenant's allowance, if this instance holds any.
@@ -217,8 +248,9 @@ impl Gatehouse {
                 Spent::Empty(_) => {}
             }
             let (window_start, window_end) = month_window(now);
+            let most = self.quota.block_size(tenant_id, now);
             let grant = self
-                .reserve_quota(tenant_id, window_start, window_end)
+                .reserve_quota(tenant_id, window_start, window_end, most)
                 .await?;
             let unplaced = self.quota.add_grant(tenant_id, window_start, grant, now);
             if unplaced > 0 {
@@ -234,6 +266,7 @@ impl Gatehouse {
         tenant_id: &TenantId,
         window_start_ms: i64,
         window_end_ms: i64,
+        most: i64,
     ) -> Result<Grant, DomainError> {
         // Written first, so the transaction holds SQLite's write lock before it reads
         // (a read first could not be upgraded while another connection writes).
@@ -271,7 +304,7 @@ impl Gatehouse {
         .bind(tenant_id.as_str())
         .bind(window_start_ms)
         .bind(limit)
-        .bind(MAX_BLOCK)
+        .bind(most)
         .fetch_one(&mut *transaction)
         .await?;
         transaction.commit().await?;
@@ -350,5 +383,22 @@ mod tests {
             ledger.spend(&tenant, now + 120_000),
             Spent::Empty(_)
         ));
+    }
+
+    #[test]
+    fn busy_tenants_reserve_bigger_blocks_and_idle_ones_start_small_again() {
+        let ledger = QuotaLedger::default();
+        let tenant = TenantId::from_body("t1");
+        let now = 1_800_000_000_000;
+        assert!(matches!(ledger.spend(&tenant, now), Spent::Empty(_)));
+        let sizes: Vec<i64> = (0..7)
+            .map(|step| ledger.block_size(&tenant, now + step * 100))
+            .collect();
+        assert_eq!(sizes, [1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000]);
+        // A second and more after the last reservation: back to the base block.
+        assert_eq!(
+            ledger.block_size(&tenant, now + 600 + BUSY_RESERVATIONS_MS),
+            BASE_BLOCK
+        );
     }
 }
