@@ -41,4 +41,7 @@ $bin update-tenant --tenant "Limited Company" --monthly-limit 2 >/dev/null
 # And one for the audit spec, whose trail holds only what it does.
 $bin create-tenant --name "Audit Company" >/dev/null
 $bin create-user --tenant "Audit Company" --email owner@audit.test --role owner --password "audit-owner-password-1" >/dev/null
+# And for the keyboard and phone spec.
+$bin create-tenant --name "Keyboard Company" >/dev/null
+$bin create-user --tenant "Keyboard Company" --email owner@keyboard.test --role owner --password "keyboard-owner-password-1" >/dev/null
 exec $bin serve

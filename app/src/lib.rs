@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod dialog;
 pub mod docs;
 pub mod error;
 pub mod keys;

@@ -64,6 +64,7 @@ pub fn SecretDialog(
     shown: OneTimeSecret,
     secret: RwSignal<Option<OneTimeSecret>>,
 ) -> impl IntoView {
+    crate::dialog::dialog_focus();
     let copy_state = RwSignal::new(CopyState::Idle);
     let close = move || secret.set(None);
     let copy = move |_| {
@@ -105,6 +106,10 @@ pub fn SecretDialog(
                         }}
                     </button>
                 </div>
+                // Screen readers hear that the copy worked; sighted users see the button.
+                <p class="visually-hidden" role="status" data-testid="copy-status">
+                    {move || (copy_state.get() == CopyState::Copied).then_some("Copied to the clipboard.")}
+                </p>
                 <p class="error" role="alert">
                     {move || (copy_state.get() == CopyState::Failed)
                         .then_some("Copying failed. Select the key and copy it by hand.")}

@@ -55,13 +55,10 @@ pub fn mode_label(mode: KeyMode) -> &'static str {
     }
 }
 
-/// A keydown handler that closes a dialog on Escape.
+/// A dialog's keydown handler: Escape closes it and Tab keeps focus inside (see
+/// [`crate::dialog`]).
 pub fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::KeyboardEvent) {
-    move |event| {
-        if event.key() == "Escape" {
-            close();
-        }
-    }
+    crate::dialog::dialog_keys(close)
 }
 
 #[cfg(test)]

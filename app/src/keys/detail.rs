@@ -32,6 +32,7 @@ pub(super) fn KeyDetail(
     actions: KeyActions,
     detail: Detail,
 ) -> impl IntoView {
+    crate::dialog::dialog_focus();
     let key = item.key;
     let revoked = key.status == KeyStatus::Revoked;
     let restricted = key.key_type == KeyType::Restricted;

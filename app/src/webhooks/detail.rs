@@ -30,6 +30,7 @@ pub(super) fn EndpointDetail(
     families: Arc<Vec<String>>,
     state: TabState,
 ) -> impl IntoView {
+    crate::dialog::dialog_focus();
     let endpoint = item.endpoint;
     let id = endpoint.id.clone();
     let close = move || state.managing.set(None);

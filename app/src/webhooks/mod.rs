@@ -294,6 +294,7 @@ fn CreateEndpointDialog(
     creating: RwSignal<bool>,
     create: Action<EndpointInput, Answer<CreatedEndpoint>>,
 ) -> impl IntoView {
+    crate::dialog::dialog_focus();
     let url = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let mode = RwSignal::new(KeyMode::Live);

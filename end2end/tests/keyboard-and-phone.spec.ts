@@ -1,0 +1,125 @@
+// The dashboard without a mouse and on a phone: the create-key flow by keyboard alone
+// (focus stays in the dialog, Escape closes it, focus returns to the button that opened
+// it, the copy is announced to screen readers), and every tab at 390 px wide without
+// the page scrolling sideways.
+import AxeBuilder from "@axe-core/playwright";
+import { expect, Page, test } from "@playwright/test";
+import { hydrated, signIn } from "../support/session";
+
+const OWNER = ["owner@keyboard.test", "keyboard-owner-password-1"] as const;
+
+/** The text of the element that has focus. */
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+const focusInside = (page: Page, selector: string) =>
+  page.evaluate((selector) => !!document.activeElement?.closest(selector), selector);
+
+test("creating a key works with the keyboard alone", async ({ page, context, baseURL }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
+  await signIn(page, ...OWNER);
+  // An app to create the key for (with the mouse: the keyboard part is the key).
+  await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: "Apps", exact: true }).click();
+  await page.getByLabel("Name").fill("Keyboard app");
+  await page.getByRole("button", { name: "Create app" }).click();
+  await expect(page.locator(".app-row.selected", { hasText: "Keyboard app" })).toBeVisible();
+  await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: "API keys", exact: true }).click();
+
+  const opener = page.getByTestId("keys-empty").getByRole("button", { name: "Create API key" });
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+
+  // Tab and Shift+Tab never leave the dialog, however often they are pressed.
+  for (let press = 0; press < 60; press++) {
+    await page.keyboard.press("Tab");
+    expect(await focusInside(page, '[role="dialog"]'), `Tab ${press + 1}`).toBe(true);
+  }
+  for (let press = 0; press < 5; press++) {
+    await page.keyboard.press("Shift+Tab");
+    expect(await focusInside(page, '[role="dialog"]')).toBe(true);
+  }
+
+  // Escape closes it and focus is back on the button that opened it.
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
+
+  // Again, and this time create the key: type the name, submit with Enter.
+  await page.keyboard.press("Enter");
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+  await page.keyboard.type("Keyboard integration");
+  await page.keyboard.press("Enter");
+  const secret = page.getByRole("dialog", { name: "Save your API key" });
+  await expect(secret).toBeVisible();
+
+  // Reach the copy button with Tab and press it: the copy is announced.
+  for (let press = 0; press < 10 && (await focused(page)) !== "Copy"; press++) {
+    await page.keyboard.press("Tab");
+  }
+  expect(await focused(page)).toBe("Copy");
+  await page.keyboard.press("Enter");
+  await expect(secret.getByRole("status")).toHaveText("Copied to the clipboard.");
+  const shown = (await secret.getByTestId("one-time-plaintext").textContent())!.trim();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shown);
+
+  // Escape closes the secret (it was copied) and focus returns to where the flow began.
+  await page.keyboard.press("Escape");
+  await expect(secret).toBeHidden();
+  await expect(page.getByRole("button", { name: "Create API key" }).first()).toBeFocused();
+});
+
+test.describe("on a phone", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test("every tab fits 390 px without sideways scrolling", async ({ page }, testInfo) => {
+    await signIn(page, ...OWNER);
+    const tabs = page.getByRole("navigation", { name: "Developers" });
+    for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
+      await tabs.getByRole("link", { name, exact: true }).click();
+      await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
+      await page.waitForLoadState("networkidle");
+      await expect(tabs.getByRole("link", { name, exact: true })).toBeInViewport();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name} is wider than the screen by ${overflow} px`).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: testInfo.outputPath(`390px-${name.replace(/ /g, "-")}.png`), fullPage: true });
+    }
+    // The sign-in page too.
+    await page.context().clearCookies();
+    await page.goto("/login");
+    await hydrated(page);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  });
+});
+
+// axe-core checks every tab and the dialogs for serious and critical violations (WCAG
+// 2.1 A and AA rules).
+async function seriousViolations(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`);
+}
+
+test("no tab, form or dialog has a serious accessibility violation", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  expect(await seriousViolations(page), "sign-in page").toEqual([]);
+  await signIn(page, ...OWNER);
+  const tabs = page.getByRole("navigation", { name: "Developers" });
+  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
+    await tabs.getByRole("link", { name, exact: true }).click();
+    await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
+    await page.waitForLoadState("networkidle");
+    expect(await seriousViolations(page), name).toEqual([]);
+  }
+  await tabs.getByRole("link", { name: "API keys", exact: true }).click();
+  await page.getByRole("button", { name: "Create API key" }).first().click();
+  await expect(page.getByRole("dialog", { name: "Create API key" })).toBeVisible();
+  expect(await seriousViolations(page), "create key dialog").toEqual([]);
+  await page.keyboard.press("Escape");
+  await tabs.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await page.getByTestId("create-endpoint").click();
+  await expect(page.getByTestId("create-endpoint-dialog")).toBeVisible();
+  expect(await seriousViolations(page), "create endpoint dialog").toEqual([]);
+});
