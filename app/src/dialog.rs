@@ -2,6 +2,7 @@
 //! the dialog while it is open, Escape closes it, and when it closes focus goes back to
 //! the control that opened it.
 
+#[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
 /// The controls a keyboard user can reach with Tab.
