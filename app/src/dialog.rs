@@ -84,12 +84,15 @@ pub fn dialog_focus() {
             .and_then(|window| window.document())
             .and_then(|document| document.active_element())
             .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
-        let opened_from_a_dialog = active.as_ref().is_some_and(|element| {
-            element
-                .closest("[aria-modal=\"true\"]")
-                .ok()
-                .flatten()
-                .is_some()
+        // Opened from a control in another dialog, or when that dialog's control was
+        // gone already (focus fell back to the page's body).
+        let opened_from_a_dialog = active.as_ref().is_none_or(|element| {
+            element.tag_name().eq_ignore_ascii_case("body")
+                || element
+                    .closest("[aria-modal=\"true\"]")
+                    .ok()
+                    .flatten()
+                    .is_some()
         });
         let opener = if opened_from_a_dialog {
             FIRST_OPENER.with(|first| first.borrow().clone())
