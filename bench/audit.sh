@@ -147,8 +147,9 @@ def v1(query):
 def usage(query):
     return ("GET", "/v1/usage?" + query, None, {"authorization": "Bearer " + key})
 def usage_tab():
-    return ("POST", "/api/load_usage", json.dumps({"for_selected_app": False}),
-            {"cookie": cookie, "sec-fetch-site": "same-origin", "content-type": "application/json"})
+    return ("POST", "/api/load_usage", "for_selected_app=false",
+            {"cookie": cookie, "sec-fetch-site": "same-origin",
+             "content-type": "application/x-www-form-urlencoded"})
 def dashboard(filter, cursor=None):
     body = json.dumps({"filter": filter, "cursor": cursor})
     return ("POST", "/api/load_audit_events", body,

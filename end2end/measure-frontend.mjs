@@ -33,8 +33,11 @@ async function codeBytes(page, action) {
   const files = [];
   for (const response of seen) {
     const sizes = await response.request().sizes();
-    total += sizes.responseBodySize;
-    files.push(`${new URL(response.url()).pathname} ${sizes.responseBodySize} B ${response.headers()["content-encoding"] ?? "identity"}`);
+    // Chromium reports no size (negative) for a file it took from its cache.
+    const bytes = Math.max(0, sizes.responseBodySize);
+    total += bytes;
+    const how = sizes.responseBodySize < 0 ? "from the cache" : response.headers()["content-encoding"] ?? "identity";
+    files.push(`${new URL(response.url()).pathname} ${bytes} B ${how}`);
   }
   return { total, files };
 }
@@ -50,10 +53,13 @@ console.log(`first visit, sign-in page (JS + wasm): ${kb(signIn.total)} (target 
 for (const file of signIn.files) console.log(`    ${file}`);
 await page.getByLabel("Email").fill(email);
 await page.getByLabel("Password").fill(password);
-await page.getByRole("button", { name: "Sign in" }).click();
-await page.waitForURL("**/settings/developers");
-await page.locator("#root[data-hydrated]").waitFor();
-let worst = 0;
+const overview = await codeBytes(page, async () => {
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/settings/developers");
+  await page.locator("#root[data-hydrated]").waitFor();
+});
+let worst = overview.total;
+console.log(`signing in to the Overview adds ${kb(overview.total)}${overview.files.length ? "  (" + overview.files.join(", ") + ")" : ""}`);
 for (const [segment, label] of tabs.slice(1)) {
   const added = await codeBytes(page, async () => {
     await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: label, exact: true }).click();
