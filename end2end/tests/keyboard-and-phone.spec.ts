@@ -69,6 +69,40 @@ test("creating a key works with the keyboard alone", async ({ page, context, bas
   await expect(page.getByRole("button", { name: "Create API key" }).first()).toBeFocused();
 });
 
+test("adding a webhook endpoint works with the keyboard alone", async ({ page }) => {
+  // The app made by the key test above is the selected one.
+  await signIn(page, ...OWNER);
+  await page.getByRole("navigation", { name: "Developers" }).getByRole("link", { name: "Webhooks", exact: true }).click();
+  const opener = page.getByTestId("create-endpoint");
+  await opener.focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByTestId("create-endpoint-dialog");
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel("Endpoint URL")).toBeFocused();
+
+  for (let press = 0; press < 40; press++) {
+    await page.keyboard.press("Tab");
+    expect(await focusInside(page, '[role="dialog"]'), `Tab ${press + 1}`).toBe(true);
+  }
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
+
+  // Open again, type the URL (an address the tests' operator allows; nothing is sent
+  // on creation) and submit with Enter.
+  await page.keyboard.press("Enter");
+  await expect(dialog.getByLabel("Endpoint URL")).toBeFocused();
+  await page.keyboard.type("http://127.0.0.1:9/keyboard-hook");
+  await page.keyboard.press("Enter");
+  const secret = page.getByTestId("secret-dialog");
+  await expect(secret).toContainText("Save your signing secret");
+  expect(await focusInside(page, '[data-testid="secret-dialog"]')).toBe(true);
+  await page.keyboard.press("Escape");
+  await expect(secret).toBeHidden();
+  await expect(page.getByTestId("endpoint-row")).toContainText("http://127.0.0.1:9/keyboard-hook");
+  await expect(page.getByTestId("create-endpoint")).toBeFocused();
+});
+
 test.describe("on a phone", () => {
   test.use({ viewport: { width: 390, height: 844 } });
 
