@@ -55,6 +55,31 @@ pub fn mode_label(mode: KeyMode) -> &'static str {
     }
 }
 
+/// How long a success notice stays before it goes away on its own.
+pub const NOTICE_MS: u32 = 6_000;
+
+/// A success notice (shown in a `role="status"` line) that goes away on its own
+/// [`NOTICE_MS`] after it was last set; a newer notice restarts the wait.
+pub fn passing_notice() -> RwSignal<Option<String>> {
+    let notice = RwSignal::new(None::<String>);
+    let generation = StoredValue::new(0_u64);
+    Effect::new(move |_| {
+        if notice.read().is_none() {
+            return;
+        }
+        let shown = generation.get_value() + 1;
+        generation.set_value(shown);
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(NOTICE_MS).await;
+            if generation.try_get_value() == Some(shown) {
+                notice.try_set(None);
+            }
+        });
+    });
+    notice
+}
+
 /// A dialog's keydown handler: Escape closes it and Tab keeps focus inside (see
 /// [`crate::dialog`]).
 pub fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::KeyboardEvent) {

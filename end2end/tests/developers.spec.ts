@@ -41,6 +41,10 @@ test("owner sees the tabs, creates an app and selects it", async ({ page }) => {
   const billing = page.locator(".app-row", { hasText: "Billing" });
   await billing.getByRole("button", { name: "Select" }).click();
   await expect(billing).toContainText("Selected");
+  // The success notice goes away on its own.
+  const notice = page.getByRole("status").filter({ hasText: "Billing is now the selected app." });
+  await expect(notice).toBeVisible();
+  await expect(notice).toBeHidden({ timeout: 10_000 });
 
   await tabs.getByRole("link", { name: "Overview", exact: true }).click();
   await expect(page.getByTestId("selected-app")).toContainText("Billing");

@@ -36,7 +36,7 @@ pub fn ApiKeysTab() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let page = Resource::new(move || version.get(), |_| load_api_keys());
     let refetch = move || version.update(|value| *value += 1);
-    let notice = RwSignal::new(None::<String>);
+    let notice = crate::ui::passing_notice();
     let secret = RwSignal::new(None::<OneTimeSecret>);
     let form = CreateForm::new();
     let actions = KeyActions::new();

@@ -18,7 +18,7 @@ pub fn AppsTab() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let origins = RwSignal::new(String::new());
-    let notice = RwSignal::new(None::<String>);
+    let notice = crate::ui::passing_notice();
 
     let save = Action::new(move |(app_id, input): &(Option<AppId>, AppInput)| {
         let (app_id, input) = (app_id.clone(), input.clone());

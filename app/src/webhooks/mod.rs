@@ -49,7 +49,7 @@ fn families_label(families: &[String]) -> String {
 pub fn WebhooksTab() -> impl IntoView {
     let state = TabState {
         version: RwSignal::new(0),
-        notice: RwSignal::new(None),
+        notice: crate::ui::passing_notice(),
         secret: RwSignal::new(None),
         managing: RwSignal::new(None),
     };
