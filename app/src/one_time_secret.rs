@@ -5,7 +5,8 @@
 use gatehouse_model::{CreatedApiKey, CreatedEndpoint, KeyMode};
 use leptos::prelude::*;
 
-use crate::ui::{mode_label, on_escape};
+use crate::dialog::dialog_keys;
+use crate::ui::mode_label;
 
 /// The warning of the one-time API key step (SPEC K-3), word for word.
 pub const ONE_TIME_WARNING: &str = "This key will only be shown once. Copy it now and store it securely. After closing this dialog, only the prefix is visible.";
@@ -94,7 +95,7 @@ pub fn SecretDialog(
     view! {
         <div class="modal-backdrop">
             <div class="modal card secret-dialog" role="dialog" aria-modal="true" aria-labelledby="secret-title"
-                aria-describedby="secret-warning" data-testid="secret-dialog" on:keydown=on_escape(close)>
+                aria-describedby="secret-warning" data-testid="secret-dialog" on:keydown=dialog_keys(close)>
                 <h2 id="secret-title">{shown.title}</h2>
                 <p>{shown.subject} " · " {mode_label(shown.mode)}</p>
                 <div class="secret-box">

@@ -80,12 +80,6 @@ pub fn passing_notice() -> RwSignal<Option<String>> {
     notice
 }
 
-/// A dialog's keydown handler: Escape closes it and Tab keeps focus inside (see
-/// [`crate::dialog`]).
-pub fn on_escape(close: impl Fn() + Copy + 'static) -> impl Fn(leptos::ev::KeyboardEvent) {
-    crate::dialog::dialog_keys(close)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Server, dashboard_key, owner_with_app};
+use common::{Server, dashboard_key, owner_with_app, whoami};
 use serde_json::{Value, json};
 
 /// Runs `gatehouse update-tenant` against the server's database, as an operator would.
@@ -35,15 +35,6 @@ fn update_tenant(server: &Server, arguments: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-async fn whoami(base: &str, key: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(format!("{base}/v1/whoami"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ mod receiver;
 
 use std::time::Duration;
 
-use common::{dashboard_key, free_port, owner_with_app, start, start_with_env};
+use common::{dashboard_key, free_port, owner_with_app, start, start_with_env, whoami};
 use receiver::Receiver;
 use serde_json::json;
 
@@ -76,21 +76,14 @@ async fn metrics_follow_what_the_server_does_and_need_the_token() {
     let (dashboard, app_id) = owner_with_app(&server, &[]).await;
     let (key_id, key) = dashboard_key(&dashboard, &server.base, &app_id, "live", None).await;
     for _ in 0..2 {
-        let response = client
-            .get(format!("{}/v1/whoami", server.base))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        assert_eq!(whoami(&server.base, &key).await.status(), 200);
     }
-    let unknown = client
-        .get(format!("{}/v1/whoami", server.base))
-        .bearer_auth("sk_live_0000000000000000000000000000000000000000000000")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), 401);
+    let mistyped = whoami(
+        &server.base,
+        "sk_live_0000000000000000000000000000000000000000000000",
+    )
+    .await;
+    assert_eq!(mistyped.status(), 401);
     let verified = client
         .post(format!("{}/v1/keys/verify", server.base))
         .json(&json!({ "key": key }))

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::rate_limit::RateLimitField;
 use super::scope_picker::ScopePicker;
-use super::state::{Answer, CreateForm, chosen_expiry_days, merge_scopes, on_escape};
+use super::state::{Answer, CreateForm, chosen_expiry_days, dialog_keys, merge_scopes};
 
 /// The expiry choices of the create dialog: (value, label).
 const EXPIRY_CHOICES: &[(&str, &str)] = &[
@@ -116,7 +116,7 @@ pub(super) fn CreateDialog(
     view! {
         <div class="modal-backdrop">
             <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="create-key-title"
-                data-testid="create-key-dialog" on:keydown=on_escape(close)>
+                data-testid="create-key-dialog" on:keydown=dialog_keys(close)>
                 <form on:submit=on_submit novalidate>
                     <h2 id="create-key-title">"Create API key"</h2>
                     <p class="muted small">"For " {app_name}</p>

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use super::rate_limit::{RateLimitField, rate_limit_text};
 use super::scope_picker::ScopePicker;
 use super::state::{
-    Detail, KeyActions, expiry_text, last_used_text, merge_scopes, mode_label, on_escape,
+    Detail, KeyActions, dialog_keys, expiry_text, last_used_text, merge_scopes, mode_label,
     scopes_label, type_label,
 };
 use crate::ui::format_time;
@@ -172,7 +172,7 @@ pub(super) fn KeyDetail(
                 <div class="modal-backdrop confirm">
                     <div class="modal card" role="alertdialog" aria-modal="true" aria-labelledby="revoke-title"
                         aria-describedby="revoke-text" data-testid="revoke-dialog"
-                        on:keydown=on_escape(move || detail.confirming_revoke.set(false))>
+                        on:keydown=dialog_keys(move || detail.confirming_revoke.set(false))>
                         <h2 id="revoke-title">"Revoke " {key_name.clone()} "?"</h2>
                         <p id="revoke-text">"Revocation is permanent and cannot be undone. The key stops working from the very next request and stays in the list as revoked. Create a new key if a service needs to reconnect."</p>
                         <div class="form-actions">
@@ -190,7 +190,7 @@ pub(super) fn KeyDetail(
     view! {
         <div class="modal-backdrop">
             <div class="modal card key-detail" role="dialog" aria-modal="true" aria-labelledby="key-detail-title"
-                data-testid="key-detail" data-key-id=key.id.to_string() on:keydown=on_escape(close)>
+                data-testid="key-detail" data-key-id=key.id.to_string() on:keydown=dialog_keys(close)>
                 <div class="modal-header">
                     <h2 id="key-detail-title">{key.name.clone()}</h2>
                     <span class=format!("status status-{status}") data-testid="key-detail-status">{status}</span>

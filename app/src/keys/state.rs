@@ -2,7 +2,8 @@
 //! forms, the key detail and the server actions, the reading of expiry and scope input,
 //! and the labels the list and the detail show.
 
-pub(super) use crate::ui::{mode_label, on_escape};
+pub(super) use crate::dialog::dialog_keys;
+pub(super) use crate::ui::mode_label;
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, CreatedApiKey, KeyMode, KeyType,
     RotationOverlap, ScopeCatalog,

@@ -10,12 +10,13 @@ use gatehouse_model::{
 use leptos::prelude::*;
 
 use super::{FamilyPicker, TabState, families_label, typed_rate};
+use crate::dialog::dialog_keys;
 use crate::one_time_secret::OneTimeSecret;
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
 };
-use crate::ui::{format_time, mode_label, on_escape};
+use crate::ui::{format_time, mode_label};
 
 /// Bulk replay windows: (value in hours, label).
 const REPLAY_WINDOWS: &[(i64, &str)] = &[
@@ -222,7 +223,7 @@ pub(super) fn EndpointDetail(
     view! {
         <div class="modal-backdrop">
             <div class="modal card wide" role="dialog" aria-modal="true" aria-labelledby="endpoint-title"
-                data-testid="endpoint-detail" data-endpoint-id=id.to_string() on:keydown=on_escape(close)>
+                data-testid="endpoint-detail" data-endpoint-id=id.to_string() on:keydown=dialog_keys(close)>
                 <h2 id="endpoint-title"><code class="url">{endpoint.url.clone()}</code></h2>
                 <dl class="facts">
                     <dt>"Mode"</dt><dd>{mode_label(endpoint.mode)}</dd>

@@ -13,10 +13,11 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use crate::dialog::dialog_keys;
 use crate::error::AppError;
 use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::{create_webhook_endpoint, load_webhooks};
-use crate::ui::{format_time, mode_label, on_escape, show_error};
+use crate::ui::{format_time, mode_label, show_error};
 use detail::EndpointDetail;
 
 type Answer<T> = Result<T, AppError>;
@@ -343,7 +344,7 @@ fn CreateEndpointDialog(
     view! {
         <div class="modal-backdrop">
             <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="create-endpoint-title"
-                data-testid="create-endpoint-dialog" on:keydown=on_escape(close)>
+                data-testid="create-endpoint-dialog" on:keydown=dialog_keys(close)>
                 <form on:submit=on_submit novalidate>
                     <h2 id="create-endpoint-title">"Add webhook endpoint"</h2>
                     <label for="endpoint-url">"Endpoint URL"</label>

@@ -237,3 +237,13 @@ pub async fn dashboard_key(
         created["plaintext"].as_str().unwrap().to_owned(),
     )
 }
+
+/// `GET /v1/whoami` with `key`.
+pub async fn whoami(base: &str, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{base}/v1/whoami"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+}
