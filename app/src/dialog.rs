@@ -105,34 +105,50 @@ pub fn dialog_focus() {
             let Some(control) = opener.take() else {
                 return;
             };
-            // After this cleanup the next dialog (if one follows) has mounted; focus
-            // goes back once the page has settled.
-            let restore = move || {
-                // A dialog that followed this one keeps the focus; it gives it back
-                // when it closes.
-                let another_open = web_sys::window()
-                    .and_then(|window| window.document())
-                    .and_then(|document| document.query_selector("[aria-modal=\"true\"]").ok())
-                    .flatten()
-                    .is_some();
-                if another_open {
-                    return;
+            // Focus goes back once the page has settled. The page may still change
+            // after the dialog closes (the list reloads and replaces the opener), so for
+            // a second focus that fell back to the page's body is given back again.
+            wasm_bindgen_futures::spawn_local(async move {
+                for _ in 0..RESTORE_TRIES {
+                    gloo_timers::future::TimeoutFuture::new(RESTORE_EVERY_MS).await;
+                    let Some(document) = web_sys::window().and_then(|window| window.document())
+                    else {
+                        return;
+                    };
+                    // A dialog that followed this one keeps the focus; it gives it back
+                    // when it closes.
+                    if document
+                        .query_selector("[aria-modal=\"true\"]")
+                        .ok()
+                        .flatten()
+                        .is_some()
+                    {
+                        return;
+                    }
+                    let focus_lost = document
+                        .active_element()
+                        .is_none_or(|active| active.tag_name().eq_ignore_ascii_case("body"));
+                    if !focus_lost {
+                        continue;
+                    }
+                    if control.is_connected() {
+                        let _ = control.focus();
+                    } else if let Some(twin) = same_control_now(&control) {
+                        // The page changed under the dialog (the empty state's "Create"
+                        // became the list's): the control that does the same thing.
+                        let _ = twin.focus();
+                    }
                 }
-                if control.is_connected() {
-                    let _ = control.focus();
-                } else if let Some(twin) = same_control_now(&control) {
-                    // The page changed under the dialog (the empty state's "Create"
-                    // became the list's): the control that does the same thing.
-                    let _ = twin.focus();
-                }
-            };
-            let restore = wasm_bindgen::closure::Closure::once_into_js(restore);
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback(restore.unchecked_ref());
-            }
+            });
         });
     }
 }
+
+/// How often, and how many times, focus lost after a dialog closed is given back.
+#[cfg(feature = "hydrate")]
+const RESTORE_EVERY_MS: u32 = 50;
+#[cfg(feature = "hydrate")]
+const RESTORE_TRIES: u32 = 20;
 
 /// After the dialog is on the page: focus its `autofocus` control (or its first one),
 /// unless focus is in it already.
