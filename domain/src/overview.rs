@@ -33,8 +33,8 @@ impl Gatehouse {
     /// Live platform calls counted in the tenant's current billing window.
     pub async fn monthly_calls_used(&self, tenant: &Tenant) -> Result<i64, DomainError> {
         let (used,): (i64,) = sqlx::query_as(
-            "SELECT CAST(COALESCE(SUM(successes + failures), 0) AS BIGINT) FROM usage_daily
-             WHERE tenant_id = $1 AND mode = 'live' AND day >= $2 AND day < $3",
+            "SELECT CAST(COALESCE(SUM(successes + failures), 0) AS BIGINT) FROM usage_daily_rollup
+             WHERE tenant_id = $1 AND mode = 'live' AND app_id = '' AND day >= $2 AND day < $3",
         )
         .bind(tenant.id.as_str())
         .bind(usage_day(tenant.billing_window_start_ms))

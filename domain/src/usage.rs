@@ -9,7 +9,7 @@
 //! under the same id; if the id is found already written, the batch is dropped instead
 //! of being counted twice.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use gatehouse_model::{ApiKeyId, AppId, KeyMode, TenantId};
@@ -21,7 +21,7 @@ use crate::{Gatehouse, ids, time};
 
 const HOUR_MS: i64 = 3_600_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Bucket {
     tenant_id: TenantId,
     app_id: AppId,
@@ -228,8 +228,12 @@ impl Gatehouse {
             .bind(self.now_ms())
             .execute(&mut *transaction)
             .await?;
-        let mut last_used: HashMap<&ApiKeyId, i64> = HashMap::new();
-        for (bucket, tally) in &batch.tallies {
+        // Rows are written in one order on every instance, so two instances flushing
+        // the same rows at once wait for each other instead of deadlocking.
+        let mut buckets: Vec<(&Bucket, &Tally)> = batch.tallies.iter().collect();
+        buckets.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let mut last_used: BTreeMap<&ApiKeyId, i64> = BTreeMap::new();
+        for (bucket, tally) in buckets {
             for (table, period_column, period) in [
                 (
                     "usage_hourly",
@@ -266,6 +270,23 @@ impl Gatehouse {
             }
             let latest = last_used.entry(&bucket.key_id).or_default();
             *latest = (*latest).max(tally.last_used_ms);
+        }
+        for (row, tally) in rollup(&batch.tallies) {
+            sqlx::query(
+                "INSERT INTO usage_daily_rollup (tenant_id, mode, app_id, day, successes, failures)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (tenant_id, mode, app_id, day) DO UPDATE SET
+                    successes = usage_daily_rollup.successes + excluded.successes,
+                    failures = usage_daily_rollup.failures + excluded.failures",
+            )
+            .bind(row.tenant_id.as_str())
+            .bind(row.mode.as_str())
+            .bind(row.app_id.map(AppId::as_str).unwrap_or_default())
+            .bind(&row.day)
+            .bind(tally.successes)
+            .bind(tally.failures)
+            .execute(&mut *transaction)
+            .await?;
         }
         for (key_id, at) in &last_used {
             sqlx::query(
@@ -306,6 +327,35 @@ impl Gatehouse {
             .map(|(key_id, successes, failures)| (key_id, (successes, failures)))
             .collect())
     }
+}
+
+/// A row of `usage_daily_rollup`: a day of one app's calls, or of the whole tenant's
+/// (`app_id: None`), in one mode.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RollupRow<'a> {
+    tenant_id: &'a TenantId,
+    mode: KeyMode,
+    app_id: Option<&'a AppId>,
+    day: String,
+}
+
+/// The batch's tallies summed per app and day and per tenant and day, in the order
+/// they are written.
+fn rollup(tallies: &HashMap<Bucket, Tally>) -> BTreeMap<RollupRow<'_>, Tally> {
+    let mut rows: BTreeMap<RollupRow<'_>, Tally> = BTreeMap::new();
+    for (bucket, tally) in tallies {
+        let day = usage_day(bucket.hour_start);
+        for app_id in [Some(&bucket.app_id), None] {
+            let row = RollupRow {
+                tenant_id: &bucket.tenant_id,
+                mode: bucket.mode,
+                app_id,
+                day: day.clone(),
+            };
+            rows.entry(row).or_default().merge(*tally);
+        }
+    }
+    rows
 }
 
 enum PeriodValue {
@@ -349,5 +399,44 @@ mod tests {
         );
         counters.restore(taken);
         assert_eq!(counters.take().len(), 2, "a failed flush keeps its tallies");
+    }
+
+    #[test]
+    fn the_rollup_sums_each_day_per_app_and_per_tenant() {
+        let counters = UsageCounters::default();
+        let key = principal();
+        let other_key = KeyPrincipal {
+            key_id: ApiKeyId::from_body("k2"),
+            app_id: AppId::from_body("a2"),
+            ..principal()
+        };
+        let midnight = 1_700_006_400_000; // 2023-11-15T00:00:00Z
+        counters.record(&key, true, midnight - 1); // the day before
+        counters.record(&key, true, midnight + 5);
+        counters.record(&key, false, midnight + 2 * HOUR_MS);
+        counters.record(&other_key, true, midnight + 3 * HOUR_MS);
+        let tallies = counters.take();
+        let rows: Vec<(Option<&str>, String, i64, i64)> = rollup(&tallies)
+            .into_iter()
+            .map(|(row, tally)| {
+                (
+                    row.app_id.map(AppId::as_str),
+                    row.day,
+                    tally.successes,
+                    tally.failures,
+                )
+            })
+            .collect();
+        let (a1, a2) = (AppId::from_body("a1"), AppId::from_body("a2"));
+        assert_eq!(
+            rows,
+            vec![
+                (None, "2023-11-14".to_owned(), 1, 0),
+                (None, "2023-11-15".to_owned(), 2, 1),
+                (Some(a1.as_str()), "2023-11-14".to_owned(), 1, 0),
+                (Some(a1.as_str()), "2023-11-15".to_owned(), 1, 1),
+                (Some(a2.as_str()), "2023-11-15".to_owned(), 1, 0),
+            ]
+        );
     }
 }

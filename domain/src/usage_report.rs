@@ -4,7 +4,7 @@
 //! empty chart, not an error).
 
 use chrono::NaiveDate;
-use gatehouse_model::{KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
+use gatehouse_model::{AppId, KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
 
 use crate::actor::{Access, Actor};
 use crate::error::DomainError;
@@ -94,39 +94,43 @@ impl Gatehouse {
                 (query.mode.unwrap_or(KeyMode::Live), query.app_id.clone())
             }
         };
-        if let Some(key_id) = &query.key_id {
-            let key = self.visible_key(actor, key_id).await?;
-            if app_id.as_ref().is_some_and(|app| app != &key.app_id) || key.mode != mode {
-                return Err(DomainError::NotFound("API key"));
-            }
-        }
         let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT day, CAST(SUM(successes) AS BIGINT), CAST(SUM(failures) AS BIGINT)
-             FROM usage_daily
-             WHERE tenant_id = $1 AND mode = $2 AND ($3 = '' OR app_id = $3)
-               AND ($4 = '' OR key_id = $4) AND day >= $5 AND day <= $6
-             GROUP BY day",
-        )
-        .bind(actor.tenant_id.as_str())
-        .bind(mode.as_str())
-        .bind(
-            app_id
-                .as_ref()
-                .map(|app| app.to_string())
-                .unwrap_or_default(),
-        )
-        .bind(
-            query
-                .key_id
-                .as_ref()
-                .map(|key| key.to_string())
-                .unwrap_or_default(),
-        )
-        .bind(day(from))
-        .bind(day(to))
-        .fetch_all(self.db().pool())
-        .await?;
+        let rows: Vec<(String, i64, i64)> = match &query.key_id {
+            Some(key_id) => {
+                let key = self.visible_key(actor, key_id).await?;
+                if app_id.as_ref().is_some_and(|app| app != &key.app_id) || key.mode != mode {
+                    return Err(DomainError::NotFound("API key"));
+                }
+                sqlx::query_as(
+                    "SELECT day, successes, failures FROM usage_daily
+                     WHERE tenant_id = $1 AND app_id = $2 AND key_id = $3 AND mode = $4
+                       AND day >= $5 AND day <= $6",
+                )
+                .bind(actor.tenant_id.as_str())
+                .bind(key.app_id.as_str())
+                .bind(key_id.as_str())
+                .bind(mode.as_str())
+                .bind(day(from))
+                .bind(day(to))
+                .fetch_all(self.db().pool())
+                .await?
+            }
+            // One app's days, or the tenant's (app '' in the rollup): a row per day.
+            None => {
+                sqlx::query_as(
+                    "SELECT day, successes, failures FROM usage_daily_rollup
+                     WHERE tenant_id = $1 AND mode = $2 AND app_id = $3
+                       AND day >= $4 AND day <= $5",
+                )
+                .bind(actor.tenant_id.as_str())
+                .bind(mode.as_str())
+                .bind(app_id.as_ref().map(AppId::as_str).unwrap_or_default())
+                .bind(day(from))
+                .bind(day(to))
+                .fetch_all(self.db().pool())
+                .await?
+            }
+        };
         let counted: std::collections::HashMap<String, (i64, i64)> = rows
             .into_iter()
             .map(|(day, successes, failures)| (day, (successes, failures)))

@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{create_key, key_input, owner_with_app, tenant_with_user};
+use common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::tenants::TenantUpdate;
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
 use gatehouse_model::{
@@ -407,6 +407,8 @@ on_both_engines!(
             .unwrap();
         let other = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         let test = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let second_app = app_named(&gatehouse, &owner, "Billing").await;
+        let elsewhere = create_key(&gatehouse, &owner, &second_app, KeyMode::Live, None).await;
         let principal = |plaintext: String| {
             let gatehouse = gatehouse.clone();
             async move {
@@ -422,6 +424,9 @@ on_both_engines!(
         let reader_key = principal(reader.plaintext.clone()).await;
         let other_key = principal(other.plaintext.clone()).await;
         let test_key = principal(test.plaintext.clone()).await;
+        let elsewhere_key = principal(elsewhere.plaintext.clone()).await;
+        gatehouse.record_call(&elsewhere_key, true);
+        gatehouse.record_call(&elsewhere_key, false);
         for _ in 0..3 {
             gatehouse.record_call(&reader_key, true);
         }
@@ -444,13 +449,24 @@ on_both_engines!(
             31,
             "every day of the window, empty ones as zeros"
         );
+        // The whole tenant: both apps.
         let tenth = &march.days[9];
         assert_eq!(
             (tenth.day.as_str(), tenth.successes, tenth.failures),
-            ("2026-03-10", 3, 1)
+            ("2026-03-10", 4, 2)
         );
         assert_eq!((march.days[10].successes, march.days[10].failures), (1, 0));
-        assert_eq!((march.total_successes, march.total_failures), (4, 1));
+        assert_eq!((march.total_successes, march.total_failures), (5, 2));
+        // Each app its own.
+        for (app_id, expected) in [(&app, (4, 1)), (&second_app, (1, 1))] {
+            let query = UsageQuery {
+                app_id: Some(app_id.clone()),
+                ..UsageQuery::default()
+            };
+            let report = gatehouse.usage_report(&owner, &query).await.unwrap();
+            assert_eq!((report.total_successes, report.total_failures), expected);
+            assert_eq!(report.days.len(), 31);
+        }
 
         let one_key = UsageQuery {
             key_id: Some(other.key.id.clone()),

@@ -276,8 +276,8 @@ impl Gatehouse {
         sqlx::query(
             "INSERT INTO quota_grants (tenant_id, window_start, granted, last_grant)
              SELECT $1, $2, CAST(COALESCE(SUM(successes + failures), 0) AS BIGINT), 0
-             FROM usage_daily
-             WHERE tenant_id = $1 AND mode = 'live' AND day >= $3 AND day < $4
+             FROM usage_daily_rollup
+             WHERE tenant_id = $1 AND mode = 'live' AND app_id = '' AND day >= $3 AND day < $4
              ON CONFLICT (tenant_id, window_start) DO NOTHING",
         )
         .bind(tenant_id.as_str())
