@@ -44,4 +44,7 @@ $bin create-user --tenant "Audit Company" --email owner@audit.test --role owner 
 # And for the keyboard and phone spec.
 $bin create-tenant --name "Keyboard Company" >/dev/null
 $bin create-user --tenant "Keyboard Company" --email owner@keyboard.test --role owner --password "keyboard-owner-password-1" >/dev/null
+# And for the loading and error states spec.
+$bin create-tenant --name "States Company" >/dev/null
+$bin create-user --tenant "States Company" --email owner@states.test --role owner --password "states-owner-password-1" >/dev/null
 exec $bin serve

@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use crate::server_fns::{SignIn, current_viewer, sign_out};
+use crate::ui::show_error;
 
 /// The Developers tabs: (path segment, label).
 pub const TABS: &[(&str, &str)] = &[
@@ -84,7 +85,7 @@ pub fn DevelopersPage() -> impl IntoView {
                 match viewer.await {
                     Ok(Some(viewer)) => view! { <Workspace viewer /> }.into_any(),
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => show_error(error, move || viewer.refetch()),
                 }
             })}
         </Suspense>

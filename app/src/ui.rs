@@ -27,9 +27,28 @@ pub fn format_day(time: &chrono::DateTime<chrono::Utc>) -> String {
     format!("{:04}-{:02}-{:02}", time.year(), time.month(), time.day())
 }
 
-/// A server function's error in place of what failed to load.
-pub fn show_error(error: AppError) -> AnyView {
-    view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+/// A server function's error in place of what failed to load, with a button that loads
+/// it again (`retry`, usually the resource's `refetch`).
+pub fn show_error(error: AppError, retry: impl Fn() + Send + Sync + 'static) -> AnyView {
+    load_error(error.to_string(), retry).into_any()
+}
+
+/// A failed load of a list that loads by action (pages, "Load more"), shown where the
+/// list goes while `message` has one, with a button that asks again.
+pub fn failed_load(
+    message: impl Fn() -> Option<String> + Send + Sync + 'static,
+    retry: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    move || message().map(|message| load_error(message, retry))
+}
+
+fn load_error(message: String, retry: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <div class="load-error" role="alert" data-testid="load-error">
+            <p class="error">{message}</p>
+            <button type="button" class="secondary" on:click=move |_| retry()>"Try again"</button>
+        </div>
+    }
 }
 
 /// "Checkout (app_…)" for a selected app.

@@ -148,7 +148,7 @@ pub fn ApiKeysTab() -> impl IntoView {
                             }.into_any()
                         }
                     },
-                    Err(error) => show_error(error),
+                    Err(error) => show_error(error, move || page.refetch()),
                 }
             })}
         </Transition>

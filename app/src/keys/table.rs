@@ -40,28 +40,28 @@ pub(super) fn KeysTable(
             let for_manage = key.clone();
             view! {
                 <tr data-testid="key-row" data-key-id=key.id.to_string() class:revoked={key.status == KeyStatus::Revoked}>
-                    <td>
+                    <td data-label="Name">
                         <strong data-testid="key-name">{key.name.clone()}</strong>
                         {(!key.description.is_empty()).then(|| view! { <div class="muted small">{key.description.clone()}</div> })}
                     </td>
-                    <td><code data-testid="key-prefix">{key.masked_key.clone()}</code></td>
-                    <td class="scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
-                    <td data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
-                    <td><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
-                    <td class="time" title=format_time(&key.created_at)>
+                    <td data-label="Key"><code data-testid="key-prefix">{key.masked_key.clone()}</code></td>
+                    <td class="scopes" data-label="Scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
+                    <td data-label="Mode" data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
+                    <td data-label="Status"><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
+                    <td class="time" data-label="Created" title=format_time(&key.created_at)>
                         <div data-testid="key-created">{format_day(&key.created_at)}</div>
                         <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
                     </td>
-                    <td class="time" data-testid="key-last-used">{last_used_text(&key)}</td>
-                    <td class="time" data-testid="key-expires" title=expiry_text(&key)>
+                    <td class="time" data-label="Last used" data-testid="key-last-used">{last_used_text(&key)}</td>
+                    <td class="time" data-label="Expires" data-testid="key-expires" title=expiry_text(&key)>
                         {key.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
                         {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
                     </td>
-                    <td data-testid="key-usage" class="usage">
+                    <td data-label="Requests" data-testid="key-usage" class="usage">
                         "24h: " <span data-testid="key-successes">{item.successes_24h}</span> " ok / "
                         <span data-testid="key-failures" class:has-failures={item.failures_24h > 0}>{item.failures_24h}</span> " failed"
                     </td>
-                    <td>
+                    <td class="actions">
                         <button type="button" class="secondary" data-testid="manage-key"
                             aria-label=format!("Manage {}", key.name)
                             on:click=move |_| {
@@ -75,7 +75,7 @@ pub(super) fn KeysTable(
         .collect_view();
     view! {
         <div class="table-scroll">
-            <table class="keys-table" data-testid="keys-table">
+            <table class="keys-table rows-on-phone" data-testid="keys-table">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>

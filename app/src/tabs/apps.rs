@@ -111,7 +111,7 @@ pub fn AppsTab() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                             }.into_any(),
-                            Err(error) => show_error(error),
+                            Err(error) => show_error(error, move || apps.refetch()),
                         }
                     })}
                 </Transition>

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::server_fns::load_audit_events;
-use crate::ui::format_time;
+use crate::ui::{failed_load, format_time};
 
 /// Midnight UTC at the start of `day` (`YYYY-MM-DD`, as a date input gives it), moved
 /// on by `days_after`; `None` for an empty field.
@@ -74,9 +74,13 @@ pub fn AuditTab() -> impl IntoView {
         }
         None => {}
     });
-    Effect::new(move |_| {
-        load.dispatch((applied.get(), None));
-    });
+    // What was asked last, to ask again after a failure.
+    let last_asked = StoredValue::new((AuditFilter::default(), None::<String>));
+    let ask = move |asked: (AuditFilter, Option<String>)| {
+        last_asked.set_value(asked.clone());
+        load.dispatch(asked);
+    };
+    Effect::new(move |_| ask((applied.get(), None)));
 
     let field_error = move |field: &'static str| {
         Signal::derive(move || {
@@ -123,7 +127,7 @@ pub fn AuditTab() -> impl IntoView {
     };
     let load_more = move |_| {
         if let Some(cursor) = next_cursor.get_untracked() {
-            load.dispatch((applied.get_untracked(), Some(cursor)));
+            ask((applied.get_untracked(), Some(cursor)));
         }
     };
 
@@ -151,7 +155,7 @@ pub fn AuditTab() -> impl IntoView {
                 <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
             </div>
         </form>
-        <p class="error" role="alert">{general_error}</p>
+        {failed_load(general_error, move || ask(last_asked.get_value()))}
         {move || if !loaded.get() {
             view! { <p class="loading">"Loading…"</p> }.into_any()
         } else if shown.with(Vec::is_empty) {
@@ -159,7 +163,7 @@ pub fn AuditTab() -> impl IntoView {
         } else {
             view! {
                 <div class="table-scroll">
-                    <table class="keys-table audit-table" data-testid="audit-events">
+                    <table class="keys-table audit-table rows-on-phone" data-testid="audit-events">
                         <caption class="visually-hidden">"Audit events, newest first"</caption>
                         <thead>
                             <tr>
@@ -234,12 +238,12 @@ fn AuditRow(event: AuditEventView, open: RwSignal<Option<AuditEventId>>) -> impl
     let detail_id = format!("audit-detail-{}", event.id);
     view! {
         <tr data-testid="audit-row" data-event-id=event.id.to_string() data-event-type=event.event_type.clone()>
-            <td class="time">{format_time(&event.occurred_at)}</td>
-            <td><code>{event.event_type.clone()}</code></td>
-            <td>{event.actor_label.clone()}
+            <td class="time" data-label="Time">{format_time(&event.occurred_at)}</td>
+            <td data-label="Event"><code>{event.event_type.clone()}</code></td>
+            <td data-label="Actor">{event.actor_label.clone()}
                 {event.actor_id.clone().map(|actor_id| view! { <div class="muted small">{actor_id}</div> })}</td>
-            <td>{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
-            <td><button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
+            <td data-label="Message">{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
+            <td class="actions"><button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
                 aria-controls=detail_id.clone() on:click=toggle>
                 {move || if is_open.get() { "Hide" } else { "Details" }}
             </button></td>

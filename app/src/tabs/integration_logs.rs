@@ -24,14 +24,14 @@ pub fn IntegrationLogsTab() -> impl IntoView {
                         let pages = events.len().div_ceil(LOGS_PER_PAGE);
                         let rows = move || events.iter().skip(page.get() * LOGS_PER_PAGE).take(LOGS_PER_PAGE).map(|event| view! {
                             <tr>
-                                <td>{format_time(&event.occurred_at)}</td>
-                                <td>{event.actor_label.clone()}</td>
-                                <td>{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
+                                <td class="time" data-label="Time">{format_time(&event.occurred_at)}</td>
+                                <td data-label="Source">{event.actor_label.clone()}</td>
+                                <td data-label="Message">{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
                             </tr>
                         }).collect_view();
                         view! {
-                            <table class="logs">
-                                <thead><tr><th>"Time"</th><th>"Source"</th><th>"Message"</th></tr></thead>
+                            <table class="logs rows-on-phone" data-testid="integration-logs">
+                                <thead><tr><th scope="col">"Time"</th><th scope="col">"Source"</th><th scope="col">"Message"</th></tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
                             <div class="pager">
@@ -41,7 +41,7 @@ pub fn IntegrationLogsTab() -> impl IntoView {
                             </div>
                         }.into_any()
                     }
-                    Err(error) => show_error(error),
+                    Err(error) => show_error(error, move || events.refetch()),
                 }
             })}
         </Suspense>

@@ -15,7 +15,7 @@ pub fn OverviewTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(overview) => view! { <OverviewCards overview /> }.into_any(),
-                    Err(error) => show_error(error),
+                    Err(error) => show_error(error, move || overview.refetch()),
                 }
             })}
         </Suspense>

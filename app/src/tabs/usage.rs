@@ -20,7 +20,7 @@ pub fn UsageTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(overview) => view! { <PlanFacts overview /> }.into_any(),
-                    Err(error) => show_error(error),
+                    Err(error) => show_error(error, move || overview.refetch()),
                 }
             })}
         </Suspense>
@@ -38,7 +38,7 @@ pub fn UsageTab() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match usage.await {
                         Ok(page) => view! { <UsageChart page /> }.into_any(),
-                        Err(error) => show_error(error),
+                        Err(error) => show_error(error, move || usage.refetch()),
                     }
                 })}
             </Suspense>

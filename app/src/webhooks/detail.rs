@@ -16,7 +16,7 @@ use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
 };
-use crate::ui::{format_time, mode_label};
+use crate::ui::{failed_load, format_time, mode_label};
 
 /// Bulk replay windows: (value in hours, label).
 const REPLAY_WINDOWS: &[(i64, &str)] = &[
@@ -328,26 +328,32 @@ fn DeliveryLog(
         Some((_, Err(error))) => failure.set(Some(error.to_string())),
         None => {}
     });
+    // What was asked last, to ask again after a failure.
+    let last_asked = StoredValue::new((endpoint_id.clone(), None::<String>));
+    let ask = move |asked: (WebhookEndpointId, Option<String>)| {
+        last_asked.set_value(asked.clone());
+        load.dispatch(asked);
+    };
     {
         let endpoint_id = endpoint_id.clone();
         Effect::new(move |_| {
             version.get();
-            load.dispatch((endpoint_id.clone(), None));
+            ask((endpoint_id.clone(), None));
         });
     }
     let load_more = move |_| {
         if let Some(cursor) = next_cursor.get_untracked() {
-            load.dispatch((endpoint_id.clone(), Some(cursor)));
+            ask((endpoint_id.clone(), Some(cursor)));
         }
     };
     view! {
-        <p class="error" role="alert">{move || failure.get()}</p>
+        {failed_load(move || failure.get(), move || ask(last_asked.get_value()))}
         {move || if shown.with(Vec::is_empty) {
             view! { <p class="muted" data-testid="log-empty">"No deliveries yet. Send a test event to try the endpoint."</p> }.into_any()
         } else {
             view! {
                 <div class="table-scroll">
-                    <table class="data-table" data-testid="delivery-log">
+                    <table class="data-table rows-on-phone" data-testid="delivery-log">
                         <caption class="visually-hidden">"Delivery attempts, newest first"</caption>
                         <thead>
                             <tr>
@@ -371,13 +377,13 @@ fn DeliveryLog(
                                 view! {
                                     <tr data-testid="attempt-row" data-event-id=attempt.event_id.to_string()
                                         data-outcome=if attempt.succeeded { "succeeded" } else { "failed" }>
-                                        <td>{format_time(&attempt.attempted_at)}</td>
-                                        <td><code>{attempt.event_type.clone()}</code><div class="muted small">{attempt.event_id.to_string()}</div></td>
-                                        <td>{result}</td>
-                                        <td>{format!("{} ms", attempt.latency_ms)}</td>
-                                        <td><code class="excerpt">{attempt.response_excerpt.clone()}</code></td>
-                                        <td>{attempt.next_retry_at.as_ref().map(format_time).unwrap_or_else(|| "—".to_owned())}</td>
-                                        <td><button type="button" class="secondary" data-testid="replay-event"
+                                        <td data-label="Time">{format_time(&attempt.attempted_at)}</td>
+                                        <td data-label="Event"><code>{attempt.event_type.clone()}</code><div class="muted small">{attempt.event_id.to_string()}</div></td>
+                                        <td data-label="Result">{result}</td>
+                                        <td data-label="Latency">{format!("{} ms", attempt.latency_ms)}</td>
+                                        <td data-label="Response"><code class="excerpt">{attempt.response_excerpt.clone()}</code></td>
+                                        <td data-label="Next retry">{attempt.next_retry_at.as_ref().map(format_time).unwrap_or_else(|| "—".to_owned())}</td>
+                                        <td class="actions"><button type="button" class="secondary" data-testid="replay-event"
                                             on:click=move |_| replay_one.run(event_id.clone())>"Replay"</button></td>
                                     </tr>
                                 }

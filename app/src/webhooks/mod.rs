@@ -77,7 +77,7 @@ pub fn WebhooksTab() -> impl IntoView {
                             />
                         }.into_any(),
                     },
-                    Err(error) => show_error(error),
+                    Err(error) => show_error(error, move || page.refetch()),
                 }
             })}
         </Transition>
@@ -175,7 +175,7 @@ fn EndpointsForApp(
 fn EndpointsTable(endpoints: Arc<Vec<EndpointListItem>>, state: TabState) -> impl IntoView {
     view! {
         <div class="table-scroll">
-            <table class="data-table" data-testid="endpoints-table">
+            <table class="data-table rows-on-phone" data-testid="endpoints-table">
                 <caption class="visually-hidden">"Webhook endpoints"</caption>
                 <thead>
                     <tr>
@@ -202,17 +202,17 @@ fn EndpointsTable(endpoints: Arc<Vec<EndpointListItem>>, state: TabState) -> imp
                         };
                         view! {
                             <tr data-testid="endpoint-row" data-endpoint-id=endpoint.id.to_string()>
-                                <td><code class="url">{endpoint.url.clone()}</code>
+                                <td data-label="URL"><code class="url">{endpoint.url.clone()}</code>
                                     {(!endpoint.description.is_empty()).then(|| view! {
                                         <div class="muted small">{endpoint.description.clone()}</div>
                                     })}
                                 </td>
-                                <td>{families_label(&endpoint.event_families)}</td>
-                                <td>{mode_label(endpoint.mode)}</td>
-                                <td><span class=format!("status status-{}", endpoint.status.as_str())>{status}</span></td>
-                                <td>{item.last_attempt_at.as_ref().map(format_time).unwrap_or_else(|| "Never".to_owned())}</td>
-                                <td data-testid="endpoint-counts">{format!("{} ok · {} failed", item.succeeded_24h, item.failed_24h)}</td>
-                                <td>
+                                <td data-label="Events">{families_label(&endpoint.event_families)}</td>
+                                <td data-label="Mode">{mode_label(endpoint.mode)}</td>
+                                <td data-label="Status"><span class=format!("status status-{}", endpoint.status.as_str())>{status}</span></td>
+                                <td data-label="Last delivery">{item.last_attempt_at.as_ref().map(format_time).unwrap_or_else(|| "Never".to_owned())}</td>
+                                <td data-label="24 h" data-testid="endpoint-counts">{format!("{} ok · {} failed", item.succeeded_24h, item.failed_24h)}</td>
+                                <td class="actions">
                                     <button type="button" class="secondary" data-testid="manage-endpoint"
                                         on:click=move |_| state.managing.set(Some(id.clone()))>"Manage"</button>
                                 </td>
