@@ -231,7 +231,7 @@ impl Gatehouse {
         // Rows are written in one order on every instance, so two instances flushing
         // the same rows at once wait for each other instead of deadlocking.
         let mut buckets: Vec<(&Bucket, &Tally)> = batch.tallies.iter().collect();
-        buckets.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        buckets.sort_unstable_by_key(|(bucket, _)| *bucket);
         let mut last_used: BTreeMap<&ApiKeyId, i64> = BTreeMap::new();
         for (bucket, tally) in buckets {
             for (table, period_column, period) in [
