@@ -55,7 +55,7 @@ test("opening every tab in turn shifts nothing already shown", async ({ page }) 
     await tabs.getByRole("link", { name, exact: true }).click();
     await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
     await page.waitForLoadState("networkidle");
-    await expect(page.locator(".loading")).toHaveCount(0);
+    await expect(page.locator(".loading, [aria-busy=true]")).toHaveCount(0);
   }
   const shifts = await page.evaluate(() => (window as unknown as { shifts: { value: number; sources: string[] }[] }).shifts);
   const total = shifts.reduce((sum, shift) => sum + shift.value, 0);

@@ -93,7 +93,7 @@ pub fn AppsTab() -> impl IntoView {
                                                     <p class="muted">{app.description.clone()}</p>
                                                     <p class="muted small">"Origins: "
                                                         {if app.allowed_origins.is_empty() { "none".to_owned() } else { app.allowed_origins.join(", ") }}</p>
-                                                    <p class="muted small">"Test tenant: " {app.test_tenant_id.to_string()}</p>
+                                                    <p class="muted small">"Test tenant: " <code>{app.test_tenant_id.to_string()}</code></p>
                                                 </div>
                                                 <div class="row-actions">
                                                     <button type="button" disabled=is_selected

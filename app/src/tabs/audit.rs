@@ -241,7 +241,7 @@ fn AuditRow(event: AuditEventView, open: RwSignal<Option<AuditEventId>>) -> impl
             <td class="time" data-label="Time">{format_time(&event.occurred_at)}</td>
             <td data-label="Event"><code>{event.event_type.clone()}</code></td>
             <td data-label="Actor">{event.actor_label.clone()}
-                {event.actor_id.clone().map(|actor_id| view! { <div class="muted small">{actor_id}</div> })}</td>
+                {event.actor_id.clone().map(|actor_id| view! { <div class="muted small"><code>{actor_id}</code></div> })}</td>
             <td data-label="Message">{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
             <td class="actions"><button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
                 aria-controls=detail_id.clone() on:click=toggle>

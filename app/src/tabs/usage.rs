@@ -16,10 +16,11 @@ pub fn UsageTab() -> impl IntoView {
     let for_selected_app = RwSignal::new(false);
     let usage = Resource::new(move || for_selected_app.get(), load_usage);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        // The placeholder has the facts' shape, so nothing below moves when they come.
+        <Suspense fallback=|| plan_facts(None)>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(overview) => view! { <PlanFacts overview /> }.into_any(),
+                    Ok(overview) => plan_facts(Some(&overview)).into_any(),
                     Err(error) => show_error(error, move || overview.refetch()),
                 }
             })}
@@ -46,20 +47,66 @@ pub fn UsageTab() -> impl IntoView {
     }
 }
 
-#[component]
-fn PlanFacts(overview: Overview) -> impl IntoView {
-    view! {
-        <dl class="facts">
-            <dt>"Plan"</dt><dd>{overview.plan.as_str()}</dd>
-            <dt>"Subscription state"</dt><dd>{overview.subscription_state.as_str()}</dd>
-            <dt>"platform.api"</dt><dd>{if overview.platform_api_enabled { "enabled" } else { "not enabled" }}</dd>
-            <dt>"Paywall"</dt><dd data-testid="usage-paywall-state">{overview.paywall_state.as_str()}</dd>
-            <dt>"Monthly platform-call limit"</dt><dd data-testid="usage-limit">{overview.monthly_call_limit}</dd>
-            <dt>"Used this billing window"</dt><dd data-testid="usage-used">{overview.monthly_calls_used}</dd>
-            <dt>"Billing window"</dt>
-            <dd>{format_time(&overview.billing_window_start)} " – " {format_time(&overview.billing_window_end)}</dd>
-        </dl>
-    }
+/// The tenant's plan and where its monthly limit stands; without the overview (still
+/// loading), the same list with placeholders.
+fn plan_facts(overview: Option<&Overview>) -> impl IntoView + use<> {
+    let facts: [(&'static str, Option<String>, Option<&'static str>); 7] = [
+        ("Plan", overview.map(|o| o.plan.as_str().to_owned()), None),
+        (
+            "Subscription state",
+            overview.map(|o| o.subscription_state.as_str().to_owned()),
+            None,
+        ),
+        (
+            "platform.api",
+            overview.map(|o| {
+                if o.platform_api_enabled {
+                    "enabled"
+                } else {
+                    "not enabled"
+                }
+                .to_owned()
+            }),
+            None,
+        ),
+        (
+            "Paywall",
+            overview.map(|o| o.paywall_state.as_str().to_owned()),
+            Some("usage-paywall-state"),
+        ),
+        (
+            "Monthly platform-call limit",
+            overview.map(|o| o.monthly_call_limit.to_string()),
+            Some("usage-limit"),
+        ),
+        (
+            "Used this billing window",
+            overview.map(|o| o.monthly_calls_used.to_string()),
+            Some("usage-used"),
+        ),
+        (
+            "Billing window",
+            overview.map(|o| {
+                format!(
+                    "{} – {}",
+                    format_time(&o.billing_window_start),
+                    format_time(&o.billing_window_end)
+                )
+            }),
+            None,
+        ),
+    ];
+    let loading = overview.is_none();
+    let rows = facts
+        .into_iter()
+        .map(|(label, value, test_id)| {
+            view! {
+                <dt>{label}</dt>
+                <dd data-testid=test_id>{value.unwrap_or_else(|| "…".to_owned())}</dd>
+            }
+        })
+        .collect_view();
+    view! { <dl class="facts" class:loading-facts=loading aria-busy=loading.to_string()>{rows}</dl> }
 }
 
 /// The chart's drawing area, in SVG user units.
