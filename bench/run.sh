@@ -11,8 +11,9 @@
 #   verify         POST /v1/keys/verify         the SaaS's key verification (a test key,
 #                                               and a live key under the monthly quota)
 # and the ratios whoami / ceiling (target >= 0.9), live whoami / test whoami (the quota's
-# cost, target >= 0.9), live verify / ceiling (target >= 0.7) and authenticated /
-# ceiling, each taken per round (ceiling and route back to back) and the median
+# cost, target >= 0.9), live verify / ceiling (target >= 0.7), authenticated /
+# ceiling, and authenticated with / without the request log (a second server on the
+# same database with GATEHOUSE_REQUEST_LOG_RETENTION_DAYS=0; target >= 0.9), each taken per round (ceiling and route back to back) and the median
 # reported. The demo tenant's limit is raised with `update-tenant` first, so that the
 # live runs measure admitted calls. Settings: BENCH_CONNECTIONS (32),
 # BENCH_SECONDS (10), BENCH_ROUNDS (3), BENCH_THREADS (1 wrk thread; 2 cores).
@@ -29,7 +30,10 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-ge
 data=$(mktemp -d)
 port=$(free_port)
 base="http://127.0.0.1:$port"
-cleanup() { [ -n "${server:-}" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null; rm -rf "$data"; }
+cleanup() {
+  for pid in ${server:-} ${server_off:-}; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+  rm -rf "$data"
+}
 trap cleanup EXIT
 
 start_server "sqlite://$data/gatehouse.db" "$data/server.log"
@@ -72,7 +76,16 @@ p50, p99 = ms("50%"), ms("99%")
 print(f"{rps:.0f} {p50:.2f} {p99:.2f}")'
 }
 
+# A second server on the same database with the request log off, for its cost.
+port_off=$(free_port)
+base_off="http://127.0.0.1:$port_off"
+DATABASE_URL="sqlite://$data/gatehouse.db" GATEHOUSE_ADDR="127.0.0.1:$port_off" \
+  GATEHOUSE_REQUEST_LOG_RETENTION_DAYS=0 GATEHOUSE_LOG=warn "$bin" serve >"$data/server-off.log" 2>&1 &
+server_off=$!
+for _ in $(seq 1 100); do curl -sf "$base_off/health" >/dev/null && break; sleep 0.1; done
+
 curl -sf -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id" >/dev/null
+curl -sf -H "authorization: Bearer $key" "$base_off/v1/api-keys/$key_id" >/dev/null
 wrk -t1 -c"$connections" -d2s "$base/v1/ping" >/dev/null   # warm-up
 
 echo "Gatehouse API benchmark: $connections connections, ${seconds}s per run, $rounds rounds, wrk threads $threads, $(nproc) cores, SQLite"
@@ -84,6 +97,7 @@ ratios=()
 whoami_ratios=()
 quota_ratios=()
 verify_ratios=()
+logging_ratios=()
 for round in $(seq 1 "$rounds"); do
   echo "round $round"
   row route 'requests/s' 'p50 ms' 'p99 ms'
@@ -96,6 +110,9 @@ for round in $(seq 1 "$rounds"); do
   quota_ratios+=("$(ratio "$q_rps" "$w_rps")")
   read -r a_rps a_p50 a_p99 < <(measure -H "authorization: Bearer $key" "$base/v1/api-keys/$key_id")
   row 'GET /v1/api-keys/{id} (authenticated)' "$a_rps" "$a_p50" "$a_p99"
+  read -r o_rps o_p50 o_p99 < <(measure -H "authorization: Bearer $key" "$base_off/v1/api-keys/$key_id")
+  row 'GET /v1/api-keys/{id} (request log off)' "$o_rps" "$o_p50" "$o_p99"
+  logging_ratios+=("$(ratio "$a_rps" "$o_rps")")
   whoami_ratios+=("$(ratio "$w_rps" "$c_rps")")
   ratios+=("$(ratio "$a_rps" "$c_rps")")
   read -r l_rps l_p50 l_p99 < <(measure -s "$data/verify-live.lua" "$base/v1/keys/verify")
@@ -116,8 +133,10 @@ print(f"authenticated p99 in the last round: {sys.argv[1]} ms (target < 5 ms)")
 quota = sys.argv[4].split()
 print(f"live whoami / test whoami (the cost of the quota) per round: {comma.join(quota)}; median {median(quota):.2f} (target >= 0.90)")
 verify = sys.argv[5].split()
-print(f"live verify / ceiling per round: {comma.join(verify)}; median {median(verify):.2f} (target >= 0.70)")' \
-  "$a_p99" "${whoami_ratios[*]}" "${ratios[*]}" "${quota_ratios[*]}" "${verify_ratios[*]}"
+print(f"live verify / ceiling per round: {comma.join(verify)}; median {median(verify):.2f} (target >= 0.70)")
+logging = sys.argv[6].split()
+print(f"authenticated with / without the request log per round: {comma.join(logging)}; median {median(logging):.2f} (target >= 0.90)")' \
+  "$a_p99" "${whoami_ratios[*]}" "${ratios[*]}" "${quota_ratios[*]}" "${verify_ratios[*]}" "${logging_ratios[*]}"
 
 # The calls were counted: after a flush, the key's usage shows them.
 sleep 1.5

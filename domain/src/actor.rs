@@ -48,6 +48,7 @@ impl Access {
     pub const API_KEYS_WRITE: Self = Self::new(Permission::ApiKeysManage, "api_keys:write");
     pub const AUDIT_READ: Self = Self::new(Permission::AppsManage, "audit_events:read");
     pub const USAGE_READ: Self = Self::new(Permission::AppsManage, "usage:read");
+    pub const REQUEST_LOGS_READ: Self = Self::new(Permission::AppsManage, "request_logs:read");
     pub const WEBHOOKS_READ: Self = Self::new(Permission::WebhooksManage, "webhook_endpoints:read");
     pub const WEBHOOKS_WRITE: Self =
         Self::new(Permission::WebhooksManage, "webhook_endpoints:write");

@@ -1,6 +1,6 @@
 //! Housekeeping: what expires is deleted, so that no table grows without bound
-//! (sessions, access tokens, sign-in attempt counters, usage flush receipts, events'
-//! idempotency keys). The server runs [`Gatehouse::purge_expired`] every minute, and
+//! (sessions, access tokens, sign-in attempt counters, usage flush receipts, the request
+//! log past its retention, events' idempotency keys). The server runs [`Gatehouse::purge_expired`] every minute, and
 //! [`Gatehouse::announce_expiring_keys`] with it.
 
 use crate::Gatehouse;
@@ -27,13 +27,14 @@ pub struct PurgeReport {
     pub delivery_attempts: u64,
     pub deliveries: u64,
     pub events: u64,
+    pub request_logs: u64,
 }
 
 impl Gatehouse {
     /// Deletes expired sessions and access tokens, sign-in counters whose window and
     /// lock are over, old usage flush receipts and idempotency keys, and the delivery
     /// log, finished deliveries and events older than 30 days (never an event with a
-    /// delivery still pending).
+    /// delivery still pending), and request log entries past their retention.
     pub async fn purge_expired(&self) -> Result<PurgeReport, DomainError> {
         let now = self.now_ms();
         let pool = self.db().pool();
@@ -98,7 +99,9 @@ impl Gatehouse {
         .execute(pool)
         .await?
         .rows_affected();
+        let request_logs = self.purge_request_logs(PURGE_BATCH).await?;
         Ok(PurgeReport {
+            request_logs,
             delivery_attempts,
             deliveries,
             events,

@@ -21,6 +21,7 @@ pub mod operator;
 pub mod origin_index;
 pub mod overview;
 mod paging;
+pub mod request_log;
 mod stored;
 pub mod tenants;
 pub mod time;
@@ -57,6 +58,7 @@ pub struct Gatehouse {
     /// The highest tenant revision this instance has applied (see `tenants`).
     tenant_revision: Arc<AtomicI64>,
     metrics: Arc<metrics::Metrics>,
+    request_logs: Arc<request_log::RequestLogBuffer>,
     /// When this instance started (Unix ms).
     started_ms: i64,
 }
@@ -81,6 +83,7 @@ impl Gatehouse {
             rate_windows: Default::default(),
             tenant_revision: Default::default(),
             metrics: Default::default(),
+            request_logs: Default::default(),
             started_ms: Clock::system().now_ms(),
             db,
         }
@@ -95,6 +98,13 @@ impl Gatehouse {
     /// Replaces the clock (tests drive a manual one across time boundaries).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Sets the request log's buffer size and how many days entries are kept (0: no
+    /// request log).
+    pub fn with_request_log(mut self, capacity: usize, retention_days: u32) -> Self {
+        self.request_logs = Arc::new(request_log::RequestLogBuffer::new(capacity, retention_days));
         self
     }
 

@@ -123,6 +123,7 @@ pub struct Metrics {
     attempt_seconds: Histogram,
     delivery_seconds: Histogram,
     queue_depth: Family<QueueLabels, Gauge>,
+    request_logs_dropped: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -188,6 +189,12 @@ impl Default for Metrics {
             "Deliveries waiting: due now, or scheduled for a later retry",
             queue_depth.clone(),
         );
+        let request_logs_dropped = Counter::default();
+        registry.register(
+            "request_logs_dropped",
+            "Request log entries dropped because the buffer was full (the database fell behind)",
+            request_logs_dropped.clone(),
+        );
         let outcome = |family: &Family<OutcomeLabels, Counter>, outcome: &'static str| {
             family.get_or_create(&OutcomeLabels { outcome }).clone()
         };
@@ -213,6 +220,7 @@ impl Default for Metrics {
             flush_lag,
             attempt_seconds,
             delivery_seconds,
+            request_logs_dropped,
             queue_depth,
         }
     }
@@ -253,6 +261,10 @@ impl Metrics {
 
     pub(crate) fn usage_flush_failed(&self) {
         self.flushes_failed.inc();
+    }
+
+    pub(crate) fn request_log_dropped(&self) {
+        self.request_logs_dropped.inc();
     }
 
     pub(crate) fn count_attempt(

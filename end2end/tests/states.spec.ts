@@ -36,11 +36,12 @@ test("opening every tab in turn shifts nothing already shown", async ({ page }) 
   // Every layout shift, counted even right after the click (the browser's CLS leaves
   // those out): what moves while a tab's code and data arrive.
   await page.evaluate(() => {
-    const shifts: { value: number; sources: string[] }[] = [];
+    const shifts: { tab: string; value: number; sources: string[] }[] = [];
     (window as unknown as { shifts: typeof shifts }).shifts = shifts;
     new PerformanceObserver((list) => {
       for (const entry of list.getEntries() as unknown as { value: number; sources?: { node?: Node }[] }[]) {
         shifts.push({
+          tab: (window as unknown as { tab: string }).tab,
           value: entry.value,
           sources: (entry.sources ?? []).map((source) => {
             const node = source.node as Element | undefined;
@@ -52,12 +53,13 @@ test("opening every tab in turn shifts nothing already shown", async ({ page }) 
   });
   const tabs = page.getByRole("navigation", { name: "Developers" });
   for (const name of TABS) {
+    await page.evaluate((name) => ((window as unknown as { tab: string }).tab = name), name);
     await tabs.getByRole("link", { name, exact: true }).click();
     await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
     await page.waitForLoadState("networkidle");
     await expect(page.locator(".loading, [aria-busy=true]")).toHaveCount(0);
   }
-  const shifts = await page.evaluate(() => (window as unknown as { shifts: { value: number; sources: string[] }[] }).shifts);
+  const shifts = await page.evaluate(() => (window as unknown as { shifts: { tab: string; value: number; sources: string[] }[] }).shifts);
   const total = shifts.reduce((sum, shift) => sum + shift.value, 0);
   expect(total, JSON.stringify(shifts, null, 1)).toBeLessThan(0.01);
 });

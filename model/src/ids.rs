@@ -124,6 +124,10 @@ define_id!(
     AuditEventId, "aud_", "audit event"
 );
 define_id!(
+    /// One recorded request (the request log; also the answer's `Request-Id`).
+    RequestId, "req_", "request"
+);
+define_id!(
     /// An event emitted by a change or sent by the SaaS, as webhooks deliver it.
     EventId, "evt_", "event"
 );

@@ -130,21 +130,26 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
         .map_err(|error| format!("migrations failed: {error}"))?;
     let policy = NetworkPolicy::parse(&config.webhook_allow_networks)
         .map_err(|error| format!("GATEHOUSE_WEBHOOK_ALLOW_NETWORKS is invalid: {error}"))?;
-    let gatehouse = Gatehouse::new(db).with_webhooks(WebhookSettings {
-        master_keys: Some(master_keys),
-        destinations: Destinations {
-            policy: std::sync::Arc::new(policy),
-            ..Destinations::default()
-        },
-        delivery: DeliverySettings {
-            lease: std::time::Duration::from_secs(
-                config
-                    .webhook_lease_seconds
-                    .max(crate::config::MIN_LEASE_SECONDS),
-            ),
-            ..DeliverySettings::default()
-        },
-    });
+    let gatehouse = Gatehouse::new(db)
+        .with_webhooks(WebhookSettings {
+            master_keys: Some(master_keys),
+            destinations: Destinations {
+                policy: std::sync::Arc::new(policy),
+                ..Destinations::default()
+            },
+            delivery: DeliverySettings {
+                lease: std::time::Duration::from_secs(
+                    config
+                        .webhook_lease_seconds
+                        .max(crate::config::MIN_LEASE_SECONDS),
+                ),
+                ..DeliverySettings::default()
+            },
+        })
+        .with_request_log(
+            gatehouse_domain::request_log::BUFFER_CAPACITY,
+            config.request_log_retention_days,
+        );
     if config.scope_catalog.is_empty() {
         return Ok(gatehouse);
     }

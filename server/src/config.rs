@@ -65,6 +65,12 @@ pub struct Config {
     /// A separate address serving `/metrics` without a token, for a network only the
     /// operator's Prometheus reaches, e.g. `127.0.0.1:9090`. Unset: none.
     pub metrics_addr: Option<SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` names the client in the request log (CIDRs or
+    /// addresses, comma separated, e.g. `10.0.0.0/8`). Empty: the socket's peer is the
+    /// client and the header is not read.
+    pub trusted_proxies: String,
+    /// Days the request log keeps an entry; 0 turns the request log off.
+    pub request_log_retention_days: u32,
 }
 
 impl Default for Config {
@@ -84,6 +90,8 @@ impl Default for Config {
             log_format: "text".to_owned(),
             metrics_token: Secret::default(),
             metrics_addr: None,
+            trusted_proxies: String::new(),
+            request_log_retention_days: gatehouse_domain::request_log::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -181,6 +189,25 @@ impl Config {
                 name: "GATEHOUSE_METRICS_ADDR",
                 message: "expected host:port, e.g. 127.0.0.1:9090".to_owned(),
             })?);
+        }
+        if let Some(value) = get("GATEHOUSE_TRUSTED_PROXIES") {
+            gatehouse_domain::webhooks::NetworkPolicy::parse(&value).map_err(|message| {
+                ConfigError::Env {
+                    name: "GATEHOUSE_TRUSTED_PROXIES",
+                    message,
+                }
+            })?;
+            self.trusted_proxies = value;
+        }
+        if let Some(value) = get("GATEHOUSE_REQUEST_LOG_RETENTION_DAYS") {
+            self.request_log_retention_days = value
+                .parse()
+                .ok()
+                .filter(|days| *days <= 3650)
+                .ok_or_else(|| ConfigError::Env {
+                    name: "GATEHOUSE_REQUEST_LOG_RETENTION_DAYS",
+                    message: "expected whole days from 0 (no request log) to 3650".to_owned(),
+                })?;
         }
         if !self.metrics_token.0.is_empty() && self.metrics_token.0.len() < MIN_METRICS_TOKEN_LEN {
             return Err(ConfigError::Env {

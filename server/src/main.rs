@@ -5,6 +5,7 @@
 
 mod assets;
 mod cli;
+mod client_address;
 mod config;
 mod csrf;
 mod docs;

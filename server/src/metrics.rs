@@ -43,7 +43,7 @@ pub async fn count_requests(
 
 /// The method as a label without copying it; methods outside the standard ones share
 /// one series.
-fn method_label(method: &axum::http::Method) -> &'static str {
+pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
     use axum::http::Method;
     match *method {
         Method::GET => "GET",

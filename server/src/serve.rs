@@ -1,7 +1,9 @@
 //! The HTTP server: the dashboard (SSR + server functions), `/health`, the `/v1` API,
 //! static files; and beside them, under one shutdown token, the background tasks:
-//! the usage flush (every second), housekeeping (purges, expiring-key events, origin
-//! index backstop), the limits' upkeep (tenant changes, idle quota, rate windows), the webhook delivery worker and the PostgreSQL change feed. SIGINT
+//! the flush of usage counters and request log (every second), housekeeping (purges,
+//! expiring-key events, origin index backstop), the limits' upkeep (tenant changes,
+//! idle quota, rate windows), the webhook delivery worker and the PostgreSQL change
+//! feed. SIGINT
 //! or SIGTERM stops the server gracefully: in-flight requests finish, the delivery
 //! worker finishes its attempts, then the tasks stop and are awaited (the flush writes
 //! last).
@@ -34,6 +36,8 @@ pub struct SharedState {
     pub https: bool,
     /// The bearer token of `/metrics` on the main address (none: no such route).
     pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
+    pub trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy,
 }
 
 impl std::ops::Deref for AppState {
@@ -115,6 +119,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         gatehouse: gatehouse.clone(),
         https: config.served_over_https(),
         metrics_token: Some(config.metrics_token.0.clone()).filter(|token| !token.is_empty()),
+        trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy::parse(&config.trusted_proxies)?,
     }));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -126,7 +131,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     }
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
-    tasks.spawn(flush_usage_every_second(gatehouse.clone(), stop.clone()));
+    tasks.spawn(flush_every_second(gatehouse.clone(), stop.clone()));
     tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
     tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
     if let Some(metrics_addr) = config.metrics_addr {
@@ -152,7 +157,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     });
     // The delivery worker stops on its own token, before the flush: it claims nothing
     // more, lets attempts in flight finish and records them; then the rest stops and
-    // the usage counters are written last.
+    // the usage counters and the request log are written last.
     let stop_deliveries = CancellationToken::new();
     let deliveries = tokio::spawn({
         let gatehouse = gatehouse.clone();
@@ -160,10 +165,13 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         async move { gatehouse.run_delivery_worker(stop).await }
     });
     tasks.close();
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|error| error.to_string());
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|error| error.to_string());
     stop_deliveries.cancel();
     if let Err(error) = deliveries.await {
         tracing::error!(%error, "the delivery worker failed");
@@ -179,11 +187,11 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     served
 }
 
-/// Writes the usage counters about once a second (SPEC U-1): a crash loses at most
-/// the last second; a failed write is retried with the next tick. When `stop` fires it
-/// writes once more (the calls answered since the last tick) and returns; a write in
-/// progress is never cut off.
-async fn flush_usage_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
+/// Writes the usage counters and the buffered request log about once a second (SPEC
+/// U-1): a crash loses at most the last second; a failed write is retried with the
+/// next tick. When `stop` fires it writes once more (the calls answered since the last
+/// tick) and returns; a write in progress is never cut off.
+async fn flush_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -196,6 +204,13 @@ async fn flush_usage_every_second(gatehouse: Gatehouse, stop: CancellationToken)
                 tracing::error!(%error, "usage counters could not be written at shutdown");
             } else {
                 tracing::warn!(%error, "usage counters not written yet; retrying");
+            }
+        }
+        if let Err(error) = gatehouse.flush_request_logs().await {
+            if stopping {
+                tracing::error!(%error, "the request log could not be written at shutdown");
+            } else {
+                tracing::warn!(%error, "the request log not written yet; retrying");
             }
         }
         if stopping {

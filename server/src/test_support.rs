@@ -34,6 +34,7 @@ pub async fn state() -> (crate::serve::AppState, TempDir) {
         gatehouse: gatehouse_domain::Gatehouse::new(db),
         https: false,
         metrics_token: None,
+        trusted_proxies: Default::default(),
     }));
     (state, TempDir(folder))
 }

@@ -49,6 +49,8 @@ pub fn ApiStatusTab() -> impl IntoView {
         <div class="card status">
             <h2>"API status"</h2>
             <p class="muted">"A live check of GET /health, made when this tab opens. It is not an incident history."</p>
+            // Its own boundary: the check's wait shows here, not as the whole page's.
+            <Transition fallback=|| view! { <p class="status-line">"Checking…"</p> }>
             {move || match health.get() {
                 None => view! { <p class="status-line">"Checking…"</p> }.into_any(),
                 Some(Ok(health)) if health.status == HealthStatus::Ok => view! {
@@ -62,6 +64,7 @@ pub fn ApiStatusTab() -> impl IntoView {
                     <p class="status-line degraded" data-testid="api-status">"Unavailable: " {message}</p>
                 }.into_any(),
             }}
+            </Transition>
             <p>"Last successful check: " <span data-testid="last-success">{move || last_success.get().unwrap_or_else(|| "none yet".to_owned())}</span></p>
             <button type="button" on:click=move |_| health.refetch()>"Check again"</button>
         </div>

@@ -3,11 +3,21 @@
 //! the key is and the quota left. A verification counts as a platform call, under the
 //! key's rate limit and the tenant's monthly quota like any other (`limits`).
 
+use std::sync::Arc;
+
 use gatehouse_model::{VerifyCode, VerifyKeyRequest, VerifyKeyResponse};
 
-use super::{KeyRefusal, scopes_grant};
+use super::{KeyPrincipal, KeyRefusal, scopes_grant};
 use crate::Gatehouse;
 use crate::error::DomainError;
+
+/// A verdict and, when the key was identified, the key it is about (the request log
+/// records the verification under it).
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub answer: VerifyKeyResponse,
+    pub key: Option<Arc<KeyPrincipal>>,
+}
 
 fn refused(code: VerifyCode) -> VerifyKeyResponse {
     VerifyKeyResponse {
@@ -29,9 +39,17 @@ impl Gatehouse {
         &self,
         request: &VerifyKeyRequest,
     ) -> Result<VerifyKeyResponse, DomainError> {
+        Ok(self.verify_api_key_naming_it(request).await?.answer)
+    }
+
+    /// [`Self::verify_api_key`], answering also which key the verdict is about.
+    pub async fn verify_api_key_naming_it(
+        &self,
+        request: &VerifyKeyRequest,
+    ) -> Result<Verification, DomainError> {
         let verdict = self.judge_verification(request).await;
         let code = match &verdict {
-            Ok(response) => response.code.as_str(),
+            Ok(verification) => verification.answer.code.as_str(),
             Err(error) => error.code().as_str(),
         };
         self.metrics
@@ -42,28 +60,36 @@ impl Gatehouse {
     async fn judge_verification(
         &self,
         request: &VerifyKeyRequest,
-    ) -> Result<VerifyKeyResponse, DomainError> {
+    ) -> Result<Verification, DomainError> {
+        let unnamed = |code| Verification {
+            answer: refused(code),
+            key: None,
+        };
         let authenticated = match self.authenticate(request.key.trim()).await? {
             Ok(authenticated) => authenticated,
             Err(KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => {
-                return Ok(refused(VerifyCode::NotFound));
+                return Ok(unnamed(VerifyCode::NotFound));
             }
-            Err(KeyRefusal::Disabled) => return Ok(refused(VerifyCode::Disabled)),
-            Err(KeyRefusal::Revoked) => return Ok(refused(VerifyCode::Revoked)),
-            Err(KeyRefusal::Expired) => return Ok(refused(VerifyCode::Expired)),
+            Err(KeyRefusal::Disabled) => return Ok(unnamed(VerifyCode::Disabled)),
+            Err(KeyRefusal::Revoked) => return Ok(unnamed(VerifyCode::Revoked)),
+            Err(KeyRefusal::Expired) => return Ok(unnamed(VerifyCode::Expired)),
         };
         let principal = authenticated.principal;
+        let named = |code| Verification {
+            answer: refused(code),
+            key: Some(Arc::clone(&principal)),
+        };
         if !authenticated.standing.platform_api_enabled {
-            return Ok(refused(VerifyCode::PlatformApiDisabled));
+            return Ok(named(VerifyCode::PlatformApiDisabled));
         }
         if !authenticated.standing.subscription_active {
-            return Ok(refused(VerifyCode::SubscriptionInactive));
+            return Ok(named(VerifyCode::SubscriptionInactive));
         }
         // Over a limit, the call is refused and not counted (SPEC U-2, U-5).
         let admission = match self.admit_call(&principal).await {
             Ok(admission) => admission,
-            Err(DomainError::UsageExceeded(_)) => return Ok(refused(VerifyCode::UsageExceeded)),
-            Err(DomainError::RateLimited(_)) => return Ok(refused(VerifyCode::RateLimited)),
+            Err(DomainError::UsageExceeded(_)) => return Ok(named(VerifyCode::UsageExceeded)),
+            Err(DomainError::RateLimited(_)) => return Ok(named(VerifyCode::RateLimited)),
             Err(error) => return Err(error),
         };
         let mut response = VerifyKeyResponse {
@@ -85,6 +111,9 @@ impl Gatehouse {
         }
         // A verification counts as a platform call of the verified key (SPEC X-3).
         self.record_call(&principal, response.valid);
-        Ok(response)
+        Ok(Verification {
+            answer: response,
+            key: Some(principal),
+        })
     }
 }

@@ -45,6 +45,7 @@ mod health;
 mod keys;
 mod limits;
 mod page;
+mod request_logs;
 mod tenancy;
 mod webhooks;
 
@@ -55,6 +56,7 @@ pub use health::*;
 pub use keys::*;
 pub use limits::*;
 pub use page::*;
+pub use request_logs::*;
 pub use tenancy::*;
 pub use webhooks::*;
 

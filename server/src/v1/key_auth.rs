@@ -2,7 +2,8 @@
 //! call, the calling origin checked against the key's app (SPEC A-3), the key's rate
 //! limit and the tenant's monthly quota (SPEC U-2, U-5, with the `RateLimit` headers),
 //! the actor handed to the handler, and every admitted call counted by its outcome
-//! (SPEC U-1).
+//! (SPEC U-1). Every answer to a key it identified names the key for the request log
+//! ([`LoggedKey`]).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,6 +16,7 @@ use gatehouse_domain::metrics::AuthMethod;
 use gatehouse_model::ErrorCode;
 
 use super::ApiError;
+use super::request_log::LoggedKey;
 use crate::serve::AppState;
 
 /// The credential a request presents: `Authorization: Bearer <key>`,
@@ -70,12 +72,20 @@ pub async fn authenticate(
         (Some(origin), Some(key)) => Some(key.allows_origin(origin)),
         _ => None,
     };
+    let logged = |mut response: Response| {
+        if let Some(principal) = &principal {
+            response
+                .extensions_mut()
+                .insert(LoggedKey(std::sync::Arc::clone(principal)));
+        }
+        response
+    };
     if origin_allowed == Some(false) {
-        if let Some(principal) = principal {
-            state.gatehouse.record_call(&principal, false);
+        if let Some(principal) = &principal {
+            state.gatehouse.record_call(principal, false);
         }
         count(ErrorCode::OriginNotAllowed.as_str());
-        return super::cors::origin_refused().into_response();
+        return logged(super::cors::origin_refused().into_response());
     }
     let admission = match &principal {
         Some(principal) => match state.gatehouse.admit_call(principal).await {
@@ -83,7 +93,7 @@ pub async fn authenticate(
             // Refused by a limit: answered with where it stands, and not counted.
             Err(error) => {
                 count(error.code().as_str());
-                return refused_by_limit(error);
+                return logged(refused_by_limit(error));
             }
         },
         None => None,
@@ -98,11 +108,11 @@ pub async fn authenticate(
     if let Some(admission) = admission {
         super::rate_headers::add(response.headers_mut(), admission.statuses());
     }
-    if let Some(principal) = principal {
+    if let Some(principal) = &principal {
         let success = response.status().as_u16() < 400;
-        state.gatehouse.record_call(&principal, success);
+        state.gatehouse.record_call(principal, success);
     }
-    response
+    logged(response)
 }
 
 /// The 429 for a call over the key's rate limit or the tenant's monthly quota, with

@@ -4,10 +4,12 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use gatehouse_model::{VerifyKeyRequest, VerifyKeyResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::request_log::{LoggedKey, LoggedVerdict};
 use super::{ApiError, json_body};
 use crate::serve::AppState;
 
@@ -27,10 +29,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         "key": "rk_live_…", "scope": "payment_intents:read"
     })),
     responses((status = 200, description = "The verdict on the key.", body = VerifyKeyResponse)))]
-async fn verify(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Json<VerifyKeyResponse>, ApiError> {
+async fn verify(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let request: VerifyKeyRequest = json_body(&body)?;
-    Ok(Json(state.gatehouse.verify_api_key(&request).await?))
+    let verification = state.gatehouse.verify_api_key_naming_it(&request).await?;
+    let verdict = LoggedVerdict(verification.answer.code);
+    let mut response = Json(verification.answer).into_response();
+    // The request log records the verification under the verified key.
+    if let Some(key) = verification.key {
+        response.extensions_mut().insert(LoggedKey(key));
+        response.extensions_mut().insert(verdict);
+    }
+    Ok(response)
 }

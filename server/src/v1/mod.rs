@@ -7,6 +7,8 @@ mod key_auth;
 mod keys;
 pub mod openapi;
 mod rate_headers;
+pub mod request_log;
+mod request_logs;
 mod resources;
 mod usage;
 mod webhooks;
@@ -32,6 +34,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(webhooks::router())
         .merge(usage::router())
         .merge(audit::router())
+        .merge(request_logs::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             key_auth::authenticate,
@@ -44,6 +47,10 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
     let router = router
         .route("/v1/{*rest}", axum::routing::any(no_such_route))
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::log_requests,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cors::cors,
@@ -108,7 +115,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(ErrorBody { error: self.0 })).into_response()
+        let code = self.0.code;
+        let mut response = (status, axum::Json(ErrorBody { error: self.0 })).into_response();
+        // For the request log: the answer's code without reading the body back.
+        response.extensions_mut().insert(code);
+        response
     }
 }
 

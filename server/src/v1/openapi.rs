@@ -64,7 +64,7 @@ fn throttled() -> impl Iterator<Item = ErrorCode> {
 #[openapi(
     info(
         title = "Gatehouse API",
-        description = "The `/v1` API of this Gatehouse: apps, API keys, access tokens, key verification, webhook endpoints, events, usage and the audit trail. Guides: [/docs](/docs); for agents: [/llms.txt](/llms.txt).",
+        description = "The `/v1` API of this Gatehouse: apps, API keys, access tokens, key verification, webhook endpoints, events, usage, the audit trail and the request log. Guides: [/docs](/docs); for agents: [/llms.txt](/llms.txt).",
         license(name = "MIT", identifier = "MIT"),
     ),
     tags(
@@ -76,6 +76,7 @@ fn throttled() -> impl Iterator<Item = ErrorCode> {
         (name = "Events", description = "What the SaaS sends, and what Gatehouse emits itself."),
         (name = "Usage", description = "Platform calls per day, split by outcome."),
         (name = "Audit", description = "The append-only audit trail: who changed what, when, with before and after."),
+        (name = "Request logs", description = "Every call by a key and every verification of a key, as it was answered: route, status, error code, latency, client."),
         (name = "Meta", description = "Liveness."),
     ),
     components(schemas(ErrorBody)),

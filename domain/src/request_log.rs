@@ -1,0 +1,351 @@
+//! The request log (seed 004's "activity logs"): every `/v1` call by a known key and
+//! every verification of a key, as it was answered (time, request id, key, app, mode,
+//! method, route template, status, error code, latency, origin, client address; never
+//! a credential or a body), kept 30 days unless the operator says otherwise, and
+//! searched per app and mode with filters, newest first, in keyset pages.
+//!
+//! No request writes to the database: [`Gatehouse::log_request`] appends to a bounded
+//! buffer in memory and [`Gatehouse::flush_request_logs`] (every second, and on a
+//! graceful shutdown) writes it in multi-row inserts. When the buffer is full (the
+//! database has been slower than the calls for a while), new entries are dropped and
+//! counted (`gatehouse_request_logs_dropped_total`): the log gives way, the API does
+//! not. A batch that failed to write is kept and written again; ids make that
+//! idempotent (`ON CONFLICT DO NOTHING`).
+//!
+//! A request id is a ULID of the domain clock's millisecond, so ids sort by time and a
+//! time range is a range of ids, read from the same index as the pages.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use gatehouse_model::{
+    ApiKeyId, AppId, KeyMode, Page, PageRequest, RequestId, RequestLogFilter, RequestLogView,
+};
+use sqlx::any::AnyRow;
+
+use crate::Gatehouse;
+use crate::actor::{Access, Actor, KeyPrincipal};
+use crate::error::DomainError;
+use crate::paging::Keyset;
+use crate::stored::Stored;
+
+/// Entries the buffer holds at most (about 300 bytes each): a minute of calls at the
+/// benchmark's rate before any is dropped.
+pub const BUFFER_CAPACITY: usize = 200_000;
+/// Rows per INSERT statement (14 values each, well under SQLite's 32,766 parameters).
+const ROWS_PER_INSERT: usize = 500;
+/// How long entries are kept unless the operator sets otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+const DAY_MS: i64 = 86_400_000;
+
+/// One answered request, as the server hands it over.
+#[derive(Debug, Clone)]
+pub struct RequestRecord {
+    /// From [`Gatehouse::fresh_request_id`], as the answer's `Request-Id` header says.
+    pub id: RequestId,
+    /// The key that called, or the key that was verified.
+    pub key: Arc<KeyPrincipal>,
+    pub method: &'static str,
+    pub route: String,
+    pub status: u16,
+    pub error_code: Option<&'static str>,
+    pub verify_code: Option<&'static str>,
+    pub latency_us: i64,
+    pub origin: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    occurred_at_ms: i64,
+    record: RequestRecord,
+}
+
+/// The entries not yet written, and how many were dropped because it was full.
+#[derive(Debug)]
+pub struct RequestLogBuffer {
+    pending: Mutex<Vec<Entry>>,
+    /// A batch whose write failed, written again by the next flush.
+    unwritten: tokio::sync::Mutex<Vec<Entry>>,
+    capacity: usize,
+    dropped: AtomicU64,
+    /// Days kept; 0 turns the log off (nothing is buffered).
+    retention_days: u32,
+}
+
+impl Default for RequestLogBuffer {
+    fn default() -> Self {
+        Self::new(BUFFER_CAPACITY, DEFAULT_RETENTION_DAYS)
+    }
+}
+
+impl RequestLogBuffer {
+    pub fn new(capacity: usize, retention_days: u32) -> Self {
+        Self {
+            pending: Mutex::new(Vec::new()),
+            unwritten: tokio::sync::Mutex::new(Vec::new()),
+            capacity,
+            dropped: AtomicU64::new(0),
+            retention_days,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn push(&self, entry: Entry) -> bool {
+        let mut pending = self.lock();
+        if pending.len() >= self.capacity {
+            drop(pending);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        pending.push(entry);
+        true
+    }
+
+    fn take(&self) -> Vec<Entry> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Entries dropped because the buffer was full, since the start.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, app_id, mode, key_id, occurred_at, method, route, status, \
+                       error_code, verify_code, latency_us, origin, client_ip";
+
+impl Gatehouse {
+    /// Whether calls are logged (the operator may turn the log off with a retention of 0).
+    pub fn request_logging(&self) -> bool {
+        self.request_logs.retention_days > 0
+    }
+
+    /// A new request id of the current millisecond.
+    pub fn fresh_request_id(&self) -> RequestId {
+        let ulid = ulid::Ulid::from_parts(self.now_ms().max(0) as u64, rand::random::<u128>());
+        RequestId::from_body(&ulid.to_string().to_ascii_lowercase())
+    }
+
+    /// Buffers one answered request; answers whether it was kept (false: the log is
+    /// off, or the buffer is full and the entry was dropped and counted).
+    pub fn log_request(&self, record: RequestRecord) -> bool {
+        if !self.request_logging() {
+            return false;
+        }
+        let kept = self.request_logs.push(Entry {
+            occurred_at_ms: self.now_ms(),
+            record,
+        });
+        if !kept {
+            self.metrics.request_log_dropped();
+        }
+        kept
+    }
+
+    /// Entries dropped because the buffer was full.
+    pub fn request_logs_dropped(&self) -> u64 {
+        self.request_logs.dropped()
+    }
+
+    /// Writes the buffered entries; answers how many were written. A batch that fails
+    /// is kept (within the buffer's capacity) and written by the next flush.
+    pub async fn flush_request_logs(&self) -> Result<usize, DomainError> {
+        let mut unwritten = self.request_logs.unwritten.lock().await;
+        let mut batch = std::mem::take(&mut *unwritten);
+        batch.extend(self.request_logs.take());
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match self.write_request_logs(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(error) => {
+                let capacity = self.request_logs.capacity;
+                if batch.len() > capacity {
+                    let over = batch.len() - capacity;
+                    batch.drain(..over);
+                    self.request_logs
+                        .dropped
+                        .fetch_add(over as u64, Ordering::Relaxed);
+                }
+                *unwritten = batch;
+                Err(error)
+            }
+        }
+    }
+
+    async fn write_request_logs(&self, batch: &[Entry]) -> Result<(), DomainError> {
+        let mut transaction = self.db().pool().begin().await?;
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            let placeholders: Vec<String> = (0..chunk.len())
+                .map(|row| {
+                    let first = row * 14;
+                    let values: Vec<String> = (1..=14)
+                        .map(|column| format!("${}", first + column))
+                        .collect();
+                    format!("({})", values.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO request_logs ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for entry in chunk {
+                let record = &entry.record;
+                query = query
+                    .bind(record.id.as_str())
+                    .bind(record.key.tenant_id.as_str())
+                    .bind(record.key.app_id.as_str())
+                    .bind(record.key.mode.as_str())
+                    .bind(record.key.key_id.as_str())
+                    .bind(entry.occurred_at_ms)
+                    .bind(record.method)
+                    .bind(record.route.as_str())
+                    .bind(i64::from(record.status))
+                    .bind(record.error_code)
+                    .bind(record.verify_code)
+                    .bind(record.latency_us)
+                    .bind(record.origin.as_deref())
+                    .bind(record.client_ip.as_deref());
+            }
+            query.execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes entries older than the retention, at most `batch` rows per call.
+    pub(crate) async fn purge_request_logs(&self, batch: i64) -> Result<u64, DomainError> {
+        let retention_days = self.request_logs.retention_days.max(1);
+        let kept_from = self.now_ms() - i64::from(retention_days) * DAY_MS;
+        Ok(sqlx::query(
+            "DELETE FROM request_logs WHERE id IN (
+                SELECT id FROM request_logs WHERE occurred_at < $1 LIMIT $2)",
+        )
+        .bind(kept_from)
+        .bind(batch)
+        .execute(self.db().pool())
+        .await?
+        .rows_affected())
+    }
+
+    /// The request log of an app and mode, newest first: a key reads its own app and
+    /// mode; a user any app of the tenant (all of them without `app_id`), live unless
+    /// `mode` says test.
+    pub async fn search_request_logs(
+        &self,
+        actor: &Actor,
+        filter: &RequestLogFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RequestLogView>, DomainError> {
+        actor.require(Access::REQUEST_LOGS_READ)?;
+        let keyset = Keyset::from_request(page, |cursor| RequestId::parse(cursor).is_ok())?;
+        let (app_id, mode) = match actor.api_key() {
+            Some(own) => {
+                if filter.mode.is_some_and(|mode| mode != own.mode) {
+                    return Err(DomainError::field(
+                        "mode",
+                        format!(
+                            "A {mode} key reads {mode} requests only.",
+                            mode = own.mode.as_str()
+                        ),
+                    ));
+                }
+                if filter.app_id.as_ref().is_some_and(|app| app != &own.app_id) {
+                    return Err(DomainError::NotFound("app"));
+                }
+                (Some(own.app_id.clone()), own.mode)
+            }
+            None => {
+                if let Some(app_id) = &filter.app_id {
+                    self.find_app(&actor.tenant_id, app_id).await?;
+                }
+                (filter.app_id.clone(), filter.mode.unwrap_or(KeyMode::Live))
+            }
+        };
+        if let (Some(from), Some(to)) = (&filter.from, &filter.to)
+            && to <= from
+        {
+            return Err(DomainError::field("to", "The range ends before it starts."));
+        }
+        let mut clauses = vec!["tenant_id = $1".to_owned(), "mode = $2".to_owned()];
+        let mut texts: Vec<String> = vec![actor.tenant_id.to_string(), mode.as_str().to_owned()];
+        let mut push = |clause: &str, value: String, texts: &mut Vec<String>| {
+            texts.push(value);
+            clauses.push(clause.replace('?', &format!("${}", texts.len())));
+        };
+        if let Some(app_id) = app_id {
+            push("app_id = ?", app_id.to_string(), &mut texts);
+        }
+        if let Some(key_id) = &filter.key_id {
+            push("key_id = ?", key_id.to_string(), &mut texts);
+        }
+        if let Some(code) = &filter.error_code {
+            push("error_code = ?", code.trim().to_owned(), &mut texts);
+        }
+        if let Some(route) = &filter.route {
+            push("route = ?", route.trim().to_owned(), &mut texts);
+        }
+        // Ids sort by time: a time range is a range of ids.
+        if let Some(from) = &filter.from {
+            push("id >= ?", first_id_at(from.timestamp_millis()), &mut texts);
+        }
+        if let Some(to) = &filter.to {
+            push("id < ?", first_id_at(to.timestamp_millis()), &mut texts);
+        }
+        if let Some(cursor) = &keyset.after {
+            push("id < ?", cursor.clone(), &mut texts);
+        }
+        if let Some(class) = filter.status_class {
+            let (low, high) = class.bounds();
+            clauses.push(format!("status >= {low} AND status < {high}"));
+        }
+        let sql = format!(
+            "SELECT {COLUMNS} FROM request_logs WHERE {} ORDER BY id DESC LIMIT {}",
+            clauses.join(" AND "),
+            keyset.rows_to_read()
+        );
+        let mut query = sqlx::query(&sql);
+        for text in texts {
+            query = query.bind(text);
+        }
+        let rows = query.fetch_all(self.db().pool()).await?;
+        let entries = rows
+            .iter()
+            .map(request_log_view_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(keyset.page(entries, |entry| entry.id.to_string()))
+    }
+}
+
+/// The smallest request id of the millisecond `ms`.
+fn first_id_at(ms: i64) -> String {
+    let ulid = ulid::Ulid::from_parts(ms.max(0) as u64, 0);
+    RequestId::from_body(&ulid.to_string().to_ascii_lowercase()).to_string()
+}
+
+fn request_log_view_from_row(row: &AnyRow) -> Result<RequestLogView, DomainError> {
+    let stored = Stored::new(row, "request log entry");
+    let status: i64 = stored.get("status")?;
+    Ok(RequestLogView {
+        id: stored.parsed("id", |id| RequestId::parse(id).ok())?,
+        occurred_at: stored.time("occurred_at")?,
+        key_id: stored.parsed("key_id", |id| ApiKeyId::parse(id).ok())?,
+        app_id: stored.parsed("app_id", |id| AppId::parse(id).ok())?,
+        mode: stored.parsed("mode", KeyMode::parse)?,
+        method: stored.get("method")?,
+        route: stored.get("route")?,
+        status: u16::try_from(status).unwrap_or_default(),
+        error_code: stored.get("error_code")?,
+        verify_code: stored.get("verify_code")?,
+        latency_us: stored.get("latency_us")?,
+        origin: stored.get("origin")?,
+        client_ip: stored.get("client_ip")?,
+    })
+}
