@@ -6,11 +6,12 @@
 //!
 //! No request writes to the database: [`Gatehouse::log_request`] appends to a bounded
 //! buffer in memory and [`Gatehouse::flush_request_logs`] (every second, and on a
-//! graceful shutdown) writes it in multi-row inserts. When the buffer is full (the
+//! graceful shutdown) writes it in multi-row inserts of 500 rows, each its own short
+//! write. When the buffer is full (the
 //! database has been slower than the calls for a while), new entries are dropped and
 //! counted (`gatehouse_request_logs_dropped_total`): the log gives way, the API does
-//! not. A batch that failed to write is kept and written again; ids make that
-//! idempotent (`ON CONFLICT DO NOTHING`).
+//! not. What failed to write is kept and written again; ids make that idempotent
+//! (`ON CONFLICT DO NOTHING`).
 //!
 //! A request id is a ULID of the domain clock's millisecond, so ids sort by time and a
 //! time range is a range of ids, read from the same index as the pages.
@@ -164,7 +165,8 @@ impl Gatehouse {
         }
         match self.write_request_logs(&batch).await {
             Ok(()) => Ok(batch.len()),
-            Err(error) => {
+            Err((written, error)) => {
+                batch.drain(..written);
                 let capacity = self.request_logs.capacity;
                 if batch.len() > capacity {
                     let over = batch.len() - capacity;
@@ -179,8 +181,11 @@ impl Gatehouse {
         }
     }
 
-    async fn write_request_logs(&self, batch: &[Entry]) -> Result<(), DomainError> {
-        let mut transaction = self.db().pool().begin().await?;
+    /// Writes the batch a statement of up to 500 rows at a time, each its own short
+    /// write (another writer, a quota grant or the usage flush, never waits for the whole
+    /// batch). Answers how many rows of the batch were written before a failure.
+    async fn write_request_logs(&self, batch: &[Entry]) -> Result<(), (usize, DomainError)> {
+        let mut written = 0;
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             let placeholders: Vec<String> = (0..chunk.len())
                 .map(|row| {
@@ -191,8 +196,9 @@ impl Gatehouse {
                     format!("({})", values.join(", "))
                 })
                 .collect();
+            // Written again after a failure: what was written already is skipped.
             let sql = format!(
-                "INSERT INTO request_logs ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO request_logs ({COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
                 placeholders.join(", ")
             );
             let mut query = sqlx::query(&sql);
@@ -214,9 +220,11 @@ impl Gatehouse {
                     .bind(record.origin.as_deref())
                     .bind(record.client_ip.as_deref());
             }
-            query.execute(&mut *transaction).await?;
+            if let Err(error) = query.execute(self.db().pool()).await {
+                return Err((written, error.into()));
+            }
+            written += chunk.len();
         }
-        transaction.commit().await?;
         Ok(())
     }
 
@@ -224,11 +232,12 @@ impl Gatehouse {
     pub(crate) async fn purge_request_logs(&self, batch: i64) -> Result<u64, DomainError> {
         let retention_days = self.request_logs.retention_days.max(1);
         let kept_from = self.now_ms() - i64::from(retention_days) * DAY_MS;
+        // Ids sort by time: the oldest entries are the lowest ids.
         Ok(sqlx::query(
             "DELETE FROM request_logs WHERE id IN (
-                SELECT id FROM request_logs WHERE occurred_at < $1 LIMIT $2)",
+                SELECT id FROM request_logs WHERE id < $1 ORDER BY id LIMIT $2)",
         )
-        .bind(kept_from)
+        .bind(first_id_at(kept_from))
         .bind(batch)
         .execute(self.db().pool())
         .await?

@@ -36,6 +36,27 @@ async fn fetch_health() -> Result<Health, String> {
 pub fn ApiStatusTab() -> impl IntoView {
     let health = LocalResource::new(fetch_health);
     let last_success = RwSignal::new(None::<String>);
+    view! {
+        <div class="card status">
+            <h2>"API status"</h2>
+            <p class="muted">"A live check of GET /health, made when this tab opens. It is not an incident history."</p>
+            // Its own boundary: the check's wait shows here, not as the whole page's
+            // (everything that reads the check sits inside it).
+            <Transition fallback=|| view! { <p class="status-line">"Checking…"</p> }>
+                <CheckResult health last_success />
+            </Transition>
+            <p>"Last successful check: " <span data-testid="last-success">{move || last_success.get().unwrap_or_else(|| "none yet".to_owned())}</span></p>
+            <button type="button" on:click=move |_| health.refetch()>"Check again"</button>
+        </div>
+    }
+}
+
+/// What the check answered; a good answer's time becomes the last successful check.
+#[component]
+fn CheckResult(
+    health: LocalResource<Result<Health, String>>,
+    last_success: RwSignal<Option<String>>,
+) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(health)) = health.get().filter(|result| {
             result
@@ -45,28 +66,22 @@ pub fn ApiStatusTab() -> impl IntoView {
             last_success.set(Some(format_time(&health.checked_at)));
         }
     });
-    view! {
-        <div class="card status">
-            <h2>"API status"</h2>
-            <p class="muted">"A live check of GET /health, made when this tab opens. It is not an incident history."</p>
-            // Its own boundary: the check's wait shows here, not as the whole page's.
-            <Transition fallback=|| view! { <p class="status-line">"Checking…"</p> }>
-            {move || match health.get() {
-                None => view! { <p class="status-line">"Checking…"</p> }.into_any(),
-                Some(Ok(health)) if health.status == HealthStatus::Ok => view! {
-                    <p class="status-line operational" data-testid="api-status">"Operational"</p>
-                    <p class="muted small">"Version " {health.version}</p>
-                }.into_any(),
-                Some(Ok(health)) => view! {
-                    <p class="status-line degraded" data-testid="api-status">"Degraded: " {health.status.as_str()}</p>
-                }.into_any(),
-                Some(Err(message)) => view! {
-                    <p class="status-line degraded" data-testid="api-status">"Unavailable: " {message}</p>
-                }.into_any(),
-            }}
-            </Transition>
-            <p>"Last successful check: " <span data-testid="last-success">{move || last_success.get().unwrap_or_else(|| "none yet".to_owned())}</span></p>
-            <button type="button" on:click=move |_| health.refetch()>"Check again"</button>
-        </div>
+    move || {
+        match health.get() {
+        None => view! { <p class="status-line">"Checking…"</p> }.into_any(),
+        Some(Ok(health)) if health.status == HealthStatus::Ok => view! {
+            <p class="status-line operational" data-testid="api-status">"Operational"</p>
+            <p class="muted small">"Version " {health.version}</p>
+        }
+        .into_any(),
+        Some(Ok(health)) => view! {
+            <p class="status-line degraded" data-testid="api-status">"Degraded: " {health.status.as_str()}</p>
+        }
+        .into_any(),
+        Some(Err(message)) => view! {
+            <p class="status-line degraded" data-testid="api-status">"Unavailable: " {message}</p>
+        }
+        .into_any(),
+    }
     }
 }
