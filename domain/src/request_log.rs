@@ -33,10 +33,12 @@ use crate::stored::Stored;
 /// Entries the buffer holds at most (about 300 bytes each): a minute of calls at the
 /// benchmark's rate before any is dropped.
 pub const BUFFER_CAPACITY: usize = 200_000;
-/// Rows per INSERT statement: 700 values. SQLite looks each `$n` up among the
-/// statement's earlier ones when it prepares it, so the cost of a statement grows with
-/// the square of its values (500 rows, 7,000 values, took about 80 ms to prepare).
-const ROWS_PER_INSERT: usize = 50;
+/// Rows per INSERT statement: 140 values. Binding a value of a `$n` statement walks the
+/// statement's list of names (`sqlite3_bind_parameter_name`), so a statement's cost
+/// grows with the square of its values: 500-row statements (7,000 values) wrote about
+/// 6,000 rows/s, and at 50 rows the walk still took a fifth of the server's CPU under
+/// load (perf).
+const ROWS_PER_INSERT: usize = 10;
 /// Rows per transaction: the write lock is held a few milliseconds at a time.
 const ROWS_PER_WRITE: usize = 1_000;
 /// How long entries are kept unless the operator sets otherwise.
