@@ -135,8 +135,7 @@ impl Gatehouse {
 
     /// A new request id of the current millisecond.
     pub fn fresh_request_id(&self) -> RequestId {
-        let ulid = ulid::Ulid::from_parts(self.now_ms().max(0) as u64, rand::random::<u128>());
-        RequestId::from_body(&ulid.to_string().to_ascii_lowercase())
+        request_id_at(self.now_ms(), rand::random::<u128>())
     }
 
     /// Buffers one answered request; answers whether it was kept (false: the log is
@@ -348,10 +347,15 @@ impl Gatehouse {
     }
 }
 
+/// The request id of the millisecond `ms` with `random` as its ULID's random part.
+fn request_id_at(ms: i64, random: u128) -> RequestId {
+    let ulid = ulid::Ulid::from_parts(ms.max(0) as u64, random);
+    RequestId::from_body(&ulid.to_string().to_ascii_lowercase())
+}
+
 /// The smallest request id of the millisecond `ms`.
 fn first_id_at(ms: i64) -> String {
-    let ulid = ulid::Ulid::from_parts(ms.max(0) as u64, 0);
-    RequestId::from_body(&ulid.to_string().to_ascii_lowercase()).to_string()
+    request_id_at(ms, 0).to_string()
 }
 
 fn request_log_view_from_row(row: &AnyRow) -> Result<RequestLogView, DomainError> {

@@ -7,17 +7,6 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn get(server: &Server, path_and_query: &str, key: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .get(format!("{}{path_and_query}", server.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// The ids of a page's events.
 fn event_ids(page: &Value) -> Vec<String> {
     page["data"]
@@ -76,7 +65,7 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     assert_eq!(sent.status(), 201);
 
     // The scope is named when it is missing.
-    let (status, refused) = get(&server, "/v1/audit-events", &keys_only).await;
+    let (status, refused) = get_json(&server, "/v1/audit-events", &keys_only).await;
     assert_eq!(status, 403, "{refused}");
     assert_eq!(refused["error"]["code"], "insufficient_scope");
     assert_eq!(
@@ -85,7 +74,7 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     );
 
     // Everything the live reader sees is its app's, live, newest first.
-    let (status, all) = get(&server, "/v1/audit-events", &reader).await;
+    let (status, all) = get_json(&server, "/v1/audit-events", &reader).await;
     assert_eq!(status, 200, "{all}");
     let events = all["data"].as_array().unwrap();
     assert_eq!(all["has_more"], false);
@@ -119,50 +108,50 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     assert_eq!(renamed["related_ids"]["key_id"], writer_id.as_str());
 
     // The test key sees only the test side.
-    let (_, test_side) = get(&server, "/v1/audit-events", &test_reader).await;
+    let (_, test_side) = get_json(&server, "/v1/audit-events", &test_reader).await;
     assert_eq!(test_side["data"].as_array().unwrap().len(), 1);
     assert_eq!(test_side["data"][0]["mode"], "test");
 
     // Each filter, as a query parameter.
-    let (_, updated) = get(
+    let (_, updated) = get_json(
         &server,
         "/v1/audit-events?event_type=api_key.updated",
         &reader,
     )
     .await;
     assert_eq!(event_ids(&updated), event_ids(&all)[1..4]);
-    let (_, about_writer) = get(
+    let (_, about_writer) = get_json(
         &server,
         &format!("/v1/audit-events?related_id={writer_id}"),
         &reader,
     )
     .await;
     assert_eq!(about_writer["data"].as_array().unwrap().len(), 4);
-    let (_, about_payment) = get(&server, "/v1/audit-events?related_id=pi_42", &reader).await;
+    let (_, about_payment) = get_json(&server, "/v1/audit-events?related_id=pi_42", &reader).await;
     assert_eq!(about_payment["data"][0]["event_type"], "event.sent");
     assert_eq!(about_payment["data"][0]["actor_id"], writer_id.as_str());
-    let (_, by_writer) = get(
+    let (_, by_writer) = get_json(
         &server,
         &format!("/v1/audit-events?actor_id={writer_id}"),
         &reader,
     )
     .await;
     assert_eq!(event_ids(&by_writer), event_ids(&all)[..1]);
-    let (_, by_reader) = get(
+    let (_, by_reader) = get_json(
         &server,
         &format!("/v1/audit-events?actor_id={reader_id}"),
         &reader,
     )
     .await;
     assert!(by_reader["data"].as_array().unwrap().is_empty());
-    let (_, in_range) = get(
+    let (_, in_range) = get_json(
         &server,
         "/v1/audit-events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
         &reader,
     )
     .await;
     assert_eq!(event_ids(&in_range), event_ids(&all));
-    let (_, later) = get(
+    let (_, later) = get_json(
         &server,
         "/v1/audit-events?from=2100-01-01T00:00:00Z",
         &reader,
@@ -175,7 +164,7 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     let mut path = "/v1/audit-events?limit=3".to_owned();
     let mut pages = 0;
     loop {
-        let (status, page) = get(&server, &path, &reader).await;
+        let (status, page) = get_json(&server, &path, &reader).await;
         assert_eq!(status, 200, "{page}");
         pages += 1;
         seen.extend(event_ids(&page));
@@ -187,7 +176,7 @@ async fn a_key_reads_its_apps_trail_by_filter_and_cursor() {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen, event_ids(&all));
-    let (_, again) = get(&server, "/v1/audit-events?limit=3", &reader).await;
+    let (_, again) = get_json(&server, "/v1/audit-events?limit=3", &reader).await;
     assert_eq!(again["data"][0]["after"]["name"], "Page 3");
 }
 
@@ -203,7 +192,7 @@ async fn a_bad_query_is_refused_naming_the_field() {
         ("to=2026-13-01T00:00:00Z", "to"),
         ("limit=many", "limit"),
     ] {
-        let (status, body) = get(&server, &format!("/v1/audit-events?{query}"), &reader).await;
+        let (status, body) = get_json(&server, &format!("/v1/audit-events?{query}"), &reader).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["code"], "bad_request");
         let message = body["error"]["message"].as_str().unwrap();
@@ -213,7 +202,7 @@ async fn a_bad_query_is_refused_naming_the_field() {
         );
         assert!(!message.contains("exploded") && !message.contains("yesterday"));
     }
-    let (status, body) = get(&server, "/v1/audit-events?colour=red", &reader).await;
+    let (status, body) = get_json(&server, "/v1/audit-events?colour=red", &reader).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (400, Some("bad_request"))
@@ -227,7 +216,7 @@ async fn a_bad_query_is_refused_naming_the_field() {
         ("from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "to"),
         ("cursor=aud_01jaaaaaaaaaaaaaaaaaaaaaaa", "cursor"),
     ] {
-        let (status, body) = get(&server, &format!("/v1/audit-events?{query}"), &reader).await;
+        let (status, body) = get_json(&server, &format!("/v1/audit-events?{query}"), &reader).await;
         assert_eq!(status, 422, "{query}: {body}");
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(

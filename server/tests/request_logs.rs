@@ -9,21 +9,10 @@ mod common;
 use common::*;
 use serde_json::{Value, json};
 
-async fn get(server: &Server, path_and_query: &str, key: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .get(format!("{}{path_and_query}", server.base))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// Reads the log until `wanted` entries are there (the buffer is written every second).
 async fn logged(server: &Server, query: &str, key: &str, wanted: usize) -> Value {
     for _ in 0..50 {
-        let (status, page) = get(server, &format!("/v1/request-logs?{query}"), key).await;
+        let (status, page) = get_json(server, &format!("/v1/request-logs?{query}"), key).await;
         assert_eq!(status, 200, "{page}");
         if page["data"].as_array().unwrap().len() >= wanted {
             return page;
@@ -33,11 +22,36 @@ async fn logged(server: &Server, query: &str, key: &str, wanted: usize) -> Value
     panic!("fewer than {wanted} entries for {query}");
 }
 
+/// A live key of a new app of the demo owner that reads the request log.
+async fn log_reader(server: &Server) -> String {
+    let (owner, app_id) = owner_with_app(server, &[]).await;
+    dashboard_key(
+        &owner,
+        &server.base,
+        &app_id,
+        "live",
+        Some(&["request_logs:read"]),
+    )
+    .await
+    .1
+}
+
+/// `GET /v1/whoami` with `key`, claiming to be forwarded for `client`.
+async fn whoami_forwarded_for(server: &Server, key: &str, client: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/v1/whoami", server.base))
+        .bearer_auth(key)
+        .header("x-forwarded-for", client)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
     let server = start().await;
     let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (reader_id, reader) = dashboard_key(
+    let (_, reader) = dashboard_key(
         &owner,
         &server.base,
         &app_id,
@@ -54,7 +68,7 @@ async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
     assert_eq!(answer.status(), 200);
     let request_id = answer.headers()["request-id"].to_str().unwrap().to_owned();
     assert!(request_id.starts_with("req_"), "{request_id}");
-    let (status, _) = get(&server, &format!("/v1/api-keys/{caller_id}"), &caller).await;
+    let (status, _) = get_json(&server, &format!("/v1/api-keys/{caller_id}"), &caller).await;
     assert_eq!(status, 403);
     let verified = reqwest::Client::new()
         .post(format!("{}/v1/keys/verify", server.base))
@@ -109,7 +123,7 @@ async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
     assert_eq!(by_code["data"].as_array().unwrap().len(), 1);
     let by_route = logged(&server, "route=/v1/keys/verify", &reader, 1).await;
     assert_eq!(by_route["data"].as_array().unwrap().len(), 1);
-    let (status, refused) = get(&server, "/v1/request-logs?mode=test", &reader).await;
+    let (status, refused) = get_json(&server, "/v1/request-logs?mode=test", &reader).await;
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
         (422, Some("validation_failed"))
@@ -132,7 +146,7 @@ async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
         } else {
             format!("limit=1&cursor={cursor}")
         };
-        let (status, page) = get(&server, &format!("/v1/request-logs?{query}"), &reader).await;
+        let (status, page) = get_json(&server, &format!("/v1/request-logs?{query}"), &reader).await;
         assert_eq!(status, 200, "{page}");
         for entry in page["data"].as_array().unwrap() {
             paged.push(entry["id"].as_str().unwrap().to_owned());
@@ -151,55 +165,26 @@ async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
     );
 
     // Without the scope, the log is refused.
-    let (status, body) = get(&server, "/v1/request-logs", &caller).await;
+    let (status, body) = get_json(&server, "/v1/request-logs", &caller).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (403, Some("insufficient_scope"))
     );
-    let _ = reader_id;
 }
 
 #[tokio::test]
 async fn a_trusted_proxy_names_the_client_and_anyone_else_cannot() {
     let server = start_with_env(&[("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1")]).await;
-    let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (_, reader) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "live",
-        Some(&["request_logs:read"]),
-    )
-    .await;
-    let answer = reqwest::Client::new()
-        .get(format!("{}/v1/whoami", server.base))
-        .bearer_auth(&reader)
-        .header("x-forwarded-for", "203.0.113.9")
-        .send()
-        .await
-        .unwrap();
+    let reader = log_reader(&server).await;
+    let answer = whoami_forwarded_for(&server, &reader, "203.0.113.9").await;
     assert_eq!(answer.status(), 200);
     let page = logged(&server, "route=/v1/whoami", &reader, 1).await;
     assert_eq!(page["data"][0]["client_ip"], "203.0.113.9");
 
     // Without the setting, the header is a claim and is not believed.
     let untrusting = start().await;
-    let (owner, app_id) = owner_with_app(&untrusting, &[]).await;
-    let (_, reader) = dashboard_key(
-        &owner,
-        &untrusting.base,
-        &app_id,
-        "live",
-        Some(&["request_logs:read"]),
-    )
-    .await;
-    reqwest::Client::new()
-        .get(format!("{}/v1/whoami", untrusting.base))
-        .bearer_auth(&reader)
-        .header("x-forwarded-for", "203.0.113.9")
-        .send()
-        .await
-        .unwrap();
+    let reader = log_reader(&untrusting).await;
+    whoami_forwarded_for(&untrusting, &reader, "203.0.113.9").await;
     let page = logged(&untrusting, "route=/v1/whoami", &reader, 1).await;
     assert_eq!(page["data"][0]["client_ip"], "127.0.0.1");
 }
@@ -207,15 +192,7 @@ async fn a_trusted_proxy_names_the_client_and_anyone_else_cannot() {
 #[tokio::test]
 async fn a_graceful_shutdown_writes_what_is_buffered() {
     let mut server = start().await;
-    let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (_, reader) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "live",
-        Some(&["request_logs:read"]),
-    )
-    .await;
+    let reader = log_reader(&server).await;
     for _ in 0..20 {
         assert_eq!(whoami(&server.base, &reader).await.status(), 200);
     }

@@ -238,6 +238,18 @@ pub async fn dashboard_key(
     )
 }
 
+/// `GET` of `path_and_query` with `key`: the status and the JSON answer (null if none).
+pub async fn get_json(server: &Server, path_and_query: &str, key: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .get(format!("{}{path_and_query}", server.base))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// `GET /v1/whoami` with `key`.
 pub async fn whoami(base: &str, key: &str) -> reqwest::Response {
     reqwest::Client::new()
