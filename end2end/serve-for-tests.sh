@@ -47,4 +47,7 @@ $bin create-user --tenant "Keyboard Company" --email owner@keyboard.test --role 
 # And for the loading and error states spec.
 $bin create-tenant --name "States Company" >/dev/null
 $bin create-user --tenant "States Company" --email owner@states.test --role owner --password "states-owner-password-1" >/dev/null
+# The Logs spec (request-logs.spec.ts): its own tenant, so its log holds only its calls.
+$bin create-tenant --name "Logs Company" >/dev/null
+$bin create-user --tenant "Logs Company" --email owner@logs.test --role owner --password "logs-owner-password-1" >/dev/null
 exec $bin serve

@@ -45,6 +45,11 @@ pub const DOC_PAGES: &[DocPage] = &[
         summary: "The monthly platform-call limit, per-key rates, the 429 answers and the RateLimit headers.",
     },
     DocPage {
+        slug: "request-logs",
+        title: "Request logs",
+        summary: "What is recorded of every call and verification, how to read it in the dashboard and with GET /v1/request-logs, and how long it is kept.",
+    },
+    DocPage {
         slug: "errors",
         title: "Errors",
         summary: "The error body and every error code with its HTTP status and meaning.",

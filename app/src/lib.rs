@@ -10,6 +10,8 @@ pub mod keys;
 pub mod lazy_tabs;
 pub mod one_time_secret;
 pub mod pages;
+pub mod request_table;
+pub mod search;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -19,7 +21,7 @@ pub mod webhooks;
 
 use lazy_tabs::{
     ApiKeysRoute, ApiStatusRoute, AppsRoute, AuditRoute, DocsRoute, IntegrationLogsRoute,
-    OverviewRoute, UsageRoute, WebhooksRoute,
+    OverviewRoute, RequestLogsRoute, UsageRoute, WebhooksRoute,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("apps") view={Lazy::<AppsRoute>::new()} />
                         <Route path=path!("api-keys") view={Lazy::<ApiKeysRoute>::new()} />
                         <Route path=path!("webhooks") view={Lazy::<WebhooksRoute>::new()} />
+                        <Route path=path!("logs") view={Lazy::<RequestLogsRoute>::new()} />
                         <Route path=path!("usage") view={Lazy::<UsageRoute>::new()} />
                         <Route path=path!("docs") view={Lazy::<DocsRoute>::new()} />
                         <Route path=path!("api-status") view={Lazy::<ApiStatusRoute>::new()} />

@@ -16,6 +16,7 @@ pub const TABS: &[(&str, &str)] = &[
     ("apps", "Apps"),
     ("api-keys", "API keys"),
     ("webhooks", "Webhooks"),
+    ("logs", "Logs"),
     ("usage", "Usage"),
     ("docs", "Docs"),
     ("api-status", "API status"),

@@ -5,7 +5,8 @@ use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
     AppsPage, AttemptView, AuditEventView, AuditFilter, CreatedApiKey, CreatedEndpoint,
     EndpointInput, EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome,
-    RotationOverlap, UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
+    RequestLogFilter, RequestLogView, RequestLogsPage, RotationOverlap, UsagePage, Viewer,
+    WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -107,6 +108,37 @@ pub async fn load_audit_events(
     };
     Ok(gatehouse
         .search_audit_events(&signed_in.actor, &filter, &page)
+        .await?)
+}
+
+/// Requests a page of the Logs page holds.
+pub const REQUEST_LOGS_PAGE_SIZE: u32 = 25;
+
+/// A page of the selected app's request log for the Logs page, newest first, filtered.
+#[server(prefix = "/api", input = Json, endpoint = "load_request_logs")]
+pub async fn load_request_logs(
+    filter: RequestLogFilter,
+    cursor: Option<String>,
+) -> Result<RequestLogsPage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    let page = gatehouse_model::PageRequest {
+        limit: Some(REQUEST_LOGS_PAGE_SIZE),
+        cursor,
+    };
+    Ok(gatehouse
+        .request_logs_page(&signed_in.actor, filter, &page)
+        .await?)
+}
+
+/// Requests a key's detail shows.
+pub const KEY_RECENT_REQUESTS: u32 = 10;
+
+/// A key's latest requests, for its detail.
+#[server(prefix = "/api", input = Json, endpoint = "load_key_requests")]
+pub async fn load_key_requests(key_id: ApiKeyId) -> Result<Vec<RequestLogView>, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .recent_requests_of_key(&signed_in.actor, &key_id, KEY_RECENT_REQUESTS)
         .await?)
 }
 

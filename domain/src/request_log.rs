@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use gatehouse_model::{
     ApiKeyId, AppId, KeyMode, Page, PageRequest, RequestId, RequestLogFilter, RequestLogView,
+    RequestLogsPage,
 };
 use sqlx::any::AnyRow;
 
@@ -344,6 +345,62 @@ impl Gatehouse {
             .map(request_log_view_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(keyset.page(entries, |entry| entry.id.to_string()))
+    }
+}
+
+impl Gatehouse {
+    /// The dashboard's Logs page: the requests of the person's selected app, in the
+    /// mode the filter names (live unless it says test), newest first.
+    pub async fn request_logs_page(
+        &self,
+        actor: &Actor,
+        filter: RequestLogFilter,
+        page: &PageRequest,
+    ) -> Result<RequestLogsPage, DomainError> {
+        actor.require(Access::REQUEST_LOGS_READ)?;
+        let mode = filter.mode.unwrap_or(KeyMode::Live);
+        let Some(app_id) = self.selected_app_id(actor).await? else {
+            return Ok(RequestLogsPage {
+                app: None,
+                mode,
+                requests: Page::empty(),
+            });
+        };
+        let app = self.find_app(&actor.tenant_id, &app_id).await?;
+        let filter = RequestLogFilter {
+            app_id: Some(app_id),
+            mode: Some(mode),
+            ..filter
+        };
+        let requests = self.search_request_logs(actor, &filter, page).await?;
+        Ok(RequestLogsPage {
+            app: Some(app),
+            mode,
+            requests,
+        })
+    }
+
+    /// A key's latest requests (at most `limit`), newest first, for its detail: in the
+    /// key's own app and mode.
+    pub async fn recent_requests_of_key(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+        limit: u32,
+    ) -> Result<Vec<RequestLogView>, DomainError> {
+        actor.require(Access::REQUEST_LOGS_READ)?;
+        let key = self.visible_key(actor, key_id).await?;
+        let filter = RequestLogFilter {
+            app_id: Some(key.app_id),
+            mode: Some(key.mode),
+            key_id: Some(key.id),
+            ..RequestLogFilter::default()
+        };
+        let page = PageRequest {
+            limit: Some(limit),
+            cursor: None,
+        };
+        Ok(self.search_request_logs(actor, &filter, &page).await?.data)
     }
 }
 

@@ -346,3 +346,140 @@ on_both_engines!(
         assert!(!off.log_request(record(&off, &key, "/v1/whoami", 200, None)));
     }
 );
+
+on_both_engines!(
+    the_logs_page_reads_the_selected_app_and_a_key_its_own_requests,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, checkout) = owner_with_app(&gatehouse).await;
+        let billing = app_named(&gatehouse, &owner, "Billing").await;
+        let caller = create_key(&gatehouse, &owner, &checkout, KeyMode::Live, None).await;
+        let tester = create_key(&gatehouse, &owner, &checkout, KeyMode::Test, None).await;
+        let elsewhere = create_key(&gatehouse, &owner, &billing, KeyMode::Live, None).await;
+        for (key, route) in [
+            (&caller, "/v1/whoami"),
+            (&tester, "/v1/apps"),
+            (&elsewhere, "/v1/api-keys"),
+        ] {
+            let principal = principal(&gatehouse, &key.plaintext).await;
+            gatehouse.log_request(record(&gatehouse, &principal, route, 200, None));
+        }
+        gatehouse.flush_request_logs().await.unwrap();
+
+        // The first app is the selected one: its live side by default, its test side apart.
+        let live = gatehouse
+            .request_logs_page(&owner, RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        assert_eq!(live.app.as_ref().map(|app| &app.id), Some(&checkout));
+        assert_eq!(live.mode, KeyMode::Live);
+        let routes = |page: &gatehouse_model::RequestLogsPage| -> Vec<String> {
+            page.requests
+                .data
+                .iter()
+                .map(|entry| entry.route.clone())
+                .collect()
+        };
+        assert_eq!(routes(&live), ["/v1/whoami"]);
+        let test = gatehouse
+            .request_logs_page(
+                &owner,
+                RequestLogFilter {
+                    mode: Some(KeyMode::Test),
+                    ..Default::default()
+                },
+                &all(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(routes(&test), ["/v1/apps"]);
+        // Asking for another app by id changes nothing: the page follows the selection.
+        let asked_other = gatehouse
+            .request_logs_page(
+                &owner,
+                RequestLogFilter {
+                    app_id: Some(billing.clone()),
+                    ..Default::default()
+                },
+                &all(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(routes(&asked_other), ["/v1/whoami"]);
+        gatehouse.select_app(&owner, &billing).await.unwrap();
+        let billing_page = gatehouse
+            .request_logs_page(&owner, RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        assert_eq!(routes(&billing_page), ["/v1/api-keys"]);
+
+        // A key's detail: its own requests, in its own mode.
+        let of_tester = gatehouse
+            .recent_requests_of_key(&owner, &tester.key.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(of_tester.len(), 1);
+        assert_eq!(of_tester[0].key_id, tester.key.id);
+        assert_eq!(of_tester[0].mode, KeyMode::Test);
+
+        // Another tenant: no app selected, nothing to show, and the key is not found.
+        let (_, stranger) =
+            tenant_with_user(&gatehouse, "stranger@other.test", Role::Owner, true).await;
+        let theirs = gatehouse
+            .request_logs_page(&stranger, RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        assert!(theirs.app.is_none() && theirs.requests.data.is_empty());
+        let error = gatehouse
+            .recent_requests_of_key(&stranger, &tester.key.id, 10)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::NotFound);
+    }
+);
+
+on_both_engines!(
+    a_verification_of_a_revoked_or_disabled_key_names_the_key_for_its_log_only,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let revoked = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let disabled = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        gatehouse
+            .revoke_api_key(&owner, &revoked.key.id)
+            .await
+            .unwrap();
+        gatehouse
+            .set_api_key_enabled(&owner, &disabled.key.id, false)
+            .await
+            .unwrap();
+        for (created, code) in [
+            (&revoked, gatehouse_model::VerifyCode::Revoked),
+            (&disabled, gatehouse_model::VerifyCode::Disabled),
+        ] {
+            let verification = gatehouse
+                .verify_api_key_naming_it(&gatehouse_model::VerifyKeyRequest {
+                    key: created.plaintext.clone(),
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            assert_eq!(verification.answer.code, code);
+            // The answer says nothing about whose key it is …
+            assert!(
+                verification.answer.key_id.is_none() && verification.answer.tenant_id.is_none()
+            );
+            // … the log entry is filed under it.
+            assert_eq!(
+                verification.key.map(|key| key.key_id.clone()),
+                Some(created.key.id.clone())
+            );
+        }
+        let unknown = gatehouse
+            .verify_api_key_naming_it(&gatehouse_model::VerifyKeyRequest {
+                key: "sk_live_unknown".into(),
+                scope: None,
+            })
+            .await
+            .unwrap();
+        assert!(unknown.key.is_none());
+    }
+);

@@ -54,7 +54,7 @@ test("every tab has its own title", async ({ page }) => {
   await signIn(page, "owner@demo.gatehouse.test", "demo-owner-password-1");
   await expect(page).toHaveTitle("Overview · Developers · Gatehouse");
   const tabs = page.getByRole("navigation", { name: "Developers" });
-  for (const name of ["Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
+  for (const name of ["Apps", "API keys", "Webhooks", "Logs", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
     await tabs.getByRole("link", { name, exact: true }).click();
     await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
   }

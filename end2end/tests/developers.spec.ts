@@ -15,7 +15,7 @@ test("wrong password is refused with one message", async ({ page }) => {
 test("owner sees the tabs, creates an app and selects it", async ({ page }) => {
   await signIn(page, ...OWNER);
   const tabs = page.getByRole("navigation", { name: "Developers" });
-  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs"]) {
+  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Logs", "Usage", "Docs", "API status", "Integration logs"]) {
     await expect(tabs.getByRole("link", { name, exact: true })).toBeVisible();
   }
   await expect(page.getByTestId("plan-card")).toContainText("pro");

@@ -117,7 +117,7 @@ test.describe("on a phone", () => {
   test("every tab fits 390 px without sideways scrolling, records as cards", async ({ page }) => {
     await signIn(page, ...OWNER);
     const tabs = page.getByRole("navigation", { name: "Developers" });
-    for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
+    for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Logs", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
       await tabs.getByRole("link", { name, exact: true }).click();
       await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
       await page.waitForLoadState("networkidle");
@@ -180,7 +180,7 @@ test("no tab, form or dialog has a serious accessibility violation", async ({ pa
   expect(await seriousViolations(page), "sign-in page").toEqual([]);
   await signIn(page, ...OWNER);
   const tabs = page.getByRole("navigation", { name: "Developers" });
-  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
+  for (const name of ["Overview", "Apps", "API keys", "Webhooks", "Logs", "Usage", "Docs", "API status", "Integration logs", "Audit"]) {
     await tabs.getByRole("link", { name, exact: true }).click();
     await expect(page).toHaveTitle(`${name} · Developers · Gatehouse`);
     await page.waitForLoadState("networkidle");

@@ -5,7 +5,7 @@ import { expect, test } from "@playwright/test";
 import { signIn } from "../support/session";
 
 const OWNER = ["owner@states.test", "states-owner-password-1"] as const;
-const TABS = ["Apps", "API keys", "Webhooks", "Usage", "Docs", "API status", "Integration logs", "Audit", "Overview"];
+const TABS = ["Apps", "API keys", "Webhooks", "Logs", "Usage", "Docs", "API status", "Integration logs", "Audit", "Overview"];
 
 test("a tab that fails to load shows the error in place and loads on retry", async ({ page }) => {
   await signIn(page, ...OWNER);

@@ -173,6 +173,60 @@ async fn calls_and_verifications_are_logged_and_read_back_by_filter() {
 }
 
 #[tokio::test]
+async fn a_revoked_keys_calls_and_verifications_are_logged_under_it() {
+    let server = start().await;
+    let (owner, app_id) = owner_with_app(&server, &[]).await;
+    let (_, reader) = dashboard_key(
+        &owner,
+        &server.base,
+        &app_id,
+        "live",
+        Some(&["request_logs:read"]),
+    )
+    .await;
+    let (leaked_id, leaked) = dashboard_key(&owner, &server.base, &app_id, "live", None).await;
+    let (status, _) = server_fn(
+        &owner,
+        &server.base,
+        "revoke_api_key",
+        json!({ "key_id": leaked_id }),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Someone still uses the leaked key, and a service still verifies it.
+    let (status, body) = get_json(&server, "/v1/whoami", &leaked).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("api_key_revoked"))
+    );
+    let verified: Value = reqwest::Client::new()
+        .post(format!("{}/v1/keys/verify", server.base))
+        .json(&json!({ "key": leaked }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["code"], "REVOKED");
+    assert!(verified["key_id"].is_null(), "the verdict names no key");
+
+    // The owner sees both under the revoked key.
+    let page = logged(&server, &format!("key_id={leaked_id}"), &reader, 2).await;
+    let entries = page["data"].as_array().unwrap();
+    assert_eq!(entries[0]["route"], "/v1/keys/verify");
+    assert_eq!(entries[0]["verify_code"], "REVOKED");
+    assert_eq!(entries[1]["route"], "/v1/whoami");
+    assert_eq!(entries[1]["status"], 401);
+    assert_eq!(entries[1]["error_code"], "api_key_revoked");
+    assert!(
+        !page.to_string().contains(&leaked),
+        "no credential is logged"
+    );
+}
+
+#[tokio::test]
 async fn a_trusted_proxy_names_the_client_and_anyone_else_cannot() {
     let server = start_with_env(&[("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1")]).await;
     let reader = log_reader(&server).await;

@@ -14,7 +14,9 @@ use super::state::{
     Detail, KeyActions, dialog_keys, expiry_text, last_used_text, merge_scopes, mode_label,
     scopes_label, type_label,
 };
-use crate::ui::format_time;
+use crate::request_table::RequestTable;
+use crate::server_fns::{KEY_RECENT_REQUESTS, load_key_requests};
+use crate::ui::{format_time, show_error};
 
 /// The overlap choices of a rotation: (value, label, overlap).
 const OVERLAP_CHOICES: &[(&str, &str, RotationOverlap)] = &[
@@ -162,6 +164,32 @@ pub(super) fn KeyDetail(
         .into_any()
     });
 
+    let recent = {
+        let key_id = key.id.clone();
+        let requests = Resource::new(move || key_id.clone(), load_key_requests);
+        let open = RwSignal::new(None);
+        view! {
+            <section aria-labelledby="key-requests-title" data-testid="key-requests">
+                <h3 id="key-requests-title">"Recent requests"</h3>
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match requests.await {
+                            Ok(shown) if shown.is_empty() => view! {
+                                <p class="muted small" data-testid="key-requests-empty">"No requests with this key in the log yet."</p>
+                            }.into_any(),
+                            Ok(shown) => view! {
+                                <p class="muted small">{format!("The latest {KEY_RECENT_REQUESTS} at most, newest first. The Logs tab has them all.")}</p>
+                                <RequestTable requests=Signal::stored(shown) open test_id="key-request-rows"
+                                    caption="This key's latest requests, newest first" />
+                            }.into_any(),
+                            Err(error) => show_error(error, move || requests.refetch()),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        }
+    };
+
     let for_duplicate = key.id.clone();
     let confirm = {
         let key_id = key.id.clone();
@@ -212,6 +240,7 @@ pub(super) fn KeyDetail(
                         <li>"Last changed by " {key.updated_by.clone()} " on " {format_time(&key.updated_at)}</li>
                     </ul>
                 </section>
+                {recent}
                 {revoked.then(|| view! {
                     <p class="muted" data-testid="revoked-note">"This key is revoked. Revocation is permanent; duplicate it to issue a new key with the same settings."</p>
                 })}

@@ -23,17 +23,35 @@ pub(crate) struct Authenticated {
     pub credential: KeyCredential,
 }
 
+/// A credential that did not authenticate: why, and the key it belongs to when it is
+/// one Gatehouse knows (a disabled, revoked or expired key), for the request log.
+#[derive(Debug, Clone)]
+pub(crate) struct RefusedKey {
+    pub refusal: KeyRefusal,
+    pub key: Option<Arc<KeyPrincipal>>,
+}
+
+impl RefusedKey {
+    fn unnamed(refusal: KeyRefusal) -> Self {
+        Self { refusal, key: None }
+    }
+}
+
 /// Whether a credential of `key` lets a call in at `now_ms`, and as whom.
 fn judge(
     digest: String,
     credential: &CachedCredential,
     key: &CachedKey,
     now_ms: i64,
-) -> Result<Authenticated, KeyRefusal> {
+) -> Result<Authenticated, RefusedKey> {
     let view = &key.view;
+    let refused = |refusal| RefusedKey {
+        refusal,
+        key: Some(Arc::clone(&key.principal)),
+    };
     match view.status {
-        KeyStatus::Revoked => return Err(KeyRefusal::Revoked),
-        KeyStatus::Disabled => return Err(KeyRefusal::Disabled),
+        KeyStatus::Revoked => return Err(refused(KeyRefusal::Revoked)),
+        KeyStatus::Disabled => return Err(refused(KeyRefusal::Disabled)),
         _ => {}
     }
     let key_ends = view.expires_at.map(|at| at.timestamp_millis());
@@ -42,7 +60,7 @@ fn judge(
         (key, credential) => key.or(credential),
     };
     if ends_at_ms.is_some_and(|at| at <= now_ms) {
-        return Err(KeyRefusal::Expired);
+        return Err(refused(KeyRefusal::Expired));
     }
     Ok(Authenticated {
         principal: Arc::clone(&key.principal),
@@ -64,7 +82,8 @@ impl Gatehouse {
         Ok(self
             .authenticate(presented)
             .await?
-            .map(|authenticated| (*authenticated.principal).clone()))
+            .map(|authenticated| (*authenticated.principal).clone())
+            .map_err(|refused| refused.refusal))
     }
 
     /// The credential (a key's secret or an access token) by its digest, from the cache
@@ -72,10 +91,12 @@ impl Gatehouse {
     pub(crate) async fn authenticate(
         &self,
         presented: &str,
-    ) -> Result<Result<Authenticated, KeyRefusal>, DomainError> {
+    ) -> Result<Result<Authenticated, RefusedKey>, DomainError> {
         let well_formed = match format::check(presented) {
             Ok(well_formed) => well_formed,
-            Err(malformed) => return Ok(Err(KeyRefusal::Malformed(malformed))),
+            Err(malformed) => {
+                return Ok(Err(RefusedKey::unnamed(KeyRefusal::Malformed(malformed))));
+            }
         };
         let digest = format::digest(presented);
         let now = self.now_ms();
@@ -115,7 +136,7 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?;
         let Some(row) = row else {
-            return Ok(Err(KeyRefusal::Unknown));
+            return Ok(Err(RefusedKey::unnamed(KeyRefusal::Unknown)));
         };
         let view = stored_key_from_row(&row)?;
         let stored = Stored::new(&row, "API key");
@@ -142,11 +163,25 @@ impl Gatehouse {
 
     /// The actor for a presented credential (`None`: none was sent), or why it is refused.
     pub async fn api_key_actor(&self, presented: Option<&str>) -> Result<Actor, DomainError> {
-        let presented = presented.ok_or(DomainError::KeyRefused(KeyRefusal::Missing))?;
-        let authenticated = self
-            .authenticate(presented)
-            .await?
-            .map_err(DomainError::KeyRefused)?;
+        self.api_key_caller(presented)
+            .await
+            .map_err(|(error, _)| error)
+    }
+
+    /// [`Self::api_key_actor`], naming on a refusal the key it was when Gatehouse knows
+    /// it (a disabled, revoked or expired key's call is logged under that key).
+    pub async fn api_key_caller(
+        &self,
+        presented: Option<&str>,
+    ) -> Result<Actor, (DomainError, Option<Arc<KeyPrincipal>>)> {
+        let presented = presented.ok_or((DomainError::KeyRefused(KeyRefusal::Missing), None))?;
+        let authenticated = match self.authenticate(presented).await {
+            Ok(Ok(authenticated)) => authenticated,
+            Ok(Err(refused)) => {
+                return Err((DomainError::KeyRefused(refused.refusal), refused.key));
+            }
+            Err(error) => return Err((error, None)),
+        };
         Ok(Actor {
             tenant_id: authenticated.principal.tenant_id.clone(),
             standing: authenticated.standing,

@@ -67,12 +67,21 @@ impl Gatehouse {
         };
         let authenticated = match self.authenticate(request.key.trim()).await? {
             Ok(authenticated) => authenticated,
-            Err(KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown) => {
-                return Ok(unnamed(VerifyCode::NotFound));
+            Err(refused) => {
+                let code = match refused.refusal {
+                    KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown => {
+                        VerifyCode::NotFound
+                    }
+                    KeyRefusal::Disabled => VerifyCode::Disabled,
+                    KeyRefusal::Revoked => VerifyCode::Revoked,
+                    KeyRefusal::Expired => VerifyCode::Expired,
+                };
+                // The answer names no key; the request log does, for the key's owner.
+                return Ok(Verification {
+                    key: refused.key,
+                    ..unnamed(code)
+                });
             }
-            Err(KeyRefusal::Disabled) => return Ok(unnamed(VerifyCode::Disabled)),
-            Err(KeyRefusal::Revoked) => return Ok(unnamed(VerifyCode::Revoked)),
-            Err(KeyRefusal::Expired) => return Ok(unnamed(VerifyCode::Expired)),
         };
         let principal = authenticated.principal;
         let named = |code| Verification {

@@ -30,3 +30,14 @@ pub struct Page<T> {
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
+
+impl<T> Page<T> {
+    /// A list with nothing in it.
+    pub fn empty() -> Self {
+        Self {
+            data: Vec::new(),
+            has_more: false,
+            next_cursor: None,
+        }
+    }
+}

@@ -84,3 +84,12 @@ pub struct RequestLogFilter {
     #[serde(default)]
     pub to: Option<DateTime<Utc>>,
 }
+
+/// The dashboard's Logs page: the selected app (none yet: nothing to show) and a page of
+/// its requests in the mode asked for, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestLogsPage {
+    pub app: Option<super::AppView>,
+    pub mode: KeyMode,
+    pub requests: super::Page<RequestLogView>,
+}

@@ -31,6 +31,7 @@ fn source(slug: &str) -> Option<&'static str> {
         "authentication" => include_str!("pages/authentication.md"),
         "webhooks" => include_str!("pages/webhooks.md"),
         "rate-limits" => include_str!("pages/rate-limits.md"),
+        "request-logs" => include_str!("pages/request-logs.md"),
         "errors" => include_str!("pages/errors.md"),
         "agents" => include_str!("pages/agents.md"),
         _ => return None,

@@ -54,11 +54,16 @@ pub async fn authenticate(
             .metrics()
             .count_authentication(AuthMethod::ApiKey, code);
     };
-    let actor = match state.gatehouse.api_key_actor(presented).await {
+    let actor = match state.gatehouse.api_key_caller(presented).await {
         Ok(actor) => actor,
-        Err(error) => {
+        Err((error, known_key)) => {
             count(error.code().as_str());
-            return ApiError::from(error).into_response();
+            let mut response = ApiError::from(error).into_response();
+            // A disabled, revoked or expired key's call is logged under that key.
+            if let Some(key) = known_key {
+                response.extensions_mut().insert(LoggedKey(key));
+            }
+            return response;
         }
     };
     let principal = actor.api_key_shared();

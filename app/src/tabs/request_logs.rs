@@ -1,0 +1,151 @@
+//! The Logs page (issue 11, seed 004's activity logs): the selected app's requests,
+//! live or test (never mixed), filtered by status class, error code, route, key and
+//! dates, newest first, a page at a time with "Load more"; each request opens to all
+//! that was recorded of it. The filtering is the server's (one domain search, as
+//! `GET /v1/request-logs`).
+
+use gatehouse_model::{
+    ApiKeyId, AppView, ErrorCode, KeyMode, Page, RequestId, RequestLogFilter, RequestLogView,
+    RequestLogsPage, StatusClass,
+};
+use leptos::prelude::*;
+
+use crate::request_table::RequestTable;
+use crate::search::{FilterField, Paged, PagedSearch, day_range, typed};
+use crate::server_fns::load_request_logs;
+use crate::ui::{app_label, failed_load, mode_label};
+
+impl Paged<RequestLogView> for RequestLogsPage {
+    type Context = (Option<AppView>, KeyMode);
+    fn into_page(self) -> (Page<RequestLogView>, Self::Context) {
+        (self.requests, (self.app, self.mode))
+    }
+}
+
+#[component]
+pub fn RequestLogsTab() -> impl IntoView {
+    let status = RwSignal::new(String::new());
+    let error_code = RwSignal::new(String::new());
+    let route = RwSignal::new(String::new());
+    let key_id = RwSignal::new(String::new());
+    let from_day = RwSignal::new(String::new());
+    let to_day = RwSignal::new(String::new());
+    let own_error = RwSignal::new(None::<(&'static str, String)>);
+    let open = RwSignal::new(None::<RequestId>);
+    let search = PagedSearch::<RequestLogFilter, RequestLogView, (Option<AppView>, KeyMode)>::new(
+        load_request_logs,
+    );
+    let field_error = move |field| search.field_error(own_error, field);
+    let mode = move || {
+        search
+            .applied
+            .with(|filter| filter.mode.unwrap_or(KeyMode::Live))
+    };
+    let show_mode = move |chosen: KeyMode| {
+        open.set(None);
+        search.applied.update(|filter| filter.mode = Some(chosen));
+    };
+
+    let on_apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let key = match typed(key_id.get_untracked()) {
+            None => None,
+            Some(text) => match ApiKeyId::parse(&text) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    return own_error
+                        .set(Some(("key_id", "Use a key id such as key_01…".to_owned())));
+                }
+            },
+        };
+        let Some((from, to)) = day_range(from_day, to_day, own_error) else {
+            return;
+        };
+        open.set(None);
+        search.applied.set(RequestLogFilter {
+            app_id: None,
+            mode: Some(mode()),
+            status_class: StatusClass::parse(&status.get_untracked()),
+            error_code: typed(error_code.get_untracked()),
+            route: typed(route.get_untracked()),
+            key_id: key,
+            from,
+            to,
+        });
+    };
+    let on_clear = move |_| {
+        for field in [status, error_code, route, key_id, from_day, to_day] {
+            field.set(String::new());
+        }
+        own_error.set(None);
+        open.set(None);
+        search.applied.set(RequestLogFilter {
+            mode: Some(mode()),
+            ..RequestLogFilter::default()
+        });
+    };
+    let app = move || search.context.get().and_then(|(app, _)| app);
+
+    view! {
+        <h2>"Logs"</h2>
+        <p class="muted" data-testid="logs-app">
+            {move || match (search.loaded.get(), app()) {
+                (true, Some(app)) => format!("Every API call made with a key of {} and every verification of one of its keys, newest first. Dates are in UTC.", app_label(&app)),
+                _ => "Every API call made with a key of the selected app and every verification of one of its keys, newest first. Dates are in UTC.".to_owned(),
+            }}
+        </p>
+        <div class="segmented" role="group" aria-label="Mode">
+            {[KeyMode::Live, KeyMode::Test].into_iter().map(|shown| view! {
+                <button type="button" data-testid=format!("logs-mode-{}", shown.as_str())
+                    aria-pressed=move || (mode() == shown).to_string()
+                    on:click=move |_| show_mode(shown)>{mode_label(shown)}</button>
+            }).collect_view()}
+        </div>
+        <form class="audit-filters" on:submit=on_apply novalidate data-testid="logs-filters">
+            <div>
+                <label for="logs-status">"Status"</label>
+                <select id="logs-status" on:change=move |event| status.set(event_target_value(&event))>
+                    <option value="" prop:selected=move || status.with(String::is_empty)>"Any status"</option>
+                    {StatusClass::ALL.iter().map(|class| view! {
+                        <option value=class.as_str() prop:selected=move || status.with(|chosen| chosen == class.as_str())>{class.as_str()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div>
+                <label for="logs-error_code">"Error code"</label>
+                <select id="logs-error_code" on:change=move |event| error_code.set(event_target_value(&event))>
+                    <option value="" prop:selected=move || error_code.with(String::is_empty)>"Any or none"</option>
+                    {ErrorCode::ALL.iter().map(|code| view! {
+                        <option value=code.as_str() prop:selected=move || error_code.with(|chosen| chosen == code.as_str())>{code.as_str()}</option>
+                    }).collect_view()}
+                </select>
+                <p class="field-error" data-field="error_code">{move || field_error("error_code").get()}</p>
+            </div>
+            <FilterField form="logs" field="route" label="Route" placeholder="/v1/api-keys/{id}"
+                value=route error=field_error("route") />
+            <FilterField form="logs" field="key_id" label="Key id" placeholder="key_…"
+                value=key_id error=field_error("key_id") />
+            <FilterField form="logs" field="from" label="From" kind="date" value=from_day error=field_error("from") />
+            <FilterField form="logs" field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
+            <div class="form-actions">
+                <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
+                <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
+            </div>
+        </form>
+        {failed_load(move || search.general_error(), move || search.retry())}
+        {move || if !search.loaded.get() {
+            view! { <p class="loading">"Loading…"</p> }.into_any()
+        } else if search.context.with(|said| matches!(said, Some((None, _)))) {
+            view! { <p class="empty-state" data-testid="logs-empty">"No app is selected: choose one on the "
+                <a href="/settings/developers/apps">"Apps"</a> " tab to see its requests."</p> }.into_any()
+        } else if search.shown.with(Vec::is_empty) {
+            view! { <p class="empty-state" data-testid="logs-empty">{move || format!("No {} requests match these filters.", mode().as_str())}</p> }.into_any()
+        } else {
+            view! {
+                <RequestTable requests=Signal::derive(move || search.shown.get()) open test_id="request-logs"
+                    caption="Requests, newest first" />
+            }.into_any()
+        }}
+        {search.load_more_button("logs-load-more")}
+    }
+}
