@@ -2,11 +2,11 @@
 //! All are POST; the server refuses cross-site calls to them (see the server's `csrf`).
 
 use gatehouse_model::{
-    ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId, AppInput, AppView,
-    AppsPage, AttemptView, AuditEventView, AuditFilter, CreatedApiKey, CreatedEndpoint,
-    EndpointInput, EndpointUpdate, EndpointView, EventId, Overview, Page, ReplayOutcome,
-    RequestLogFilter, RequestLogView, RequestLogsPage, RotationOverlap, UsagePage, Viewer,
-    WebhookEndpointId, WebhooksPage,
+    AlertId, AlertPreference, AlertsPanel, ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView,
+    ApiKeysPage, AppId, AppInput, AppView, AppsPage, AttemptView, AuditEventView, AuditFilter,
+    CreatedApiKey, CreatedEndpoint, EndpointInput, EndpointUpdate, EndpointView, EventId, Overview,
+    Page, ReplayOutcome, RequestLogFilter, RequestLogView, RequestLogsPage, RotationOverlap,
+    UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -108,6 +108,31 @@ pub async fn load_audit_events(
     };
     Ok(gatehouse
         .search_audit_events(&signed_in.actor, &filter, &page)
+        .await?)
+}
+
+/// The person's alerts (notices not yet dismissed) and their choice per kind.
+#[server(prefix = "/api", endpoint = "load_alerts")]
+pub async fn load_alerts() -> Result<AlertsPanel, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.alerts_panel(&signed_in.actor).await?)
+}
+
+/// Hides one notice for the person.
+#[server(prefix = "/api", input = Json, endpoint = "dismiss_alert")]
+pub async fn dismiss_alert(alert_id: AlertId) -> Result<(), AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.dismiss_alert(&signed_in.actor, &alert_id).await?)
+}
+
+/// Turns one kind of alert on or off for the person.
+#[server(prefix = "/api", input = Json, endpoint = "set_alert_preference")]
+pub async fn set_alert_preference(
+    preference: AlertPreference,
+) -> Result<AlertPreference, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .set_alert_preference(&signed_in.actor, preference)
         .await?)
 }
 

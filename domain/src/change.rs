@@ -63,6 +63,13 @@ pub struct Change<'g> {
     changed_tenants: Vec<TenantId>,
 }
 
+impl Change<'_> {
+    /// The product the change belongs to.
+    pub(crate) fn gatehouse(&self) -> &Gatehouse {
+        self.gatehouse
+    }
+}
+
 impl Gatehouse {
     /// Opens a change (see the module's documentation).
     pub(crate) async fn begin_change(&self) -> Result<Change<'_>, DomainError> {

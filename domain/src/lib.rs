@@ -3,6 +3,7 @@
 //! talks to the database, so every rule here is tested without a browser or HTTP.
 
 pub mod actor;
+pub mod alerts;
 pub mod api_keys;
 pub mod apps;
 pub mod audit;
@@ -59,6 +60,7 @@ pub struct Gatehouse {
     tenant_revision: Arc<AtomicI64>,
     metrics: Arc<metrics::Metrics>,
     request_logs: Arc<request_log::RequestLogBuffer>,
+    alerts: Arc<alerts::AlertRuntime>,
     /// When this instance started (Unix ms).
     started_ms: i64,
 }
@@ -84,6 +86,7 @@ impl Gatehouse {
             tenant_revision: Default::default(),
             metrics: Default::default(),
             request_logs: Default::default(),
+            alerts: Default::default(),
             started_ms: Clock::system().now_ms(),
             db,
         }

@@ -193,7 +193,14 @@ impl Gatehouse {
         }
         let written = self.write_tallies(&batch).await;
         match &written {
-            Ok(()) => self.metrics.usage_flushed(true, self.now_ms()),
+            Ok(()) => {
+                self.metrics.usage_flushed(true, self.now_ms());
+                for bucket in batch.tallies.keys() {
+                    if bucket.mode == KeyMode::Live {
+                        self.usage_moved(&bucket.tenant_id);
+                    }
+                }
+            }
             Err(_) => self.metrics.usage_flush_failed(),
         }
         match written {

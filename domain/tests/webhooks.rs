@@ -558,6 +558,13 @@ on_both_engines!(
         );
         let gone_endpoint = gatehouse.webhook_endpoint(&owner, &gone_id).await.unwrap();
         assert_eq!(gone_endpoint.disabled_reason, Some(DisabledReason::Gone));
+        // The owner is alerted, once, naming the endpoint and why.
+        let alerts = gatehouse.alerts_panel(&owner).await.unwrap().notices;
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].kind, gatehouse_model::AlertKind::EndpointDisabled);
+        assert!(alerts[0].title.contains(&gone.url), "{}", alerts[0].title);
+        assert!(alerts[0].message.contains("410 Gone"));
+        assert_eq!(alerts[0].link, "/settings/developers/webhooks");
         let gone_attempts = gatehouse
             .list_delivery_attempts(&owner, &gone_id, &PageRequest::default())
             .await

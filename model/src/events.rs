@@ -59,6 +59,7 @@ event_types! {
     WebhookReplayed => "webhook.replayed", false;
     WebhookTest => "webhook.test", true;
     EventSent => "event.sent", false;
+    UsageThresholdReached => "usage.threshold_reached", false;
 }
 
 /// The event families Gatehouse sends itself: a SaaS cannot post events of these.

@@ -143,6 +143,10 @@ define_id!(
     /// One attempt of a delivery, as the delivery log shows it (SPEC W-6).
     AttemptId, "att_", "delivery attempt"
 );
+define_id!(
+    /// An alert to a tenant's owners and managers (a key about to expire, …).
+    AlertId, "alr_", "alert"
+);
 
 #[cfg(test)]
 mod tests {

@@ -150,6 +150,16 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
             gatehouse_domain::request_log::BUFFER_CAPACITY,
             config.request_log_retention_days,
         );
+    let mailer = (!config.smtp_url.0.is_empty())
+        .then(|| {
+            gatehouse_domain::alerts::AlertMailer::new(
+                &config.smtp_url.0,
+                &config.smtp_from,
+                &config.dashboard_url(),
+            )
+        })
+        .transpose()?;
+    let gatehouse = gatehouse.with_alert_mailer(mailer);
     if config.scope_catalog.is_empty() {
         return Ok(gatehouse);
     }

@@ -71,6 +71,14 @@ pub struct Config {
     pub trusted_proxies: String,
     /// Days the request log keeps an entry; 0 turns the request log off.
     pub request_log_retention_days: u32,
+    /// The SMTP server alerts are mailed through: `smtp://host:25` (plain),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS), with
+    /// `user:password@` when it asks for a login. May hold a password. Unset: alerts
+    /// are shown in the dashboard only.
+    pub smtp_url: Secret,
+    /// The sender of alert emails, e.g. `Gatehouse <alerts@example.com>`; required
+    /// with `smtp_url`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -92,6 +100,8 @@ impl Default for Config {
             metrics_addr: None,
             trusted_proxies: String::new(),
             request_log_retention_days: gatehouse_domain::request_log::DEFAULT_RETENTION_DAYS,
+            smtp_url: Secret::default(),
+            smtp_from: String::new(),
         }
     }
 }
@@ -116,6 +126,15 @@ impl Config {
         self.public_url
             .get(..8)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// The address links in emails point at: the public URL, else `http://addr`.
+    pub fn dashboard_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.addr)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
     }
 
     /// Loads the layers; `file` is the optional config file.
@@ -208,6 +227,18 @@ impl Config {
                     name: "GATEHOUSE_REQUEST_LOG_RETENTION_DAYS",
                     message: "expected whole days from 0 (no request log) to 3650".to_owned(),
                 })?;
+        }
+        if let Some(value) = get("GATEHOUSE_SMTP_URL") {
+            self.smtp_url = Secret(value);
+        }
+        if let Some(value) = get("GATEHOUSE_SMTP_FROM") {
+            self.smtp_from = value;
+        }
+        if !self.smtp_url.0.is_empty() && self.smtp_from.trim().is_empty() {
+            return Err(ConfigError::Env {
+                name: "GATEHOUSE_SMTP_FROM",
+                message: "set the sender of alert emails (e.g. Gatehouse <alerts@example.com>) with GATEHOUSE_SMTP_URL".to_owned(),
+            });
         }
         if !self.metrics_token.0.is_empty() && self.metrics_token.0.len() < MIN_METRICS_TOKEN_LEN {
             return Err(ConfigError::Env {

@@ -134,6 +134,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     tasks.spawn(flush_every_second(gatehouse.clone(), stop.clone()));
     tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
     tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
+    tasks.spawn(send_alerts(gatehouse.clone(), stop.clone()));
     if let Some(metrics_addr) = config.metrics_addr {
         let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
             .await
@@ -273,6 +274,27 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
         tick_count += 1;
         if let Err(error) = gatehouse.reload_origin_index().await {
             tracing::warn!(%error, "allowed origins not reloaded");
+        }
+    }
+}
+
+/// Every 5 seconds, records the usage alerts that became due and mails the alerts
+/// waiting to be sent (issue 11). A message being sent when `stop` fires finishes.
+async fn send_alerts(gatehouse: Gatehouse, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(5));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        if let Err(error) = gatehouse.check_usage_alerts().await {
+            tracing::warn!(%error, "usage alerts not checked; retrying");
+        }
+        match gatehouse.send_due_alerts().await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "alert emails sent"),
+            Err(error) => tracing::warn!(%error, "alert emails not sent; retrying"),
         }
     }
 }

@@ -6,36 +6,10 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Server, dashboard_key, owner_with_app, whoami};
+use common::{dashboard_key, owner_with_app, update_tenant, whoami};
 use serde_json::{Value, json};
-
-/// Runs `gatehouse update-tenant` against the server's database, as an operator would.
-fn update_tenant(server: &Server, arguments: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("update-tenant")
-        .args(["--tenant", "Demo Company"])
-        .args(arguments)
-        .env("DATABASE_URL", server.sqlite_url())
-        .env("GATEHOUSE_LOG", "warn")
-        // The server generated its master key into its data directory.
-        .env(
-            "GATEHOUSE_MASTER_KEY",
-            std::fs::read_to_string(server.data.0.join("master.key"))
-                .unwrap_or_default()
-                .trim(),
-        )
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[tokio::test]
 async fn the_monthly_limit_answers_429_with_headers_and_follows_the_operator() {

@@ -3,7 +3,7 @@
 //! Every change ends in [`Gatehouse::finish_key_change`], through the one commit path.
 
 use gatehouse_model::{
-    ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId,
+    AlertKind, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId,
     CreatedApiKey, CredentialKind, EventType, ExpiringKey, KeyStatus, KeyType, Page, PageRequest,
     RotationOverlap, TenantId,
 };
@@ -14,6 +14,7 @@ use super::{
     audit_state, format, key_columns, key_from_row, key_visible_to, status_rank, validate_key_input,
 };
 use crate::actor::{Access, Actor};
+use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
 use crate::change::{Change, NewEvent};
 use crate::error::DomainError;
@@ -350,18 +351,19 @@ impl Gatehouse {
     /// never announce the same key twice. Returns how many were announced.
     pub async fn announce_expiring_keys(&self) -> Result<usize, DomainError> {
         let now = self.now_ms();
-        let due: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, tenant_id FROM api_keys
-             WHERE expiry_announced_at IS NULL AND status <> 'revoked'
-               AND expires_at > $1 AND expires_at <= $2
-             ORDER BY expires_at LIMIT 500",
+        let due: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT k.id, k.tenant_id, k.name, k.display_prefix, k.expires_at, a.name
+             FROM api_keys k JOIN apps a ON a.id = k.app_id
+             WHERE k.expiry_announced_at IS NULL AND k.status <> 'revoked'
+               AND k.expires_at > $1 AND k.expires_at <= $2
+             ORDER BY k.expires_at LIMIT 500",
         )
         .bind(now)
         .bind(now + gatehouse_model::EXPIRY_WARNING_DAYS * 86_400_000)
         .fetch_all(self.db().pool())
         .await?;
         let mut announced = 0;
-        for (key_id, tenant_id) in due {
+        for (key_id, tenant_id, name, display_prefix, expires_at, app_name) in due {
             let (Ok(key_id), Ok(tenant_id)) =
                 (ApiKeyId::parse(&key_id), TenantId::parse(&tenant_id))
             else {
@@ -379,6 +381,19 @@ impl Gatehouse {
             if claimed.rows_affected() == 0 {
                 continue;
             }
+            let expires = time::from_ms(expires_at).format("%Y-%m-%d %H:%M UTC");
+            change
+                .alert(NewAlert {
+                    tenant_id: system.tenant_id.clone(),
+                    kind: AlertKind::KeyExpiring,
+                    dedupe_key: key_id.to_string(),
+                    title: format!("API key {name} expires on {expires}"),
+                    message: format!(
+                        "The API key {name} ({display_prefix}…, id {key_id}) of the app {app_name} expires on {expires}. From then on every call with it is refused with api_key_expired. Rotate it or create a new key and move its clients over before then."
+                    ),
+                    link: "/settings/developers/api-keys",
+                })
+                .await?;
             self.finish_key_change(
                 change,
                 &system,

@@ -3,15 +3,16 @@
 //! overlap. Every change goes through the one commit path with its audit event.
 
 use gatehouse_model::{
-    ALL_EVENT_FAMILIES, AppId, CreatedEndpoint, DisabledReason, EndpointInput, EndpointListItem,
-    EndpointStatus, EndpointUpdate, EndpointView, EventType, KeyMode, Page, PageRequest,
-    ScopeCatalog, WebhookEndpointId, WebhooksPage,
+    ALL_EVENT_FAMILIES, AlertKind, AppId, CreatedEndpoint, DisabledReason, EndpointInput,
+    EndpointListItem, EndpointStatus, EndpointUpdate, EndpointView, EventType, KeyMode, Page,
+    PageRequest, ScopeCatalog, WebhookEndpointId, WebhooksPage,
 };
 use serde_json::json;
 
 use super::secrets::SigningSecret;
 use super::{ENDPOINT_COLUMNS, audit_state, endpoint_from_row, endpoint_visible_to};
 use crate::actor::{Access, Actor};
+use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
 use crate::change::{Change, NewEvent};
 use crate::error::DomainError;
@@ -496,6 +497,25 @@ impl Gatehouse {
         if disabled.is_none() {
             // What waited while it was disabled goes out now.
             change.deliveries_waiting();
+        }
+        if let Some(reason @ (DisabledReason::Gone | DisabledReason::Failing)) = disabled {
+            let why = match reason {
+                DisabledReason::Gone => "its receiver answered 410 Gone",
+                _ => "its deliveries failed without a success for 5 days",
+            };
+            change
+                .alert(NewAlert {
+                    tenant_id: actor.tenant_id.clone(),
+                    kind: AlertKind::EndpointDisabled,
+                    dedupe_key: format!("{}@{now}", before.id),
+                    title: format!("Webhook endpoint {} was disabled", before.url),
+                    message: format!(
+                        "Gatehouse disabled the webhook endpoint {} ({}) because {why}. Events for it are kept and wait; enable it again on the Webhooks tab once the receiver works.",
+                        before.url, before.id
+                    ),
+                    link: "/settings/developers/webhooks",
+                })
+                .await?;
         }
         let verb = match disabled {
             None => "enabled".to_owned(),

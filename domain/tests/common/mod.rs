@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod receiver;
+pub mod smtp;
 
 use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
 use gatehouse_domain::{Actor, Db, DbOptions, Engine, Gatehouse, webhooks};

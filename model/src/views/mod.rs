@@ -38,6 +38,7 @@ macro_rules! wire_enum {
     };
 }
 
+mod alerts;
 mod apps;
 mod audit;
 mod catalog;
@@ -49,6 +50,7 @@ mod request_logs;
 mod tenancy;
 mod webhooks;
 
+pub use alerts::*;
 pub use apps::*;
 pub use audit::*;
 pub use catalog::*;

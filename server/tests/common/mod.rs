@@ -259,3 +259,28 @@ pub async fn whoami(base: &str, key: &str) -> reqwest::Response {
         .await
         .unwrap()
 }
+
+/// Runs `gatehouse update-tenant` against the server's database, as an operator would.
+pub fn update_tenant(server: &Server, arguments: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("update-tenant")
+        .args(["--tenant", "Demo Company"])
+        .args(arguments)
+        .env("DATABASE_URL", server.sqlite_url())
+        .env("GATEHOUSE_LOG", "warn")
+        // The server generated its master key into its data directory.
+        .env(
+            "GATEHOUSE_MASTER_KEY",
+            std::fs::read_to_string(server.data.0.join("master.key"))
+                .unwrap_or_default()
+                .trim(),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
