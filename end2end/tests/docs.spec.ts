@@ -11,6 +11,7 @@ const PAGES: [string, string][] = [
   ["Authentication and scopes", "authentication"],
   ["Webhooks", "webhooks"],
   ["Rate limits and quotas", "rate-limits"],
+  ["Request logs", "request-logs"],
   ["Errors", "errors"],
   ["Agent workflows", "agents"],
 ];
