@@ -133,7 +133,7 @@ fn Alerts(panel: AlertsPanel, refetch: impl Fn() + Copy + Send + Sync + 'static)
         {notices}
         <details class="card alert-choices" data-testid="alert-choices">
             <summary>"Alerts"</summary>
-            <p class="muted small">{how}</p>
+            <p class="muted">{how}</p>
             {panel.preferences.iter().map(|preference| {
                 let kind = preference.kind;
                 let id = format!("alert-{}", kind.as_str());

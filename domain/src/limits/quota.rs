@@ -268,6 +268,8 @@ impl Gatehouse {
         window_end_ms: i64,
         most: i64,
     ) -> Result<Grant, DomainError> {
+        // Calls wait on this: the request log's writes give way to it.
+        let _urgent = self.urgent_write();
         // Written first, so the transaction holds SQLite's write lock before it reads
         // (a read first could not be upgraded while another connection writes).
         let mut transaction = self.db().pool().begin().await?;
