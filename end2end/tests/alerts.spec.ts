@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { serverFn } from "../support/server-fn";
 import { hydrated, signIn } from "../support/session";
 
 // A Pro tenant of its own with a monthly limit of 10 calls (see serve-for-tests.sh).
@@ -7,13 +8,8 @@ const OWNER = ["owner@alerts.test", "alerts-owner-password-1"] as const;
 
 test("usage past 80 % shows as a notice on the Overview until dismissed, and a kind can be turned off", async ({ page }) => {
   await signIn(page, ...OWNER);
-  const serverFn = async (name: string, body: unknown) => {
-    const response = await page.request.post(`/api/${name}`, { data: body, headers: { "sec-fetch-site": "same-origin" } });
-    expect(response.status(), `${name}: ${await response.text()}`).toBe(200);
-    return response.json();
-  };
-  const app = await serverFn("create_app", { input: { name: "Metered app" } });
-  const key = await serverFn("create_api_key", { input: { app_id: app.id, name: "Meter", mode: "live", key_type: "secret" } });
+  const app = await serverFn(page.request, "create_app", { input: { name: "Metered app" } });
+  const key = await serverFn(page.request, "create_api_key", { input: { app_id: app.id, name: "Meter", mode: "live", key_type: "secret" } });
   for (let call = 0; call < 8; call++) {
     const answer = await page.request.get("/v1/whoami", { headers: { authorization: `Bearer ${key.plaintext}` } });
     expect(answer.status()).toBe(200);

@@ -1,19 +1,10 @@
-import { APIRequestContext, expect, Page, test } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
+import { serverFn } from "../support/server-fn";
 import { hydrated, signIn } from "../support/session";
 
 // A Pro tenant of its own (see serve-for-tests.sh), so its request log holds only the
 // calls this spec makes.
 const OWNER = ["owner@logs.test", "logs-owner-password-1"] as const;
-
-/** Calls a server function as the signed-in page would (setup only). */
-async function serverFn(request: APIRequestContext, name: string, body: unknown) {
-  const response = await request.post(`/api/${name}`, {
-    data: body,
-    headers: { "sec-fetch-site": "same-origin" },
-  });
-  expect(response.status(), `${name}: ${await response.text()}`).toBe(200);
-  return response.json();
-}
 
 async function createKey(page: Page, appId: string, name: string, mode: string, scopes?: string[]) {
   const created = await serverFn(page.request, "create_api_key", {
