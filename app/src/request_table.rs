@@ -5,6 +5,7 @@
 use gatehouse_model::{RequestId, RequestLogView};
 use leptos::prelude::*;
 
+use crate::search::details_toggle;
 use crate::ui::{format_time, mode_label};
 
 /// A latency in microseconds as people read it: `840 µs`, `12.4 ms`, `1.20 s`.
@@ -59,21 +60,8 @@ pub fn RequestTable(
 /// One request's line, and beneath it, when open, everything recorded of it.
 #[component]
 fn RequestRow(request: RequestLogView, open: RwSignal<Option<RequestId>>) -> impl IntoView {
-    let id = request.id.clone();
-    let is_open = {
-        let id = id.clone();
-        Signal::derive(move || open.with(|open| open.as_ref() == Some(&id)))
-    };
-    let toggle = move |_| {
-        open.update(|open| {
-            *open = if open.as_ref() == Some(&id) {
-                None
-            } else {
-                Some(id.clone())
-            }
-        })
-    };
     let detail_id = format!("request-detail-{}", request.id);
+    let (is_open, details_button) = details_toggle(open, request.id.clone(), detail_id.clone());
     let outcome = request
         .verify_code
         .clone()
@@ -103,10 +91,7 @@ fn RequestRow(request: RequestLogView, open: RwSignal<Option<RequestId>>) -> imp
                 {outcome.map(|code| view! { <div class="muted small"><code>{code}</code></div> })}</td>
             <td data-label="Key"><code>{request.key_id.to_string()}</code></td>
             <td data-label="Latency">{latency_text(request.latency_us)}</td>
-            <td class="actions"><button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
-                aria-controls=detail_id.clone() on:click=toggle>
-                {move || if is_open.get() { "Hide" } else { "Details" }}
-            </button></td>
+            <td class="actions">{details_button}</td>
         </tr>
         {move || is_open.get().then(|| view! {
             <tr class="audit-detail" id=detail_id.clone() data-testid="request-detail">

@@ -216,6 +216,39 @@ pub fn FilterField(
 /// A range of times, each end open when `None`.
 pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
+/// The "Details" / "Hide" button of a row that opens in place beneath itself, one row
+/// of the list at a time (`open` holds the open row's id); `controls` is the id of the
+/// row's detail. Answers whether this row is open, and the button.
+pub fn details_toggle<I>(
+    open: RwSignal<Option<I>>,
+    id: I,
+    controls: String,
+) -> (Signal<bool>, impl IntoView)
+where
+    I: Clone + PartialEq + Send + Sync + 'static,
+{
+    let is_open = {
+        let id = id.clone();
+        Signal::derive(move || open.with(|open| open.as_ref() == Some(&id)))
+    };
+    let toggle = move |_| {
+        open.update(|open| {
+            *open = if open.as_ref() == Some(&id) {
+                None
+            } else {
+                Some(id.clone())
+            }
+        })
+    };
+    let button = view! {
+        <button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
+            aria-controls=controls on:click=toggle>
+            {move || if is_open.get() { "Hide" } else { "Details" }}
+        </button>
+    };
+    (is_open, button)
+}
+
 /// The from and to days of a filter form, read as a range of whole UTC days (`to`
 /// includes its day); a day that does not read sets its field's message in `own`.
 pub fn day_range(

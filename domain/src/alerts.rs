@@ -292,16 +292,16 @@ impl Gatehouse {
         Ok(preference)
     }
 
-    /// Notes that a tenant's live usage moved (the usage flush), so that the next
-    /// check looks at it.
-    pub(crate) fn usage_moved(&self, tenant_id: &TenantId) {
+    /// Notes the tenants whose live usage moved (the usage flush), so that the next
+    /// check looks at them.
+    pub(crate) fn usage_moved<'t>(&self, tenants: impl IntoIterator<Item = &'t TenantId>) {
         let mut moved = self
             .alerts
             .usage_moved
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(moved) = moved.as_mut() {
-            moved.insert(tenant_id.clone());
+            moved.extend(tenants.into_iter().cloned());
         }
     }
 
@@ -334,7 +334,7 @@ impl Gatehouse {
                 Ok(count) => recorded += count,
                 Err(error) => {
                     // Looked at again on the next move.
-                    self.usage_moved(&tenant_id);
+                    self.usage_moved([&tenant_id]);
                     return Err(error);
                 }
             }

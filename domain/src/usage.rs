@@ -195,11 +195,13 @@ impl Gatehouse {
         match &written {
             Ok(()) => {
                 self.metrics.usage_flushed(true, self.now_ms());
-                for bucket in batch.tallies.keys() {
-                    if bucket.mode == KeyMode::Live {
-                        self.usage_moved(&bucket.tenant_id);
-                    }
-                }
+                self.usage_moved(
+                    batch
+                        .tallies
+                        .keys()
+                        .filter(|bucket| bucket.mode == KeyMode::Live)
+                        .map(|bucket| &bucket.tenant_id),
+                );
             }
             Err(_) => self.metrics.usage_flush_failed(),
         }

@@ -6,7 +6,7 @@
 use gatehouse_model::{AuditEventId, AuditEventView, AuditFilter, EventType};
 use leptos::prelude::*;
 
-use crate::search::{FilterField, PagedSearch, day_range, typed};
+use crate::search::{FilterField, PagedSearch, day_range, details_toggle, typed};
 use crate::server_fns::load_audit_events;
 use crate::ui::{failed_load, format_time};
 
@@ -102,20 +102,6 @@ pub fn AuditTab() -> impl IntoView {
 /// One event's line, and beneath it, when open, its related ids and changes.
 #[component]
 fn AuditRow(event: AuditEventView, open: RwSignal<Option<AuditEventId>>) -> impl IntoView {
-    let id = event.id.clone();
-    let is_open = {
-        let id = id.clone();
-        Signal::derive(move || open.with(|open| open.as_ref() == Some(&id)))
-    };
-    let toggle = move |_| {
-        open.update(|open| {
-            *open = if open.as_ref() == Some(&id) {
-                None
-            } else {
-                Some(id.clone())
-            }
-        })
-    };
     let changes = event.changes();
     let related: Vec<(String, String)> = event
         .app_id
@@ -124,6 +110,7 @@ fn AuditRow(event: AuditEventView, open: RwSignal<Option<AuditEventId>>) -> impl
         .chain(event.related_ids.clone())
         .collect();
     let detail_id = format!("audit-detail-{}", event.id);
+    let (is_open, details_button) = details_toggle(open, event.id.clone(), detail_id.clone());
     view! {
         <tr data-testid="audit-row" data-event-id=event.id.to_string() data-event-type=event.event_type.clone()>
             <td class="time" data-label="Time">{format_time(&event.occurred_at)}</td>
@@ -131,10 +118,7 @@ fn AuditRow(event: AuditEventView, open: RwSignal<Option<AuditEventId>>) -> impl
             <td data-label="Actor">{event.actor_label.clone()}
                 {event.actor_id.clone().map(|actor_id| view! { <div class="muted small"><code>{actor_id}</code></div> })}</td>
             <td data-label="Message">{event.message.clone().unwrap_or_else(|| event.event_type.clone())}</td>
-            <td class="actions"><button type="button" class="secondary" aria-expanded=move || is_open.get().to_string()
-                aria-controls=detail_id.clone() on:click=toggle>
-                {move || if is_open.get() { "Hide" } else { "Details" }}
-            </button></td>
+            <td class="actions">{details_button}</td>
         </tr>
         {move || is_open.get().then(|| view! {
             <tr class="audit-detail" id=detail_id.clone() data-testid="audit-detail">
