@@ -196,6 +196,49 @@ impl Db {
     }
 }
 
+/// A statement's placeholders, written in the order they appear and bound in that same
+/// order: `?` on SQLite, `$1`, `$2`, … on PostgreSQL. For the statements whose number of
+/// values grows with a batch: sqlx binds SQLite's `$n` by its name, which SQLite finds by
+/// walking the statement's list of names, so binding a statement costs the square of its
+/// values (at 140 values, a twentieth of the server's CPU under load); `?` is bound by
+/// position.
+pub(crate) struct Placeholders {
+    engine: Engine,
+    written: usize,
+}
+
+impl Placeholders {
+    pub fn new(engine: Engine) -> Self {
+        Self { engine, written: 0 }
+    }
+
+    /// The next placeholder.
+    pub fn next(&mut self) -> String {
+        self.written += 1;
+        match self.engine {
+            Engine::Sqlite => "?".to_owned(),
+            Engine::Postgres => format!("${}", self.written),
+        }
+    }
+
+    /// `rows` parenthesised lists of `columns` placeholders each, comma separated, as a
+    /// multi-row `VALUES` takes them.
+    pub fn rows(&mut self, rows: usize, columns: usize) -> String {
+        let mut out = String::with_capacity(rows * columns * 5);
+        for row in 0..rows {
+            out.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..columns {
+                if column > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&self.next());
+            }
+            out.push(')');
+        }
+        out
+    }
+}
+
 /// Creates the folder of a `sqlite:` file URL so that the first start just works.
 fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
     let path = url
@@ -222,6 +265,19 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Engine, Placeholders};
+
+    #[test]
+    fn placeholders_number_in_order_on_postgres_and_are_positional_on_sqlite() {
+        let mut postgres = Placeholders::new(Engine::Postgres);
+        assert_eq!(postgres.next(), "$1");
+        assert_eq!(postgres.rows(2, 3), "($2, $3, $4), ($5, $6, $7)");
+        assert_eq!(postgres.next(), "$8");
+        let mut sqlite = Placeholders::new(Engine::Sqlite);
+        assert_eq!(sqlite.rows(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(sqlite.next(), "?");
+    }
+
     /// Both engines' migrations move in step: the same files, in the same order.
     #[test]
     fn both_engines_have_the_same_migration_files() {

@@ -6,12 +6,10 @@
 //!
 //! No request writes to the database: [`Gatehouse::log_request`] appends to a bounded
 //! buffer in memory and [`Gatehouse::flush_request_logs`] (every second, and on a
-//! graceful shutdown) writes it in multi-row inserts, 100 rows per transaction, giving
-//! way before each to the writes a call waits on (quota grants). When
-//! the buffer is full (the
-//! database has been slower than the calls for a while), new entries are dropped and
-//! counted (`gatehouse_request_logs_dropped_total`): the log gives way, the API does
-//! not. What failed to write is kept and written again; ids make that idempotent
+//! graceful shutdown) writes it in 100-row inserts, giving way before each to the
+//! writes a call waits on (quota grants). When the buffer is full (the database has
+//! been slower than the calls for a while), new entries are dropped and counted
+//! (`gatehouse_request_logs_dropped_total`): the log gives way, the API does not. What failed to write is kept and written again; ids make that idempotent
 //! (`ON CONFLICT DO NOTHING`).
 //!
 //! A request id is a ULID of the domain clock's millisecond, so ids sort by time and a
@@ -28,6 +26,7 @@ use sqlx::any::AnyRow;
 
 use crate::Gatehouse;
 use crate::actor::{Access, Actor, KeyPrincipal};
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
@@ -35,13 +34,8 @@ use crate::stored::Stored;
 /// Entries the buffer holds at most (about 300 bytes each): a minute of calls at the
 /// benchmark's rate before any is dropped.
 pub const BUFFER_CAPACITY: usize = 200_000;
-/// Rows per INSERT statement: 140 values. Binding a value of a `$n` statement walks the
-/// statement's list of names (`sqlite3_bind_parameter_name`), so a statement's cost
-/// grows with the square of its values: 500-row statements (7,000 values) wrote about
-/// 6,000 rows/s, and at 50 rows the walk still took a fifth of the server's CPU under
-/// load (perf).
-const ROWS_PER_INSERT: usize = 10;
-/// Rows per transaction: the write lock is held about a millisecond at a time.
+/// Rows per statement, each statement its own transaction: the write lock is held
+/// about a millisecond at a time.
 const ROWS_PER_WRITE: usize = 100;
 /// How long the log waits at most, before each transaction, for the writes that a
 /// call waits on (quota grants) to be done: the log gives way to calls.
@@ -213,7 +207,7 @@ impl Gatehouse {
         }
     }
 
-    /// Writes the batch 100 rows per transaction, so that another writer (a quota
+    /// Writes the batch 100 rows per statement, so that another writer (a quota
     /// grant, the usage flush) never waits for the whole batch. On failure, answers how
     /// many rows of the batch were written before it.
     async fn write_request_logs(&self, batch: &[Entry]) -> Result<(), (usize, DomainError)> {
@@ -238,44 +232,31 @@ impl Gatehouse {
     }
 
     async fn write_request_log_rows(&self, rows: &[Entry]) -> Result<(), DomainError> {
-        let mut transaction = self.db().pool().begin().await?;
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let placeholders: Vec<String> = (0..chunk.len())
-                .map(|row| {
-                    let first = row * 14;
-                    let values: Vec<String> = (1..=14)
-                        .map(|column| format!("${}", first + column))
-                        .collect();
-                    format!("({})", values.join(", "))
-                })
-                .collect();
-            // Written again after a failure: what was written already is skipped.
-            let sql = format!(
-                "INSERT INTO request_logs ({COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
-            for entry in chunk {
-                let record = &entry.record;
-                query = query
-                    .bind(record.id.as_str())
-                    .bind(record.key.tenant_id.as_str())
-                    .bind(record.key.app_id.as_str())
-                    .bind(record.key.mode.as_str())
-                    .bind(record.key.key_id.as_str())
-                    .bind(entry.occurred_at_ms)
-                    .bind(record.method)
-                    .bind(record.route.as_str())
-                    .bind(i64::from(record.status))
-                    .bind(record.error_code)
-                    .bind(record.verify_code)
-                    .bind(record.latency_us)
-                    .bind(record.origin.as_deref())
-                    .bind(record.client_ip.as_deref());
-            }
-            query.execute(&mut *transaction).await?;
+        // Written again after a failure: what was written already is skipped.
+        let sql = format!(
+            "INSERT INTO request_logs ({COLUMNS}) VALUES {} ON CONFLICT DO NOTHING",
+            Placeholders::new(self.db().engine()).rows(rows.len(), 14)
+        );
+        let mut query = sqlx::query(&sql);
+        for entry in rows {
+            let record = &entry.record;
+            query = query
+                .bind(record.id.as_str())
+                .bind(record.key.tenant_id.as_str())
+                .bind(record.key.app_id.as_str())
+                .bind(record.key.mode.as_str())
+                .bind(record.key.key_id.as_str())
+                .bind(entry.occurred_at_ms)
+                .bind(record.method)
+                .bind(record.route.as_str())
+                .bind(i64::from(record.status))
+                .bind(record.error_code)
+                .bind(record.verify_code)
+                .bind(record.latency_us)
+                .bind(record.origin.as_deref())
+                .bind(record.client_ip.as_deref());
         }
-        transaction.commit().await?;
+        query.execute(self.db().pool()).await?;
         Ok(())
     }
 

@@ -298,6 +298,63 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    every_field_reads_back_as_it_was_logged_whatever_its_characters,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let caller = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let key = principal(&gatehouse, &caller.plaintext).await;
+        // A client chooses its Origin header: quotes, a backslash, JSON and SQL syntax
+        // and non-ASCII text are stored as they came, not interpreted.
+        let origin = r#"https://x.test/"},{"a":1}\' OR 1=1; -- é 漢"#;
+        let logged = RequestRecord {
+            verify_code: Some("REVOKED"),
+            latency_us: 9_007_199_254_740_993,
+            origin: Some(origin.to_owned()),
+            client_ip: None,
+            method: "POST",
+            ..record(
+                &gatehouse,
+                &key,
+                "/v1/keys/verify",
+                401,
+                Some("api_key_revoked"),
+            )
+        };
+        assert!(gatehouse.log_request(logged.clone()));
+        clock.advance_ms(1);
+        let plain = record(&gatehouse, &key, "/v1/whoami", 200, None);
+        assert!(gatehouse.log_request(plain.clone()));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 2);
+        let page = gatehouse
+            .search_request_logs(&owner, &RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        assert_eq!(page.data.len(), 2);
+        let newest_first = [(&plain, &page.data[0], 1), (&logged, &page.data[1], 0)];
+        for (written, read, after_ms) in newest_first {
+            assert_eq!(read.id, written.id);
+            assert_eq!(
+                read.occurred_at.timestamp_millis(),
+                1_780_000_000_000 + after_ms
+            );
+            assert_eq!(read.key_id, caller.key.id);
+            assert_eq!(read.app_id, app);
+            assert_eq!(read.mode, KeyMode::Live);
+            assert_eq!(read.method, written.method);
+            assert_eq!(read.route, written.route);
+            assert_eq!(read.status, written.status);
+            assert_eq!(read.error_code.as_deref(), written.error_code);
+            assert_eq!(read.verify_code.as_deref(), written.verify_code);
+            assert_eq!(read.latency_us, written.latency_us);
+            assert_eq!(read.origin, written.origin);
+            assert_eq!(read.client_ip, written.client_ip);
+        }
+    }
+);
+
+on_both_engines!(
     a_full_buffer_drops_and_counts_and_old_entries_are_purged,
     |gatehouse: Gatehouse| async move {
         let clock = Clock::manual(1_780_000_000_000);

@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use super::secrets::SigningSecret;
 use super::signing;
 use crate::actor::Actor;
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::{Engine, Gatehouse, ids};
 
@@ -806,20 +807,14 @@ impl Gatehouse {
             .map(|outcome| next_attempt(outcome, settings, now))
             .collect();
         let mut transaction = self.db().pool().begin().await?;
-        for (chunk, chunk_nexts) in outcomes.chunks(50).zip(nexts.chunks(50)) {
-            let mut sql = String::from(
+        let engine = self.db().engine();
+        for (chunk, chunk_nexts) in outcomes.chunks(100).zip(nexts.chunks(100)) {
+            let sql = format!(
                 "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, endpoint_id, event_id,
                     event_type, attempted_at, succeeded, http_status, latency_ms, response_excerpt,
-                    error, next_retry_at) VALUES ",
+                    error, next_retry_at) VALUES {}",
+                Placeholders::new(engine).rows(chunk.len(), 13)
             );
-            for index in 0..chunk.len() {
-                let base = index * 13;
-                if index > 0 {
-                    sql.push_str(", ");
-                }
-                let columns: Vec<String> = (1..=13).map(|n| format!("${}", base + n)).collect();
-                sql.push_str(&format!("({})", columns.join(", ")));
-            }
             let mut query = sqlx::query(&sql);
             for (outcome, next) in chunk.iter().zip(chunk_nexts) {
                 query = query
@@ -842,23 +837,20 @@ impl Gatehouse {
         // Each delivery's next state, a chunk per statement; only while this instance
         // still holds the row's lease.
         for (chunk, chunk_nexts) in outcomes.chunks(100).zip(nexts.chunks(100)) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|index| {
-                    let base = 3 + index * 4;
-                    format!("(${}, ${}, ${}, ${})", base, base + 1, base + 2, base + 3)
-                })
-                .collect();
+            // Placeholders in the order they appear: the rows, then now and the instance.
+            let mut placeholders = Placeholders::new(engine);
+            let rows = placeholders.rows(chunk.len(), 4);
+            let (now_at, instance) = (placeholders.next(), placeholders.next());
             let sql = format!(
-                "WITH outcome (id, state, next_attempt_at, last_status) AS (VALUES {})
+                "WITH outcome (id, state, next_attempt_at, last_status) AS (VALUES {rows})
                  UPDATE webhook_deliveries SET state = outcome.state, attempts = attempts + 1,
                     next_attempt_at = outcome.next_attempt_at, lease_until = NULL, leased_by = NULL,
-                    last_status = outcome.last_status, updated_at = $1
+                    last_status = outcome.last_status, updated_at = {now_at}
                  FROM outcome
-                 WHERE webhook_deliveries.id = outcome.id AND webhook_deliveries.leased_by = $2
-                   AND webhook_deliveries.state = 'pending'",
-                rows.join(", ")
+                 WHERE webhook_deliveries.id = outcome.id AND webhook_deliveries.leased_by = {instance}
+                   AND webhook_deliveries.state = 'pending'"
             );
-            let mut query = sqlx::query(&sql).bind(now).bind(self.instance_id.as_ref());
+            let mut query = sqlx::query(&sql);
             for (outcome, next) in chunk.iter().zip(chunk_nexts.iter().copied()) {
                 let state = if outcome.succeeded() {
                     "succeeded"
@@ -873,7 +865,11 @@ impl Gatehouse {
                     .bind(next)
                     .bind(outcome.http_status.map(i64::from));
             }
-            query.execute(&mut *transaction).await?;
+            query
+                .bind(now)
+                .bind(self.instance_id.as_ref())
+                .execute(&mut *transaction)
+                .await?;
         }
         for outcome in &outcomes {
             let endpoint_id = outcome.claimed.endpoint_id.clone();
@@ -909,6 +905,10 @@ impl Gatehouse {
         for (tenant_id, endpoint_id) in gone {
             self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
                 .await?;
+        }
+        // Judged when an attempt fails: a batch of successes cannot make anything fail.
+        if failed.is_empty() {
+            return Ok(());
         }
         let failing: Vec<(String, String)> = sqlx::query_as(
             "SELECT tenant_id, id FROM webhook_endpoints
