@@ -62,8 +62,11 @@ wrk.body = '{"key":"$presented","scope":"api_keys:read"}'
 LUA
 done
 
-# Prints "requests/s p50 p99" (latencies in ms) for one wrk run.
+# Prints "requests/s p50 p99" (latencies in ms) for one wrk run, then lets the logged
+# server's request log flush what the run buffered (a second's worth at most), so that
+# its writes do not fall into the next run.
 measure() {
+  sleep 2
   wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" | python3 -c '
 import re, sys
 text = sys.stdin.read()
