@@ -1,8 +1,9 @@
 //! Webhooks on both engines (SPEC W-1..W-9): endpoints and their one-time secret,
 //! fan-out by family and mode, idempotent events, signed delivery to a real receiver,
 //! the retry schedule and disabling (with a driven clock), SSRF refusals at save and
-//! connect time, rotation's two signatures, claim exclusivity across instances, and
-//! one hanging receiver not slowing another.
+//! connect time, rotation's two signatures, claim exclusivity across instances, one
+//! hanging receiver not slowing another, connections kept alive, and an endpoint's
+//! health (last success, failing since).
 
 mod common;
 
@@ -506,6 +507,106 @@ on_both_engines!(
         .await
         .unwrap();
         assert_eq!(emitted, 1);
+    }
+);
+
+on_both_engines!(
+    an_endpoints_health_follows_its_answers,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let created = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let id = created.endpoint.id.clone();
+        assert_eq!(created.endpoint.last_success_at, None);
+        assert_eq!(created.endpoint.failing_since, None);
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let send = || async {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+            gatehouse.deliver_due_webhooks().await.unwrap()
+        };
+        let at = |ms: i64| chrono::DateTime::from_timestamp_millis(ms);
+
+        // A success: the endpoint shows when.
+        let first_success = clock.now_ms();
+        assert_eq!(send().await.succeeded, 1);
+        let health = gatehouse.webhook_endpoint(&owner, &id).await.unwrap();
+        assert_eq!(health.last_success_at, at(first_success));
+        assert_eq!(health.failing_since, None);
+
+        // Failures: failing since the first of them; the last success stays.
+        receiver.answer_with(|_| Reply::status(503));
+        clock.advance_ms(60_000);
+        let first_failure = clock.now_ms();
+        assert_eq!(send().await.failed, 1);
+        clock.advance_ms(60_000);
+        assert_eq!(
+            send().await.failed,
+            2,
+            "the new event and the first one's retry"
+        );
+        let health = gatehouse.webhook_endpoint(&owner, &id).await.unwrap();
+        assert_eq!(health.last_success_at, at(first_success));
+        assert_eq!(health.failing_since, at(first_failure));
+
+        // A success again ends the failing spell at once.
+        receiver.answer_with(|_| Reply::status(200));
+        clock.advance_ms(1);
+        let recovered = clock.now_ms();
+        assert_eq!(send().await.succeeded, 1);
+        let health = gatehouse.webhook_endpoint(&owner, &id).await.unwrap();
+        assert_eq!(health.last_success_at, at(recovered));
+        assert_eq!(health.failing_since, None);
+        assert_eq!(health.status, EndpointStatus::Enabled);
+    }
+);
+
+on_both_engines!(
+    connections_to_a_receiver_are_kept_alive_across_its_endpoints,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        // One receiver behind 20 endpoints (one host, as when many endpoints point at
+        // one service): each event is 20 attempts at once, five events one after another.
+        let receiver = Receiver::start().await;
+        for n in 0..20 {
+            let url = format!("{}?endpoint={n}", receiver.url);
+            gatehouse
+                .create_webhook_endpoint(
+                    &owner,
+                    &endpoint(&app, &url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap();
+        }
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        for _ in 0..5 {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+            assert_eq!(
+                gatehouse.deliver_due_webhooks().await.unwrap().succeeded,
+                20
+            );
+        }
+        assert_eq!(receiver.received().len(), 100);
+        assert!(
+            receiver.connections() <= 20,
+            "the later events reuse the first one's connections: {} connections",
+            receiver.connections()
+        );
     }
 );
 

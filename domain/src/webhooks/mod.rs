@@ -121,7 +121,10 @@ impl WebhookRuntime {
             .timeout(settings.delivery.timeout)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(settings.delivery.max_in_flight_per_endpoint)
+            // Endpoints often share a host (one receiver behind many endpoints): as many
+            // idle connections per host as attempts may be in flight, so none is closed
+            // only to be opened again for the next attempt.
+            .pool_max_idle_per_host(settings.delivery.max_in_flight)
             .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the webhook HTTP client's settings are valid");

@@ -1,10 +1,13 @@
-//! A real webhook receiver on 127.0.0.1 for the tests: it records every request and
-//! answers as the test tells it (a status, a delay, a `Retry-After`).
+//! A real webhook receiver on 127.0.0.1 for the tests: it records every request (and
+//! the connection it came on) and answers as the test tells it (a status, a delay, a
+//! `Retry-After`).
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, StatusCode};
 
 /// One request the receiver got.
@@ -14,6 +17,8 @@ pub struct Received {
     pub timestamp: String,
     pub signature: String,
     pub body: String,
+    /// The sender's end of the connection: one per connection.
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -65,7 +70,7 @@ impl Receiver {
         let handler = {
             let received = Arc::clone(&received);
             let respond = Arc::clone(&respond);
-            move |headers: HeaderMap, body: Bytes| {
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes| {
                 let received = Arc::clone(&received);
                 let respond = Arc::clone(&respond);
                 async move {
@@ -83,6 +88,7 @@ impl Receiver {
                             timestamp: header("webhook-timestamp"),
                             signature: header("webhook-signature"),
                             body: String::from_utf8_lossy(&body).into_owned(),
+                            peer,
                         });
                         list.len() - 1
                     };
@@ -107,7 +113,14 @@ impl Receiver {
         let app = axum::Router::new().route("/hook", axum::routing::post(handler));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap()
+        });
         Self {
             url: format!("http://{address}/hook"),
             received,
@@ -122,6 +135,15 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// How many connections the requests came on.
+    #[allow(dead_code)]
+    pub fn connections(&self) -> usize {
+        let received = self.received.lock().unwrap();
+        let peers: std::collections::HashSet<SocketAddr> =
+            received.iter().map(|request| request.peer).collect();
+        peers.len()
     }
 
     pub fn port(&self) -> u16 {
