@@ -40,6 +40,10 @@ const ROWS_PER_WRITE: usize = 100;
 /// How long the log waits at most, before each transaction, for the writes that a
 /// call waits on (quota grants) to be done: the log gives way to calls.
 const GIVE_WAY_MS: u64 = 100;
+/// The most of a request's `Origin` that is kept: a real origin (scheme, a host name of
+/// at most 253 characters, port) fits; the client chooses the header, and without a
+/// bound a call could park hundreds of KiB in the buffer and the table.
+pub const ORIGIN_MAX_BYTES: usize = 300;
 /// How long entries are kept unless the operator sets otherwise.
 pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 const DAY_MS: i64 = 86_400_000;
@@ -136,6 +140,19 @@ impl RequestLogBuffer {
     }
 }
 
+/// Cuts `text` to at most `max` bytes (at a character boundary) and frees the rest.
+fn keep_at_most(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.shrink_to_fit();
+}
+
 const COLUMNS: &str = "id, tenant_id, app_id, mode, key_id, occurred_at, method, route, status, \
                        error_code, verify_code, latency_us, origin, client_ip";
 
@@ -161,9 +178,12 @@ impl Gatehouse {
 
     /// Buffers one answered request; answers whether it was kept (false: the log is
     /// off, or the buffer is full and the entry was dropped and counted).
-    pub fn log_request(&self, record: RequestRecord) -> bool {
+    pub fn log_request(&self, mut record: RequestRecord) -> bool {
         if !self.request_logging() {
             return false;
+        }
+        if let Some(origin) = &mut record.origin {
+            keep_at_most(origin, ORIGIN_MAX_BYTES);
         }
         let kept = self.request_logs.push(Entry {
             occurred_at_ms: self.now_ms(),

@@ -298,7 +298,7 @@ on_both_engines!(
 );
 
 on_both_engines!(
-    every_field_reads_back_as_it_was_logged_whatever_its_characters,
+    every_field_reads_back_as_it_was_logged_and_an_origin_is_bounded,
     |gatehouse: Gatehouse| async move {
         let clock = Clock::manual(1_780_000_000_000);
         let gatehouse = gatehouse.with_clock(clock.clone());
@@ -332,6 +332,32 @@ on_both_engines!(
             .await
             .unwrap();
         assert_eq!(page.data.len(), 2);
+        // An Origin far beyond any real one is kept to its first 300 bytes.
+        clock.advance_ms(1);
+        let huge = format!("https://{}", "é".repeat(100_000));
+        let oversized = RequestRecord {
+            origin: Some(huge.clone()),
+            ..record(
+                &gatehouse,
+                &key,
+                "/v1/whoami",
+                403,
+                Some("origin_not_allowed"),
+            )
+        };
+        assert!(gatehouse.log_request(oversized));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 1);
+        let newest = gatehouse
+            .search_request_logs(&owner, &RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        let kept = newest.data[0].origin.clone().unwrap();
+        assert!(
+            kept.len() <= 300 && kept.len() >= 298,
+            "{} bytes",
+            kept.len()
+        );
+        assert!(huge.starts_with(&kept));
         let newest_first = [(&plain, &page.data[0], 1), (&logged, &page.data[1], 0)];
         for (written, read, after_ms) in newest_first {
             assert_eq!(read.id, written.id);
