@@ -99,7 +99,7 @@ impl Gatehouse {
         .execute(pool)
         .await?
         .rows_affected();
-        let request_logs = self.purge_request_logs(PURGE_BATCH).await?;
+        let request_logs = self.purge_request_logs().await?;
         Ok(PurgeReport {
             request_logs,
             delivery_attempts,

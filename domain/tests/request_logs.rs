@@ -1,7 +1,9 @@
 //! The request log on both engines (issue 11): buffered entries are written by the
 //! flush and searched per app and mode with filters and keyset pages; a key reads only
 //! its own app and mode and no tenant reads another's; a full buffer drops and counts;
-//! a failed write loses nothing; old entries are purged in bounded batches.
+//! a failed write loses nothing; old entries are purged in bounded batches; entries
+//! logged late or in many segments come back in id order, each once; the rows of the
+//! log's first form are rewritten as segments.
 
 mod common;
 
@@ -564,5 +566,278 @@ on_both_engines!(
             .await
             .unwrap();
         assert!(unknown.key.is_none());
+    }
+);
+
+/// Pages through the app's live side `limit` at a time with `filter`; answers the ids.
+async fn every_page(
+    gatehouse: &Gatehouse,
+    owner: &gatehouse_domain::Actor,
+    filter: &RequestLogFilter,
+    limit: u32,
+) -> Vec<gatehouse_model::RequestId> {
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = gatehouse
+            .search_request_logs(
+                owner,
+                filter,
+                &PageRequest {
+                    limit: Some(limit),
+                    cursor,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.data.len() <= limit as usize);
+        ids.extend(page.data.into_iter().map(|entry| entry.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+on_both_engines!(
+    entries_logged_late_or_across_many_segments_come_back_newest_first_once,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let first = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let second = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let first_key = principal(&gatehouse, &first.plaintext).await;
+        let second_key = principal(&gatehouse, &second.plaintext).await;
+
+        // A slow request starts now and is answered after two minutes of other calls:
+        // its id is older than theirs, and it is written by a later flush.
+        let slow = record(
+            &gatehouse,
+            &first_key,
+            "/v1/webhook-endpoints/{id}/test",
+            200,
+            None,
+        );
+        // 2,500 calls, 48 ms apart, alternating keys, every 7th refused, flushed every
+        // 1,250 (a minute of calls: two segments each, at most 1,000 entries per segment).
+        let mut written = Vec::new();
+        let mut overlapping = None;
+        for call in 0..2_500u32 {
+            clock.advance_ms(48);
+            // A request of 5 s that starts before the first flush and is answered after
+            // it: its segment starts below where the previous one ends.
+            if call == 1_200 {
+                overlapping = Some(record(&gatehouse, &second_key, "/v1/events", 202, None));
+            }
+            if call == 1_300 {
+                assert!(gatehouse.log_request(overlapping.clone().unwrap()));
+            }
+            let key = if call % 2 == 0 {
+                &first_key
+            } else {
+                &second_key
+            };
+            let entry = if call % 7 == 0 {
+                record(&gatehouse, key, "/v1/apps", 429, Some("rate_limited"))
+            } else {
+                record(&gatehouse, key, "/v1/whoami", 200, None)
+            };
+            written.push((entry.id.clone(), call));
+            assert!(gatehouse.log_request(entry));
+            if call % 1_250 == 1_249 {
+                let with_the_overlapping = usize::from(call == 2_499);
+                assert_eq!(
+                    gatehouse.flush_request_logs().await.unwrap(),
+                    1_250 + with_the_overlapping
+                );
+            }
+        }
+        assert!(gatehouse.log_request(slow.clone()));
+        clock.advance_ms(1);
+        let last = record(&gatehouse, &second_key, "/v1/whoami", 200, None);
+        assert!(gatehouse.log_request(last.clone()));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 2);
+
+        // Newest first by id, every entry once, whatever the page size.
+        let mut expected: Vec<_> = written.iter().map(|(id, _)| id.clone()).collect();
+        expected.push(slow.id.clone());
+        expected.push(last.id.clone());
+        expected.push(overlapping.unwrap().id);
+        expected.sort();
+        expected.reverse();
+        let of_app = RequestLogFilter {
+            app_id: Some(app.clone()),
+            ..Default::default()
+        };
+        assert_eq!(every_page(&gatehouse, &owner, &of_app, 100).await, expected);
+        assert_eq!(every_page(&gatehouse, &owner, &of_app, 7).await, expected);
+        assert_eq!(
+            expected.last(),
+            Some(&slow.id),
+            "the slow request started first"
+        );
+
+        // Filters across segments: one key's refusals, newest first.
+        let refusals_of_first = RequestLogFilter {
+            key_id: Some(first.key.id.clone()),
+            error_code: Some("rate_limited".into()),
+            ..of_app.clone()
+        };
+        let mut expected_refusals: Vec<_> = written
+            .iter()
+            .filter(|(_, call)| call % 2 == 0 && call % 7 == 0)
+            .map(|(id, _)| id.clone())
+            .collect();
+        expected_refusals.reverse();
+        assert_eq!(
+            every_page(&gatehouse, &owner, &refusals_of_first, 10).await,
+            expected_refusals
+        );
+        let server_errors = RequestLogFilter {
+            status_class: Some(StatusClass::ServerError),
+            ..of_app.clone()
+        };
+        assert!(
+            every_page(&gatehouse, &owner, &server_errors, 100)
+                .await
+                .is_empty()
+        );
+        // A time range in the middle: calls 1,000 to 1,099 (48 ms apart from +48 ms).
+        let at = |call: i64| {
+            chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + 48 * (call + 1)).unwrap()
+        };
+        let middle = RequestLogFilter {
+            from: Some(at(1_000)),
+            to: Some(at(1_100)),
+            ..of_app.clone()
+        };
+        let mut expected_middle: Vec<_> = written[1_000..1_100]
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect();
+        expected_middle.reverse();
+        assert_eq!(
+            every_page(&gatehouse, &owner, &middle, 30).await,
+            expected_middle
+        );
+    }
+);
+
+on_both_engines!(
+    a_failed_write_loses_nothing_and_writes_nothing_twice,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let caller = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let key = principal(&gatehouse, &caller.plaintext).await;
+        let pool = gatehouse.db().pool_for_tests();
+        let logged: Vec<_> = (0..5)
+            .map(|_| record(&gatehouse, &key, "/v1/whoami", 200, None))
+            .collect();
+        for entry in &logged {
+            assert!(gatehouse.log_request(entry.clone()));
+        }
+        // The terms table is gone for a moment: the segment's transaction fails whole.
+        sqlx::query("ALTER TABLE request_log_terms RENAME TO request_log_terms_away")
+            .execute(pool)
+            .await
+            .unwrap();
+        assert!(gatehouse.flush_request_logs().await.is_err());
+        sqlx::query("ALTER TABLE request_log_terms_away RENAME TO request_log_terms")
+            .execute(pool)
+            .await
+            .unwrap();
+        let later = record(&gatehouse, &key, "/v1/apps", 200, None);
+        assert!(gatehouse.log_request(later.clone()));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 6);
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 0);
+        let mut expected: Vec<_> = logged.iter().map(|entry| entry.id.clone()).collect();
+        expected.push(later.id.clone());
+        expected.sort();
+        expected.reverse();
+        assert_eq!(
+            every_page(&gatehouse, &owner, &RequestLogFilter::default(), 100).await,
+            expected
+        );
+        assert_eq!(gatehouse.request_logs_dropped(), 0);
+    }
+);
+
+on_both_engines!(
+    rows_of_the_first_form_are_rewritten_as_segments,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let live = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let test = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let pool = gatehouse.db().pool_for_tests();
+        // 1,200 rows as the first form wrote them (a row per request), both modes.
+        let mut ids = Vec::new();
+        for row in 0..1_200i64 {
+            let (key, mode) = if row % 3 == 0 {
+                (&test, "test")
+            } else {
+                (&live, "live")
+            };
+            let id = gatehouse.fresh_request_id();
+            clock.advance_ms(1);
+            sqlx::query(
+                "INSERT INTO request_logs (tenant_id, app_id, mode, id, key_id, occurred_at,
+                     method, route, status, error_code, verify_code, latency_us, origin, client_ip)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'GET', '/v1/whoami', $7, $8, NULL, 90, $9, '192.0.2.7')",
+            )
+            .bind(owner.tenant_id.as_str())
+            .bind(app.as_str())
+            .bind(mode)
+            .bind(id.as_str())
+            .bind(key.key.id.as_str())
+            .bind(1_780_000_000_000 + row)
+            .bind(if row == 1_199 { 401 } else { 200 })
+            .bind((row == 1_199).then_some("api_key_expired"))
+            .bind((row == 1_199).then_some("https://shop.example"))
+            .execute(pool)
+            .await
+            .unwrap();
+            ids.push((id, mode));
+        }
+        assert_eq!(
+            gatehouse.convert_legacy_request_logs().await.unwrap(),
+            1_200
+        );
+        assert_eq!(gatehouse.convert_legacy_request_logs().await.unwrap(), 0);
+        let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM request_logs")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        let mut live_ids: Vec<_> = ids
+            .iter()
+            .filter(|(_, mode)| *mode == "live")
+            .map(|(id, _)| id.clone())
+            .collect();
+        live_ids.reverse();
+        assert_eq!(
+            every_page(&gatehouse, &owner, &RequestLogFilter::default(), 100).await,
+            live_ids
+        );
+        let newest = gatehouse
+            .search_request_logs(&owner, &RequestLogFilter::default(), &all())
+            .await
+            .unwrap()
+            .data
+            .remove(0);
+        assert_eq!(newest.status, 401);
+        assert_eq!(newest.error_code.as_deref(), Some("api_key_expired"));
+        assert_eq!(newest.origin.as_deref(), Some("https://shop.example"));
+        assert_eq!(newest.client_ip.as_deref(), Some("192.0.2.7"));
+        assert_eq!(newest.key_id, live.key.id);
+        assert_eq!(newest.occurred_at.timestamp_millis(), 1_780_000_001_199);
+        let of_test = gatehouse
+            .recent_requests_of_key(&owner, &test.key.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(of_test.len(), 10);
+        assert!(of_test.iter().all(|entry| entry.mode == KeyMode::Test));
     }
 );

@@ -248,7 +248,8 @@ async fn follow_limits(gatehouse: Gatehouse, stop: CancellationToken) {
 }
 
 /// Every minute, deletes what expired; every half minute, reloads the allowed origins
-/// (a backstop for a change feed that was down).
+/// (a backstop for a change feed that was down). First, rewrites the request log's
+/// rows of its first form as segments.
 async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(Duration::from_secs(30));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -257,6 +258,17 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
+        }
+        if tick_count == 0 {
+            match gatehouse.convert_legacy_request_logs().await {
+                Ok(0) => {}
+                Ok(converted) => {
+                    tracing::info!(converted, "request log rows rewritten as segments")
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "request log rows not rewritten; next start tries again")
+                }
+            }
         }
         if tick_count.is_multiple_of(2) {
             match gatehouse.purge_expired().await {
