@@ -159,3 +159,12 @@ print(f"authenticated with / without the request log per round: {comma.join(logg
 sleep 1.5
 count=$(fn load_api_keys '{}' | python3 -c 'import json,sys; print(sum(k["successes_24h"] for k in json.load(sys.stdin)["keys"]))')
 echo "successful calls counted for the key in the last 24 h: $count"
+# The logged server wrote what it logged (written within a second; the drops are in
+# its metrics): the entries in its request log beside the calls its keys made.
+sleep 1.5
+python3 - "$data/gatehouse.db" <<'PY'
+import sqlite3, sys
+entries, segments = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT COALESCE(SUM(entries), 0), COUNT(*) FROM request_log_segments").fetchone()
+print(f"request log entries written by the logged server: {entries} in {segments} segments")
+PY
