@@ -53,8 +53,10 @@ pub struct Change<'g> {
     /// The change's time, the same for every row it writes.
     pub now_ms: i64,
     audited: bool,
-    /// Deliveries this change queued, handed to this instance's worker at commit.
+    /// Deliveries this change queued, handed to this instance's worker at commit,
+    /// with the bodies of the events they deliver (by event id).
     queued: Vec<crate::webhooks::events::QueuedDelivery>,
+    bodies: Vec<(EventId, crate::webhooks::delivery::EventBody)>,
     /// Deliveries may be due that this change did not queue (an endpoint enabled
     /// again): every worker looks for them.
     waiting: bool,
@@ -79,6 +81,7 @@ impl Gatehouse {
             now_ms: self.now_ms(),
             audited: false,
             queued: Vec::new(),
+            bodies: Vec::new(),
             waiting: false,
             changed_keys: Vec::new(),
             changed_apps: Vec::new(),
@@ -118,20 +121,23 @@ impl Change<'_> {
 
     /// Writes an event the SaaS sent (`POST /v1/events`, a type of its own) and fans it
     /// out like [`Self::emit`].
+    /// Answers how many deliveries it queued.
     pub(crate) async fn emit_sent(
         &mut self,
         id: &EventId,
         event: SentEvent<'_>,
-    ) -> Result<(), DomainError> {
+    ) -> Result<usize, DomainError> {
         self.write_event(id, event, "api").await
     }
 
+    /// Writes the event and queues its deliveries; answers how many.
     async fn write_event(
         &mut self,
         id: &EventId,
         event: SentEvent<'_>,
         source: &str,
-    ) -> Result<(), DomainError> {
+    ) -> Result<usize, DomainError> {
+        let data = event.data.to_string();
         sqlx::query(
             "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at, source)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -141,7 +147,7 @@ impl Change<'_> {
         .bind(event.mode.as_str())
         .bind(event.app_id.map(|app| app.to_string()))
         .bind(event.event_type)
-        .bind(event.data.to_string())
+        .bind(data.as_str())
         .bind(self.now_ms)
         .bind(source)
         .execute(&mut *self.transaction)
@@ -155,8 +161,15 @@ impl Change<'_> {
             self.now_ms,
         )
         .await?;
+        let count = queued.len();
+        if count > 0 {
+            // The worker signs these bytes without reading the event back.
+            let body =
+                crate::webhooks::delivery::EventBody::new(event.event_type, self.now_ms, &data);
+            self.bodies.push((id.clone(), body));
+        }
         self.queued.extend(queued);
-        Ok(())
+        Ok(count)
     }
 
     /// Writes an event meant for one endpoint only (the test event) and queues its
@@ -265,9 +278,10 @@ impl Change<'_> {
             self.gatehouse.webhooks.request_scan();
         }
         if !self.queued.is_empty() {
-            self.gatehouse
-                .webhooks
-                .hand_off(std::mem::take(&mut self.queued));
+            self.gatehouse.webhooks.hand_off(
+                std::mem::take(&mut self.queued),
+                std::mem::take(&mut self.bodies),
+            );
         }
         for key_id in &self.changed_keys {
             self.gatehouse.key_cache.forget(key_id);

@@ -169,6 +169,11 @@ on_both_engines!(
             .await
             .unwrap();
         assert_eq!(test_sent.event.deliveries, 1, "only the test endpoint");
+        // The answer is the event as it is read back later.
+        for (actor, answered) in [(&live, &sent.event), (&test, &test_sent.event)] {
+            let stored = gatehouse.event(actor, &answered.id).await.unwrap();
+            assert_eq!(&stored.event, answered);
+        }
 
         let report = gatehouse.deliver_due_webhooks().await.unwrap();
         // live key created -> keys_only; test key created -> test_all; two events.

@@ -143,6 +143,24 @@ impl EndpointGate {
     }
 }
 
+/// An event's body as every attempt sends it, and when the event was accepted.
+#[derive(Debug, Clone)]
+pub(crate) struct EventBody {
+    bytes: Arc<[u8]>,
+    /// Unix ms, for the delivery latency metric.
+    occurred_at_ms: i64,
+}
+
+impl EventBody {
+    /// The body of an event of `event_type` with `data` (JSON text).
+    pub fn new(event_type: &str, occurred_at_ms: i64, data: &str) -> Self {
+        Self {
+            bytes: payload_body(event_type, occurred_at_ms, data).into(),
+            occurred_at_ms,
+        }
+    }
+}
+
 /// A leased delivery.
 #[derive(Debug, Clone)]
 struct Claimed {
@@ -153,6 +171,8 @@ struct Claimed {
     event_type: String,
     /// Attempts made before this one.
     attempts: i64,
+    /// The event's body when it was handed over with the delivery (else it is read).
+    body: Option<EventBody>,
 }
 
 /// A leased delivery with what sending it needs.
@@ -266,10 +286,13 @@ impl Gatehouse {
         });
         loop {
             let free = dispatcher.capacity.available_permits().min(CLAIM_BATCH);
-            let handed = if free > 0 {
+            let super::Handoff {
+                deliveries: handed,
+                bodies,
+            } = if free > 0 {
                 self.webhooks.take_handoff()
             } else {
-                Vec::new()
+                super::Handoff::default()
             };
             if !handed.is_empty() {
                 let handed_count = handed.len();
@@ -279,7 +302,13 @@ impl Gatehouse {
                     self.webhooks.request_scan();
                 }
                 match self.claim_ids(&chosen).await {
-                    Ok(claimed) => self.dispatch(&dispatcher, claimed).await,
+                    Ok(mut claimed) => {
+                        for job in &mut claimed {
+                            let event_id = gatehouse_model::EventId::parse(&job.event_id).ok();
+                            job.body = event_id.and_then(|id| bodies.get(&id).cloned());
+                        }
+                        self.dispatch(&dispatcher, claimed).await
+                    }
                     Err(error) => {
                         self.webhooks.request_scan();
                         tracing::warn!(%error, "claiming deliveries failed; the scan takes them");
@@ -479,6 +508,7 @@ impl Gatehouse {
                 event_id: row.try_get("event_id")?,
                 event_type: row.try_get("event_type")?,
                 attempts: row.try_get("attempts")?,
+                body: None,
             });
         }
         Ok(claimed)
@@ -567,48 +597,52 @@ impl Gatehouse {
         prepared
     }
 
-    /// Loads what the claimed deliveries need in three queries for the whole batch:
-    /// the endpoints, their signing secrets (opened), and the events' bodies.
+    /// Loads what the claimed deliveries need in two queries for the whole batch: the
+    /// endpoints with their signing secrets (opened), and the bodies of the events that
+    /// were not handed over with their deliveries.
     async fn prepare(&self, claimed: Vec<Claimed>) -> Result<Vec<Prepared>, DomainError> {
         let endpoint_ids: Vec<String> =
             unique(claimed.iter().map(|job| job.endpoint_id.to_string()));
-        let event_ids: Vec<String> = unique(claimed.iter().map(|job| job.event_id.clone()));
-        let mut endpoints: HashMap<String, (String, Option<u32>)> = HashMap::new();
-        for chunk in endpoint_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, url, rate_limit_per_second FROM webhook_endpoints WHERE id IN ({})",
-                placeholders(chunk.len())
-            );
-            let query = chunk
+        // Events handed over with their deliveries are not read back.
+        let event_ids: Vec<String> = unique(
+            claimed
                 .iter()
-                .fold(sqlx::query(&sql), |query, id| query.bind(id.as_str()));
-            for row in query.fetch_all(self.db().pool()).await? {
-                let rate: Option<i64> = row.try_get("rate_limit_per_second")?;
-                endpoints.insert(
-                    row.try_get("id")?,
-                    (
-                        row.try_get("url")?,
-                        rate.and_then(|rate| u32::try_from(rate).ok()),
-                    ),
-                );
-            }
-        }
+                .filter(|job| job.body.is_none())
+                .map(|job| job.event_id.clone()),
+        );
+        // Each endpoint with its live signing secrets (opened), newest first.
         let now = self.now_ms();
+        let mut endpoints: HashMap<String, (String, Option<u32>)> = HashMap::new();
         let mut secrets: HashMap<String, Vec<SigningSecret>> = HashMap::new();
         let keys = self.webhooks.settings.master_keys.as_ref();
         for chunk in endpoint_ids.chunks(500) {
             let sql = format!(
-                "SELECT endpoint_id, sealed_secret FROM webhook_secrets
-                 WHERE endpoint_id IN ({}) AND (retires_at IS NULL OR retires_at > $1)
-                 ORDER BY created_at DESC",
+                "SELECT e.id, e.url, e.rate_limit_per_second, s.sealed_secret
+                 FROM webhook_endpoints e
+                 LEFT JOIN webhook_secrets s ON s.endpoint_id = e.id
+                    AND (s.retires_at IS NULL OR s.retires_at > $1)
+                 WHERE e.id IN ({})
+                 ORDER BY s.created_at DESC",
                 placeholders_from(chunk.len(), 2)
             );
             let query = chunk.iter().fold(sqlx::query(&sql).bind(now), |query, id| {
                 query.bind(id.as_str())
             });
             for row in query.fetch_all(self.db().pool()).await? {
-                let endpoint_id: String = row.try_get("endpoint_id")?;
-                let sealed: String = row.try_get("sealed_secret")?;
+                let endpoint_id: String = row.try_get("id")?;
+                if !endpoints.contains_key(&endpoint_id) {
+                    let rate: Option<i64> = row.try_get("rate_limit_per_second")?;
+                    endpoints.insert(
+                        endpoint_id.clone(),
+                        (
+                            row.try_get("url")?,
+                            rate.and_then(|rate| u32::try_from(rate).ok()),
+                        ),
+                    );
+                }
+                let Some(sealed) = row.try_get::<Option<String>, _>("sealed_secret")? else {
+                    continue;
+                };
                 match keys.map(|keys| keys.open(&sealed)) {
                     Some(Ok(secret)) => secrets.entry(endpoint_id).or_default().push(secret),
                     Some(Err(error)) => {
@@ -618,7 +652,7 @@ impl Gatehouse {
                 }
             }
         }
-        let mut bodies: HashMap<String, (Arc<[u8]>, i64)> = HashMap::new();
+        let mut bodies: HashMap<String, EventBody> = HashMap::new();
         for chunk in event_ids.chunks(500) {
             let sql = format!(
                 "SELECT id, event_type, payload, occurred_at FROM outbox_events WHERE id IN ({})",
@@ -633,29 +667,27 @@ impl Gatehouse {
                 let occurred_at: i64 = row.try_get("occurred_at")?;
                 bodies.insert(
                     row.try_get("id")?,
-                    (
-                        payload_body(&event_type, occurred_at, &payload).into(),
-                        occurred_at,
-                    ),
+                    EventBody::new(&event_type, occurred_at, &payload),
                 );
             }
         }
         let mut prepared = Vec::with_capacity(claimed.len());
         for job in claimed {
             let endpoint = endpoints.get(job.endpoint_id.as_str());
-            let body = bodies.get(&job.event_id);
+            let body = job
+                .body
+                .clone()
+                .or_else(|| bodies.get(&job.event_id).cloned());
             let job_secrets = secrets.get(job.endpoint_id.as_str());
             match (endpoint, body, job_secrets) {
-                (Some((url, rate)), Some((body, occurred_at)), Some(job_secrets)) => {
-                    prepared.push(Prepared {
-                        url: url.clone(),
-                        rate_limit_per_second: *rate,
-                        secrets: job_secrets.clone(),
-                        body: Arc::clone(body),
-                        occurred_at_ms: *occurred_at,
-                        claimed: job,
-                    })
-                }
+                (Some((url, rate)), Some(body), Some(job_secrets)) => prepared.push(Prepared {
+                    url: url.clone(),
+                    rate_limit_per_second: *rate,
+                    secrets: job_secrets.clone(),
+                    body: body.bytes,
+                    occurred_at_ms: body.occurred_at_ms,
+                    claimed: job,
+                }),
                 _ => {
                     // Its endpoint or event is gone, or its secret cannot be opened: the
                     // lease runs out and a later claim tries again (or finds it gone).
@@ -883,24 +915,8 @@ impl Gatehouse {
                 failed.insert(endpoint_id);
             }
         }
-        for (endpoint_id, at) in &succeeded_at {
-            sqlx::query(
-                "UPDATE webhook_endpoints SET last_success_at = $1, failing_since = NULL WHERE id = $2",
-            )
-            .bind(at)
-            .bind(endpoint_id.as_str())
-            .execute(&mut *transaction)
+        self.record_endpoint_health(&mut transaction, &succeeded_at, &failed, now)
             .await?;
-        }
-        for endpoint_id in failed.iter().filter(|id| !succeeded_at.contains_key(*id)) {
-            sqlx::query(
-                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2",
-            )
-            .bind(now)
-            .bind(endpoint_id.as_str())
-            .execute(&mut *transaction)
-            .await?;
-        }
         transaction.commit().await?;
         for (tenant_id, endpoint_id) in gone {
             self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
@@ -922,6 +938,58 @@ impl Gatehouse {
                 self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Failing)
                     .await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Writes the endpoints' health after a batch in one statement: an endpoint with a
+    /// success gets its latest as `last_success_at` and is no longer failing; one with
+    /// failures only is failing since its first (kept when it was failing already). On
+    /// PostgreSQL the rows are locked in id order first, so that instances recording
+    /// outcomes for the same endpoints at once never deadlock.
+    async fn record_endpoint_health(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        succeeded_at: &BTreeMap<WebhookEndpointId, i64>,
+        failed: &BTreeSet<WebhookEndpointId>,
+        now: i64,
+    ) -> Result<(), DomainError> {
+        let health: BTreeMap<&WebhookEndpointId, Option<i64>> = failed
+            .iter()
+            .map(|endpoint_id| (endpoint_id, None))
+            .chain(
+                succeeded_at
+                    .iter()
+                    .map(|(endpoint_id, at)| (endpoint_id, Some(*at))),
+            )
+            .collect();
+        let engine = self.db().engine();
+        for chunk in health.into_iter().collect::<Vec<_>>().chunks(100) {
+            if engine == Engine::Postgres {
+                let sql = format!(
+                    "SELECT id FROM webhook_endpoints WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                    placeholders(chunk.len())
+                );
+                let query = chunk
+                    .iter()
+                    .fold(sqlx::query(&sql), |query, (id, _)| query.bind(id.as_str()));
+                query.execute(&mut **transaction).await?;
+            }
+            let mut placeholders = Placeholders::new(engine);
+            let rows = placeholders.rows(chunk.len(), 2);
+            let now_at = placeholders.next();
+            let sql = format!(
+                "WITH health (id, succeeded_at) AS (VALUES {rows})
+                 UPDATE webhook_endpoints SET
+                    last_success_at = COALESCE(health.succeeded_at, webhook_endpoints.last_success_at),
+                    failing_since = CASE WHEN health.succeeded_at IS NULL
+                        THEN COALESCE(webhook_endpoints.failing_since, {now_at}) ELSE NULL END
+                 FROM health WHERE webhook_endpoints.id = health.id"
+            );
+            let query = chunk.iter().fold(sqlx::query(&sql), |query, (id, at)| {
+                query.bind(id.as_str()).bind(*at)
+            });
+            query.bind(now).execute(&mut **transaction).await?;
         }
         Ok(())
     }

@@ -249,7 +249,7 @@ impl Gatehouse {
                 });
             }
         }
-        change
+        let deliveries = change
             .emit_sent(
                 &event_id,
                 SentEvent {
@@ -272,9 +272,19 @@ impl Gatehouse {
         .related("event_id", &event_id)
         .related_to_data_ids(&input.data);
         change.audit(record).await?;
+        let created_at = crate::time::from_ms(change.now_ms);
         change.commit().await?;
+        // Answered as it was written, without reading it back.
         Ok(SentOutcome {
-            event: self.find_event(actor, key.mode, &event_id).await?,
+            event: EventView {
+                id: event_id,
+                event_type: input.event_type.clone(),
+                mode: key.mode,
+                app_id: Some(key.app_id.clone()),
+                data: input.data.clone(),
+                created_at,
+                deliveries: deliveries as i64,
+            },
             replayed: false,
         })
     }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gatehouse_model::{
-    AppId, DisabledReason, EndpointStatus, EndpointView, KeyMode, WebhookEndpointId,
+    AppId, DisabledReason, EndpointStatus, EndpointView, EventId, KeyMode, WebhookEndpointId,
 };
 use sqlx::any::AnyRow;
 
@@ -101,7 +101,7 @@ pub(crate) struct WebhookRuntime {
     scan_wake: tokio::sync::Notify,
     /// Deliveries this instance's changes queued, for its worker to lease by id (no
     /// scan of the queue needed for them). Bounded: beyond it the scan finds them.
-    handoff: Mutex<Vec<events::QueuedDelivery>>,
+    handoff: Mutex<Handoff>,
     /// Whether the worker should scan the queue at its next turn (another instance
     /// queued deliveries, an endpoint was enabled again, or a handoff overflowed).
     scan_requested: std::sync::atomic::AtomicBool,
@@ -144,12 +144,26 @@ impl WebhookRuntime {
 /// Most deliveries waiting in the handoff; more are found by the worker's scan.
 const MAX_HANDOFF: usize = 10_000;
 
+/// What this instance's changes handed to its worker: the deliveries, and the bodies
+/// of their events by event id (so the worker reads neither back).
+#[derive(Default)]
+pub(crate) struct Handoff {
+    pub deliveries: Vec<events::QueuedDelivery>,
+    pub bodies: HashMap<EventId, delivery::EventBody>,
+}
+
 impl WebhookRuntime {
-    /// Hands deliveries just committed to this instance's worker and wakes it.
-    pub(crate) fn hand_off(&self, queued: Vec<events::QueuedDelivery>) {
+    /// Hands deliveries just committed (and their events' bodies) to this instance's
+    /// worker and wakes it.
+    pub(crate) fn hand_off(
+        &self,
+        queued: Vec<events::QueuedDelivery>,
+        bodies: Vec<(EventId, delivery::EventBody)>,
+    ) {
         let mut handoff = self.handoff.lock().expect("handoff lock");
-        if handoff.len() + queued.len() <= MAX_HANDOFF {
-            handoff.extend(queued);
+        if handoff.deliveries.len() + queued.len() <= MAX_HANDOFF {
+            handoff.deliveries.extend(queued);
+            handoff.bodies.extend(bodies);
             drop(handoff);
             self.wake.notify_one();
         } else {
@@ -165,7 +179,7 @@ impl WebhookRuntime {
         self.scan_wake.notify_one();
     }
 
-    fn take_handoff(&self) -> Vec<events::QueuedDelivery> {
+    fn take_handoff(&self) -> Handoff {
         std::mem::take(&mut *self.handoff.lock().expect("handoff lock"))
     }
 
