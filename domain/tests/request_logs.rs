@@ -841,3 +841,80 @@ on_both_engines!(
         assert!(of_test.iter().all(|entry| entry.mode == KeyMode::Test));
     }
 );
+
+on_both_engines!(
+    a_search_reads_a_bounded_number_of_segments_and_goes_on_by_cursor,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let first = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let second = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let first_key = principal(&gatehouse, &first.plaintext).await;
+        let second_key = principal(&gatehouse, &second.plaintext).await;
+        // 300 flushes, each with a success of the first key and a refusal of the second:
+        // every segment has both terms, no entry has both.
+        for _ in 0..300 {
+            gatehouse.log_request(record(&gatehouse, &first_key, "/v1/whoami", 200, None));
+            gatehouse.log_request(record(
+                &gatehouse,
+                &second_key,
+                "/v1/whoami",
+                429,
+                Some("rate_limited"),
+            ));
+            assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 2);
+            clock.advance_ms(1_000);
+        }
+        let never = RequestLogFilter {
+            key_id: Some(first.key.id.clone()),
+            error_code: Some("rate_limited".into()),
+            ..Default::default()
+        };
+        // The first page stops after 256 segments: nothing found yet, more to read.
+        let page = gatehouse
+            .search_request_logs(&owner, &never, &all())
+            .await
+            .unwrap();
+        assert!(page.data.is_empty());
+        assert!(page.has_more);
+        let next = gatehouse
+            .search_request_logs(
+                &owner,
+                &never,
+                &PageRequest {
+                    limit: None,
+                    cursor: page.next_cursor,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(next.data.is_empty());
+        assert!(!next.has_more && next.next_cursor.is_none());
+        // Paging by such cursors still finds every entry once.
+        let of_second = RequestLogFilter {
+            key_id: Some(second.key.id.clone()),
+            status_class: Some(StatusClass::Success),
+            ..Default::default()
+        };
+        assert!(
+            every_page(&gatehouse, &owner, &of_second, 100)
+                .await
+                .is_empty()
+        );
+        let refusals = RequestLogFilter {
+            error_code: Some("rate_limited".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            every_page(&gatehouse, &owner, &refusals, 100).await.len(),
+            300
+        );
+        assert_eq!(
+            every_page(&gatehouse, &owner, &RequestLogFilter::default(), 7)
+                .await
+                .len(),
+            600
+        );
+    }
+);

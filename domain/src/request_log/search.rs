@@ -25,6 +25,10 @@ use crate::paging::Keyset;
 
 /// Segments read per query.
 const SEGMENTS_PER_READ: i64 = 8;
+/// Segments one search reads at most (up to 256,000 entries decoded, a few ms): filters
+/// that match few entries of many segments answer a short page with a cursor to go on
+/// from, rather than reading a month of the log in one request.
+const MAX_SEGMENTS_PER_SEARCH: usize = 256;
 
 /// What a search keeps of the entries, checked on each decoded entry.
 struct Wanted {
@@ -100,6 +104,22 @@ impl Ord for Found {
     }
 }
 
+/// What a search read: entries newest first, and where it stopped when it read as many
+/// segments as it may before the page was full (the newest id of the next segment).
+struct NewestFirst {
+    entries: Vec<RequestLogView>,
+    stopped_above: Option<u128>,
+}
+
+impl NewestFirst {
+    fn all(entries: Vec<RequestLogView>) -> Self {
+        Self {
+            entries,
+            stopped_above: None,
+        }
+    }
+}
+
 impl Gatehouse {
     /// The request log of an app and mode, newest first: a key reads its own app and
     /// mode; a user any app of the tenant (all of them without `app_id`), live unless
@@ -164,18 +184,28 @@ impl Gatehouse {
             },
         };
         let rows = keyset.rows_to_read() as usize;
-        let entries = self.read_newest_first(actor, mode, &wanted, rows).await?;
-        Ok(keyset.page(entries, |entry| entry.id.to_string()))
+        let read = self.read_newest_first(actor, mode, &wanted, rows).await?;
+        Ok(match read.stopped_above {
+            // Not every segment was read: everything above the next one's newest id
+            // was; the next page goes on from there.
+            Some(newest_unread) => Page {
+                has_more: true,
+                next_cursor: Some(request_id_of(newest_unread.saturating_add(1)).to_string()),
+                data: read.entries,
+            },
+            None => keyset.page(read.entries, |entry| entry.id.to_string()),
+        })
     }
 
-    /// Up to `rows` entries that `wanted` keeps, newest first.
+    /// Up to `rows` entries that `wanted` keeps, newest first, from at most
+    /// [`MAX_SEGMENTS_PER_SEARCH`] segments.
     async fn read_newest_first(
         &self,
         actor: &Actor,
         mode: KeyMode,
         wanted: &Wanted,
         rows: usize,
-    ) -> Result<Vec<RequestLogView>, DomainError> {
+    ) -> Result<NewestFirst, DomainError> {
         let mut answered = Vec::with_capacity(rows);
         let mut waiting = BinaryHeap::new();
         let mut read: Vec<(Decoded, AppId)> = Vec::new();
@@ -194,7 +224,13 @@ impl Gatehouse {
                 // No segment after this one holds an id above its newest.
                 answer_above(Some(newest), &mut waiting, &read, mode, &mut answered, rows)?;
                 if answered.len() >= rows {
-                    return Ok(answered);
+                    return Ok(NewestFirst::all(answered));
+                }
+                if read.len() >= MAX_SEGMENTS_PER_SEARCH {
+                    return Ok(NewestFirst {
+                        entries: answered,
+                        stopped_above: Some(newest),
+                    });
                 }
                 let decoded = segment::decode(&body).map_err(|_| corrupt("body"))?;
                 let app_id = AppId::parse(&app_id).map_err(|_| corrupt("app_id"))?;
@@ -212,7 +248,7 @@ impl Gatehouse {
             }
             if exhausted {
                 answer_above(None, &mut waiting, &read, mode, &mut answered, rows)?;
-                return Ok(answered);
+                return Ok(NewestFirst::all(answered));
             }
         }
     }
