@@ -139,7 +139,13 @@ pub fn RequestLogsTab() -> impl IntoView {
             view! { <p class="empty-state" data-testid="logs-empty">"No app is selected: choose one on the "
                 <a href="/settings/developers/apps">"Apps"</a> " tab to see its requests."</p> }.into_any()
         } else if search.shown.with(Vec::is_empty) {
-            view! { <p class="empty-state" data-testid="logs-empty">{move || format!("No {} requests match these filters.", mode().as_str())}</p> }.into_any()
+            // A rare filter's page can be empty with more of the log left to search.
+            let searched_so_far = move || search.next_cursor.with(Option::is_some);
+            view! { <p class="empty-state" data-testid="logs-empty">{move || if searched_so_far() {
+                format!("No {} requests match these filters in the newest part of the log: Load more searches further back.", mode().as_str())
+            } else {
+                format!("No {} requests match these filters.", mode().as_str())
+            }}</p> }.into_any()
         } else {
             view! {
                 <RequestTable requests=Signal::derive(move || search.shown.get()) open test_id="request-logs"
