@@ -186,22 +186,28 @@ pub fn decode(body: &[u8]) -> Result<Decoded, Corrupt> {
 /// reading its body (`k:` a key id, `e:` an error code, `r:` a route, `s:` a status
 /// class such as `s:4xx`).
 pub fn terms(entries: &[EntryFields<'_>]) -> BTreeSet<String> {
-    let mut terms = BTreeSet::new();
+    // Distinct values first (borrowed), then one string per term.
+    let mut keys = BTreeSet::new();
+    let mut routes = BTreeSet::new();
+    let mut codes = BTreeSet::new();
+    let mut classes = BTreeSet::new();
     for entry in entries {
-        for term in [
-            Term::Key(entry.key_id),
-            Term::Route(entry.route),
-            Term::StatusClass(entry.status),
-        ]
-        .into_iter()
-        .chain(entry.error_code.map(Term::ErrorCode))
-        {
-            if let Some(text) = term.text() {
-                terms.insert(text);
-            }
-        }
+        keys.insert(entry.key_id);
+        routes.insert(entry.route);
+        codes.extend(entry.error_code);
+        classes.insert(entry.status / 100);
     }
-    terms
+    let keys = keys.into_iter().map(Term::Key);
+    let routes = routes.into_iter().map(Term::Route);
+    let codes = codes.into_iter().map(Term::ErrorCode);
+    let classes = classes
+        .into_iter()
+        .map(|class| Term::StatusClass(class * 100));
+    keys.chain(routes)
+        .chain(codes)
+        .chain(classes)
+        .filter_map(Term::text)
+        .collect()
 }
 
 /// What a segment can be found by.
