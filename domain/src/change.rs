@@ -53,10 +53,8 @@ pub struct Change<'g> {
     /// The change's time, the same for every row it writes.
     pub now_ms: i64,
     audited: bool,
-    /// Deliveries this change queued, handed to this instance's worker at commit,
-    /// with the bodies of the events they deliver (by event id).
+    /// Deliveries this change queued, handed to this instance's worker at commit.
     queued: Vec<crate::webhooks::events::QueuedDelivery>,
-    bodies: Vec<(EventId, crate::webhooks::delivery::EventBody)>,
     /// Deliveries may be due that this change did not queue (an endpoint enabled
     /// again): every worker looks for them.
     waiting: bool,
@@ -81,7 +79,6 @@ impl Gatehouse {
             now_ms: self.now_ms(),
             audited: false,
             queued: Vec::new(),
-            bodies: Vec::new(),
             waiting: false,
             changed_keys: Vec::new(),
             changed_apps: Vec::new(),
@@ -166,9 +163,13 @@ impl Change<'_> {
             // The worker signs these bytes without reading the event back.
             let body =
                 crate::webhooks::delivery::EventBody::new(event.event_type, self.now_ms, &data);
-            self.bodies.push((id.clone(), body));
+            self.queued.extend(queued.into_iter().map(|delivery| {
+                crate::webhooks::events::QueuedDelivery {
+                    body: Some(body.clone()),
+                    ..delivery
+                }
+            }));
         }
-        self.queued.extend(queued);
         Ok(count)
     }
 
@@ -278,10 +279,9 @@ impl Change<'_> {
             self.gatehouse.webhooks.request_scan();
         }
         if !self.queued.is_empty() {
-            self.gatehouse.webhooks.hand_off(
-                std::mem::take(&mut self.queued),
-                std::mem::take(&mut self.bodies),
-            );
+            self.gatehouse
+                .webhooks
+                .hand_off(std::mem::take(&mut self.queued));
         }
         for key_id in &self.changed_keys {
             self.gatehouse.key_cache.forget(key_id);

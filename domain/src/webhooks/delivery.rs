@@ -70,30 +70,40 @@ impl super::WebhookRuntime {
         }
     }
 
-    /// Picks up to `limit` of the candidate `(delivery, endpoint)` rows, no endpoint
-    /// beyond its cap of attempts outstanding here, and reserves them as outstanding
-    /// (both claimers of the worker count against the same caps); the claim releases
-    /// what it could not lease.
-    fn within_caps(&self, candidates: Vec<(String, String)>, limit: usize) -> Vec<Reserved> {
+    /// Picks up to `limit` of the candidates (deliveries, each of the endpoint that
+    /// `endpoint_of` names), no endpoint beyond its cap of attempts outstanding here,
+    /// and reserves them as outstanding (both claimers of the worker count against the
+    /// same caps; the claim releases what it could not lease); answers the chosen and
+    /// the rest.
+    fn within_caps<T>(
+        &self,
+        candidates: Vec<T>,
+        limit: usize,
+        endpoint_of: impl Fn(&T) -> &str,
+    ) -> (Vec<(T, WebhookEndpointId)>, Vec<T>) {
         let cap = self.settings.delivery.max_in_flight_per_endpoint;
         let mut gates = self.gates.lock().expect("gate map lock");
         let mut chosen = Vec::new();
-        for (delivery_id, endpoint_id) in candidates {
-            if chosen.len() >= limit {
-                break;
-            }
-            let Ok(endpoint_id) = WebhookEndpointId::parse(&endpoint_id) else {
+        let mut left = Vec::new();
+        for candidate in candidates {
+            let Ok(endpoint_id) = WebhookEndpointId::parse(endpoint_of(&candidate)) else {
                 continue;
             };
+            if chosen.len() >= limit {
+                left.push(candidate);
+                continue;
+            }
             let gate = gates
                 .entry(endpoint_id.clone())
                 .or_insert_with(|| EndpointGate::new(cap));
             if gate.outstanding < cap {
                 gate.outstanding += 1;
-                chosen.push((delivery_id, endpoint_id));
+                chosen.push((candidate, endpoint_id));
+            } else {
+                left.push(candidate);
             }
         }
-        chosen
+        (chosen, left)
     }
 
     /// Releases the reservations of chosen rows that were not leased.
@@ -286,26 +296,31 @@ impl Gatehouse {
         });
         loop {
             let free = dispatcher.capacity.available_permits().min(CLAIM_BATCH);
-            let super::Handoff {
-                deliveries: handed,
-                bodies,
-            } = if free > 0 {
+            let handed = if free > 0 {
                 self.webhooks.take_handoff()
             } else {
-                super::Handoff::default()
+                Vec::new()
             };
             if !handed.is_empty() {
-                let handed_count = handed.len();
-                let chosen = self.webhooks.within_caps(handed, free);
-                if chosen.len() < handed_count {
-                    // Left for the scan: beyond an endpoint's cap or this batch.
-                    self.webhooks.request_scan();
-                }
-                match self.claim_ids(&chosen).await {
+                let (chosen, left) = self
+                    .webhooks
+                    .within_caps(handed, free, |queued| queued.endpoint_id.as_str());
+                // Beyond an endpoint's cap or this batch: taken when room is freed.
+                self.webhooks.give_back(left);
+                let mut bodies = HashMap::with_capacity(chosen.len());
+                let reserved: Vec<Reserved> = chosen
+                    .into_iter()
+                    .map(|(queued, endpoint_id)| {
+                        if let Some(body) = queued.body {
+                            bodies.insert(queued.delivery_id.clone(), body);
+                        }
+                        (queued.delivery_id, endpoint_id)
+                    })
+                    .collect();
+                match self.claim_ids(&reserved).await {
                     Ok(mut claimed) => {
                         for job in &mut claimed {
-                            let event_id = gatehouse_model::EventId::parse(&job.event_id).ok();
-                            job.body = event_id.and_then(|id| bodies.get(&id).cloned());
+                            job.body = bodies.remove(&job.delivery_id);
                         }
                         self.dispatch(&dispatcher, claimed).await
                     }
@@ -338,7 +353,10 @@ impl Gatehouse {
                 self.webhooks.take_scan_request();
                 match self.claim_due(free).await {
                     Ok(claimed) => {
-                        if claimed.len() == free {
+                        // A full batch: more may be due. Not when handed deliveries are
+                        // waiting: they are what the scan finds, and they are taken by id
+                        // as room is freed (a scan under load costs far more).
+                        if claimed.len() == free && !self.webhooks.handoff_waiting() {
                             self.webhooks.request_scan();
                         }
                         self.dispatch(&dispatcher, claimed).await;
@@ -390,8 +408,11 @@ impl Gatehouse {
             if let Err(error) = self.record(taken).await {
                 tracing::error!(%error, "delivery outcomes not recorded; their leases will run out and they are sent again");
             }
-            // Room was freed: if due deliveries were left behind, look again now.
-            if self
+            // Room was freed: handed deliveries waiting are taken now; else, if the
+            // last scan left due deliveries behind, it looks again now.
+            if self.webhooks.handoff_waiting() {
+                self.webhooks.wake.notify_one();
+            } else if self
                 .webhooks
                 .more_due
                 .load(std::sync::atomic::Ordering::Acquire)
@@ -435,7 +456,13 @@ impl Gatehouse {
         let candidate_count = candidates.len();
         // 2. At most `max_in_flight_per_endpoint` per endpoint, counting what is
         //    outstanding here already.
-        let chosen = self.webhooks.within_caps(candidates, limit);
+        let (chosen, _) = self
+            .webhooks
+            .within_caps(candidates, limit, |(_, endpoint_id)| endpoint_id.as_str());
+        let chosen: Vec<Reserved> = chosen
+            .into_iter()
+            .map(|((delivery_id, _), endpoint_id)| (delivery_id, endpoint_id))
+            .collect();
         self.webhooks.more_due.store(
             candidate_count > chosen.len() || candidate_count == limit * 4,
             std::sync::atomic::Ordering::Release,

@@ -58,8 +58,14 @@ pub(crate) async fn fan_out(
     .await
 }
 
-/// A delivery just queued: its id and its endpoint's.
-pub(crate) type QueuedDelivery = (String, String);
+/// A delivery just queued: its id, its endpoint's, and its event's body when the
+/// change that queued it has it at hand (the worker then does not read it back).
+#[derive(Debug, Clone)]
+pub(crate) struct QueuedDelivery {
+    pub delivery_id: String,
+    pub endpoint_id: String,
+    pub body: Option<super::delivery::EventBody>,
+}
 
 /// Inserts one pending delivery per endpoint, due now, in as few statements as the
 /// engines' parameter limits allow.
@@ -98,7 +104,11 @@ pub(crate) async fn queue_deliveries(
         for endpoint_id in chunk {
             let delivery_id = DeliveryId::from_body(&ids::fresh_body()).to_string();
             query = query.bind(delivery_id.clone()).bind(endpoint_id.as_str());
-            queued.push((delivery_id, endpoint_id.clone()));
+            queued.push(QueuedDelivery {
+                delivery_id,
+                endpoint_id: endpoint_id.clone(),
+                body: None,
+            });
         }
         query.execute(&mut *connection).await?;
     }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gatehouse_model::{
-    AppId, DisabledReason, EndpointStatus, EndpointView, EventId, KeyMode, WebhookEndpointId,
+    AppId, DisabledReason, EndpointStatus, EndpointView, KeyMode, WebhookEndpointId,
 };
 use sqlx::any::AnyRow;
 
@@ -100,8 +100,9 @@ pub(crate) struct WebhookRuntime {
     /// Rung when the queue should be scanned now.
     scan_wake: tokio::sync::Notify,
     /// Deliveries this instance's changes queued, for its worker to lease by id (no
-    /// scan of the queue needed for them). Bounded: beyond it the scan finds them.
-    handoff: Mutex<Handoff>,
+    /// scan of the queue needed for them), and those it could not take yet (endpoint
+    /// caps, its capacity), oldest first. Bounded: beyond it the scan finds them.
+    handoff: Mutex<Vec<events::QueuedDelivery>>,
     /// Whether the worker should scan the queue at its next turn (another instance
     /// queued deliveries, an endpoint was enabled again, or a handoff overflowed).
     scan_requested: std::sync::atomic::AtomicBool,
@@ -144,32 +145,39 @@ impl WebhookRuntime {
 /// Most deliveries waiting in the handoff; more are found by the worker's scan.
 const MAX_HANDOFF: usize = 10_000;
 
-/// What this instance's changes handed to its worker: the deliveries, and the bodies
-/// of their events by event id (so the worker reads neither back).
-#[derive(Default)]
-pub(crate) struct Handoff {
-    pub deliveries: Vec<events::QueuedDelivery>,
-    pub bodies: HashMap<EventId, delivery::EventBody>,
-}
-
 impl WebhookRuntime {
-    /// Hands deliveries just committed (and their events' bodies) to this instance's
-    /// worker and wakes it.
-    pub(crate) fn hand_off(
-        &self,
-        queued: Vec<events::QueuedDelivery>,
-        bodies: Vec<(EventId, delivery::EventBody)>,
-    ) {
+    /// Hands deliveries just committed to this instance's worker and wakes it.
+    pub(crate) fn hand_off(&self, queued: Vec<events::QueuedDelivery>) {
         let mut handoff = self.handoff.lock().expect("handoff lock");
-        if handoff.deliveries.len() + queued.len() <= MAX_HANDOFF {
-            handoff.deliveries.extend(queued);
-            handoff.bodies.extend(bodies);
+        if handoff.len() + queued.len() <= MAX_HANDOFF {
+            handoff.extend(queued);
             drop(handoff);
             self.wake.notify_one();
         } else {
             drop(handoff);
             self.request_scan();
         }
+    }
+
+    /// Gives back handed deliveries the worker could not take yet, ahead of newer ones;
+    /// the worker takes them when a recorded batch frees room (no scan of the queue).
+    fn give_back(&self, left: Vec<events::QueuedDelivery>) {
+        if left.is_empty() {
+            return;
+        }
+        let mut handoff = self.handoff.lock().expect("handoff lock");
+        if handoff.len() + left.len() <= MAX_HANDOFF {
+            let newer = std::mem::replace(&mut *handoff, left);
+            handoff.extend(newer);
+        } else {
+            drop(handoff);
+            self.request_scan();
+        }
+    }
+
+    /// Whether handed deliveries wait for the worker.
+    fn handoff_waiting(&self) -> bool {
+        !self.handoff.lock().expect("handoff lock").is_empty()
     }
 
     /// Asks the worker to scan the queue at its next turn, and wakes it.
@@ -179,7 +187,7 @@ impl WebhookRuntime {
         self.scan_wake.notify_one();
     }
 
-    fn take_handoff(&self) -> Handoff {
+    fn take_handoff(&self) -> Vec<events::QueuedDelivery> {
         std::mem::take(&mut *self.handoff.lock().expect("handoff lock"))
     }
 
