@@ -599,16 +599,51 @@ async fn every_page(
     }
 }
 
+/// An owner's app with two live keys, on a manual clock.
+struct TwoCallers {
+    gatehouse: Gatehouse,
+    clock: Clock,
+    owner: gatehouse_domain::Actor,
+    app: gatehouse_model::AppId,
+    first: gatehouse_model::CreatedApiKey,
+    second: gatehouse_model::CreatedApiKey,
+    first_key: Arc<KeyPrincipal>,
+    second_key: Arc<KeyPrincipal>,
+}
+
+async fn two_live_callers(gatehouse: Gatehouse) -> TwoCallers {
+    let clock = Clock::manual(1_780_000_000_000);
+    let gatehouse = gatehouse.with_clock(clock.clone());
+    let (_, owner, app) = owner_with_app(&gatehouse).await;
+    let first = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+    let second = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+    let first_key = principal(&gatehouse, &first.plaintext).await;
+    let second_key = principal(&gatehouse, &second.plaintext).await;
+    TwoCallers {
+        gatehouse,
+        clock,
+        owner,
+        app,
+        first,
+        second,
+        first_key,
+        second_key,
+    }
+}
+
 on_both_engines!(
     entries_logged_late_or_across_many_segments_come_back_newest_first_once,
     |gatehouse: Gatehouse| async move {
-        let clock = Clock::manual(1_780_000_000_000);
-        let gatehouse = gatehouse.with_clock(clock.clone());
-        let (_, owner, app) = owner_with_app(&gatehouse).await;
-        let first = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-        let second = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-        let first_key = principal(&gatehouse, &first.plaintext).await;
-        let second_key = principal(&gatehouse, &second.plaintext).await;
+        let TwoCallers {
+            gatehouse,
+            clock,
+            owner,
+            app,
+            first,
+            second: _,
+            first_key,
+            second_key,
+        } = two_live_callers(gatehouse).await;
 
         // A slow request starts now and is answered after two minutes of other calls:
         // its id is older than theirs, and it is written by a later flush.
@@ -845,13 +880,16 @@ on_both_engines!(
 on_both_engines!(
     a_search_reads_a_bounded_number_of_segments_and_goes_on_by_cursor,
     |gatehouse: Gatehouse| async move {
-        let clock = Clock::manual(1_780_000_000_000);
-        let gatehouse = gatehouse.with_clock(clock.clone());
-        let (_, owner, app) = owner_with_app(&gatehouse).await;
-        let first = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-        let second = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-        let first_key = principal(&gatehouse, &first.plaintext).await;
-        let second_key = principal(&gatehouse, &second.plaintext).await;
+        let TwoCallers {
+            gatehouse,
+            clock,
+            owner,
+            app: _,
+            first,
+            second,
+            first_key,
+            second_key,
+        } = two_live_callers(gatehouse).await;
         // 300 flushes, each with a success of the first key and a refusal of the second:
         // every segment has both terms, no entry has both.
         for _ in 0..300 {
