@@ -895,6 +895,64 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    deliveries_waiting_for_room_are_not_sent_once_their_endpoint_is_disabled,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let slow = Receiver::answering(|_| Reply {
+            delay: Duration::from_millis(700),
+            ..Reply::status(200)
+        })
+        .await;
+        let id = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &slow.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let worker = tokio::spawn({
+            let gatehouse = gatehouse.clone();
+            let stop = stop.clone();
+            async move { gatehouse.run_delivery_worker(stop).await }
+        });
+        // 16 go out at once; 24 wait for room in this instance's worker.
+        for _ in 0..40 {
+            gatehouse
+                .send_event(&actor, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+        }
+        gatehouse
+            .set_webhook_endpoint_enabled(&owner, &id, false)
+            .await
+            .unwrap();
+        // The first 16 are answered and recorded, and room is freed: the waiting ones
+        // are not sent to the disabled endpoint.
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert_eq!(slow.received().len(), 16);
+        stop.cancel();
+        worker.await.unwrap();
+        // Enabled again, the rest go out.
+        gatehouse
+            .set_webhook_endpoint_enabled(&owner, &id, true)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let ids: HashSet<String> = slow
+            .received()
+            .iter()
+            .map(|request| request.webhook_id.clone())
+            .collect();
+        assert_eq!(ids.len(), 40);
+    }
+);
+
+on_both_engines!(
     expiring_keys_are_announced_once,
     |gatehouse: Gatehouse| async move {
         let (_, owner, app) = owner_with_app(&gatehouse).await;

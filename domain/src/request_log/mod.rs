@@ -422,29 +422,14 @@ impl Gatehouse {
                     self.write_segment(&segment).await?;
                 }
             }
-            let last = rows.last().map(|row| {
-                (
-                    row.tenant_id.as_str(),
-                    row.app_id.as_str(),
-                    row.mode.as_str(),
-                    row.id.as_str(),
-                )
-            });
-            if let Some((tenant_id, app_id, mode, id)) = last {
-                // Rows sort by tenant, app, mode and id: everything up to the last is done.
-                sqlx::query(
-                    "DELETE FROM request_logs WHERE tenant_id < $1
-                        OR (tenant_id = $1 AND app_id < $2)
-                        OR (tenant_id = $1 AND app_id = $2 AND mode < $3)
-                        OR (tenant_id = $1 AND app_id = $2 AND mode = $3 AND id <= $4)",
-                )
-                .bind(tenant_id)
-                .bind(app_id)
-                .bind(mode)
-                .bind(id)
-                .execute(self.db().pool())
-                .await?;
-            }
+            let sql = format!(
+                "DELETE FROM request_logs WHERE id IN {}",
+                Placeholders::new(self.db().engine()).rows(1, rows.len())
+            );
+            let query = rows
+                .iter()
+                .fold(sqlx::query(&sql), |query, row| query.bind(row.id.as_str()));
+            query.execute(self.db().pool()).await?;
             converted += rows.len() as u64;
         }
     }

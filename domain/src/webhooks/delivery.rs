@@ -197,9 +197,7 @@ struct Prepared {
     claimed: Claimed,
     url: String,
     secrets: Vec<SigningSecret>,
-    body: Arc<[u8]>,
-    /// When the event was accepted (Unix ms), for the delivery latency metric.
-    occurred_at_ms: i64,
+    body: EventBody,
     rate_limit_per_second: Option<u32>,
 }
 
@@ -548,7 +546,8 @@ impl Gatehouse {
         Ok(claimed)
     }
 
-    /// Leases the given deliveries by id (those still pending and free).
+    /// Leases the given deliveries by id (those still pending and free, of endpoints
+    /// still enabled: a handed delivery may wait while its endpoint is disabled).
     async fn claim_ids(&self, ids: &[Reserved]) -> Result<Vec<Claimed>, DomainError> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -559,6 +558,7 @@ impl Gatehouse {
             "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
              WHERE id IN ({}) AND {PENDING_BY_ID} AND next_attempt_at <= $3
                AND (lease_until IS NULL OR lease_until <= $3)
+               AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE status = 'enabled')
              RETURNING id, tenant_id, endpoint_id, event_id, event_type, attempts",
             placeholders_from(ids.len(), 4)
         );
@@ -707,11 +707,11 @@ impl Gatehouse {
             }
         }
         let mut prepared = Vec::with_capacity(claimed.len());
-        for job in claimed {
+        for mut job in claimed {
             let endpoint = endpoints.get(job.endpoint_id.as_str());
             let body = job
                 .body
-                .clone()
+                .take()
                 .or_else(|| bodies.get(&job.event_id).cloned());
             let job_secrets = secrets.get(job.endpoint_id.as_str());
             match (endpoint, body, job_secrets) {
@@ -719,8 +719,7 @@ impl Gatehouse {
                     url: url.clone(),
                     rate_limit_per_second: *rate,
                     secrets: job_secrets.clone(),
-                    body: body.bytes,
-                    occurred_at_ms: body.occurred_at_ms,
+                    body,
                     claimed: job,
                 }),
                 _ => {
@@ -736,7 +735,7 @@ impl Gatehouse {
     /// Sends one attempt through its endpoint's gate and reads at most 1 KiB back, and
     /// counts it in the metrics.
     async fn send(&self, job: Prepared) -> Outcome {
-        let occurred_at_ms = job.occurred_at_ms;
+        let occurred_at_ms = job.body.occurred_at_ms;
         let outcome = self.send_uncounted(job).await;
         let kind = match outcome.http_status {
             Some(_) if outcome.succeeded() => crate::metrics::AttemptOutcome::Succeeded,
@@ -770,8 +769,12 @@ impl Gatehouse {
         }
         let attempted_at_ms = self.now_ms();
         let timestamp = attempted_at_ms.div_euclid(1000);
-        let signature =
-            signing::signature_header(&job.secrets, &job.claimed.event_id, timestamp, &job.body);
+        let signature = signing::signature_header(
+            &job.secrets,
+            &job.claimed.event_id,
+            timestamp,
+            &job.body.bytes,
+        );
         let started = Instant::now();
         if let Err(why) = self
             .webhooks
@@ -797,7 +800,7 @@ impl Gatehouse {
             .header("webhook-id", &job.claimed.event_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(job.body.to_vec());
+            .body(job.body.bytes.to_vec());
         let answer = tokio::time::timeout(self.webhooks.settings.delivery.timeout, async {
             let mut response = request.send().await?;
             let status = response.status().as_u16();
