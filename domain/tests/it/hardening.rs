@@ -4,10 +4,9 @@
 //! idempotent usage flushes, the rolling billing window, verification of a tenant's
 //! standing, bounded growth, origins answered from memory, and the one commit path.
 
-mod common;
 
 use chrono::TimeZone;
-use common::{actor_for, app_named, create_key, key_input, owner_with_app, tenant_with_user};
+use crate::common::{actor_for, app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
 use gatehouse_model::{
@@ -361,7 +360,7 @@ on_both_engines!(
             )
         );
         assert!(matches!(
-            gatehouse.sign_in("owner@acme.test", common::PASSWORD).await,
+            gatehouse.sign_in("owner@acme.test", crate::common::PASSWORD).await,
             Err(DomainError::SignInThrottled { .. })
         ));
         let failures_audited = count(
@@ -699,7 +698,7 @@ on_both_engines!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_trail_refuses_truncate_on_postgres() {
-    let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+    let db = crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
     let gatehouse = db.gatehouse.clone();
     tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
     let truncated = sqlx::query("TRUNCATE audit_events")
@@ -714,7 +713,7 @@ async fn the_audit_trail_refuses_truncate_on_postgres() {
 /// must not trust what it cached, since the notifications sent meanwhile are lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_change_feed_empties_the_cache() {
-    let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+    let db = crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
     let first = db.gatehouse.clone();
     let second = db.another_instance().await;
     let stop = tokio_util::sync::CancellationToken::new();

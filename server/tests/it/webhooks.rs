@@ -2,16 +2,12 @@
 //! secret, the test event, events posted with an idempotency key and delivered by the
 //! running worker to a real receiver, and the refusals a client sees.
 
-mod common;
 
-#[allow(dead_code)]
-#[path = "../../domain/tests/common/receiver.rs"]
-mod receiver;
 
 use std::time::Duration;
 
-use common::{PASSWORD, dashboard_key, owner_with_app, start};
-use receiver::{Receiver, signature_verifies};
+use crate::common::{PASSWORD, dashboard_key, owner_with_app, start};
+use crate::receiver::{Receiver, signature_verifies};
 use serde_json::{Value, json};
 
 async fn call(
@@ -301,7 +297,7 @@ async fn postgres_refuses_to_start_without_a_master_key() {
         .env("DATABASE_URL", &url)
         .env(
             "GATEHOUSE_ADDR",
-            format!("127.0.0.1:{}", common::free_port()),
+            format!("127.0.0.1:{}", crate::common::free_port()),
         )
         .env_remove("GATEHOUSE_MASTER_KEY")
         .output()

@@ -1,8 +1,7 @@
 //! API key lifecycle rules on both engines.
 
-mod common;
 
-use common::{app_named, restricted, tenant_with_user};
+use crate::common::{app_named, restricted, tenant_with_user};
 use gatehouse_domain::Gatehouse;
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_domain::api_keys::format::MalformedKey;

@@ -3,9 +3,8 @@
 //! isolation, members refused, no secret in the log, and counters that survive a
 //! graceful shutdown.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
 use gatehouse_domain::{Db, DbOptions, Gatehouse};
 use gatehouse_model::{Plan, Role};

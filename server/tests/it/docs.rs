@@ -3,11 +3,10 @@
 //! and finds no 404; each page's HTML and Markdown come from one source, with the tables
 //! generated from the scope catalog the server loaded and from `ErrorCode`.
 
-mod common;
 
 use std::collections::{BTreeSet, VecDeque};
 
-use common::*;
+use crate::common::*;
 use gatehouse_app::docs::DOC_PAGES;
 use gatehouse_model::ErrorCode;
 

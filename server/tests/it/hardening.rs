@@ -2,9 +2,8 @@
 //! `__Host-` session cookie over https, bounded bodies, field-named 400s, tokens that
 //! cannot renew themselves, and `whoami`.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn call(

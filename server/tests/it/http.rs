@@ -5,9 +5,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn health_reports_ok_with_time_and_version() {

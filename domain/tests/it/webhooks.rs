@@ -5,15 +5,14 @@
 //! hanging receiver not slowing another, connections kept alive, and an endpoint's
 //! health (last success, failing since).
 
-mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::receiver::{Receiver, Reply, signature_verifies};
-use common::{actor_for, create_key, owner_with_app, tenant_with_user};
+use crate::common::receiver::{Receiver, Reply, signature_verifies};
+use crate::common::{actor_for, create_key, owner_with_app, tenant_with_user};
 use gatehouse_domain::webhooks::destination::LookupFuture;
 use gatehouse_domain::webhooks::{Lookup, StaticLookup};
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
@@ -224,7 +223,7 @@ on_both_engines!(
         assert_eq!(log.data[0].event_id, sent.event.id);
 
         // A key of another app of the tenant does not see this app's events.
-        let other_app = common::app_named(&gatehouse, &owner, "Other").await;
+        let other_app = crate::common::app_named(&gatehouse, &owner, "Other").await;
         let other_key = create_key(&gatehouse, &owner, &other_app, KeyMode::Live, None).await;
         let other = actor_for(&gatehouse, &other_key.plaintext).await;
         assert!(matches!(
@@ -339,7 +338,7 @@ on_both_engines!(
             gatehouse.webhook_endpoint(&test, &theirs).await,
             Err(DomainError::NotFound(_))
         ));
-        let other_app = common::app_named(&gatehouse, &owner, "Other").await;
+        let other_app = crate::common::app_named(&gatehouse, &owner, "Other").await;
         let other_key = create_key(&gatehouse, &owner, &other_app, KeyMode::Live, None).await;
         let other = actor_for(&gatehouse, &other_key.plaintext).await;
         assert!(matches!(
@@ -694,7 +693,7 @@ on_both_engines!(
     internal_addresses_are_refused_at_save_and_at_connect_time,
     |gatehouse: Gatehouse| async move {
         let lookup = SwitchableLookup::default();
-        let mut settings = common::webhook_settings();
+        let mut settings = crate::common::webhook_settings();
         settings.destinations.lookup = Arc::new(lookup.clone());
         let gatehouse = gatehouse.with_webhooks(settings);
         let (_, owner, app) = owner_with_app(&gatehouse).await;
@@ -828,7 +827,7 @@ on_both_engines!(
         }
         // Two instances of the same database work the queue at once.
         let other =
-            Gatehouse::new(gatehouse.db().clone()).with_webhooks(common::webhook_settings());
+            Gatehouse::new(gatehouse.db().clone()).with_webhooks(crate::common::webhook_settings());
         let (one, two) = tokio::join!(
             gatehouse.deliver_due_webhooks(),
             other.deliver_due_webhooks()
@@ -964,7 +963,7 @@ on_both_engines!(
             )
             .await
             .unwrap();
-        let mut input = common::key_input(&app, KeyMode::Live, None);
+        let mut input = crate::common::key_input(&app, KeyMode::Live, None);
         input.expiry_days = Some(3);
         gatehouse.create_api_key(&owner, &input).await.unwrap();
         create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
@@ -1100,7 +1099,7 @@ on_both_engines!(
             .id;
         // The operator drops 127.0.0.1 from the allowed networks: the saved literal
         // address is refused before any connection.
-        let mut settings = common::webhook_settings();
+        let mut settings = crate::common::webhook_settings();
         settings.destinations.policy =
             Arc::new(gatehouse_domain::webhooks::NetworkPolicy::default());
         let stricter = gatehouse.clone().with_webhooks(settings);

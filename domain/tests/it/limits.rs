@@ -3,11 +3,10 @@
 //! the operator's tenant changes are honoured once applied; a key's rate limit refuses
 //! what is over it and cannot be shed by the keys it creates; usage per day.
 
-mod common;
 
 use std::sync::Arc;
 
-use common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
+use crate::common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::tenants::TenantUpdate;
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
 use gatehouse_model::{
@@ -136,7 +135,7 @@ on_both_engines!(
 /// A second instance on the same database (through the test database's URL).
 async fn another_instance_of(gatehouse: &Gatehouse) -> Gatehouse {
     Gatehouse::new(gatehouse.db().reopen_for_tests().await.unwrap())
-        .with_webhooks(common::webhook_settings())
+        .with_webhooks(crate::common::webhook_settings())
 }
 
 on_both_engines!(

@@ -6,9 +6,8 @@
 //! document leaves out. The document is written to `target/tmp/openapi.json`, which
 //! `./dev test` hands to the OpenAPI validator.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use gatehouse_model::ErrorCode;
 use serde_json::{Value, json};
 

@@ -1,9 +1,8 @@
 //! What an API key may do when it is the actor (the `/v1` API's rules), access tokens,
 //! and the usage counters, on both engines.
 
-mod common;
 
-use common::{actor_for, app_named, create_key as create, key_input, tenant_with_user};
+use crate::common::{actor_for, app_named, create_key as create, key_input, tenant_with_user};
 use gatehouse_domain::Gatehouse;
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_model::{
@@ -436,7 +435,7 @@ on_both_engines!(
 /// instance; the bound is stated in `key_cache`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_on_one_instance_reaches_the_others_cache() {
-    let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+    let db = crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
     let first = db.gatehouse.clone();
     let second = db.another_instance().await;
     assert!(

@@ -3,20 +3,16 @@
 //! tenant's owner within seconds, once, with a link to the dashboard and no secret; the
 //! same alert is the owner's notice on the Overview until dismissed.
 
-mod common;
 // The same SMTP server the domain's alert tests use.
-#[path = "../../domain/tests/common/smtp.rs"]
-#[allow(dead_code)]
-mod smtp;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]
 async fn usage_past_80_percent_is_mailed_once_and_shown_until_dismissed() {
-    let smtp = smtp::SmtpServer::start().await;
+    let smtp = crate::smtp::SmtpServer::start().await;
     let server = start_with_env(&[
         ("GATEHOUSE_SMTP_URL", smtp.url.as_str()),
         ("GATEHOUSE_SMTP_FROM", "Gatehouse <alerts@gatehouse.test>"),

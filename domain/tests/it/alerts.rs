@@ -4,10 +4,9 @@
 //! notices until dismissed and their choice per kind; a refused message is retried and
 //! a new instance sends what an old one left, never twice.
 
-mod common;
 
-use common::smtp::SmtpServer;
-use common::{PASSWORD, app_named, key_input, tenant_with_user};
+use crate::common::smtp::SmtpServer;
+use crate::common::{PASSWORD, app_named, key_input, tenant_with_user};
 use gatehouse_domain::alerts::AlertMailer;
 use gatehouse_domain::tenants::TenantUpdate;
 use gatehouse_domain::{Actor, Clock, Gatehouse};

@@ -2,9 +2,8 @@
 //! app and mode, each filter as a query parameter, refusals that name the field, and
 //! paging through with the cursor while events are recorded.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// The ids of a page's events.

@@ -1,8 +1,7 @@
 //! The foundation's rules on both engines: tenants, sign-in, sessions, apps, audit.
 
-mod common;
 
-use common::{PASSWORD, tenant_with_user};
+use crate::common::{PASSWORD, tenant_with_user};
 use gatehouse_domain::{DomainError, Gatehouse};
 use gatehouse_model::{AppId, AppInput, ErrorCode, PaywallState, Plan, Role};
 

@@ -5,16 +5,12 @@
 //! cache hits and misses, usage flushes and their lag, webhook attempts, latency and
 //! queue depth. No credential ever appears in the answer.
 
-mod common;
 
-#[allow(dead_code)]
-#[path = "../../domain/tests/common/receiver.rs"]
-mod receiver;
 
 use std::time::Duration;
 
-use common::{dashboard_key, free_port, owner_with_app, start, start_with_env, whoami};
-use receiver::Receiver;
+use crate::common::{dashboard_key, free_port, owner_with_app, start, start_with_env, whoami};
+use crate::receiver::Receiver;
 use serde_json::json;
 
 const TOKEN: &str = "metrics-token-for-the-tests-0123";

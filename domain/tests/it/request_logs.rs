@@ -5,11 +5,10 @@
 //! logged late or in many segments come back in id order, each once; the rows of the
 //! log's first form are rewritten as segments.
 
-mod common;
 
 use std::sync::Arc;
 
-use common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
+use crate::common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::request_log::RequestRecord;
 use gatehouse_domain::{Clock, Gatehouse, KeyPrincipal};
 use gatehouse_model::{ErrorCode, KeyMode, PageRequest, RequestLogFilter, Role, StatusClass};

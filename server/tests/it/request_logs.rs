@@ -4,9 +4,8 @@
 //! `GET /v1/request-logs` (scope `request_logs:read`), by filter and cursor, a key
 //! seeing only its own app and mode; never a credential.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// Reads the log until `wanted` entries are there (the buffer is written every second).

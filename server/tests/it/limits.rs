@@ -4,16 +4,15 @@
 //! `RateLimit` headers; a key's own rate limit answers 429 `rate_limited`; test calls
 //! never count; `GET /v1/usage` reports the calls per day.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{dashboard_key, owner_with_app, update_tenant, whoami};
+use crate::common::{dashboard_key, owner_with_app, update_tenant, whoami};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_monthly_limit_answers_429_with_headers_and_follows_the_operator() {
-    let server = common::start().await;
+    let server = crate::common::start().await;
     let (owner, app) = owner_with_app(&server, &[]).await;
     let (_, live) = dashboard_key(&owner, &server.base, &app, "live", None).await;
     let (_, test) = dashboard_key(&owner, &server.base, &app, "test", None).await;
@@ -124,7 +123,7 @@ fn window_seconds_now() -> i64 {
 
 #[tokio::test]
 async fn a_keys_rate_limit_answers_429_rate_limited_and_usage_is_reported() {
-    let server = common::start().await;
+    let server = crate::common::start().await;
     let (owner, app) = owner_with_app(&server, &[]).await;
     let (manager_id, manager) = dashboard_key(
         &owner,

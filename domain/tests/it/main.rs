@@ -1,0 +1,12 @@
+//! The domain crate's integration tests, one binary with a module per topic.
+
+mod common;
+mod alerts;
+mod api_keys;
+mod audit;
+mod foundation;
+mod hardening;
+mod key_actors;
+mod limits;
+mod request_logs;
+mod webhooks;

@@ -1,0 +1,21 @@
+//! The server crate's integration tests, one binary with a module per topic.
+
+mod common;
+// The real receiver and SMTP server the domain's tests use too.
+#[allow(dead_code)]
+#[path = "../../../domain/tests/it/common/receiver.rs"]
+mod receiver;
+#[allow(dead_code)]
+#[path = "../../../domain/tests/it/common/smtp.rs"]
+mod smtp;
+mod alerts;
+mod api;
+mod audit;
+mod docs;
+mod hardening;
+mod http;
+mod limits;
+mod metrics;
+mod openapi;
+mod request_logs;
+mod webhooks;
