@@ -28,7 +28,10 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<Viewer, AppError> {
     let context = ssr::context()?;
-    let session = context.gatehouse.sign_in(&email, &password).await?;
+    let session = context
+        .gatehouse
+        .sign_in(&email, &password, ssr::client_address())
+        .await?;
     let max_age = gatehouse_domain::auth::SESSION_TTL_MS / 1000;
     ssr::set_session_cookie(Some((&session.token, max_age)));
     Ok(session.viewer)

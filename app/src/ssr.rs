@@ -40,6 +40,19 @@ pub fn context() -> Result<DashboardContext, AppError> {
         .ok_or_else(|| AppError::new(ErrorCode::Internal, "Something went wrong on our side."))
 }
 
+/// The caller's address as the server determined it (the peer, or the client behind a
+/// trusted proxy), put into each request's extensions by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+/// The address of the client making this request, when the server knows it.
+pub fn client_address() -> Option<std::net::IpAddr> {
+    use_context::<Parts>()?
+        .extensions
+        .get::<ClientAddress>()
+        .and_then(|ClientAddress(address)| *address)
+}
+
 /// The session token from the request's cookie, if any.
 pub fn session_token() -> Option<String> {
     let name = context().ok()?.session_cookie_name();

@@ -37,6 +37,24 @@ const LEASE_MS: i64 = 5 * 60_000;
 const MESSAGES_PER_PASS: i64 = 50;
 /// Notices the Overview shows at most.
 const NOTICES_SHOWN: i64 = 20;
+/// Alert emails one tenant's people are sent in an hour at most; the rest wait for
+/// the next hour (their notices show at once).
+pub const MAX_MAILS_PER_TENANT_PER_HOUR: i64 = 20;
+const HOUR_MS: i64 = 3_600_000;
+
+/// An alert's message: Gatehouse's own words, then the texts people typed (names,
+/// URLs) as quoted data, one per line, each after its label. Such a text can then never
+/// read as part of the message or be taken for a link Gatehouse sent: its `://` and
+/// `www.` are written `[:]//` and `www[.]`, and it was checked to be one line when it
+/// was saved.
+pub(crate) fn alert_message(prose: &str, quoted: &[(&str, &str)]) -> String {
+    let mut message = prose.to_owned();
+    for (label, value) in quoted {
+        let defanged = value.replace("://", "[:]//").replace("www.", "www[.]");
+        message.push_str(&format!("\n{label}: \"{defanged}\""));
+    }
+    message
+}
 
 /// The wait before attempt `attempts + 1`: 1 minute, doubling, at most 6 hours.
 pub fn retry_delay_ms(attempts: i64) -> i64 {
@@ -410,7 +428,7 @@ impl Gatehouse {
         let now = self.now_ms();
         let due = sqlx::query(&format!(
             "SELECT r.alert_id, r.user_id, r.email, r.attempts, r.next_attempt_at, a.title,
-                    a.message, a.link, t.name AS tenant_name
+                    a.message, a.link, a.tenant_id, t.name AS tenant_name
              FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id
              JOIN tenants t ON t.id = a.tenant_id
              WHERE r.mail_state = 'pending' AND r.next_attempt_at <= $1
@@ -420,11 +438,43 @@ impl Gatehouse {
         .fetch_all(self.db().pool())
         .await?;
         let mut sent = 0;
+        // Mails each tenant was sent in the last hour, read once per pass.
+        let mut sent_this_hour: std::collections::HashMap<String, i64> = Default::default();
         for row in due {
             let alert_id: String = row.try_get("alert_id")?;
             let user_id: String = row.try_get("user_id")?;
             let attempts: i64 = row.try_get("attempts")?;
             let claimed_at: i64 = row.try_get("next_attempt_at")?;
+            let tenant_id: String = row.try_get("tenant_id")?;
+            let tenant_sent = match sent_this_hour.get_mut(&tenant_id) {
+                Some(count) => count,
+                None => {
+                    let (count,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id
+                         WHERE a.tenant_id = $1 AND r.mail_state = 'sent' AND r.sent_at > $2",
+                    )
+                    .bind(&tenant_id)
+                    .bind(now - HOUR_MS)
+                    .fetch_one(self.db().pool())
+                    .await?;
+                    sent_this_hour.entry(tenant_id.clone()).or_insert(count)
+                }
+            };
+            if *tenant_sent >= MAX_MAILS_PER_TENANT_PER_HOUR {
+                // Over the tenant's hourly mails: it waits, without spending an attempt.
+                sqlx::query(
+                    "UPDATE alert_recipients SET next_attempt_at = $1
+                     WHERE alert_id = $2 AND user_id = $3 AND mail_state = 'pending' AND next_attempt_at = $4",
+                )
+                .bind(now + HOUR_MS / 6)
+                .bind(&alert_id)
+                .bind(&user_id)
+                .bind(claimed_at)
+                .execute(self.db().pool())
+                .await?;
+                continue;
+            }
+            *tenant_sent += 1;
             // The claim: this worker's for the lease, unless another claimed it first.
             let claim = sqlx::query(
                 "UPDATE alert_recipients SET next_attempt_at = $1, attempts = attempts + 1
@@ -483,7 +533,7 @@ impl Gatehouse {
 /// An alert's email: what happened, where to act, and why the person gets it.
 fn alert_mail_body(message: &str, tenant_name: &str, link: &str, preferences: &str) -> String {
     format!(
-        "{message}\n\nOpen it in the dashboard: {link}\n\n--\nYou receive this because you are an owner or manager of {tenant_name} in Gatehouse. To stop this kind of alert, turn it off under Alerts on the Overview: {preferences}\n"
+        "{message}\n\nOpen it in the dashboard: {link}\n\n--\nYou receive this because you are an owner or manager of the workspace \"{tenant_name}\" in Gatehouse. To stop this kind of alert, turn it off under Alerts on the Overview: {preferences}\n"
     )
 }
 

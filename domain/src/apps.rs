@@ -16,6 +16,7 @@ use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
+use crate::text::TextRule;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_NAME_CHARS: usize = 80;
@@ -106,22 +107,18 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
 /// against its field at once.
 pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
     let mut problems = Vec::new();
-    let name = input.name.trim().to_owned();
-    if name.is_empty() {
-        problems.push(field_error("name", "Give the app a name."));
-    } else if name.chars().count() > MAX_NAME_CHARS {
-        problems.push(field_error(
-            "name",
-            &format!("Use at most {MAX_NAME_CHARS} characters."),
-        ));
-    }
-    let description = input.description.trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        problems.push(field_error(
-            "description",
-            &format!("Use at most {MAX_DESCRIPTION_CHARS} characters."),
-        ));
-    }
+    let name = TextRule::name("app", MAX_NAME_CHARS)
+        .check(&input.name)
+        .unwrap_or_else(|message| {
+            problems.push(field_error("name", &message));
+            String::new()
+        });
+    let description = TextRule::description(MAX_DESCRIPTION_CHARS)
+        .check(&input.description)
+        .unwrap_or_else(|message| {
+            problems.push(field_error("description", &message));
+            String::new()
+        });
     let mut origins: Vec<String> = Vec::new();
     let typed: Vec<&String> = input
         .allowed_origins
@@ -216,6 +213,13 @@ impl Gatehouse {
         let changed_by = actor_id.unwrap_or(actor_label);
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
+        let apps = change.lock_tenant_and_count(&tenant.id, "apps").await?;
+        if apps >= tenant.caps.max_apps {
+            return Err(DomainError::LimitReached(format!(
+                "This workspace has at most {} apps: delete one first, or ask for more.",
+                tenant.caps.max_apps
+            )));
+        }
         sqlx::query(
             "INSERT INTO apps (id, tenant_id, test_tenant_id, name, description, allowed_origins,
                 created_at, created_by, updated_at, updated_by)

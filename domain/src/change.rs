@@ -25,12 +25,13 @@ pub const CHANGES_CHANNEL: &str = "gatehouse_key_changes";
 /// were queued, so they go out at once rather than at the next poll.
 pub const DELIVERIES_CHANNEL: &str = "gatehouse_deliveries";
 
-/// An event a change emits for webhooks (SPEC W-4).
+/// An event a change emits for webhooks. It belongs to one app (the app of the key or
+/// endpoint it is about) and goes to that app's endpoints only.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub tenant_id: TenantId,
     pub mode: KeyMode,
-    pub app_id: Option<AppId>,
+    pub app_id: AppId,
     pub event_type: EventType,
     pub data: serde_json::Value,
 }
@@ -40,7 +41,7 @@ pub struct NewEvent {
 pub(crate) struct SentEvent<'a> {
     pub tenant_id: &'a TenantId,
     pub mode: KeyMode,
-    pub app_id: Option<&'a AppId>,
+    pub app_id: &'a AppId,
     pub event_type: &'a str,
     pub data: &'a serde_json::Value,
 }
@@ -101,13 +102,13 @@ impl Change<'_> {
     }
 
     /// Writes an event for webhooks, committed with the change or not at all, and queues
-    /// its delivery to every enabled endpoint of its tenant and mode subscribed to its
-    /// family (SPEC W-4, W-5): the deliveries exist before the change is answered.
+    /// its delivery to every enabled endpoint of its app and mode subscribed to its
+    /// family: the deliveries exist before the change is answered.
     pub async fn emit(&mut self, event: NewEvent) -> Result<EventId, DomainError> {
         let sent = SentEvent {
             tenant_id: &event.tenant_id,
             mode: event.mode,
-            app_id: event.app_id.as_ref(),
+            app_id: &event.app_id,
             event_type: event.event_type.as_str(),
             data: &event.data,
         };
@@ -142,7 +143,7 @@ impl Change<'_> {
         .bind(id.as_str())
         .bind(event.tenant_id.as_str())
         .bind(event.mode.as_str())
-        .bind(event.app_id.map(|app| app.to_string()))
+        .bind(event.app_id.as_str())
         .bind(event.event_type)
         .bind(data.as_str())
         .bind(self.now_ms)
@@ -153,6 +154,7 @@ impl Change<'_> {
             &mut self.transaction,
             event.tenant_id,
             event.mode,
+            event.app_id,
             id,
             event.event_type,
             self.now_ms,
@@ -189,7 +191,7 @@ impl Change<'_> {
         .bind(id.as_str())
         .bind(event.tenant_id.as_str())
         .bind(event.mode.as_str())
-        .bind(event.app_id.as_ref().map(|app| app.to_string()))
+        .bind(event.app_id.as_str())
         .bind(event.event_type.as_str())
         .bind(event.data.to_string())
         .bind(self.now_ms)
@@ -205,6 +207,28 @@ impl Change<'_> {
         )
         .await?;
         Ok(id)
+    }
+
+    /// Takes the tenant's row lock for the rest of the change (concurrent changes of
+    /// the tenant that do the same wait their turn) and counts the tenant's rows in
+    /// `table` (one whose rows have a `tenant_id`): a cap checked on that count holds
+    /// against any number of concurrent creates.
+    pub(crate) async fn lock_tenant_and_count(
+        &mut self,
+        tenant_id: &TenantId,
+        table: &'static str,
+    ) -> Result<i64, DomainError> {
+        sqlx::query("UPDATE tenants SET revision = revision WHERE id = $1")
+            .bind(tenant_id.as_str())
+            .execute(&mut *self.transaction)
+            .await?;
+        let (count,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id.as_str())
+        .fetch_one(&mut *self.transaction)
+        .await?;
+        Ok(count)
     }
 
     /// Marks that this change queued deliveries, so the workers wake at commit.

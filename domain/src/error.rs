@@ -17,6 +17,8 @@ pub enum DomainError {
     InvalidCredentials,
     #[error("too many failed sign-ins")]
     SignInThrottled { retry_after_seconds: u64 },
+    #[error("too many sign-ins at once")]
+    SignInBusy { retry_after_seconds: u64 },
     #[error("missing permission {0}")]
     PermissionDenied(Permission),
     #[error("platform.api is not enabled")]
@@ -39,6 +41,9 @@ pub enum DomainError {
     CredentialNotAllowed(&'static str),
     #[error("the tenant's subscription is not active")]
     SubscriptionInactive,
+    /// A browser call from an origin the key's app does not allow.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     /// A bound on how many of something may exist at once.
     #[error("limit reached: {0}")]
     LimitReached(String),
@@ -73,7 +78,7 @@ impl DomainError {
             Self::Validation(_) => ErrorCode::ValidationFailed,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
-            Self::SignInThrottled { .. } => ErrorCode::SignInThrottled,
+            Self::SignInThrottled { .. } | Self::SignInBusy { .. } => ErrorCode::SignInThrottled,
             Self::PermissionDenied(_) => ErrorCode::PermissionDenied,
             Self::ModuleNotEnabled => ErrorCode::ModuleNotEnabled,
             Self::KeyRefused(refusal) => refusal.code(),
@@ -83,6 +88,7 @@ impl DomainError {
             | Self::KeyOutlived { .. } => ErrorCode::InsufficientScope,
             Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
             Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
+            Self::OriginNotAllowed => ErrorCode::OriginNotAllowed,
             Self::LimitReached(_) => ErrorCode::LimitReached,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::UsageExceeded(_) => ErrorCode::UsageExceeded,
@@ -112,6 +118,12 @@ impl DomainError {
             } => {
                 details.retry_after_seconds = Some(*retry_after_seconds);
                 "Too many failed sign-in attempts. Try again later.".to_owned()
+            }
+            Self::SignInBusy {
+                retry_after_seconds,
+            } => {
+                details.retry_after_seconds = Some(*retry_after_seconds);
+                "Too many sign-ins at once. Try again in a few seconds.".to_owned()
             }
             Self::PermissionDenied(permission) => {
                 format!(
@@ -144,6 +156,9 @@ impl DomainError {
             Self::SubscriptionInactive => {
                 "The subscription is past due or canceled: API keys work again once it is active."
                     .to_owned()
+            }
+            Self::OriginNotAllowed => {
+                "This origin is not among the app's allowed origins.".to_owned()
             }
             Self::LimitReached(message) => message.clone(),
             Self::Conflict(message) => message.clone(),

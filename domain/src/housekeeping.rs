@@ -49,7 +49,7 @@ impl Gatehouse {
             .await?
             .rows_affected();
         let sign_in_counters = sqlx::query(
-            "DELETE FROM sign_in_failures WHERE locked_until <= $1 AND window_started_at <= $2",
+            "DELETE FROM sign_in_throttle WHERE locked_until <= $1 AND window_started_at <= $2",
         )
         .bind(now)
         .bind(now - FAILURE_WINDOW_MS)

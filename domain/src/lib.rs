@@ -3,6 +3,7 @@
 //! talks to the database, so every rule here is tested without a browser or HTTP.
 
 pub mod actor;
+pub mod admission;
 pub mod alerts;
 pub mod api_keys;
 pub mod apps;
@@ -25,6 +26,7 @@ mod paging;
 pub mod request_log;
 mod stored;
 pub mod tenants;
+pub mod text;
 pub mod time;
 pub mod usage;
 pub mod usage_report;
@@ -61,6 +63,8 @@ pub struct Gatehouse {
     metrics: Arc<metrics::Metrics>,
     request_logs: Arc<request_log::RequestLogBuffer>,
     alerts: Arc<alerts::AlertRuntime>,
+    /// Sign-in's password checks, a bounded number at a time.
+    password_checks: auth::password::PasswordChecks,
     /// When this instance started (Unix ms).
     started_ms: i64,
 }
@@ -87,6 +91,7 @@ impl Gatehouse {
             metrics: Default::default(),
             request_logs: Default::default(),
             alerts: Default::default(),
+            password_checks: Default::default(),
             started_ms: Clock::system().now_ms(),
             db,
         }

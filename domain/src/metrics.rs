@@ -124,6 +124,7 @@ pub struct Metrics {
     delivery_seconds: Histogram,
     queue_depth: Family<QueueLabels, Gauge>,
     request_logs_dropped: Counter,
+    request_logs_suppressed: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -195,6 +196,12 @@ impl Default for Metrics {
             "Request log entries dropped because the buffer was full (the database fell behind)",
             request_logs_dropped.clone(),
         );
+        let request_logs_suppressed = Counter::default();
+        registry.register(
+            "request_logs_suppressed",
+            "Request log entries not recorded: refused calls of one key or from one address beyond their budget a minute, or a tenant's beyond its share of the buffer",
+            request_logs_suppressed.clone(),
+        );
         let outcome = |family: &Family<OutcomeLabels, Counter>, outcome: &'static str| {
             family.get_or_create(&OutcomeLabels { outcome }).clone()
         };
@@ -221,6 +228,7 @@ impl Default for Metrics {
             attempt_seconds,
             delivery_seconds,
             request_logs_dropped,
+            request_logs_suppressed,
             queue_depth,
         }
     }
@@ -265,6 +273,10 @@ impl Metrics {
 
     pub(crate) fn request_log_dropped(&self) {
         self.request_logs_dropped.inc();
+    }
+
+    pub(crate) fn request_log_suppressed(&self) {
+        self.request_logs_suppressed.inc();
     }
 
     pub(crate) fn count_attempt(

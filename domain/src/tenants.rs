@@ -9,10 +9,32 @@ use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::operator::Operator;
 use crate::stored::Stored;
+use crate::text::TextRule;
 use crate::{Gatehouse, ids, time};
 
 /// The module that unlocks the Developers workspace.
 pub const PLATFORM_API_MODULE: &str = "platform.api";
+
+/// How much of the shared service one tenant may take, so that no tenant can slow the
+/// others with sheer numbers: apps, webhook endpoints (which the delivery worker
+/// serves), and test-mode events a month (test calls are free and unmetered otherwise).
+/// The operator sets them per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantCaps {
+    pub max_apps: i64,
+    pub max_webhook_endpoints: i64,
+    pub monthly_test_events: i64,
+}
+
+impl Default for TenantCaps {
+    fn default() -> Self {
+        Self {
+            max_apps: 100,
+            max_webhook_endpoints: 500,
+            monthly_test_events: 100_000,
+        }
+    }
+}
 
 /// What the operator gives to create a tenant.
 #[derive(Debug, Clone)]
@@ -22,6 +44,7 @@ pub struct NewTenant {
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
     pub monthly_call_limit: i64,
+    pub caps: TenantCaps,
 }
 
 impl NewTenant {
@@ -33,6 +56,7 @@ impl NewTenant {
             modules: modules.iter().map(|module| (*module).to_owned()).collect(),
             subscription_state: SubscriptionState::Active,
             monthly_call_limit: default_monthly_limit(plan),
+            caps: TenantCaps::default(),
         }
     }
 }
@@ -55,6 +79,7 @@ pub struct Tenant {
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
     pub monthly_call_limit: i64,
+    pub caps: TenantCaps,
     /// The current billing window: the calendar month (UTC) around now, so it rolls
     /// forward at midnight UTC on the first of each month.
     pub billing_window_start_ms: i64,
@@ -96,16 +121,15 @@ pub struct TenantUpdate {
     pub modules: Option<Vec<String>>,
     pub subscription_state: Option<SubscriptionState>,
     pub monthly_call_limit: Option<i64>,
+    pub max_apps: Option<i64>,
+    pub max_webhook_endpoints: Option<i64>,
+    pub monthly_test_events: Option<i64>,
 }
 
 fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
-    let name = new_tenant.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(DomainError::field(
-            "name",
-            "Give the tenant a name of 1 to 120 characters.",
-        ));
-    }
+    TextRule::name("tenant", 120)
+        .check(&new_tenant.name)
+        .map_err(|message| DomainError::field("name", message))?;
     validate_modules_and_limit(&new_tenant.modules, new_tenant.monthly_call_limit)
 }
 
@@ -134,12 +158,26 @@ fn validate_modules_and_limit(
     Ok(())
 }
 
+fn validate_caps(caps: &TenantCaps) -> Result<(), DomainError> {
+    for (field, value) in [
+        ("max_apps", caps.max_apps),
+        ("max_webhook_endpoints", caps.max_webhook_endpoints),
+        ("monthly_test_events", caps.monthly_test_events),
+    ] {
+        if value < 0 {
+            return Err(DomainError::field(field, "The limit cannot be negative."));
+        }
+    }
+    Ok(())
+}
+
 impl Gatehouse {
     /// A live tenant by id.
     pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
         let row = sqlx::query(
             "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
-                    live.monthly_call_limit, shadow.id AS test_tenant_id
+                    live.monthly_call_limit, live.max_apps, live.max_webhook_endpoints,
+                    live.monthly_test_events, shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
              WHERE live.id = $1",
         )
@@ -160,6 +198,11 @@ impl Gatehouse {
                 .collect(),
             subscription_state: stored.parsed("subscription_state", SubscriptionState::parse)?,
             monthly_call_limit: stored.get("monthly_call_limit")?,
+            caps: TenantCaps {
+                max_apps: stored.get("max_apps")?,
+                max_webhook_endpoints: stored.get("max_webhook_endpoints")?,
+                monthly_test_events: stored.get("monthly_test_events")?,
+            },
             billing_window_start_ms,
             billing_window_end_ms,
             test_tenant_id: stored.parsed("test_tenant_id", |id| TenantId::parse(id).ok())?,
@@ -183,6 +226,9 @@ fn tenant_state(tenant: &Tenant) -> serde_json::Value {
         "modules": tenant.modules,
         "subscription_state": tenant.subscription_state.as_str(),
         "monthly_call_limit": tenant.monthly_call_limit,
+        "max_apps": tenant.caps.max_apps,
+        "max_webhook_endpoints": tenant.caps.max_webhook_endpoints,
+        "monthly_test_events": tenant.caps.monthly_test_events,
     })
 }
 
@@ -243,20 +289,34 @@ impl Operator<'_> {
             monthly_call_limit: update
                 .monthly_call_limit
                 .unwrap_or(before.monthly_call_limit),
+            caps: TenantCaps {
+                max_apps: update.max_apps.unwrap_or(before.caps.max_apps),
+                max_webhook_endpoints: update
+                    .max_webhook_endpoints
+                    .unwrap_or(before.caps.max_webhook_endpoints),
+                monthly_test_events: update
+                    .monthly_test_events
+                    .unwrap_or(before.caps.monthly_test_events),
+            },
             ..before.clone()
         };
         validate_modules_and_limit(&after.modules, after.monthly_call_limit)?;
+        validate_caps(&after.caps)?;
         let mut change = self.gatehouse.begin_change().await?;
         sqlx::query(
             "UPDATE tenants SET plan = $1, modules = $2, subscription_state = $3,
-                monthly_call_limit = $4,
+                monthly_call_limit = $4, max_apps = $5, max_webhook_endpoints = $6,
+                monthly_test_events = $7,
                 revision = (SELECT COALESCE(MAX(revision), 0) + 1 FROM tenants)
-             WHERE id = $5 OR live_tenant_id = $5",
+             WHERE id = $8 OR live_tenant_id = $8",
         )
         .bind(after.plan.as_str())
         .bind(after.modules.join(" "))
         .bind(after.subscription_state.as_str())
         .bind(after.monthly_call_limit)
+        .bind(after.caps.max_apps)
+        .bind(after.caps.max_webhook_endpoints)
+        .bind(after.caps.monthly_test_events)
         .bind(tenant_id.as_str())
         .execute(change.connection())
         .await?;
@@ -278,6 +338,7 @@ impl Operator<'_> {
     /// Creates a live tenant and its shadow test tenant in one transaction.
     pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
         validate_new_tenant(&new_tenant)?;
+        validate_caps(&new_tenant.caps)?;
         let live_id = TenantId::from_body(&ids::fresh_body());
         let test_id = TenantId::from_body(&ids::fresh_body());
         let modules = new_tenant.modules.join(" ");
@@ -296,8 +357,9 @@ impl Operator<'_> {
         ] {
             sqlx::query(
                 "INSERT INTO tenants (id, name, live_tenant_id, plan, modules, subscription_state,
-                    monthly_call_limit, billing_window_start, billing_window_end, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    monthly_call_limit, billing_window_start, billing_window_end, created_at,
+                    max_apps, max_webhook_endpoints, monthly_test_events)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(id.as_str())
             .bind(name)
@@ -309,6 +371,9 @@ impl Operator<'_> {
             .bind(window_start)
             .bind(window_end)
             .bind(now)
+            .bind(new_tenant.caps.max_apps)
+            .bind(new_tenant.caps.max_webhook_endpoints)
+            .bind(new_tenant.caps.monthly_test_events)
             .execute(change.connection())
             .await?;
         }

@@ -79,7 +79,7 @@ error_codes! {
     MethodNotAllowed => "method_not_allowed", 405;
     /// The change conflicts with the current state (e.g. a revoked key cannot be edited).
     Conflict => "conflict", 409;
-    /// Too many failed sign-ins for this account; `details.retry_after_seconds` says when to try again.
+    /// Too many failed sign-ins on this account from this address, too many attempts from this address, or too many sign-ins at once; `details.retry_after_seconds` says when to try again.
     SignInThrottled => "sign_in_throttled", 429;
     /// A limit on how many of something may exist at once was reached (e.g. live access tokens per key).
     LimitReached => "limit_reached", 429;

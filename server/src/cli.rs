@@ -73,6 +73,15 @@ enum Command {
         /// Live platform calls allowed per calendar month (UTC).
         #[arg(long)]
         monthly_limit: Option<i64>,
+        /// Apps the tenant may have (100 by default).
+        #[arg(long)]
+        max_apps: Option<i64>,
+        /// Webhook endpoints the tenant may have across its apps (500 by default).
+        #[arg(long)]
+        max_webhook_endpoints: Option<i64>,
+        /// Test-mode events the tenant may send per calendar month (100,000 by default).
+        #[arg(long)]
+        monthly_test_events: Option<i64>,
     },
 }
 
@@ -245,6 +254,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             modules,
             subscription_state,
             monthly_limit,
+            max_apps,
+            max_webhook_endpoints,
+            monthly_test_events,
         } => {
             let tenant_id = find_tenant(&gatehouse, &tenant).await?;
             let update = TenantUpdate {
@@ -268,6 +280,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     })
                     .transpose()?,
                 monthly_call_limit: monthly_limit,
+                max_apps,
+                max_webhook_endpoints,
+                monthly_test_events,
             };
             let tenant = gatehouse
                 .operator()
@@ -275,12 +290,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(refusal)?;
             println!(
-                "Updated {}: plan {}, modules [{}], subscription {}, monthly limit {}",
+                "Updated {}: plan {}, modules [{}], subscription {}, monthly limit {}, at most {} apps, {} webhook endpoints and {} test events a month",
                 tenant.id,
                 tenant.plan.as_str(),
                 tenant.modules.join(","),
                 tenant.subscription_state.as_str(),
-                tenant.monthly_call_limit
+                tenant.monthly_call_limit,
+                tenant.caps.max_apps,
+                tenant.caps.max_webhook_endpoints,
+                tenant.caps.monthly_test_events
             );
             Ok(())
         }

@@ -4,10 +4,32 @@
 //! choose its recorded address by sending the header itself: without a trusted peer
 //! the header is not read.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::Response;
+use gatehouse_app::ssr::ClientAddress;
 use gatehouse_domain::webhooks::NetworkPolicy;
+
+use crate::serve::AppState;
+
+/// Finds every request's client address once and puts it into the request's
+/// extensions as [`ClientAddress`], where the request log and sign-in read it.
+pub async fn remember_client_address(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    let client = client_ip(peer, request.headers(), &state.trusted_proxies);
+    request.extensions_mut().insert(ClientAddress(client));
+    next.run(request).await
+}
 
 /// The client's address, from the peer and the forwarding chain.
 pub fn client_ip(

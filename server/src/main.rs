@@ -9,6 +9,7 @@ mod client_address;
 mod config;
 mod csrf;
 mod docs;
+mod framing;
 mod health;
 mod limits;
 mod master_key;

@@ -96,7 +96,11 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn(crate::csrf::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::csrf::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn(crate::framing::refuse_framing))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::assets::cache_headers,
@@ -105,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::count_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::client_address::remember_client_address,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -111,7 +111,7 @@ fn Alerts(panel: AlertsPanel, refetch: impl Fn() + Copy + Send + Sync + 'static)
                     view! {
                         <div class="card warning alert-notice" data-testid="alert-notice" data-kind=alert.kind.as_str()>
                             <h3>{alert.title.clone()}</h3>
-                            <p>{alert.message.clone()}</p>
+                            <p class="alert-message">{alert.message.clone()}</p>
                             <p class="muted small time">{format_time(&alert.created_at)}</p>
                             <div class="form-actions">
                                 <a href=alert.link.clone()>"Open"</a>

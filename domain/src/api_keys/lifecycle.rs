@@ -56,7 +56,7 @@ impl Gatehouse {
                 .emit(NewEvent {
                     tenant_id: actor.tenant_id.clone(),
                     mode: after.mode,
-                    app_id: Some(after.app_id.clone()),
+                    app_id: after.app_id.clone(),
                     event_type,
                     data: audit_state(&after),
                 })
@@ -387,9 +387,12 @@ impl Gatehouse {
                     tenant_id: system.tenant_id.clone(),
                     kind: AlertKind::KeyExpiring,
                     dedupe_key: key_id.to_string(),
-                    title: format!("API key {name} expires on {expires}"),
-                    message: format!(
-                        "The API key {name} ({display_prefix}…, id {key_id}) of the app {app_name} expires on {expires}. From then on every call with it is refused with api_key_expired. Rotate it or create a new key and move its clients over before then."
+                    title: format!("An API key expires on {expires}"),
+                    message: crate::alerts::alert_message(
+                        &format!(
+                            "An API key ({display_prefix}…, id {key_id}) expires on {expires}. From then on every call with it is refused with api_key_expired. Rotate it or create a new key and move its clients over before then."
+                        ),
+                        &[("Key name", &name), ("App", &app_name)],
                     ),
                     link: "/settings/developers/api-keys",
                 })

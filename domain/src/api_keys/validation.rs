@@ -5,6 +5,7 @@
 use gatehouse_model::{ApiKeyInput, FieldError, KeyType, ScopeCatalog};
 
 use crate::error::DomainError;
+use crate::text::TextRule;
 
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -66,20 +67,18 @@ pub fn validate_key_input(
             message,
         })
     };
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        field(
-            "name",
-            format!("Give the key a name of 1 to {MAX_NAME_CHARS} characters."),
-        );
-    }
-    let description = input.description.trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        field(
-            "description",
-            format!("Use at most {MAX_DESCRIPTION_CHARS} characters."),
-        );
-    }
+    let name = TextRule::name("key", MAX_NAME_CHARS)
+        .check(&input.name)
+        .unwrap_or_else(|message| {
+            field("name", message);
+            String::new()
+        });
+    let description = TextRule::description(MAX_DESCRIPTION_CHARS)
+        .check(&input.description)
+        .unwrap_or_else(|message| {
+            field("description", message);
+            String::new()
+        });
     let typed: Vec<&str> = input
         .scopes
         .iter()

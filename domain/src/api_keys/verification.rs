@@ -95,7 +95,7 @@ impl Gatehouse {
             return Ok(named(VerifyCode::SubscriptionInactive));
         }
         // Over a limit, the call is refused and not counted (SPEC U-2, U-5).
-        let admission = match self.admit_call(&principal).await {
+        let admission = match self.admit_under_limits(&principal).await {
             Ok(admission) => admission,
             Err(DomainError::UsageExceeded(_)) => return Ok(named(VerifyCode::UsageExceeded)),
             Err(DomainError::RateLimited(_)) => return Ok(named(VerifyCode::RateLimited)),

@@ -33,7 +33,7 @@ impl Gatehouse {
     /// Admits one call by `key`, or refuses it with [`DomainError::RateLimited`] or
     /// [`DomainError::UsageExceeded`]. Test keys never count against the monthly limit
     /// (SPEC T-2). No database write unless this instance needs a new block of quota.
-    pub async fn admit_call(&self, key: &KeyPrincipal) -> Result<Admission, DomainError> {
+    pub async fn admit_under_limits(&self, key: &KeyPrincipal) -> Result<Admission, DomainError> {
         let key_rate = match key.rate_limit {
             Some(limit) => Some(
                 self.rate_windows

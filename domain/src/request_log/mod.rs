@@ -19,6 +19,7 @@
 //! time range is a range of ids; [`search`] reads segments newest first and merges
 //! their entries into pages.
 
+pub mod budget;
 mod search;
 pub mod segment;
 
@@ -70,6 +71,18 @@ pub struct RequestRecord {
     pub client_ip: Option<String>,
 }
 
+impl RequestRecord {
+    /// Whether the key itself was refused (disabled, revoked or expired), in a call or
+    /// in a verification: such calls cost the caller nothing, so their recording is
+    /// budgeted (see `budget`).
+    fn refuses_the_key(&self) -> bool {
+        matches!(
+            self.error_code,
+            Some("api_key_disabled" | "api_key_revoked" | "api_key_expired")
+        ) || matches!(self.verify_code, Some("DISABLED" | "REVOKED" | "EXPIRED"))
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     /// The request id's ULID.
@@ -110,10 +123,28 @@ struct PreparedSegment {
     terms: Vec<String>,
 }
 
+/// The entries not yet written, with how many each tenant has among them.
+#[derive(Debug, Default)]
+struct Pending {
+    entries: Vec<Entry>,
+    per_tenant: HashMap<gatehouse_model::TenantId, usize, foldhash::fast::RandomState>,
+}
+
+/// Why an entry was not buffered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NotBuffered {
+    /// The buffer is full: the database fell behind.
+    Full,
+    /// The tenant holds its share of the buffer already.
+    OverTenantShare,
+}
+
 /// The entries not yet written, and how many were dropped because it was full.
 #[derive(Debug)]
 pub struct RequestLogBuffer {
-    pending: Mutex<Vec<Entry>>,
+    pending: Mutex<Pending>,
+    /// Refused calls recorded per key and per address (see `budget`).
+    refusals: budget::RefusalBudget,
     /// Segments whose write failed, written again by the next flush.
     unwritten: tokio::sync::Mutex<Vec<PreparedSegment>>,
     capacity: usize,
@@ -143,7 +174,8 @@ impl Default for RequestLogBuffer {
 impl RequestLogBuffer {
     pub fn new(capacity: usize, retention_days: u32) -> Self {
         Self {
-            pending: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
+            refusals: Default::default(),
             unwritten: tokio::sync::Mutex::new(Vec::new()),
             capacity,
             dropped: AtomicU64::new(0),
@@ -152,25 +184,35 @@ impl RequestLogBuffer {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn push(&self, entry: Entry) -> bool {
+    fn push(&self, entry: Entry) -> Result<(), NotBuffered> {
         let mut pending = self.lock();
-        if pending.len() >= self.capacity {
+        if pending.entries.len() >= self.capacity {
             drop(pending);
             self.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
+            return Err(NotBuffered::Full);
         }
-        pending.push(entry);
-        true
+        let tenant = &entry.record.key.tenant_id;
+        match pending.per_tenant.get_mut(tenant) {
+            Some(held) if !budget::within_tenant_share(*held, self.capacity) => {
+                return Err(NotBuffered::OverTenantShare);
+            }
+            Some(held) => *held += 1,
+            None => {
+                pending.per_tenant.insert(tenant.clone(), 1);
+            }
+        }
+        pending.entries.push(entry);
+        Ok(())
     }
 
     fn take(&self) -> Vec<Entry> {
-        std::mem::take(&mut *self.lock())
+        std::mem::take(&mut *self.lock()).entries
     }
 
     /// Entries dropped because the buffer was full, since the start.
@@ -259,15 +301,32 @@ impl Gatehouse {
         if let Some(origin) = &mut record.origin {
             keep_at_most(origin, ORIGIN_MAX_BYTES);
         }
-        let kept = self.request_logs.push(Entry {
-            id,
-            occurred_at_ms: self.now_ms(),
-            record,
-        });
-        if !kept {
-            self.metrics.request_log_dropped();
+        let now_ms = self.now_ms();
+        if record.refuses_the_key()
+            && !self.request_logs.refusals.admit(
+                record.key.key_id.as_str(),
+                record.client_ip.as_deref(),
+                now_ms,
+            )
+        {
+            self.metrics.request_log_suppressed();
+            return false;
         }
-        kept
+        match self.request_logs.push(Entry {
+            id,
+            occurred_at_ms: now_ms,
+            record,
+        }) {
+            Ok(()) => true,
+            Err(NotBuffered::Full) => {
+                self.metrics.request_log_dropped();
+                false
+            }
+            Err(NotBuffered::OverTenantShare) => {
+                self.metrics.request_log_suppressed();
+                false
+            }
+        }
     }
 
     /// Entries dropped because the buffer was full.

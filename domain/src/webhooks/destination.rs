@@ -32,6 +32,14 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 let [c, d] = segments[7].to_be_bytes();
                 return forbidden_v4(Ipv4Addr::new(a, b, c, d)).or(Some("NAT64"));
             }
+            if segments[..3] == [0x64, 0xff9b, 1] {
+                // Local-use NAT64 (RFC 8215): an operator's own translator.
+                return Some("NAT64 (local use)");
+            }
+            if segments[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                // IPv4-translated (RFC 2765), a form of an IPv4 address for translators.
+                return Some("IPv4-translated");
+            }
             if v6.is_loopback() {
                 Some("loopback")
             } else if v6.is_unspecified() {
@@ -42,6 +50,8 @@ pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
                 Some("unique-local (private)")
             } else if segments[0] & 0xffc0 == 0xfe80 {
                 Some("link-local")
+            } else if segments[0] & 0xffc0 == 0xfec0 {
+                Some("site-local")
             } else if segments[0] == 0x2002 || segments[..2] == [0x2001, 0] {
                 Some("a tunnel (6to4 or Teredo)")
             } else if segments[..2] == [0x2001, 0xdb8] {
@@ -183,12 +193,15 @@ impl Default for Destinations {
 
 impl Destinations {
     /// Resolves `host` and keeps only the addresses deliveries may reach; an error when
-    /// none is left (the message names why, never more than two addresses).
+    /// none is left. For an address typed as such the message says why it is refused;
+    /// for a host name it never names what the name resolved to (that would tell anyone
+    /// who saves an endpoint what internal names resolve to).
     pub async fn permitted_addresses(&self, host: &str) -> Result<Vec<IpAddr>, String> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let addresses = match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => tokio::time::timeout(LOOKUP_TIMEOUT, self.lookup.lookup(host))
+        let literal = host.parse::<IpAddr>().ok();
+        let addresses = match literal {
+            Some(ip) => vec![ip],
+            None => tokio::time::timeout(LOOKUP_TIMEOUT, self.lookup.lookup(host))
                 .await
                 .map_err(|_| "the host name did not resolve in time".to_owned())?
                 .map_err(|_| "the host name does not resolve".to_owned())?,
@@ -205,11 +218,10 @@ impl Destinations {
             })
             .collect();
         if permitted.is_empty() {
-            refusals.truncate(2);
-            return Err(if refusals.is_empty() {
-                "the host name does not resolve".to_owned()
-            } else {
-                refusals.join("; ")
+            return Err(match refusals.first() {
+                None => "the host name does not resolve".to_owned(),
+                Some(why) if literal.is_some() => why.clone(),
+                Some(_) => "the host name resolves to a private or reserved address".to_owned(),
             });
         }
         Ok(permitted)
@@ -328,6 +340,12 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:a00:1::",
             "198.18.0.1",
+            "64:ff9b:1::5db8:d822",
+            "64:ff9b:1:ffff::1",
+            "fec0::1",
+            "fefe::1",
+            "::ffff:0:5db8:d822",
+            "::ffff:0:a00:1",
         ] {
             assert!(
                 forbidden_reason(ip(internal)).is_some(),
@@ -391,17 +409,20 @@ mod tests {
             async move { destinations.check_url(url, mode).await }
         };
         assert!(check("https://public.example/hooks", live).await.is_ok());
+        // A host name's refusal never says what it resolved to.
+        for name in ["https://metadata.example/", "https://internal.example/"] {
+            let refused = check(name, live).await.unwrap_err();
+            assert_eq!(
+                refused,
+                "This destination is not allowed: the host name resolves to a private or reserved address."
+            );
+        }
+        // An address typed as such is refused with its reason.
         assert!(
-            check("https://metadata.example/", live)
+            check("https://169.254.169.254/", live)
                 .await
                 .unwrap_err()
                 .contains("metadata")
-        );
-        assert!(
-            check("https://internal.example/", live)
-                .await
-                .unwrap_err()
-                .contains("private")
         );
         assert!(
             check("https://127.0.0.2:9/", live)

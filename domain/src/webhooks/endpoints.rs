@@ -17,6 +17,7 @@ use crate::audit::AuditRecord;
 use crate::change::{Change, NewEvent};
 use crate::error::DomainError;
 use crate::paging::Keyset;
+use crate::text::TextRule;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -71,14 +72,9 @@ fn family_keys(families: &[String]) -> Vec<&str> {
 }
 
 fn validate_description(description: &str) -> Result<String, DomainError> {
-    let description = description.trim();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(DomainError::field(
-            "description",
-            format!("Use at most {MAX_DESCRIPTION_CHARS} characters."),
-        ));
-    }
-    Ok(description.to_owned())
+    TextRule::description(MAX_DESCRIPTION_CHARS)
+        .check(description)
+        .map_err(|message| DomainError::field("description", message))
 }
 
 fn validate_rate(rate: Option<u32>) -> Result<Option<u32>, DomainError> {
@@ -163,13 +159,27 @@ impl Gatehouse {
             return Err(DomainError::Validation(problems.0));
         };
         self.find_app(&actor.tenant_id, &app_id).await?;
+        let max_endpoints = self
+            .tenant(&actor.tenant_id)
+            .await?
+            .caps
+            .max_webhook_endpoints;
         let secret = SigningSecret::generate();
         let sealed = self.seal(&secret)?;
         let id = WebhookEndpointId::from_body(&ids::fresh_body());
         let (_, _, by) = actor.audit_identity();
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
-        // Takes the app's row lock first, so concurrent creates count one at a time.
+        // Takes the tenant's row lock, then the app's, so concurrent creates count one at
+        // a time.
+        let in_tenant = change
+            .lock_tenant_and_count(&actor.tenant_id, "webhook_endpoints")
+            .await?;
+        if in_tenant >= max_endpoints {
+            return Err(DomainError::LimitReached(format!(
+                "This workspace has at most {max_endpoints} webhook endpoints: delete one first, or ask for more."
+            )));
+        }
         sqlx::query("UPDATE apps SET updated_at = updated_at WHERE id = $1")
             .bind(app_id.as_str())
             .execute(change.connection())
@@ -253,7 +263,7 @@ impl Gatehouse {
                 .emit(NewEvent {
                     tenant_id: actor.tenant_id.clone(),
                     mode: after.mode,
-                    app_id: Some(after.app_id.clone()),
+                    app_id: after.app_id.clone(),
                     event_type,
                     data: audit_state(&after),
                 })
@@ -508,10 +518,13 @@ impl Gatehouse {
                     tenant_id: actor.tenant_id.clone(),
                     kind: AlertKind::EndpointDisabled,
                     dedupe_key: format!("{}@{now}", before.id),
-                    title: format!("Webhook endpoint {} was disabled", before.url),
-                    message: format!(
-                        "Gatehouse disabled the webhook endpoint {} ({}) because {why}. Events for it are kept and wait; enable it again on the Webhooks tab once the receiver works.",
-                        before.url, before.id
+                    title: "A webhook endpoint was disabled".to_owned(),
+                    message: crate::alerts::alert_message(
+                        &format!(
+                            "Gatehouse disabled a webhook endpoint (id {}) because {why}. Events for it are kept and wait; enable it again on the Webhooks tab once the receiver works.",
+                            before.id
+                        ),
+                        &[("Endpoint URL", &before.url), ("Description", &before.description)],
                     ),
                     link: "/settings/developers/webhooks",
                 })
@@ -578,7 +591,9 @@ impl Gatehouse {
     }
 
     /// Replaces the signing secret; the old one keeps signing for 24 hours, so
-    /// deliveries carry both signatures meanwhile (SPEC W-2).
+    /// deliveries carry both signatures meanwhile. An endpoint has two secrets at most:
+    /// a secret rotated out earlier stops signing at the next rotation, so however often
+    /// a secret is rotated, a delivery carries at most two signatures.
     pub async fn rotate_webhook_secret(
         &self,
         actor: &Actor,
@@ -591,14 +606,7 @@ impl Gatehouse {
         let (_, _, by) = actor.audit_identity();
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
-        sqlx::query(
-            "UPDATE webhook_secrets SET retires_at = $1 WHERE endpoint_id = $2 AND retires_at IS NULL",
-        )
-        .bind(now + ROTATION_OVERLAP_MS)
-        .bind(id.as_str())
-        .execute(change.connection())
-        .await?;
-        insert_secret(&mut change, id, &sealed).await?;
+        // The endpoint's row first: concurrent rotations of one endpoint take turns.
         sqlx::query(
             "UPDATE webhook_endpoints SET masked_secret = $1, updated_at = $2, updated_by = $3
              WHERE id = $4",
@@ -609,6 +617,20 @@ impl Gatehouse {
         .bind(id.as_str())
         .execute(change.connection())
         .await?;
+        sqlx::query(
+            "DELETE FROM webhook_secrets WHERE endpoint_id = $1 AND retires_at IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .execute(change.connection())
+        .await?;
+        sqlx::query(
+            "UPDATE webhook_secrets SET retires_at = $1 WHERE endpoint_id = $2 AND retires_at IS NULL",
+        )
+        .bind(now + ROTATION_OVERLAP_MS)
+        .bind(id.as_str())
+        .execute(change.connection())
+        .await?;
+        insert_secret(&mut change, id, &sealed).await?;
         let endpoint = self
             .finish_endpoint_change(
                 change,

@@ -3,7 +3,7 @@
 //! and reading events back with their deliveries.
 
 use gatehouse_model::{
-    DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
+    AppId, DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
     EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
 };
 use sqlx::AnyConnection;
@@ -22,13 +22,15 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 /// How long an idempotency key returns its first event.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// Queues the delivery of event `event_id` to every enabled endpoint of the tenant and
-/// mode subscribed to its family (or to all), in the caller's transaction. Returns the
-/// queued `(delivery, endpoint)` ids.
+/// Queues the delivery of event `event_id` to every enabled endpoint of its app and
+/// mode subscribed to its family (or to all), in the caller's transaction. An event
+/// never reaches another app's endpoints, even of the same tenant. Returns the queued
+/// `(delivery, endpoint)` ids.
 pub(crate) async fn fan_out(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
     mode: KeyMode,
+    app_id: &AppId,
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
@@ -39,11 +41,13 @@ pub(crate) async fn fan_out(
     let endpoints: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT f.endpoint_id FROM webhook_endpoint_families f
          JOIN webhook_endpoints e ON e.id = f.endpoint_id
-         WHERE f.tenant_id = $1 AND f.mode = $2 AND f.family IN ('*', $3) AND e.status = 'enabled'",
+         WHERE f.tenant_id = $1 AND f.mode = $2 AND f.family IN ('*', $3)
+           AND e.app_id = $4 AND e.status = 'enabled'",
     )
     .bind(tenant_id.as_str())
     .bind(mode.as_str())
     .bind(family)
+    .bind(app_id.as_str())
     .fetch_all(&mut *connection)
     .await?;
     let endpoint_ids: Vec<String> = endpoints.into_iter().map(|(id,)| id).collect();
@@ -56,6 +60,39 @@ pub(crate) async fn fan_out(
         now_ms,
     )
     .await
+}
+
+/// Counts one test-mode event of the tenant in the billing window, refusing it once the
+/// tenant's monthly test events are used up (live events are billed as calls; test
+/// ones are free, so this keeps one tenant's test traffic from filling the queue).
+async fn count_test_event(
+    connection: &mut AnyConnection,
+    tenant_id: &TenantId,
+    limit: i64,
+    now_ms: i64,
+) -> Result<(), DomainError> {
+    let refused = || {
+        DomainError::LimitReached(format!(
+            "Test mode sends at most {limit} events a month in this workspace; the count starts afresh on the 1st (UTC)."
+        ))
+    };
+    if limit <= 0 {
+        return Err(refused());
+    }
+    let (window_start, _) = crate::tenants::month_window(now_ms);
+    let counted: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO test_event_counts (tenant_id, window_start, events) VALUES ($1, $2, 1)
+         ON CONFLICT (tenant_id, window_start) DO UPDATE
+            SET events = test_event_counts.events + 1
+            WHERE test_event_counts.events < $3
+         RETURNING events",
+    )
+    .bind(tenant_id.as_str())
+    .bind(window_start)
+    .bind(limit)
+    .fetch_optional(connection)
+    .await?;
+    counted.map(|_| ()).ok_or_else(refused)
 }
 
 /// A delivery just queued: its id, its endpoint's, and its event's body when the
@@ -259,13 +296,17 @@ impl Gatehouse {
                 });
             }
         }
+        if key.mode == KeyMode::Test {
+            let limit = self.tenant(&key.tenant_id).await?.caps.monthly_test_events;
+            count_test_event(change.connection(), &key.tenant_id, limit, now).await?;
+        }
         let deliveries = change
             .emit_sent(
                 &event_id,
                 SentEvent {
                     tenant_id: &key.tenant_id,
                     mode: key.mode,
-                    app_id: Some(&key.app_id),
+                    app_id: &key.app_id,
                     event_type: &input.event_type,
                     data: &input.data,
                 },

@@ -176,7 +176,7 @@ impl Gatehouse {
                 NewEvent {
                     tenant_id: actor.tenant_id.clone(),
                     mode: endpoint.mode,
-                    app_id: Some(endpoint.app_id.clone()),
+                    app_id: endpoint.app_id.clone(),
                     event_type: EventType::WebhookTest,
                     data,
                 },

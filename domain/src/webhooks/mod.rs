@@ -119,6 +119,9 @@ impl WebhookRuntime {
                 settings.destinations.clone(),
             )))
             .redirect(reqwest::redirect::Policy::none())
+            // No outbound proxy, whatever HTTP(S)_PROXY says: through a proxy the address
+            // guard would check only the proxy's address, never the receiver's.
+            .no_proxy()
             .timeout(settings.delivery.timeout)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))

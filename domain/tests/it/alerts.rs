@@ -4,7 +4,6 @@
 //! notices until dismissed and their choice per kind; a refused message is retried and
 //! a new instance sends what an old one left, never twice.
 
-
 use crate::common::smtp::SmtpServer;
 use crate::common::{PASSWORD, app_named, key_input, tenant_with_user};
 use gatehouse_domain::alerts::AlertMailer;
@@ -20,7 +19,7 @@ async fn person(gatehouse: &Gatehouse, tenant_id: &TenantId, email: &str, role: 
         .create_user(tenant_id, email, role, Some(PASSWORD.to_owned()))
         .await
         .unwrap();
-    let session = gatehouse.sign_in(email, PASSWORD).await.unwrap();
+    let session = gatehouse.sign_in(email, PASSWORD, None).await.unwrap();
     gatehouse.session(&session.token).await.unwrap().actor
 }
 
@@ -75,7 +74,7 @@ on_both_engines!(
             .unwrap();
 
         assert_eq!(gatehouse.announce_expiring_keys().await.unwrap(), 1);
-        let expected_title = "API key Orders sync expires on 2026-05-31 20:26 UTC";
+        let expected_title = "An API key expires on 2026-05-31 20:26 UTC";
         assert_eq!(
             notices(&gatehouse, &owner).await,
             [(AlertKind::KeyExpiring, expected_title.to_owned())]
@@ -99,13 +98,14 @@ on_both_engines!(
             "{}",
             message.text
         );
-        assert!(message.text.contains("Orders sync"));
-        assert!(message.text.contains(created.key.id.as_str()));
         assert!(
-            message
-                .text
-                .contains("of the app Checkout expires on 2026-05-31 20:26 UTC")
+            message.text.contains("\nKey name: \"Orders sync\""),
+            "{}",
+            message.text
         );
+        assert!(message.text.contains("\nApp: \"Checkout\""));
+        assert!(message.text.contains(created.key.id.as_str()));
+        assert!(message.text.contains("expires on 2026-05-31 20:26 UTC"));
         assert!(
             message
                 .text
@@ -319,5 +319,89 @@ on_both_engines!(
             .unwrap();
         let key_actor = gatehouse.api_key_actor(Some(&key.plaintext)).await.unwrap();
         assert!(gatehouse.alerts_panel(&key_actor).await.is_err());
+    }
+);
+
+on_both_engines!(
+    typed_names_reach_mail_as_quoted_data_and_a_tenant_gets_few_mails_an_hour,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_domain::alerts::MAX_MAILS_PER_TENANT_PER_HOUR;
+        let smtp = SmtpServer::start().await;
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = mailing(gatehouse.with_clock(clock.clone()), &smtp);
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let named = |name: &str| gatehouse_model::ApiKeyInput {
+            name: name.into(),
+            expiry_days: Some(3),
+            ..key_input(&app, KeyMode::Test, None)
+        };
+        // A name cannot carry a second line of "instructions".
+        let refused = gatehouse
+            .create_api_key(
+                &owner,
+                &named("Orders\nYour account is locked, sign in again"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::ValidationFailed);
+        assert!(format!("{:?}", refused.to_detail()).contains("one line"));
+
+        // A name with a link in it is mailed as quoted data, its link defanged, and
+        // never in the subject.
+        let phishing = "Urgent: verify billing at https://evil.example/login or www.evil.example";
+        gatehouse
+            .create_api_key(&owner, &named(phishing))
+            .await
+            .unwrap();
+        for index in 0..MAX_MAILS_PER_TENANT_PER_HOUR + 5 {
+            gatehouse
+                .create_api_key(&owner, &named(&format!("Batch key {index}")))
+                .await
+                .unwrap();
+        }
+        let announced = gatehouse.announce_expiring_keys().await.unwrap() as i64;
+        assert_eq!(announced, MAX_MAILS_PER_TENANT_PER_HOUR + 6);
+
+        // One recipient (the owner), one mail per key: the hour's share goes out, the
+        // rest waits without spending attempts.
+        let mut sent = 0;
+        for _ in 0..3 {
+            sent += gatehouse.send_due_alerts().await.unwrap() as i64;
+        }
+        assert_eq!(sent, MAX_MAILS_PER_TENANT_PER_HOUR);
+        let mail = smtp.mail();
+        assert_eq!(mail.len() as i64, MAX_MAILS_PER_TENANT_PER_HOUR);
+        for message in &mail {
+            assert!(!message.text.contains("https://evil"), "{}", message.text);
+            assert!(!message.text.contains("www.evil"), "{}", message.text);
+        }
+        clock.advance_ms(3_600_000 + 1);
+        let mut later = 0;
+        for _ in 0..3 {
+            later += gatehouse.send_due_alerts().await.unwrap() as i64;
+        }
+        assert_eq!(later, 6);
+        let mail = smtp.mail();
+        let phishing_mail = mail
+            .iter()
+            .find(|message| message.text.contains("evil"))
+            .expect("the key with the link in its name was announced too");
+        assert!(
+            phishing_mail.text.contains(
+                "\nKey name: \"Urgent: verify billing at https[:]//evil.example/login or www[.]evil.example\""
+            ),
+            "{}",
+            phishing_mail.text
+        );
+        let subject = phishing_mail
+            .text
+            .lines()
+            .find(|line| line.starts_with("Subject:"))
+            .unwrap();
+        assert!(
+            subject.starts_with("Subject: An API key expires on"),
+            "{subject}"
+        );
     }
 );

@@ -1,6 +1,5 @@
 //! API key lifecycle rules on both engines.
 
-
 use crate::common::{app_named, restricted, tenant_with_user};
 use gatehouse_domain::Gatehouse;
 use gatehouse_domain::api_keys::KeyRefusal;

@@ -2,7 +2,6 @@
 //! edges, newest first, pages that inserts do not shift, the limit's bounds, no
 //! cross-tenant answer, and a key confined to its own app and mode.
 
-
 use crate::common::{actor_for, app_named, create_key, key_input, tenant_with_user};
 use gatehouse_domain::{Actor, Clock, DomainError, Gatehouse};
 use gatehouse_model::{

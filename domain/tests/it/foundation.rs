@@ -1,6 +1,5 @@
 //! The foundation's rules on both engines: tenants, sign-in, sessions, apps, audit.
 
-
 use crate::common::{PASSWORD, tenant_with_user};
 use gatehouse_domain::{DomainError, Gatehouse};
 use gatehouse_model::{AppId, AppInput, ErrorCode, PaywallState, Plan, Role};
@@ -42,7 +41,10 @@ on_both_engines!(
                 .is_none(),
             "second start creates nothing"
         );
-        let session = gatehouse.sign_in(&owner.email, PASSWORD).await.unwrap();
+        let session = gatehouse
+            .sign_in(&owner.email, PASSWORD, None)
+            .await
+            .unwrap();
         assert_eq!(session.viewer.role, Role::Owner);
         assert!(session.viewer.platform_api_enabled);
         let actor = gatehouse.session(&session.token).await.unwrap().actor;
@@ -67,7 +69,7 @@ on_both_engines!(
         assert!(owner.password_was_generated);
         assert!(owner.password.len() >= 20);
         gatehouse
-            .sign_in(&owner.email, &owner.password)
+            .sign_in(&owner.email, &owner.password, None)
             .await
             .unwrap();
     }
@@ -78,11 +80,11 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         let wrong_password = gatehouse
-            .sign_in("owner@acme.test", "not the password")
+            .sign_in("owner@acme.test", "not the password", None)
             .await
             .unwrap_err();
         let wrong_email = gatehouse
-            .sign_in("nobody@acme.test", PASSWORD)
+            .sign_in("nobody@acme.test", PASSWORD, None)
             .await
             .unwrap_err();
         assert_eq!(wrong_password.to_detail(), wrong_email.to_detail());
@@ -96,13 +98,13 @@ on_both_engines!(
         tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         for _ in 0..gatehouse_domain::auth::MAX_FAILURES {
             let error = gatehouse
-                .sign_in("owner@acme.test", "wrong password!")
+                .sign_in("owner@acme.test", "wrong password!", None)
                 .await
                 .unwrap_err();
             assert_eq!(error.code(), ErrorCode::InvalidCredentials);
         }
         let error = gatehouse
-            .sign_in("owner@acme.test", PASSWORD)
+            .sign_in("owner@acme.test", PASSWORD, None)
             .await
             .unwrap_err();
         assert!(
@@ -111,12 +113,12 @@ on_both_engines!(
         // Unknown emails are throttled the same way, so the lock reveals nothing.
         for _ in 0..gatehouse_domain::auth::MAX_FAILURES {
             gatehouse
-                .sign_in("ghost@acme.test", "wrong password!")
+                .sign_in("ghost@acme.test", "wrong password!", None)
                 .await
                 .unwrap_err();
         }
         let error = gatehouse
-            .sign_in("ghost@acme.test", "wrong password!")
+            .sign_in("ghost@acme.test", "wrong password!", None)
             .await
             .unwrap_err();
         assert_eq!(error.code(), ErrorCode::SignInThrottled);
@@ -128,11 +130,11 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         let first = gatehouse
-            .sign_in("owner@acme.test", PASSWORD)
+            .sign_in("owner@acme.test", PASSWORD, None)
             .await
             .unwrap();
         let second = gatehouse
-            .sign_in("owner@acme.test", PASSWORD)
+            .sign_in("owner@acme.test", PASSWORD, None)
             .await
             .unwrap();
         assert_ne!(first.token, second.token);
@@ -276,7 +278,7 @@ on_both_engines!(
             .await
             .unwrap();
         let member_session = gatehouse
-            .sign_in("member@acme.test", PASSWORD)
+            .sign_in("member@acme.test", PASSWORD, None)
             .await
             .unwrap();
         assert!(!member_session.viewer.can_open_developers);
@@ -310,7 +312,7 @@ on_both_engines!(
     |gatehouse: Gatehouse| async move {
         let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
         gatehouse
-            .sign_in("owner@acme.test", "wrong password!")
+            .sign_in("owner@acme.test", "wrong password!", None)
             .await
             .unwrap_err();
         let types = audit_types(&gatehouse, &owner).await;

@@ -4,9 +4,10 @@
 //! idempotent usage flushes, the rolling billing window, verification of a tenant's
 //! standing, bounded growth, origins answered from memory, and the one commit path.
 
-
+use crate::common::{
+    actor_for, app_named, create_key, key_input, owner_with_app, tenant_with_user,
+};
 use chrono::TimeZone;
-use crate::common::{actor_for, app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_domain::{Clock, DomainError, Gatehouse};
 use gatehouse_model::{
@@ -338,7 +339,7 @@ on_both_engines!(
             let gatehouse = gatehouse.clone();
             tokio::spawn(async move {
                 gatehouse
-                    .sign_in("owner@acme.test", &format!("wrong guess {attempt}"))
+                    .sign_in("owner@acme.test", &format!("wrong guess {attempt}"), None)
                     .await
                     .map(|_| ())
             })
@@ -360,7 +361,9 @@ on_both_engines!(
             )
         );
         assert!(matches!(
-            gatehouse.sign_in("owner@acme.test", crate::common::PASSWORD).await,
+            gatehouse
+                .sign_in("owner@acme.test", crate::common::PASSWORD, None)
+                .await,
             Err(DomainError::SignInThrottled { .. })
         ));
         let failures_audited = count(
@@ -369,6 +372,93 @@ on_both_engines!(
         )
         .await;
         assert_eq!(failures_audited, gatehouse_domain::auth::MAX_FAILURES);
+    }
+);
+
+on_both_engines!(
+    a_flood_locks_its_address_out_not_the_owner,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_domain::auth::{MAX_ATTEMPTS_PER_ADDRESS, MAX_FAILURES};
+        tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let attacker: std::net::IpAddr = "203.0.113.66".parse().unwrap();
+        let owner_at_home: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        // The attacker guesses the owner's password until locked out of the account.
+        for attempt in 0..MAX_FAILURES + 3 {
+            let refused = gatehouse
+                .sign_in(
+                    "owner@acme.test",
+                    &format!("wrong guess {attempt}"),
+                    Some(attacker),
+                )
+                .await
+                .unwrap_err();
+            let expected = if attempt < MAX_FAILURES {
+                ErrorCode::InvalidCredentials
+            } else {
+                ErrorCode::SignInThrottled
+            };
+            assert_eq!(refused.code(), expected, "attempt {attempt}");
+        }
+        // Even the right password is refused from the attacker's address...
+        assert!(matches!(
+            gatehouse
+                .sign_in("owner@acme.test", crate::common::PASSWORD, Some(attacker))
+                .await,
+            Err(DomainError::SignInThrottled { .. })
+        ));
+        // ...while the owner, from their own address, signs in.
+        gatehouse
+            .sign_in(
+                "owner@acme.test",
+                crate::common::PASSWORD,
+                Some(owner_at_home),
+            )
+            .await
+            .expect("the owner is not locked out by someone else's guesses");
+
+        // Spraying many accounts from one address is cut off after the address's
+        // attempts, before any more passwords are checked.
+        let sprayer: std::net::IpAddr = "2001:db8:6:6::1".parse().unwrap();
+        let neighbour_in_same_64: std::net::IpAddr = "2001:db8:6:6::2".parse().unwrap();
+        let mut checked = 0;
+        let mut throttled = 0;
+        for index in 0..MAX_ATTEMPTS_PER_ADDRESS + 10 {
+            match gatehouse
+                .sign_in(
+                    &format!("user{index}@acme.test"),
+                    "guess guess guess",
+                    Some(sprayer),
+                )
+                .await
+                .unwrap_err()
+                .code()
+            {
+                ErrorCode::InvalidCredentials => checked += 1,
+                ErrorCode::SignInThrottled => throttled += 1,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((checked, throttled), (MAX_ATTEMPTS_PER_ADDRESS, 10));
+        // The address's /64 is one network: its neighbour is throttled too, even with
+        // the right password; the owner's own address is not.
+        assert!(matches!(
+            gatehouse
+                .sign_in(
+                    "owner@acme.test",
+                    crate::common::PASSWORD,
+                    Some(neighbour_in_same_64)
+                )
+                .await,
+            Err(DomainError::SignInThrottled { .. })
+        ));
+        gatehouse
+            .sign_in(
+                "owner@acme.test",
+                crate::common::PASSWORD,
+                Some(owner_at_home),
+            )
+            .await
+            .unwrap();
     }
 );
 
@@ -383,7 +473,7 @@ on_both_engines!(
             let email = format!("nobody{index}@acme.test");
             assert!(
                 gatehouse
-                    .sign_in(&email, "guess guess guess")
+                    .sign_in(&email, "guess guess guess", None)
                     .await
                     .is_err()
             );
@@ -407,8 +497,9 @@ on_both_engines!(
         let report = gatehouse.purge_expired().await.unwrap();
         assert_eq!(report.sessions, 1, "the owner's 12-hour session");
         assert_eq!(report.access_tokens, 1);
-        assert_eq!(report.sign_in_counters, 20);
-        for table in ["sessions", "access_tokens", "sign_in_failures"] {
+        // The 20 emails' failures, and the one address they all came from.
+        assert_eq!(report.sign_in_counters, 21);
+        for table in ["sessions", "access_tokens", "sign_in_throttle"] {
             assert_eq!(
                 count(&gatehouse, &format!("SELECT COUNT(*) FROM {table}")).await,
                 0,
@@ -853,5 +944,82 @@ on_both_engines!(
             .await
             .unwrap();
         assert_eq!((apps.data.len(), apps.has_more), (1, false));
+    }
+);
+
+on_both_engines!(
+    a_tenant_is_capped_in_apps_endpoints_and_test_events,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_domain::tenants::TenantUpdate;
+        let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
+        gatehouse
+            .operator()
+            .update_tenant(
+                &tenant_id,
+                &TenantUpdate {
+                    max_apps: Some(4),
+                    max_webhook_endpoints: Some(3),
+                    monthly_test_events: Some(5),
+                    ..TenantUpdate::default()
+                },
+            )
+            .await
+            .unwrap();
+        // 20 concurrent creates: exactly the cap is created, the rest refused.
+        let creates = (0..20).map(|index| {
+            let (gatehouse, owner) = (gatehouse.clone(), owner.clone());
+            tokio::spawn(async move {
+                let input = gatehouse_model::AppInput {
+                    name: format!("App {index}"),
+                    ..Default::default()
+                };
+                gatehouse.create_app(&owner, &input).await.map(|_| ())
+            })
+        });
+        let mut created = 0;
+        for create in creates {
+            match create.await.unwrap() {
+                Ok(()) => created += 1,
+                Err(error) => assert_eq!(code(Err::<(), _>(error)), ErrorCode::LimitReached),
+            }
+        }
+        assert_eq!(created, 3, "4 apps in all with the first");
+
+        // Endpoints are capped across the tenant's apps.
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let tester = actor_for(&gatehouse, &key.plaintext).await;
+        let endpoint = |index: usize| gatehouse_model::EndpointInput {
+            app_id: Some(app.clone()),
+            url: format!("http://127.0.0.1:9/hook{index}"),
+            description: String::new(),
+            mode: KeyMode::Test,
+            event_families: vec!["*".to_owned()],
+            rate_limit_per_second: None,
+        };
+        for index in 0..3 {
+            gatehouse
+                .create_webhook_endpoint(&tester, &endpoint(index))
+                .await
+                .unwrap();
+        }
+        let refused = gatehouse
+            .create_webhook_endpoint(&tester, &endpoint(3))
+            .await;
+        assert_eq!(code(refused), ErrorCode::LimitReached);
+
+        // Test-mode events are metered against their own monthly limit.
+        let event = gatehouse_model::EventInput {
+            event_type: "payment_intent.created".to_owned(),
+            data: serde_json::json!({ "id": "pi_1" }),
+        };
+        for _ in 0..5 {
+            gatehouse.send_event(&tester, &event, None).await.unwrap();
+        }
+        let refused = gatehouse.send_event(&tester, &event, None).await;
+        assert_eq!(code(refused), ErrorCode::LimitReached);
+        // Live events are billed as calls instead and are not held by it.
+        let live_key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let live = actor_for(&gatehouse, &live_key.plaintext).await;
+        gatehouse.send_event(&live, &event, None).await.unwrap();
     }
 );

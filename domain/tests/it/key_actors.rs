@@ -1,7 +1,6 @@
 //! What an API key may do when it is the actor (the `/v1` API's rules), access tokens,
 //! and the usage counters, on both engines.
 
-
 use crate::common::{actor_for, app_named, create_key as create, key_input, tenant_with_user};
 use gatehouse_domain::Gatehouse;
 use gatehouse_domain::api_keys::KeyRefusal;

@@ -3,7 +3,6 @@
 //! the operator's tenant changes are honoured once applied; a key's rate limit refuses
 //! what is over it and cannot be shed by the keys it creates; usage per day.
 
-
 use std::sync::Arc;
 
 use crate::common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
@@ -53,7 +52,7 @@ async fn admit_concurrently(
                 .await
                 .unwrap()
                 .unwrap();
-            gatehouse.admit_call(&key).await
+            gatehouse.admit_under_limits(&key).await
         }));
     }
     let (mut admitted, mut refused) = (0, 0);
@@ -92,7 +91,7 @@ on_both_engines!(
             .await
             .unwrap()
             .unwrap();
-        let admission = gatehouse.admit_call(&test_key).await.unwrap();
+        let admission = gatehouse.admit_under_limits(&test_key).await.unwrap();
         assert_eq!(admission.monthly, None);
 
         // Verification is a platform call like any other.
@@ -267,10 +266,10 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         for remaining in [2, 1, 0] {
-            let admission = gatehouse.admit_call(&key).await.unwrap();
+            let admission = gatehouse.admit_under_limits(&key).await.unwrap();
             assert_eq!(admission.key_rate.unwrap().remaining, remaining);
         }
-        let Err(DomainError::RateLimited(status)) = gatehouse.admit_call(&key).await else {
+        let Err(DomainError::RateLimited(status)) = gatehouse.admit_under_limits(&key).await else {
             panic!("the fourth call in the minute is refused");
         };
         assert_eq!((status.limit, status.window_seconds), (3, 60));
@@ -286,7 +285,10 @@ on_both_engines!(
             VerifyCode::RateLimited
         );
         clock.advance_ms(60_000);
-        assert!(gatehouse.admit_call(&key).await.is_ok(), "the next minute");
+        assert!(
+            gatehouse.admit_under_limits(&key).await.is_ok(),
+            "the next minute"
+        );
 
         // Edited: the new limit holds from the next call; `null` removes it.
         let raised = gatehouse
@@ -306,7 +308,10 @@ on_both_engines!(
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(gatehouse.admit_call(&key).await.unwrap().key_rate, None);
+        assert_eq!(
+            gatehouse.admit_under_limits(&key).await.unwrap().key_rate,
+            None
+        );
 
         let refused = gatehouse
             .create_api_key(

@@ -5,7 +5,6 @@
 //! logged late or in many segments come back in id order, each once; the rows of the
 //! log's first form are rewritten as segments.
 
-
 use std::sync::Arc;
 
 use crate::common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
@@ -385,15 +384,30 @@ on_both_engines!(
     a_full_buffer_drops_and_counts_and_old_entries_are_purged,
     |gatehouse: Gatehouse| async move {
         let clock = Clock::manual(1_780_000_000_000);
-        let gatehouse = gatehouse.with_clock(clock.clone()).with_request_log(3, 30);
+        let gatehouse = gatehouse.with_clock(clock.clone()).with_request_log(4, 30);
         let (_, owner, app) = owner_with_app(&gatehouse).await;
         let caller = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
         let key = principal(&gatehouse, &caller.plaintext).await;
-        for _ in 0..3 {
+        let (_, other_owner) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let other_app = app_named(&gatehouse, &other_owner, "Other").await;
+        let other_caller =
+            create_key(&gatehouse, &other_owner, &other_app, KeyMode::Live, None).await;
+        let other_key = principal(&gatehouse, &other_caller.plaintext).await;
+        // One tenant fills at most half the buffer: the other always has room.
+        for _ in 0..2 {
             assert!(gatehouse.log_request(record(&gatehouse, &key, "/v1/whoami", 200, None)));
         }
         assert!(
             !gatehouse.log_request(record(&gatehouse, &key, "/v1/whoami", 200, None)),
+            "over its share"
+        );
+        for _ in 0..2 {
+            assert!(gatehouse.log_request(record(&gatehouse, &other_key, "/v1/whoami", 200, None)));
+        }
+        // Now the buffer is full: entries are dropped and counted.
+        assert!(
+            !gatehouse.log_request(record(&gatehouse, &other_key, "/v1/whoami", 200, None)),
             "full"
         );
         assert!(!gatehouse.log_request(record(&gatehouse, &key, "/v1/whoami", 200, None)));
@@ -403,9 +417,16 @@ on_both_engines!(
                 .scrape_metrics()
                 .await
                 .unwrap()
+                .contains("gatehouse_request_logs_suppressed_total 1")
+        );
+        assert!(
+            gatehouse
+                .scrape_metrics()
+                .await
+                .unwrap()
                 .contains("gatehouse_request_logs_dropped_total 2")
         );
-        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 3);
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 4);
         assert!(
             gatehouse.log_request(record(&gatehouse, &key, "/v1/whoami", 200, None)),
             "room again"
@@ -417,7 +438,7 @@ on_both_engines!(
         gatehouse.log_request(record(&gatehouse, &key, "/v1/whoami", 200, None));
         gatehouse.flush_request_logs().await.unwrap();
         let report = gatehouse.purge_expired().await.unwrap();
-        assert_eq!(report.request_logs, 4);
+        assert_eq!(report.request_logs, 5);
         let left = gatehouse
             .search_request_logs(&owner, &RequestLogFilter::default(), &all())
             .await
@@ -953,5 +974,42 @@ on_both_engines!(
                 .len(),
             600
         );
+    }
+);
+
+on_both_engines!(
+    a_revoked_keys_refused_calls_are_recorded_within_a_budget,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_domain::request_log::budget::{
+            REFUSALS_PER_ADDRESS_PER_MINUTE, REFUSALS_PER_KEY_PER_MINUTE,
+        };
+        let clock = Clock::manual(1_780_000_000_000 - 1_780_000_000_000 % 60_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let victim = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let victim_key = principal(&gatehouse, &victim.plaintext).await;
+        let healthy = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let healthy_key = principal(&gatehouse, &healthy.plaintext).await;
+        // Someone holding a revoked key floods verifications and calls with it.
+        let refused = |route: &str| {
+            let mut entry = record(&gatehouse, &victim_key, route, 401, Some("api_key_revoked"));
+            entry.client_ip = Some("203.0.113.50".to_owned());
+            entry
+        };
+        let kept = (0..200)
+            .filter(|_| gatehouse.log_request(refused("/v1/whoami")))
+            .count();
+        assert_eq!(kept, REFUSALS_PER_KEY_PER_MINUTE as usize);
+        // The tenant's other calls are recorded as usual.
+        assert!(gatehouse.log_request(record(&gatehouse, &healthy_key, "/v1/whoami", 200, None)));
+        // A minute on, the key's budget starts afresh.
+        clock.advance_ms(60_000);
+        assert!(gatehouse.log_request(refused("/v1/whoami")));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), kept + 2);
+        assert!(REFUSALS_PER_ADDRESS_PER_MINUTE > REFUSALS_PER_KEY_PER_MINUTE);
+        assert!(gatehouse.scrape_metrics().await.unwrap().contains(&format!(
+            "gatehouse_request_logs_suppressed_total {}",
+            200 - REFUSALS_PER_KEY_PER_MINUTE
+        )));
     }
 );

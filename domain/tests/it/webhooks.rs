@@ -5,7 +5,6 @@
 //! hanging receiver not slowing another, connections kept alive, and an endpoint's
 //! health (last success, failing since).
 
-
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -667,7 +666,16 @@ on_both_engines!(
         let alerts = gatehouse.alerts_panel(&owner).await.unwrap().notices;
         assert_eq!(alerts.len(), 1, "{alerts:?}");
         assert_eq!(alerts[0].kind, gatehouse_model::AlertKind::EndpointDisabled);
-        assert!(alerts[0].title.contains(&gone.url), "{}", alerts[0].title);
+        // Its URL (text an app's people typed) is quoted as data, never in the title.
+        assert_eq!(alerts[0].title, "A webhook endpoint was disabled");
+        assert!(
+            alerts[0].message.contains(&format!(
+                "\nEndpoint URL: \"{}\"",
+                gone.url.replace("://", "[:]//")
+            )),
+            "{}",
+            alerts[0].message
+        );
         assert!(alerts[0].message.contains("410 Gone"));
         assert_eq!(alerts[0].link, "/settings/developers/webhooks");
         let gone_attempts = gatehouse
@@ -713,8 +721,15 @@ on_both_engines!(
         for (url, reason) in [
             (format!("http://127.0.0.2:{port}/hook"), "loopback"),
             (format!("http://[::1]:{port}/hook"), "loopback"),
-            ("https://metadata.test/hook".to_owned(), "metadata"),
-            ("https://intranet.test/hook".to_owned(), "private"),
+            // A name's refusal does not say what it resolved to.
+            (
+                "https://metadata.test/hook".to_owned(),
+                "the host name resolves to a private or reserved address",
+            ),
+            (
+                "https://intranet.test/hook".to_owned(),
+                "the host name resolves to a private or reserved address",
+            ),
         ] {
             let Err(DomainError::Validation(fields)) = gatehouse
                 .create_webhook_endpoint(&owner, &endpoint(&app, &url, KeyMode::Test, &[]))
@@ -725,6 +740,11 @@ on_both_engines!(
             assert!(
                 fields[0].message.contains(reason),
                 "{url}: {}",
+                fields[0].message
+            );
+            assert!(
+                !fields[0].message.contains("169.254") && !fields[0].message.contains("10.0.0.8"),
+                "{}",
                 fields[0].message
             );
         }
@@ -758,7 +778,8 @@ on_both_engines!(
         assert!(!attempt.succeeded);
         assert_eq!(attempt.http_status, None);
         let error = attempt.error.unwrap();
-        assert!(error.contains("loopback"), "{error}");
+        assert!(error.contains("private or reserved"), "{error}");
+        assert!(!error.contains("127.0.0.2"), "{error}");
         assert!(
             receiver.received().is_empty(),
             "nothing reached the receiver"
@@ -800,6 +821,31 @@ on_both_engines!(
         assert_eq!(second.signature.split(' ').count(), 1);
         assert!(signature_verifies(&rotated.secret, second));
         assert!(!signature_verifies(&created.secret, second));
+
+        // Rotated again and again within the day: the newest and the one before it
+        // sign, never more, so the signature header stays small.
+        let mut newest = rotated.secret.clone();
+        let mut previous = String::new();
+        for _ in 0..30 {
+            previous = newest;
+            newest = gatehouse
+                .rotate_webhook_secret(&owner, &id)
+                .await
+                .unwrap()
+                .secret;
+        }
+        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        let third = &receiver.received()[2];
+        assert_eq!(third.signature.split(' ').count(), 2, "{}", third.signature);
+        assert!(signature_verifies(&newest, third));
+        assert!(signature_verifies(&previous, third));
+        let (stored,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM webhook_secrets WHERE endpoint_id = $1")
+                .bind(id.as_str())
+                .fetch_one(gatehouse.db().pool_for_tests())
+                .await
+                .unwrap();
+        assert_eq!(stored, 2);
     }
 );
 
@@ -1202,5 +1248,79 @@ on_both_engines!(
             log.iter()
                 .all(|attempt| attempt.response_excerpt.len() == 1024)
         );
+    }
+);
+
+on_both_engines!(
+    an_event_reaches_its_own_apps_endpoints_only,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app_a) = owner_with_app(&gatehouse).await;
+        let app_b = crate::common::app_named(&gatehouse, &owner, "Other").await;
+        let receiver_a = Receiver::start().await;
+        let receiver_b = Receiver::start().await;
+        let key_a = create_key(&gatehouse, &owner, &app_a, KeyMode::Live, None).await;
+        let key_b = create_key(&gatehouse, &owner, &app_b, KeyMode::Live, None).await;
+        let actor_a = actor_for(&gatehouse, &key_a.plaintext).await;
+        let actor_b = actor_for(&gatehouse, &key_b.plaintext).await;
+        // Each app's key subscribes an endpoint of its own app to every event.
+        gatehouse
+            .create_webhook_endpoint(
+                &actor_a,
+                &endpoint(&app_a, &receiver_a.url, KeyMode::Live, &["*"]),
+            )
+            .await
+            .unwrap();
+        gatehouse
+            .create_webhook_endpoint(
+                &actor_b,
+                &endpoint(&app_b, &receiver_b.url, KeyMode::Live, &["*"]),
+            )
+            .await
+            .unwrap();
+
+        // The SaaS's event sent with A's key goes to A's endpoint, never to B's.
+        let from_a = gatehouse
+            .send_event(&actor_a, &event("payment_intent.succeeded"), None)
+            .await
+            .unwrap();
+        assert_eq!(from_a.event.deliveries, 1);
+        let from_b = gatehouse
+            .send_event(&actor_b, &event("payment_intent.created"), None)
+            .await
+            .unwrap();
+        assert_eq!(from_b.event.deliveries, 1);
+        // Gatehouse's own event about a key of app A goes to A's endpoint only.
+        let new_key_a = create_key(&gatehouse, &owner, &app_a, KeyMode::Live, None).await;
+
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        assert_eq!(report.succeeded, 3);
+        let ids = |receiver: &Receiver| -> Vec<(String, String)> {
+            receiver
+                .received()
+                .iter()
+                .map(|request| (request.webhook_id.clone(), request.event_type()))
+                .collect()
+        };
+        let at_a = ids(&receiver_a);
+        let at_b = ids(&receiver_b);
+        assert_eq!(
+            at_b,
+            [(
+                from_b.event.id.to_string(),
+                "payment_intent.created".to_owned()
+            )]
+        );
+        assert_eq!(at_a.len(), 2, "{at_a:?}");
+        assert!(at_a.contains(&(
+            from_a.event.id.to_string(),
+            "payment_intent.succeeded".to_owned()
+        )));
+        let created = receiver_a
+            .received()
+            .into_iter()
+            .find(|request| request.event_type() == "api_key.created")
+            .expect("A's endpoint got the key event");
+        let body: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+        assert_eq!(body["data"]["id"], new_key_a.key.id.to_string());
     }
 );

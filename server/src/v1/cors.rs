@@ -11,7 +11,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gatehouse_model::ErrorCode;
 
 use super::ApiError;
 use crate::serve::AppState;
@@ -56,7 +55,9 @@ pub async fn cors(State(state): State<AppState>, request: Request<Body>, next: N
                 );
                 allow(response, &origin)
             }
-            Ok(false) => origin_refused().into_response(),
+            Ok(false) => {
+                ApiError::from(gatehouse_domain::DomainError::OriginNotAllowed).into_response()
+            }
             Err(error) => ApiError::from(error).into_response(),
         };
     }
@@ -74,14 +75,6 @@ pub async fn cors(State(state): State<AppState>, request: Request<Body>, next: N
     } else {
         response
     }
-}
-
-/// The answer to a browser call from an origin the key's app does not allow.
-pub fn origin_refused() -> ApiError {
-    ApiError::new(
-        ErrorCode::OriginNotAllowed,
-        "This origin is not among the app's allowed origins.",
-    )
 }
 
 fn allow(mut response: Response, origin: &str) -> Response {

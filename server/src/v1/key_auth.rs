@@ -1,9 +1,9 @@
-//! Key authentication for `/v1` (SPEC X-1): the three header forms, one look-up per
-//! call, the calling origin checked against the key's app (SPEC A-3), the key's rate
-//! limit and the tenant's monthly quota (SPEC U-2, U-5, with the `RateLimit` headers),
-//! the actor handed to the handler, and every admitted call counted by its outcome
-//! (SPEC U-1). Every answer to a key it identified names the key for the request log
-//! ([`LoggedKey`]).
+//! The `/v1` door of admission: reads the credential from the three header forms and
+//! the browser's origin, asks the domain to admit the call (credential, origin, rate
+//! limit, quota: `gatehouse_domain::admission`), hands the actor to the handler, and
+//! reports the outcome. It answers refusals (with the `RateLimit` headers of a limit
+//! that refused), and every answer to a key it identified names the key for the
+//! request log ([`LoggedKey`]).
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,8 +12,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use gatehouse_domain::metrics::AuthMethod;
-use gatehouse_model::ErrorCode;
+use std::sync::Arc;
+
+use gatehouse_domain::admission::CallAttempt;
 
 use super::ApiError;
 use super::request_log::LoggedKey;
@@ -40,89 +41,54 @@ pub fn presented_credential(headers: &HeaderMap) -> Option<&str> {
         .filter(|credential| !credential.is_empty())
 }
 
-/// Authenticates the call, puts the `Actor` in the request's extensions, and counts
-/// the call once it is answered: a success below 400, a failure otherwise.
+/// Admits the call (the domain's one admission, see `gatehouse_domain::admission`),
+/// puts the `Actor` in the request's extensions, and counts the call once it is
+/// answered: a success below 400, a failure otherwise.
 pub async fn authenticate(
     State(state): State<AppState>,
     mut request: Request<Body>,
     next: Next,
 ) -> Response {
-    let presented = presented_credential(request.headers());
-    let count = |code: &'static str| {
-        state
-            .gatehouse
-            .metrics()
-            .count_authentication(AuthMethod::ApiKey, code);
+    let headers = request.headers();
+    let attempt = CallAttempt {
+        credential: presented_credential(headers),
+        origin: headers
+            .get(axum::http::header::ORIGIN)
+            .and_then(|value| value.to_str().ok()),
     };
-    let actor = match state.gatehouse.api_key_caller(presented).await {
-        Ok(actor) => actor,
-        Err((error, known_key)) => {
-            count(error.code().as_str());
-            let mut response = ApiError::from(error).into_response();
-            // A disabled, revoked or expired key's call is logged under that key.
-            if let Some(key) = known_key {
+    let call = match state.gatehouse.admit(attempt).await {
+        Ok(call) => call,
+        Err(refused) => {
+            let mut response = refused_response(refused.error);
+            // A refused call of a known key is logged under that key.
+            if let Some(key) = refused.key {
                 response.extensions_mut().insert(LoggedKey(key));
             }
             return response;
         }
     };
-    let principal = actor.api_key_shared();
-    let origin = request
-        .headers()
-        .get(axum::http::header::ORIGIN)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    // The key's app's origins came with the key: no look-up (SPEC A-3).
-    let origin_allowed = match (&origin, &principal) {
-        (Some(origin), Some(key)) => Some(key.allows_origin(origin)),
-        _ => None,
-    };
-    let logged = |mut response: Response| {
-        if let Some(principal) = &principal {
-            response
-                .extensions_mut()
-                .insert(LoggedKey(std::sync::Arc::clone(principal)));
-        }
-        response
-    };
-    if origin_allowed == Some(false) {
-        if let Some(principal) = &principal {
-            state.gatehouse.record_call(principal, false);
-        }
-        count(ErrorCode::OriginNotAllowed.as_str());
-        return logged(super::cors::origin_refused().into_response());
-    }
-    let admission = match &principal {
-        Some(principal) => match state.gatehouse.admit_call(principal).await {
-            Ok(admission) => Some(admission),
-            // Refused by a limit: answered with where it stands, and not counted.
-            Err(error) => {
-                count(error.code().as_str());
-                return logged(refused_by_limit(error));
-            }
-        },
-        None => None,
-    };
-    count("ok");
     // Shared, so that the handler takes it without copying it.
-    request.extensions_mut().insert(std::sync::Arc::new(actor));
+    request.extensions_mut().insert(Arc::clone(&call.actor));
     let mut response = next.run(request).await;
-    if origin_allowed == Some(true) {
+    if call.origin_allowed {
         response.extensions_mut().insert(super::cors::AllowedOrigin);
     }
-    if let Some(admission) = admission {
-        super::rate_headers::add(response.headers_mut(), admission.statuses());
+    if let Some(limits) = &call.limits {
+        super::rate_headers::add(response.headers_mut(), limits.statuses());
     }
-    if let Some(principal) = &principal {
-        let success = response.status().as_u16() < 400;
-        state.gatehouse.record_call(principal, success);
+    state
+        .gatehouse
+        .finish_call(&call, response.status().as_u16() < 400);
+    if let Some(key) = call.key {
+        response.extensions_mut().insert(LoggedKey(key));
     }
-    logged(response)
+    response
 }
 
-/// The 429 for a call over the key's rate limit or the tenant's monthly quota, with
-/// `Retry-After` and the `RateLimit` headers of the limit that refused it.
-fn refused_by_limit(error: gatehouse_domain::DomainError) -> Response {
+/// The answer to a refused call; a call over the key's rate limit or the tenant's
+/// monthly quota gets `Retry-After` and the `RateLimit` headers of the limit that
+/// refused it.
+fn refused_response(error: gatehouse_domain::DomainError) -> Response {
     let status = match &error {
         gatehouse_domain::DomainError::UsageExceeded(status)
         | gatehouse_domain::DomainError::RateLimited(status) => Some(*status),

@@ -139,23 +139,45 @@ pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         if inner.classify() != serde_json::error::Category::Data {
             return unreadable("the body is not valid JSON".to_owned());
         }
-        // serde names a missing or unknown field itself (a name from our types, or a
-        // short one); other data errors would quote the client's value, so only the
-        // field's path is named.
+        // Only our own words and field names are echoed, never the client's: a missing
+        // field is one of ours; an unknown one is the client's, so only the fields that
+        // are taken are listed; any other data error would quote the client's value, so
+        // only the field's path is named, and only when it is one of ours.
         let text = inner.to_string();
         let what = text.split(" at line ").next().unwrap_or_default();
-        let names_a_field = what.starts_with("missing field")
-            || (what.starts_with("unknown field") && what.len() < 200);
-        unreadable(match (names_a_field, path.as_str()) {
-            (true, ".") => what.to_owned(),
-            (true, _) => format!("{what} in `{path}`"),
-            (false, _) => format!("`{path}` has the wrong type or value"),
+        let place = match safe_path(&path) {
+            Some(".") | None => String::new(),
+            Some(path) => format!(" in `{path}`"),
+        };
+        unreadable(if what.starts_with("missing field") {
+            format!("{what}{place}")
+        } else if what.starts_with("unknown field") {
+            let taken = what
+                .split_once("expected ")
+                .map(|(_, expected)| format!(" (expected {expected})"))
+                .unwrap_or_default();
+            format!("a field this operation does not take{place}{taken}")
+        } else {
+            match safe_path(&path) {
+                Some(".") | None => "a field has the wrong type or value".to_owned(),
+                Some(path) => format!("`{path}` has the wrong type or value"),
+            }
         })
     })?;
     deserializer
         .end()
         .map_err(|_| unreadable("the body is not valid JSON".to_owned()))?;
     Ok(value)
+}
+
+/// A field path from a parse error when it can only be one of ours (lower-case names,
+/// indexes and dots, short); `None` when it may hold what the client sent.
+fn safe_path(path: &str) -> Option<&str> {
+    let ours = path.len() <= 80
+        && path
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || b"0123456789_.[]".contains(&byte));
+    ours.then_some(path)
 }
 
 /// A typed query string (`?limit=&cursor=`); a malformed one is `400 bad_request`.
@@ -169,16 +191,28 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // A NUL is never a value of ours, and PostgreSQL refuses it in any text.
+        if url_encoded_pairs(query.as_bytes())
+            .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+        {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "The query string could not be read: it holds a NUL character.",
+            ));
+        }
         let deserializer = serde_urlencoded::Deserializer::new(url_encoded_pairs(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
             .map(ApiQuery)
             .map_err(|error| {
                 ApiError::new(
                     ErrorCode::BadRequest,
-                    format!(
-                        "The query string could not be read: `{}` has the wrong type or value.",
-                        error.path()
-                    ),
+                    match safe_path(&error.path().to_string()) {
+                        Some(path) if path != "." => format!(
+                            "The query string could not be read: `{path}` has the wrong type or value."
+                        ),
+                        _ => "The query string could not be read: a parameter is unknown or has the wrong type or value."
+                            .to_owned(),
+                    },
                 )
             })
     }

@@ -5,14 +5,14 @@
 //! putting a [`LoggedKey`] on the response; the error code comes from the [`ApiError`]
 //! that made the answer.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use gatehouse_app::ssr::ClientAddress;
 use gatehouse_domain::KeyPrincipal;
 use gatehouse_domain::request_log::RequestRecord;
 use gatehouse_model::{ErrorCode, VerifyCode};
@@ -37,10 +37,6 @@ pub async fn log_requests(State(state): State<AppState>, request: Request, next:
     let gatehouse = &state.gatehouse;
     let id = gatehouse.fresh_request_id();
     let facts = gatehouse.request_logging().then(|| {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip());
         let headers = request.headers();
         (
             crate::metrics::method_label(request.method()),
@@ -52,7 +48,10 @@ pub async fn log_requests(State(state): State<AppState>, request: Request, next:
                 .get(axum::http::header::ORIGIN)
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
-            crate::client_address::client_ip(peer, headers, &state.trusted_proxies)
+            request
+                .extensions()
+                .get::<ClientAddress>()
+                .and_then(|ClientAddress(address)| *address)
                 .map(|ip| ip.to_string()),
         )
     });

@@ -3,7 +3,6 @@
 //! isolation, members refused, no secret in the log, and counters that survive a
 //! graceful shutdown.
 
-
 use crate::common::*;
 use gatehouse_domain::tenants::{NewTenant, PLATFORM_API_MODULE};
 use gatehouse_domain::{Db, DbOptions, Gatehouse};
@@ -434,7 +433,7 @@ async fn other_tenants_ids_are_not_found_and_members_are_refused() {
         )
         .await
         .unwrap();
-    let demo = gatehouse.sign_in(OWNER, PASSWORD).await.unwrap();
+    let demo = gatehouse.sign_in(OWNER, PASSWORD, None).await.unwrap();
     let demo_tenant = gatehouse
         .session(&demo.token)
         .await

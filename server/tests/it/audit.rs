@@ -2,7 +2,6 @@
 //! app and mode, each filter as a query parameter, refusals that name the field, and
 //! paging through with the cursor while events are recorded.
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 

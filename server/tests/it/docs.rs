@@ -3,7 +3,6 @@
 //! and finds no 404; each page's HTML and Markdown come from one source, with the tables
 //! generated from the scope catalog the server loaded and from `ErrorCode`.
 
-
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::common::*;

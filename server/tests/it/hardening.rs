@@ -2,7 +2,6 @@
 //! `__Host-` session cookie over https, bounded bodies, field-named 400s, tokens that
 //! cannot renew themselves, and `whoami`.
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 
@@ -155,6 +154,40 @@ async fn bodies_are_bounded_and_bad_fields_are_named() {
             "{message}"
         );
     }
+    // A field of the client's own naming is never echoed, in a body or a query, and a
+    // NUL in a query is refused as bad input, not a server error (PostgreSQL refuses it).
+    let hostile_name = "<img src=x onerror=alert(1)>";
+    let mut sent = json!({ "name": "x", "mode": "live", "key_type": "secret" });
+    sent[hostile_name] = json!(1);
+    let (status, _, body) = call(
+        &server,
+        reqwest::Method::POST,
+        "/v1/api-keys",
+        &key,
+        Some(serde_json::to_vec(&sent).unwrap().into()),
+    )
+    .await;
+    if status == 400 {
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("onerror"), "{message}");
+    }
+    for query in [
+        format!(
+            "/v1/request-logs?{}=1",
+            "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        ),
+        "/v1/request-logs?error_code=%00".to_owned(),
+        "/v1/audit-events?event_type=api_key.created%00".to_owned(),
+    ] {
+        let (status, _, body) = call(&server, reqwest::Method::GET, &query, &key, None).await;
+        assert_eq!(
+            (status, code(&body)),
+            (400, "bad_request"),
+            "{query}: {body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("script"), "{message}");
+    }
 
     // PATCH on an app changes only what is sent.
     let (status, _, app) = call(
@@ -230,4 +263,94 @@ async fn a_token_cannot_renew_itself_and_whoami_names_the_credential() {
     )
     .await;
     assert_eq!((status, code(&refused)), (403, "credential_not_allowed"));
+}
+
+/// The server's resident memory now and at its peak, in MiB (from /proc).
+fn resident_mib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap()
+            / 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[tokio::test]
+async fn a_burst_of_sign_ins_from_many_addresses_is_bounded_in_memory() {
+    let server = start().await;
+    // Warm up: one sign-in, so the baseline holds what any sign-in leaves behind.
+    let warm = same_origin_client();
+    assert_eq!(sign_in(&warm, &server.base, PASSWORD).await.status(), 200);
+    let (baseline, _) = resident_mib(server.child.id());
+
+    // 200 sign-ins at once, each from its own loopback address (so no per-address limit
+    // applies), half for the owner with wrong passwords and half for unknown emails.
+    let attempts = (0..200u32).map(|index| {
+        let base = server.base.clone();
+        tokio::spawn(async move {
+            let address =
+                std::net::Ipv4Addr::new(127, 1, (index / 250) as u8, (index % 250 + 1) as u8);
+            let client = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::V4(address))
+                .default_headers(
+                    [("sec-fetch-site", "same-origin")]
+                        .into_iter()
+                        .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+                        .collect(),
+                )
+                .build()
+                .unwrap();
+            let email = if index % 2 == 0 {
+                OWNER.to_owned()
+            } else {
+                format!("nobody{index}@acme.test")
+            };
+            let response = client
+                .post(format!("{base}/api/sign_in"))
+                .form(&[
+                    ("email", email.as_str()),
+                    ("password", "not the password at all"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body.to_string())
+        })
+    });
+    let mut refused = 0;
+    for attempt in attempts {
+        let (status, body) = attempt.await.unwrap();
+        // Wrong password, or "too many at once, retry in a few seconds": never a crash.
+        assert!(
+            (status == 401 && body.contains("invalid_credentials"))
+                || (status == 429 && body.contains("sign_in_throttled")),
+            "{status} {body}"
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 200);
+    let (now, peak) = resident_mib(server.child.id());
+    eprintln!("resident memory: {baseline} MiB before, peak {peak} MiB, {now} MiB after");
+    // Before the checks were bounded and ran in reused memory, this burst took the
+    // server from 69 MiB to 298 MiB, and it stayed there.
+    assert!(
+        peak < 150 && peak < baseline + 100,
+        "200 concurrent sign-ins grew the server from {baseline} MiB to a peak of {peak} MiB"
+    );
+
+    // The owner's right password still signs in afterwards.
+    let owner = same_origin_client();
+    assert_eq!(sign_in(&owner, &server.base, PASSWORD).await.status(), 200);
 }

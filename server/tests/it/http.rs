@@ -5,7 +5,6 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-
 use crate::common::*;
 
 #[tokio::test]
@@ -146,12 +145,16 @@ async fn cross_site_calls_to_server_functions_are_refused() {
 #[tokio::test]
 async fn the_dashboard_page_is_server_rendered() {
     let server = start().await;
-    let html = reqwest::get(format!("{}/login", server.base))
-        .await
-        .unwrap()
-        .text()
+    let page = reqwest::get(format!("{}/login", server.base))
         .await
         .unwrap();
+    // No other site may frame it.
+    assert_eq!(
+        page.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let html = page.text().await.unwrap();
     assert!(html.contains("Sign in to Gatehouse"));
     assert!(
         html.contains("/pkg/gatehouse"),

@@ -4,7 +4,6 @@
 //! `RateLimit` headers; a key's own rate limit answers 429 `rate_limited`; test calls
 //! never count; `GET /v1/usage` reports the calls per day.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::{dashboard_key, owner_with_app, update_tenant, whoami};

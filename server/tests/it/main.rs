@@ -2,12 +2,6 @@
 
 mod common;
 // The real receiver and SMTP server the domain's tests use too.
-#[allow(dead_code)]
-#[path = "../../../domain/tests/it/common/receiver.rs"]
-mod receiver;
-#[allow(dead_code)]
-#[path = "../../../domain/tests/it/common/smtp.rs"]
-mod smtp;
 mod alerts;
 mod api;
 mod audit;
@@ -17,5 +11,11 @@ mod http;
 mod limits;
 mod metrics;
 mod openapi;
+#[allow(dead_code)]
+#[path = "../../../domain/tests/it/common/receiver.rs"]
+mod receiver;
 mod request_logs;
+#[allow(dead_code)]
+#[path = "../../../domain/tests/it/common/smtp.rs"]
+mod smtp;
 mod webhooks;

@@ -5,8 +5,6 @@
 //! cache hits and misses, usage flushes and their lag, webhook attempts, latency and
 //! queue depth. No credential ever appears in the answer.
 
-
-
 use std::time::Duration;
 
 use crate::common::{dashboard_key, free_port, owner_with_app, start, start_with_env, whoami};

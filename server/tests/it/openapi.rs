@@ -6,7 +6,6 @@
 //! document leaves out. The document is written to `target/tmp/openapi.json`, which
 //! `./dev test` hands to the OpenAPI validator.
 
-
 use crate::common::*;
 use gatehouse_model::ErrorCode;
 use serde_json::{Value, json};

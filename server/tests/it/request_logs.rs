@@ -4,7 +4,6 @@
 //! `GET /v1/request-logs` (scope `request_logs:read`), by filter and cursor, a key
 //! seeing only its own app and mode; never a credential.
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 

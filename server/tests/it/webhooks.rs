@@ -2,11 +2,9 @@
 //! secret, the test event, events posted with an idempotency key and delivered by the
 //! running worker to a real receiver, and the refusals a client sees.
 
-
-
 use std::time::Duration;
 
-use crate::common::{PASSWORD, dashboard_key, owner_with_app, start};
+use crate::common::{PASSWORD, dashboard_key, owner_with_app, start, start_with_env};
 use crate::receiver::{Receiver, signature_verifies};
 use serde_json::{Value, json};
 
@@ -334,4 +332,57 @@ async fn the_webhooks_docs_page_shows_receiver_code() {
         .await
         .unwrap();
     assert!(index.contains("href=\"/docs/webhooks\""));
+}
+
+#[tokio::test]
+async fn deliveries_never_go_through_an_outbound_proxy() {
+    // A "proxy" on loopback that counts the connections it is offered and serves none.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let offered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = offered.clone();
+    tokio::spawn(async move {
+        while let Ok((connection, _)) = proxy.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(connection);
+        }
+    });
+    let server = start_with_env(&[
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("https_proxy", proxy_url.as_str()),
+        ("NO_PROXY", ""),
+        ("no_proxy", ""),
+    ])
+    .await;
+    let (dashboard, app_id) = owner_with_app(&server, &[]).await;
+    let (_, key) = dashboard_key(&dashboard, &server.base, &app_id, "live", None).await;
+    let receiver = Receiver::start().await;
+    let client = reqwest::Client::new();
+    let base = &server.base;
+    let (status, _, created) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/v1/webhook-endpoints"),
+        &key,
+        Some(json!({ "url": receiver.url, "mode": "live", "event_families": ["*"] })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let endpoint_id = created["endpoint"]["id"].as_str().unwrap();
+    let (status, _, attempt) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{base}/v1/webhook-endpoints/{endpoint_id}/test"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{attempt}");
+    // Straight to the receiver (whose address the guard checked), not via the proxy.
+    assert_eq!(attempt["succeeded"], true, "{attempt}");
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(offered.load(std::sync::atomic::Ordering::SeqCst), 0);
 }

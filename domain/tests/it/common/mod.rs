@@ -117,13 +117,13 @@ macro_rules! on_both_engines {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let db = common::TestDb::new(gatehouse_domain::Engine::Sqlite).await;
+                let db = $crate::common::TestDb::new(gatehouse_domain::Engine::Sqlite).await;
                 ($body)(db.gatehouse.clone()).await;
                 db.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let db = common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+                let db = $crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
                 ($body)(db.gatehouse.clone()).await;
                 db.finish().await;
             }
@@ -176,7 +176,7 @@ pub async fn tenant_with_user(
         .create_user(&tenant_id, email, role, Some(PASSWORD.to_owned()))
         .await
         .unwrap();
-    let session = gatehouse.sign_in(email, PASSWORD).await.unwrap();
+    let session = gatehouse.sign_in(email, PASSWORD, None).await.unwrap();
     let signed_in = gatehouse.session(&session.token).await.unwrap();
     (tenant_id, signed_in.actor)
 }

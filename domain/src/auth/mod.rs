@@ -1,15 +1,22 @@
-//! Dashboard sign-in (SPEC T-3): argon2id passwords, throttled attempts, and
-//! server-side sessions whose cookie token is stored only as a SHA-256 digest.
+//! Dashboard sign-in: argon2id passwords (checked by a bounded pool, see `password`),
+//! throttled attempts, and server-side sessions whose cookie token is stored only as a
+//! SHA-256 digest.
 //!
-//! Throttling is counted before the password is checked, in one atomic statement, so
-//! concurrent guesses cannot all slip past the limit: at most [`MAX_FAILURES`] attempts
-//! per email are checked in a window, then the email is locked. Failures for emails
-//! that belong to no user are counted per window like any other, but write no audit
-//! row (they belong to no tenant, and anyone can send them).
+//! Throttling is counted before the password is checked, each count one atomic
+//! statement, so concurrent guesses cannot slip past a limit:
+//! - a client address may make [`MAX_ATTEMPTS_PER_ADDRESS`] attempts in a window, on any
+//!   accounts, before any password it sends is checked;
+//! - an account is locked after [`MAX_FAILURES`] failures in a window *from one
+//!   address*, so a flood from one address locks that address out of the account, while
+//!   the account's owner signing in from elsewhere is not locked.
+//!
+//! Failures for emails that belong to no user are counted like any other, but write no
+//! audit row (they belong to no tenant, and anyone can send them).
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+pub mod password;
+
+use std::net::IpAddr;
+
 use gatehouse_model::{EventType, Role, TenantId, UserId, Viewer};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -21,75 +28,46 @@ use crate::tenants::PLATFORM_API_MODULE;
 use crate::users::normalize_email;
 use crate::{Gatehouse, ids};
 
-/// Sign-in attempts checked on one email within [`FAILURE_WINDOW_MS`] before it is
-/// locked (a success starts afresh).
+pub use password::{MIN_PASSWORD_LEN, hash_password, validate_new_password};
+
+/// Failed sign-ins on one account from one address within [`FAILURE_WINDOW_MS`] before
+/// that address is locked out of it (a success starts afresh).
 pub const MAX_FAILURES: i64 = 5;
-/// The window in which failures are counted, and how long a lock lasts.
+/// Sign-in attempts (on any accounts, right or wrong) one address may make within
+/// [`FAILURE_WINDOW_MS`].
+pub const MAX_ATTEMPTS_PER_ADDRESS: i64 = 50;
+/// The window in which attempts are counted, and how long a lock lasts.
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// How long a dashboard session lasts.
 pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
-/// Shortest password accepted.
-pub const MIN_PASSWORD_LEN: usize = 12;
 
-/// OWASP's argon2id parameters: m=19456 KiB, t=2, p=1.
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-pub fn validate_new_password(password: &str) -> Result<(), DomainError> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(DomainError::field(
-            "password",
-            format!("Use at least {MIN_PASSWORD_LEN} characters."),
-        ));
+/// Who a sign-in throttle counts: the client's network (IPv6 by its /64, which one
+/// subscriber usually holds whole), or "unknown" when the caller has no address.
+fn client_network(client: Option<IpAddr>) -> String {
+    match client {
+        Some(IpAddr::V4(address)) => address.to_string(),
+        Some(IpAddr::V6(address)) => match address.to_ipv4_mapped() {
+            Some(mapped) => mapped.to_string(),
+            None => {
+                let segments = address.segments();
+                format!(
+                    "{:x}:{:x}:{:x}:{:x}::/64",
+                    segments[0], segments[1], segments[2], segments[3]
+                )
+            }
+        },
+        None => "unknown".to_owned(),
     }
-    Ok(())
 }
 
-/// Hashes a password with argon2id off the async threads.
-pub async fn hash_password(password: &str) -> Result<String, DomainError> {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|error| DomainError::Internal(format!("password hashing failed: {error}")))
-    })
-    .await
-    .map_err(|error| DomainError::Internal(error.to_string()))?
+/// The throttle row of every attempt from a network.
+fn address_subject(network: &str) -> String {
+    format!("address:{network}")
 }
 
-/// Checks a password against a stored hash, off the async threads. With no hash (an
-/// unknown email) it still does the same work, so timing does not reveal accounts.
-async fn verify_password(password: &str, stored_hash: Option<String>) -> bool {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let hash_text = stored_hash
-            .clone()
-            .unwrap_or_else(|| DUMMY_HASH.with(Clone::clone));
-        let Ok(parsed) = PasswordHash::new(&hash_text) else {
-            return false;
-        };
-        let matches = argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        matches && stored_hash.is_some()
-    })
-    .await
-    .unwrap_or(false)
-}
-
-thread_local! {
-    /// A real hash of a random password, made once per blocking thread.
-    static DUMMY_HASH: String = {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2()
-            .hash_password(ids::random_hex(16).as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .unwrap_or_default()
-    };
+/// The throttle row of the failures on one account from one network.
+fn account_subject(network: &str, email: &str) -> String {
+    format!("account:{network}:{email}")
 }
 
 /// SHA-256 of a session token, as stored.
@@ -113,10 +91,16 @@ pub struct SignedIn {
 }
 
 impl Gatehouse {
-    /// Signs a user in. Wrong email and wrong password give the same error; after
-    /// [`MAX_FAILURES`] attempts in the window the email is locked for a while.
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, DomainError> {
-        let signed_in = self.check_sign_in(email, password).await;
+    /// Signs a user in from `client` (the caller's address, when known). Wrong email
+    /// and wrong password give the same error; too many attempts from the address, or
+    /// [`MAX_FAILURES`] failures on the account from it, lock it out for a while.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<NewSession, DomainError> {
+        let signed_in = self.check_sign_in(email, password, client).await;
         let code = match &signed_in {
             Ok(_) => "ok",
             Err(error) => error.code().as_str(),
@@ -126,12 +110,21 @@ impl Gatehouse {
         signed_in
     }
 
-    async fn check_sign_in(&self, email: &str, password: &str) -> Result<NewSession, DomainError> {
+    async fn check_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<NewSession, DomainError> {
+        let network = client_network(client);
+        self.count_attempt(&address_subject(&network), MAX_ATTEMPTS_PER_ADDRESS)
+            .await?;
         let Ok(email) = normalize_email(email) else {
-            verify_password(password, None).await;
+            self.password_checks.verify(password, None).await?;
             return Err(DomainError::InvalidCredentials);
         };
-        self.count_sign_in_attempt(&email).await?;
+        let account = account_subject(&network, &email);
+        self.count_attempt(&account, MAX_FAILURES).await?;
         let user = sqlx::query(
             "SELECT u.id, u.password_hash, m.tenant_id FROM users u
              JOIN memberships m ON m.user_id = u.id
@@ -152,7 +145,7 @@ impl Gatehouse {
             ),
             None => (None, None, None),
         };
-        let password_matches = verify_password(password, stored_hash).await;
+        let password_matches = self.password_checks.verify(password, stored_hash).await?;
         let (Some(user_id), Some(tenant_id)) = (user_id, tenant_id) else {
             return Err(DomainError::InvalidCredentials);
         };
@@ -182,8 +175,8 @@ impl Gatehouse {
         }
         let token = ids::random_hex(32);
         let expires_at_ms = change.now_ms + SESSION_TTL_MS;
-        sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
-            .bind(&email)
+        sqlx::query("DELETE FROM sign_in_throttle WHERE subject = $1")
+            .bind(&account)
             .execute(change.connection())
             .await?;
         let now = change.now_ms;
@@ -215,37 +208,38 @@ impl Gatehouse {
         })
     }
 
-    /// Counts one sign-in attempt on `email` before its password is checked, in one
-    /// atomic statement; refuses it once the window's attempts are used up. The
-    /// attempt that reaches [`MAX_FAILURES`] sets the lock, which a success lifts.
-    async fn count_sign_in_attempt(&self, email: &str) -> Result<(), DomainError> {
+    /// Counts one sign-in attempt on a throttle row before any password is checked, in
+    /// one atomic statement; refuses it once the window's `limit` is used up. The
+    /// attempt that reaches the limit sets the lock, which lasts a window (a success
+    /// lifts an account's).
+    async fn count_attempt(&self, subject: &str, limit: i64) -> Result<(), DomainError> {
         let now = self.now_ms();
         let (attempts, locked_until): (i64, i64) = sqlx::query_as(
-            "INSERT INTO sign_in_failures (email, failures, window_started_at, locked_until)
+            "INSERT INTO sign_in_throttle (subject, attempts, window_started_at, locked_until)
              VALUES ($1, 1, $2, 0)
-             ON CONFLICT (email) DO UPDATE SET
-                failures = CASE
-                    WHEN sign_in_failures.locked_until > $2
-                      OR sign_in_failures.window_started_at > $2 - $3
-                    THEN sign_in_failures.failures + 1 ELSE 1 END,
+             ON CONFLICT (subject) DO UPDATE SET
+                attempts = CASE
+                    WHEN sign_in_throttle.locked_until > $2
+                      OR sign_in_throttle.window_started_at > $2 - $3
+                    THEN sign_in_throttle.attempts + 1 ELSE 1 END,
                 window_started_at = CASE
-                    WHEN sign_in_failures.locked_until > $2
-                      OR sign_in_failures.window_started_at > $2 - $3
-                    THEN sign_in_failures.window_started_at ELSE $2 END,
+                    WHEN sign_in_throttle.locked_until > $2
+                      OR sign_in_throttle.window_started_at > $2 - $3
+                    THEN sign_in_throttle.window_started_at ELSE $2 END,
                 locked_until = CASE
-                    WHEN sign_in_failures.locked_until > $2 THEN sign_in_failures.locked_until
-                    WHEN sign_in_failures.window_started_at > $2 - $3
-                      AND sign_in_failures.failures + 1 >= $4 THEN $2 + $3
+                    WHEN sign_in_throttle.locked_until > $2 THEN sign_in_throttle.locked_until
+                    WHEN sign_in_throttle.window_started_at > $2 - $3
+                      AND sign_in_throttle.attempts + 1 >= $4 THEN $2 + $3
                     ELSE 0 END
-             RETURNING failures, locked_until",
+             RETURNING attempts, locked_until",
         )
-        .bind(email)
+        .bind(subject)
         .bind(now)
         .bind(FAILURE_WINDOW_MS)
-        .bind(MAX_FAILURES)
+        .bind(limit)
         .fetch_one(self.db().pool())
         .await?;
-        if attempts > MAX_FAILURES {
+        if attempts > limit {
             let retry_after_seconds =
                 u64::try_from((locked_until - now).max(0) / 1000 + 1).unwrap_or(1);
             return Err(DomainError::SignInThrottled {
@@ -339,15 +333,20 @@ fn parse_stored<T>(parsed: Result<T, gatehouse_model::ids::InvalidId>) -> Result
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
-        let hash = hash_password("correct horse battery").await.unwrap();
-        assert!(
-            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
-            "{hash}"
+    #[test]
+    fn throttles_count_a_network_and_an_account_from_it() {
+        let v4: IpAddr = "203.0.113.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
+        let v6: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(client_network(Some(v4)), "203.0.113.7");
+        assert_eq!(client_network(Some(mapped)), "203.0.113.7");
+        assert_eq!(client_network(Some(v6)), "2001:db8:1:2::/64");
+        assert_eq!(client_network(Some(v6)), client_network(Some(same_64)));
+        assert_eq!(client_network(None), "unknown");
+        assert_ne!(
+            account_subject("203.0.113.7", "owner@acme.test"),
+            account_subject("198.51.100.1", "owner@acme.test")
         );
-        assert!(verify_password("correct horse battery", Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse battery", Some(hash)).await);
-        assert!(!verify_password("anything at all", None).await);
     }
 }

@@ -1,0 +1,98 @@
+//! The rules for the short texts people type and others read: names and descriptions
+//! of apps, keys, endpoints and tenants. They are shown in the dashboard, in the audit
+//! trail and in alert emails, so none may carry a line break, a control character or a
+//! character that reorders the text around it.
+
+/// What a text is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct TextRule {
+    /// What the message calls it ("app", "key", …) when it is required.
+    pub what: &'static str,
+    pub max_chars: usize,
+    pub required: bool,
+}
+
+impl TextRule {
+    pub const fn name(what: &'static str, max_chars: usize) -> Self {
+        Self {
+            what,
+            max_chars,
+            required: true,
+        }
+    }
+
+    pub const fn description(max_chars: usize) -> Self {
+        Self {
+            what: "description",
+            max_chars,
+            required: false,
+        }
+    }
+
+    /// The text trimmed, or the message that belongs beside its field.
+    pub fn check(&self, typed: &str) -> Result<String, String> {
+        let text = typed.trim();
+        if self.required && text.is_empty() {
+            return Err(format!(
+                "Give the {} a name of 1 to {} characters.",
+                self.what, self.max_chars
+            ));
+        }
+        if text.chars().count() > self.max_chars {
+            return Err(format!("Use at most {} characters.", self.max_chars));
+        }
+        if text.chars().any(is_forbidden) {
+            return Err(
+                "Use one line of text: no line breaks, tabs or control characters.".to_owned(),
+            );
+        }
+        Ok(text.to_owned())
+    }
+}
+
+/// Control characters (line breaks and tabs among them) and the invisible marks that
+/// reverse or isolate the direction of the text after them.
+fn is_forbidden(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}'
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_line_of_visible_text() {
+        let rule = TextRule::name("key", 10);
+        assert_eq!(rule.check("  Orders  ").unwrap(), "Orders");
+        assert!(rule.check("").unwrap_err().contains("1 to 10"));
+        assert!(
+            rule.check("eleven char")
+                .unwrap_err()
+                .contains("at most 10")
+        );
+        for hostile in [
+            "a\nb",
+            "a\r\nb",
+            "a\tb",
+            "a\u{0}b",
+            "a\u{1b}[31m",
+            "a\u{202e}b",
+            "a\u{2028}b",
+        ] {
+            assert!(
+                rule.check(hostile).unwrap_err().contains("one line"),
+                "{hostile:?}"
+            );
+        }
+        // Accents, other scripts and emoji are text like any other.
+        assert_eq!(rule.check("Zahlung ✓").unwrap(), "Zahlung ✓");
+        let description = TextRule::description(20);
+        assert_eq!(description.check("").unwrap(), "");
+        assert!(description.check("line\nbreak").is_err());
+    }
+}
