@@ -68,7 +68,8 @@ mod tests {
     #[test]
     fn a_key_and_an_address_get_their_budget_a_minute() {
         let budget = RefusalBudget::default();
-        let start = 1_800_000_000_000 - 1_800_000_000_000 % 60_000;
+        // The start of a minute.
+        let start = 1_800_000_000_000;
         let admitted = (0..100)
             .filter(|_| budget.admit("key_a", Some("203.0.113.1"), start))
             .count();
