@@ -198,7 +198,7 @@ impl Change<'_> {
         crate::webhooks::events::queue_deliveries(
             &mut self.transaction,
             &event.tenant_id,
-            &[endpoint_id.to_string()],
+            std::slice::from_ref(endpoint_id),
             &id,
             event.event_type.as_str(),
             self.now_ms,

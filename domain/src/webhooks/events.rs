@@ -4,7 +4,7 @@
 
 use gatehouse_model::{
     DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
-    EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
+    EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId, WebhookEndpointId,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -12,10 +12,11 @@ use sqlx::any::AnyRow;
 use crate::actor::{Access, Actor};
 use crate::audit::AuditRecord;
 use crate::change::SentEvent;
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
-use crate::{Gatehouse, ids};
+use crate::{Engine, Gatehouse, ids};
 
 pub const MAX_EVENT_TYPE_CHARS: usize = 100;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -24,7 +25,7 @@ pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Queues the delivery of event `event_id` to every enabled endpoint of the tenant and
 /// mode subscribed to its family (or to all), in the caller's transaction. Returns the
-/// queued `(delivery, endpoint)` ids.
+/// queued deliveries.
 pub(crate) async fn fan_out(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
@@ -46,7 +47,13 @@ pub(crate) async fn fan_out(
     .bind(family)
     .fetch_all(&mut *connection)
     .await?;
-    let endpoint_ids: Vec<String> = endpoints.into_iter().map(|(id,)| id).collect();
+    let endpoint_ids = endpoints
+        .into_iter()
+        .map(|(id,)| {
+            WebhookEndpointId::parse(&id)
+                .map_err(|_| DomainError::Internal("stored endpoint id is invalid".to_owned()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     queue_deliveries(
         connection,
         tenant_id,
@@ -58,12 +65,13 @@ pub(crate) async fn fan_out(
     .await
 }
 
-/// A delivery just queued: its id, its endpoint's, and its event's body when the
-/// change that queued it has it at hand (the worker then does not read it back).
+/// A delivery just queued: its id, its endpoint's, and its event's body
+/// when the change that queued it has it at hand (the worker then does not read it
+/// back).
 #[derive(Debug, Clone)]
 pub(crate) struct QueuedDelivery {
-    pub delivery_id: String,
-    pub endpoint_id: String,
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: WebhookEndpointId,
     pub body: Option<super::delivery::EventBody>,
 }
 
@@ -72,7 +80,7 @@ pub(crate) struct QueuedDelivery {
 pub(crate) async fn queue_deliveries(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
-    endpoint_ids: &[String],
+    endpoint_ids: &[WebhookEndpointId],
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
@@ -80,30 +88,25 @@ pub(crate) async fn queue_deliveries(
     const ROWS_PER_STATEMENT: usize = 100;
     let mut queued = Vec::with_capacity(endpoint_ids.len());
     for chunk in endpoint_ids.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type,
-                state, attempts, next_attempt_at, lease_until, leased_by, last_status, created_at,
-                updated_at) VALUES ",
+                state, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
+            Placeholders::new(Engine::of(connection)).rows(chunk.len(), 10)
         );
-        for index in 0..chunk.len() {
-            let base = index * 2;
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, $1, ${}, $2, $3, 'pending', 0, $4, NULL, NULL, NULL, $4, $4)",
-                base + 5,
-                base + 6
-            ));
-        }
-        let mut query = sqlx::query(&sql)
-            .bind(tenant_id.as_str())
-            .bind(event_id.as_str())
-            .bind(event_type)
-            .bind(now_ms);
+        let mut query = sqlx::query(&sql);
         for endpoint_id in chunk {
-            let delivery_id = DeliveryId::from_body(&ids::fresh_body()).to_string();
-            query = query.bind(delivery_id.clone()).bind(endpoint_id.as_str());
+            let delivery_id = DeliveryId::from_body(&ids::fresh_body());
+            query = query
+                .bind(delivery_id.as_str().to_owned())
+                .bind(tenant_id.as_str())
+                .bind(endpoint_id.as_str())
+                .bind(event_id.as_str())
+                .bind(event_type)
+                .bind("pending")
+                .bind(0_i64)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(now_ms);
             queued.push(QueuedDelivery {
                 delivery_id,
                 endpoint_id: endpoint_id.clone(),

@@ -128,7 +128,7 @@ impl Gatehouse {
             let queued = queue_deliveries(
                 change.connection(),
                 &actor.tenant_id,
-                &[endpoint_id.to_string()],
+                std::slice::from_ref(endpoint_id),
                 &event_id,
                 event_type,
                 now,

@@ -18,7 +18,6 @@ pub mod log;
 pub mod secrets;
 pub mod signing;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -109,7 +108,7 @@ pub(crate) struct WebhookRuntime {
     /// Whether the last scan left due deliveries behind (endpoint caps, batch size):
     /// each recorded batch frees room, and then the worker scans again at once.
     pub(crate) more_due: std::sync::atomic::AtomicBool,
-    pub gates: Mutex<HashMap<WebhookEndpointId, delivery::EndpointGate>>,
+    pub(crate) gates: Mutex<delivery::gates::Gates>,
 }
 
 impl WebhookRuntime {

@@ -1,5 +1,6 @@
 //! The domain crate's integration tests, one binary with a module per topic.
 
+#[macro_use]
 mod common;
 mod alerts;
 mod api_keys;

@@ -5,7 +5,6 @@
 //! hanging receiver not slowing another, connections kept alive, and an endpoint's
 //! health (last success, failing since).
 
-
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
