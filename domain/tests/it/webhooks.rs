@@ -1203,3 +1203,67 @@ on_both_engines!(
         );
     }
 );
+
+on_both_engines!(
+    an_answer_with_nul_or_invalid_utf8_is_recorded_with_the_rest_of_its_batch,
+    |gatehouse: Gatehouse| async move {
+        // One tenant's receiver answers a NUL byte and invalid UTF-8; another tenant's
+        // answers plainly. Both outcomes are in the same recorded batch.
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let hostile = Receiver::answering(|_| Reply {
+            raw_body: Some(b"accepted\0 then \xff\xfe bytes"),
+            ..Reply::status(200)
+        })
+        .await;
+        let (_, other_owner) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let other_app = crate::common::app_named(&gatehouse, &other_owner, "Billing").await;
+        let plain = Receiver::start().await;
+        let mut endpoints = Vec::new();
+        for (actor, app, url) in [
+            (&owner, &app, &hostile.url),
+            (&other_owner, &other_app, &plain.url),
+        ] {
+            let id = gatehouse
+                .create_webhook_endpoint(
+                    actor,
+                    &endpoint(app, url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap()
+                .endpoint
+                .id;
+            let key = create_key(&gatehouse, actor, app, KeyMode::Live, None).await;
+            let sender = actor_for(&gatehouse, &key.plaintext).await;
+            gatehouse
+                .send_event(&sender, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+            endpoints.push((actor.clone(), id));
+        }
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        assert_eq!((report.attempted, report.succeeded), (2, 2));
+        for (actor, id) in &endpoints {
+            let log = gatehouse
+                .list_delivery_attempts(actor, id, &PageRequest::default())
+                .await
+                .unwrap()
+                .data;
+            assert_eq!(log.len(), 1, "each outcome is recorded once");
+            assert!(log[0].succeeded);
+        }
+        let (owner, hostile_id) = &endpoints[0];
+        let log = gatehouse
+            .list_delivery_attempts(owner, hostile_id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(
+            log[0].response_excerpt,
+            "accepted\u{FFFD} then \u{FFFD}\u{FFFD} bytes"
+        );
+        // Recorded, so nothing is sent again.
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+        assert_eq!(hostile.received().len() + plain.received().len(), 2);
+    }
+);

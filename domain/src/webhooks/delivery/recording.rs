@@ -19,9 +19,10 @@ use crate::{Engine, Gatehouse, ids};
 const OUTCOMES_PER_STATEMENT: usize = 100;
 
 impl Gatehouse {
-    /// Writes a batch of outcomes in one transaction: the attempts, each delivery's next
-    /// state (only while this instance still holds its lease), and each endpoint's
-    /// health; then disables endpoints that answered 410 or failed for 5 days.
+    /// Writes a batch of outcomes in one transaction (see [`Self::write_outcomes`]);
+    /// should the database refuse the batch, writes its outcomes one by one, so that
+    /// one it cannot store never keeps the others from being written. Then disables
+    /// endpoints that answered 410 or failed for 5 days.
     pub(crate) async fn record(&self, outcomes: Vec<Outcome>) -> Result<(), DomainError> {
         if outcomes.is_empty() {
             return Ok(());
@@ -34,17 +35,82 @@ impl Gatehouse {
         }
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
-        let mut gone: HashSet<(TenantId, WebhookEndpointId)> = HashSet::new();
-        // Endpoints are updated in id order (ordered maps): instances that record
-        // outcomes for the same endpoints at once take their row locks in one order, so
-        // they never deadlock.
-        let mut succeeded_at: BTreeMap<WebhookEndpointId, i64> = BTreeMap::new();
-        let mut failed: BTreeSet<WebhookEndpointId> = BTreeSet::new();
         // Each outcome's next attempt, drawn once (with its jitter) for both rows.
         let nexts: Vec<Option<i64>> = outcomes
             .iter()
             .map(|outcome| next_attempt(outcome, settings, now))
             .collect();
+        match self.write_outcomes(&outcomes, &nexts, now).await {
+            Ok(()) => {}
+            Err(error) if error.is_refused_value() && outcomes.len() > 1 => {
+                tracing::warn!(%error, outcomes = outcomes.len(), "a batch of delivery outcomes was refused; writing them one by one");
+                for (outcome, next) in outcomes.iter().zip(&nexts) {
+                    let written = self
+                        .write_outcomes(std::slice::from_ref(outcome), &[*next], now)
+                        .await;
+                    if let Err(error) = written {
+                        let delivery_id = &outcome.claimed.delivery_id;
+                        tracing::error!(%error, %delivery_id, "a delivery outcome was not recorded; its lease will run out and it is sent again");
+                        if !error.is_refused_value() {
+                            return Err(error);
+                        }
+                    }
+                }
+            }
+            Err(error) => return Err(error),
+        }
+        let mut gone: HashSet<(TenantId, WebhookEndpointId)> = HashSet::new();
+        let mut any_failed = false;
+        for outcome in outcomes.iter().filter(|outcome| !outcome.succeeded()) {
+            any_failed = true;
+            if outcome.http_status == Some(410) {
+                gone.insert((
+                    outcome.claimed.tenant_id.clone(),
+                    outcome.claimed.endpoint_id.clone(),
+                ));
+            }
+        }
+        for (tenant_id, endpoint_id) in gone {
+            self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
+                .await?;
+        }
+        // Judged when an attempt fails: a batch of successes cannot make anything fail.
+        if !any_failed {
+            return Ok(());
+        }
+        let failing: Vec<(String, String)> = sqlx::query_as(
+            "SELECT tenant_id, id FROM webhook_endpoints
+             WHERE status = 'enabled' AND failing_since IS NOT NULL AND failing_since <= $1",
+        )
+        .bind(now - settings.disable_after_failing.as_millis() as i64)
+        .fetch_all(self.db().pool())
+        .await?;
+        for (tenant_id, endpoint_id) in failing {
+            if let (Ok(tenant_id), Ok(endpoint_id)) = (
+                TenantId::parse(&tenant_id),
+                WebhookEndpointId::parse(&endpoint_id),
+            ) {
+                self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Failing)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes outcomes in one transaction: the attempts, each delivery's next state
+    /// (only while this instance still holds its lease; `nexts` holds each one's next
+    /// attempt), and each endpoint's health.
+    async fn write_outcomes(
+        &self,
+        outcomes: &[Outcome],
+        nexts: &[Option<i64>],
+        now: i64,
+    ) -> Result<(), DomainError> {
+        // Endpoints are updated in id order (ordered maps): instances that record
+        // outcomes for the same endpoints at once take their row locks in one order, so
+        // they never deadlock.
+        let mut succeeded_at: BTreeMap<WebhookEndpointId, i64> = BTreeMap::new();
+        let mut failed: BTreeSet<WebhookEndpointId> = BTreeSet::new();
         let mut transaction = self.db().pool().begin().await?;
         let engine = self.db().engine();
         for (chunk, chunk_nexts) in outcomes
@@ -117,45 +183,18 @@ impl Gatehouse {
                 .execute(&mut *transaction)
                 .await?;
         }
-        for outcome in &outcomes {
+        for outcome in outcomes {
             let endpoint_id = outcome.claimed.endpoint_id.clone();
             if outcome.succeeded() {
                 let at = succeeded_at.entry(endpoint_id).or_insert(0);
                 *at = (*at).max(outcome.attempted_at_ms);
             } else {
-                if outcome.http_status == Some(410) {
-                    gone.insert((outcome.claimed.tenant_id.clone(), endpoint_id.clone()));
-                }
                 failed.insert(endpoint_id);
             }
         }
         self.record_endpoint_health(&mut transaction, &succeeded_at, &failed, now)
             .await?;
         transaction.commit().await?;
-        for (tenant_id, endpoint_id) in gone {
-            self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Gone)
-                .await?;
-        }
-        // Judged when an attempt fails: a batch of successes cannot make anything fail.
-        if failed.is_empty() {
-            return Ok(());
-        }
-        let failing: Vec<(String, String)> = sqlx::query_as(
-            "SELECT tenant_id, id FROM webhook_endpoints
-             WHERE status = 'enabled' AND failing_since IS NOT NULL AND failing_since <= $1",
-        )
-        .bind(now - settings.disable_after_failing.as_millis() as i64)
-        .fetch_all(self.db().pool())
-        .await?;
-        for (tenant_id, endpoint_id) in failing {
-            if let (Ok(tenant_id), Ok(endpoint_id)) = (
-                TenantId::parse(&tenant_id),
-                WebhookEndpointId::parse(&endpoint_id),
-            ) {
-                self.disable_endpoint_by_system(&tenant_id, &endpoint_id, DisabledReason::Failing)
-                    .await?;
-            }
-        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::{Outcome, Prepared, RESPONSE_EXCERPT_BYTES};
 use crate::Gatehouse;
+use crate::storable::storable_text;
 use crate::webhooks::signing;
 
 impl Gatehouse {
@@ -91,7 +92,7 @@ impl Gatehouse {
             Ok(Ok((status, retry_after, excerpt))) => {
                 outcome.http_status = Some(status);
                 outcome.retry_after = retry_after;
-                outcome.excerpt = String::from_utf8_lossy(&excerpt).into_owned();
+                outcome.excerpt = storable_text(&excerpt).into_owned();
                 if !(200..300).contains(&status) {
                     outcome.error = Some(format!("the receiver answered HTTP {status}"));
                 }
@@ -138,7 +139,7 @@ fn describe_send_error(error: &reqwest::Error) -> String {
     if cause.is_empty() {
         kind.to_owned()
     } else {
-        let cause: String = cause.chars().take(200).collect();
+        let cause: String = storable_text(cause.as_bytes()).chars().take(200).collect();
         format!("{kind}: {cause}")
     }
 }
