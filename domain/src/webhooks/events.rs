@@ -37,8 +37,8 @@ pub(crate) async fn fan_out(
     let family = event_type
         .split_once('.')
         .map_or(event_type, |(family, _)| family);
-    let endpoints: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT f.endpoint_id FROM webhook_endpoint_families f
+    let endpoints: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT DISTINCT f.endpoint_id, e.rate_limit_per_second FROM webhook_endpoint_families f
          JOIN webhook_endpoints e ON e.id = f.endpoint_id
          WHERE f.tenant_id = $1 AND f.mode = $2 AND f.family IN ('*', $3) AND e.status = 'enabled'",
     )
@@ -47,31 +47,48 @@ pub(crate) async fn fan_out(
     .bind(family)
     .fetch_all(&mut *connection)
     .await?;
-    let endpoint_ids = endpoints
+    let targets = endpoints
         .into_iter()
-        .map(|(id,)| {
-            WebhookEndpointId::parse(&id)
-                .map_err(|_| DomainError::Internal("stored endpoint id is invalid".to_owned()))
+        .map(|(id, rate)| {
+            Ok(DeliveryTarget {
+                endpoint_id: WebhookEndpointId::parse(&id).map_err(|_| {
+                    DomainError::Internal("stored endpoint id is invalid".to_owned())
+                })?,
+                rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
+            })
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, DomainError>>()?;
     queue_deliveries(
-        connection,
-        tenant_id,
-        &endpoint_ids,
-        event_id,
-        event_type,
-        now_ms,
+        connection, tenant_id, &targets, event_id, event_type, now_ms,
     )
     .await
 }
 
-/// A delivery just queued: its id, its endpoint's, and its event's body
-/// when the change that queued it has it at hand (the worker then does not read it
-/// back).
+/// An endpoint deliveries are queued to, with the rate limit the worker paces it by.
+#[derive(Debug, Clone)]
+pub(crate) struct DeliveryTarget {
+    pub endpoint_id: WebhookEndpointId,
+    pub rate_limit_per_second: Option<u32>,
+}
+
+impl From<&gatehouse_model::EndpointView> for DeliveryTarget {
+    fn from(endpoint: &gatehouse_model::EndpointView) -> Self {
+        Self {
+            endpoint_id: endpoint.id.clone(),
+            rate_limit_per_second: endpoint.rate_limit_per_second,
+        }
+    }
+}
+
+/// A delivery waiting to be claimed: its id, its tenant, its endpoint and that
+/// endpoint's rate limit, and its event's body when the change that queued it has it at
+/// hand (the worker then does not read it back).
 #[derive(Debug, Clone)]
 pub(crate) struct QueuedDelivery {
     pub delivery_id: DeliveryId,
+    pub tenant_id: TenantId,
     pub endpoint_id: WebhookEndpointId,
+    pub rate_limit_per_second: Option<u32>,
     pub body: Option<super::delivery::EventBody>,
 }
 
@@ -80,26 +97,26 @@ pub(crate) struct QueuedDelivery {
 pub(crate) async fn queue_deliveries(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
-    endpoint_ids: &[WebhookEndpointId],
+    targets: &[DeliveryTarget],
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
 ) -> Result<Vec<QueuedDelivery>, DomainError> {
     const ROWS_PER_STATEMENT: usize = 100;
-    let mut queued = Vec::with_capacity(endpoint_ids.len());
-    for chunk in endpoint_ids.chunks(ROWS_PER_STATEMENT) {
+    let mut queued = Vec::with_capacity(targets.len());
+    for chunk in targets.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type,
                 state, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
             Placeholders::new(Engine::of(connection)).rows(chunk.len(), 10)
         );
         let mut query = sqlx::query(&sql);
-        for endpoint_id in chunk {
+        for target in chunk {
             let delivery_id = DeliveryId::from_body(&ids::fresh_body());
             query = query
                 .bind(delivery_id.as_str().to_owned())
                 .bind(tenant_id.as_str())
-                .bind(endpoint_id.as_str())
+                .bind(target.endpoint_id.as_str())
                 .bind(event_id.as_str())
                 .bind(event_type)
                 .bind("pending")
@@ -109,7 +126,9 @@ pub(crate) async fn queue_deliveries(
                 .bind(now_ms);
             queued.push(QueuedDelivery {
                 delivery_id,
-                endpoint_id: endpoint_id.clone(),
+                tenant_id: tenant_id.clone(),
+                endpoint_id: target.endpoint_id.clone(),
+                rate_limit_per_second: target.rate_limit_per_second,
                 body: None,
             });
         }

@@ -5,9 +5,11 @@
 //! - `worker`: the loop — the handoff of deliveries this instance queued, the scan of
 //!   the queue beside it, the sends in flight and the recorder; and the one-shot rounds
 //!   the tests and the test event use.
-//! - `gates`: each endpoint's bounds in this instance (attempts outstanding, the pace of
-//!   an optional rate limit), decided without I/O.
-//! - `claiming`: one statement leases a batch of due rows (`lease_until`); on
+//! - `gates`: the bounds in this instance (attempts outstanding per endpoint and per
+//!   tenant, the turns of an endpoint's optional rate limit) and the fair order between
+//!   tenants and endpoints, decided without I/O.
+//! - `claiming`: one statement leases a batch of due rows (`lease_until`), taken
+//!   round robin between tenants and between each tenant's endpoints; on
 //!   PostgreSQL `FOR UPDATE SKIP LOCKED` keeps two instances from taking the same row,
 //!   and on SQLite this process's one claimer is alone. A lease that runs out (a crash,
 //!   `kill -9`) is taken again, so nothing is lost; the lease outlasts the 15 s timeout,
@@ -28,7 +30,7 @@ mod sending;
 mod worker;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gatehouse_model::{DeliveryId, EventId, TenantId, WebhookEndpointId};
 
@@ -68,6 +70,8 @@ struct Claimed {
     attempts: i64,
     /// The event's body when it was handed over with the delivery (else it is read).
     body: Option<EventBody>,
+    /// Its endpoint's rate-limit turn, when it must wait for one before it is sent.
+    send_at: Option<Instant>,
 }
 
 /// A leased delivery with what sending it needs.
@@ -76,7 +80,6 @@ struct Prepared {
     url: String,
     secrets: Vec<SigningSecret>,
     body: EventBody,
-    rate_limit_per_second: Option<u32>,
 }
 
 /// What one attempt came to.

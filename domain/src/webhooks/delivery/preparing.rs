@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use gatehouse_model::{EventId, WebhookEndpointId};
+use gatehouse_model::{EventId, TenantId, WebhookEndpointId};
 use sqlx::Row;
 
 use super::{Claimed, EventBody, Prepared};
@@ -17,11 +17,10 @@ use crate::webhooks::secrets::SigningSecret;
 /// Ids one look-up names at most.
 const IDS_PER_QUERY: usize = 500;
 
-/// An endpoint as attempts to it need it: its URL, its optional rate limit and its live
-/// signing secrets (opened), newest first.
+/// An endpoint as attempts to it need it: its URL and its live signing secrets
+/// (opened), newest first.
 struct Destination {
     url: String,
-    rate_limit_per_second: Option<u32>,
     secrets: Vec<SigningSecret>,
 }
 
@@ -32,12 +31,14 @@ impl Gatehouse {
         &self,
         claimed: Vec<Claimed>,
     ) -> Result<Vec<Prepared>, DomainError> {
-        let endpoints: Vec<WebhookEndpointId> =
-            claimed.iter().map(|job| job.endpoint_id.clone()).collect();
+        let claimed_for: Vec<(TenantId, WebhookEndpointId)> = claimed
+            .iter()
+            .map(|job| (job.tenant_id.clone(), job.endpoint_id.clone()))
+            .collect();
         let prepared = self.prepare(claimed).await;
         if prepared.is_err() {
-            for endpoint_id in &endpoints {
-                self.webhooks.add_outstanding(endpoint_id, -1);
+            for (tenant_id, endpoint_id) in &claimed_for {
+                self.webhooks.release(tenant_id, endpoint_id);
             }
         }
         prepared
@@ -68,12 +69,11 @@ impl Gatehouse {
                 (Some(destination), Some(body)) if !destination.secrets.is_empty() => prepared
                     .push(Prepared {
                         url: destination.url.clone(),
-                        rate_limit_per_second: destination.rate_limit_per_second,
                         secrets: destination.secrets.clone(),
                         body,
                         claimed: job,
                     }),
-                _ => self.webhooks.add_outstanding(&job.endpoint_id, -1),
+                _ => self.webhooks.release(&job.tenant_id, &job.endpoint_id),
             }
         }
         Ok(prepared)
@@ -91,7 +91,7 @@ impl Gatehouse {
             let mut placeholders = Placeholders::new(self.db().engine());
             let now_at = placeholders.next();
             let sql = format!(
-                "SELECT e.id, e.url, e.rate_limit_per_second, s.sealed_secret
+                "SELECT e.id, e.url, s.sealed_secret
                  FROM webhook_endpoints e
                  LEFT JOIN webhook_secrets s ON s.endpoint_id = e.id
                     AND (s.retires_at IS NULL OR s.retires_at > {now_at})
@@ -106,12 +106,10 @@ impl Gatehouse {
                 let stored = Stored::new(&row, "webhook endpoint");
                 let endpoint_id = stored.parsed("id", |id| WebhookEndpointId::parse(id).ok())?;
                 if !destinations.contains_key(&endpoint_id) {
-                    let rate: Option<i64> = stored.get("rate_limit_per_second")?;
                     destinations.insert(
                         endpoint_id.clone(),
                         Destination {
                             url: stored.get("url")?,
-                            rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
                             secrets: Vec::new(),
                         },
                     );

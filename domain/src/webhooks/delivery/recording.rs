@@ -31,7 +31,7 @@ impl Gatehouse {
         // written stays leased until its lease runs out, then is taken again.
         for outcome in &outcomes {
             self.webhooks
-                .add_outstanding(&outcome.claimed.endpoint_id, -1);
+                .release(&outcome.claimed.tenant_id, &outcome.claimed.endpoint_id);
         }
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();

@@ -1,5 +1,5 @@
 //! Sending: one attempt, signed (Standard Webhooks), through the address guard, within
-//! its endpoint's turn and the timeout; at most 1 KiB of the answer is read.
+//! the timeout; at most 1 KiB of the answer is read.
 
 use std::time::{Duration, Instant};
 
@@ -28,10 +28,6 @@ impl Gatehouse {
     }
 
     async fn send_uncounted(&self, job: Prepared) -> Outcome {
-        let _turn = self
-            .webhooks
-            .wait_for_turn(&job.claimed.endpoint_id, job.rate_limit_per_second)
-            .await;
         let attempted_at_ms = self.now_ms();
         let timestamp = attempted_at_ms.div_euclid(1000);
         let mut outcome = Outcome {

@@ -3,7 +3,6 @@
 //! task within the instance's capacity and records outcomes as they come; and the
 //! one-shot rounds that tests and the test event use.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,7 +10,6 @@ use gatehouse_model::{EventId, WebhookEndpointId};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::gates::Reserved;
 use super::{Claimed, Outcome};
 use crate::Gatehouse;
 use crate::error::DomainError;
@@ -48,13 +46,25 @@ impl Gatehouse {
         loop {
             let claimed = self.claim_due(CLAIM_BATCH).await?;
             if claimed.is_empty() {
-                return Ok(report);
+                // Deliveries held for their endpoint's rate-limit turn are due too.
+                match self.webhooks.next_turn_to_scan() {
+                    Some(turn) => {
+                        tokio::time::sleep_until(turn.into()).await;
+                        continue;
+                    }
+                    None => return Ok(report),
+                }
             }
             let prepared = self.prepare_or_release(claimed).await?;
             let mut sends = tokio::task::JoinSet::new();
             for job in prepared {
                 let gatehouse = self.clone();
-                sends.spawn(async move { gatehouse.send(job).await });
+                sends.spawn(async move {
+                    if let Some(turn) = job.claimed.send_at {
+                        tokio::time::sleep_until(turn.into()).await;
+                    }
+                    gatehouse.send(job).await
+                });
             }
             let mut outcomes = Vec::new();
             while let Some(outcome) = sends.join_next().await {
@@ -109,28 +119,12 @@ impl Gatehouse {
                 Vec::new()
             };
             if !handed.is_empty() {
-                let (chosen, left) = self
-                    .webhooks
-                    .within_caps(handed, free, |queued| &queued.endpoint_id);
-                // Beyond an endpoint's cap or this batch: taken when room is freed.
-                self.webhooks.give_back(left);
-                let mut bodies = HashMap::with_capacity(chosen.len());
-                let reserved: Vec<Reserved> = chosen
-                    .into_iter()
-                    .map(|queued| {
-                        if let Some(body) = queued.body {
-                            bodies.insert(queued.delivery_id.clone(), body);
-                        }
-                        (queued.delivery_id, queued.endpoint_id)
-                    })
-                    .collect();
-                match self.claim_ids(&reserved).await {
-                    Ok(mut claimed) => {
-                        for job in &mut claimed {
-                            job.body = bodies.remove(&job.delivery_id);
-                        }
-                        self.dispatch(&dispatcher, claimed).await
-                    }
+                // Taken in fair order. Beyond a cap or this batch: taken when room is
+                // freed. Held for their endpoint's turn: the scan takes them then.
+                let admission = self.webhooks.admit(handed, free, None);
+                self.webhooks.give_back(admission.deferred);
+                match self.claim_ids(admission.admitted).await {
+                    Ok(claimed) => self.dispatch(&dispatcher, claimed).await,
                     Err(error) => {
                         self.webhooks.request_scan();
                         tracing::warn!(%error, "claiming deliveries failed; the scan takes them");
@@ -171,16 +165,24 @@ impl Gatehouse {
                     Err(error) => tracing::warn!(%error, "claiming deliveries failed; retrying"),
                 }
             }
+            // Deliveries held for their endpoint's rate-limit turn are looked for again
+            // when the first turn comes.
+            let poll = Instant::now() + POLL_INTERVAL;
+            let next_scan = self
+                .webhooks
+                .next_turn_to_scan()
+                .map_or(poll, |turn| turn.min(poll));
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = self.webhooks.scan_wake.notified() => {}
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep_until(next_scan.into()) => {}
             }
         }
     }
 
     /// Prepares claimed deliveries and sends each in its own task, within the
-    /// worker's capacity; the outcomes go to the recorder.
+    /// worker's capacity; the outcomes go to the recorder. A delivery waiting for its
+    /// endpoint's rate-limit turn takes its slot only when the turn comes.
     async fn dispatch(&self, dispatcher: &Dispatcher, claimed: Vec<Claimed>) {
         if claimed.is_empty() {
             return;
@@ -188,17 +190,32 @@ impl Gatehouse {
         match self.prepare_or_release(claimed).await {
             Ok(prepared) => {
                 for job in prepared {
-                    let permit = Arc::clone(&dispatcher.capacity)
-                        .acquire_owned()
-                        .await
-                        .expect("the capacity semaphore is never closed");
                     let gatehouse = self.clone();
                     let outcomes = dispatcher.outcomes.clone();
-                    dispatcher.sends.spawn(async move {
-                        let outcome = gatehouse.send(job).await;
-                        let _ = outcomes.send(outcome);
-                        drop(permit);
-                    });
+                    let capacity = Arc::clone(&dispatcher.capacity);
+                    let take_slot = || async {
+                        capacity
+                            .acquire_owned()
+                            .await
+                            .expect("the capacity semaphore is never closed")
+                    };
+                    match job.claimed.send_at {
+                        Some(turn) => {
+                            dispatcher.sends.spawn(async move {
+                                tokio::time::sleep_until(turn.into()).await;
+                                let slot = take_slot().await;
+                                let _ = outcomes.send(gatehouse.send(job).await);
+                                drop(slot);
+                            });
+                        }
+                        None => {
+                            let slot = take_slot().await;
+                            dispatcher.sends.spawn(async move {
+                                let _ = outcomes.send(gatehouse.send(job).await);
+                                drop(slot);
+                            });
+                        }
+                    }
                 }
             }
             Err(error) => {

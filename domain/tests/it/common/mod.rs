@@ -117,13 +117,13 @@ macro_rules! on_both_engines {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let db = crate::common::TestDb::new(gatehouse_domain::Engine::Sqlite).await;
+                let db = $crate::common::TestDb::new(gatehouse_domain::Engine::Sqlite).await;
                 ($body)(db.gatehouse.clone()).await;
                 db.finish().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let db = crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
+                let db = $crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;
                 ($body)(db.gatehouse.clone()).await;
                 db.finish().await;
             }
