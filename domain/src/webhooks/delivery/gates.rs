@@ -18,7 +18,7 @@ use crate::webhooks::WebhookRuntime;
 use crate::webhooks::events::QueuedDelivery;
 
 /// How far off an endpoint's rate-limit turn may be for a delivery to it to be claimed.
-pub(super) const TURN_HORIZON: Duration = Duration::from_millis(200);
+const TURN_HORIZON: Duration = Duration::from_millis(200);
 /// The shortest wait before a scan woken for endpoints' turns (turns that fall close
 /// together are taken by one scan).
 const MIN_WAIT_FOR_TURNS: Duration = Duration::from_millis(100);
@@ -99,15 +99,25 @@ impl Gates {
         endpoint_id: &WebhookEndpointId,
         now: Instant,
     ) -> &mut EndpointGate {
+        // Looked up before it is inserted: no id is copied for a gate that exists.
+        if !self.endpoints.contains_key(endpoint_id) {
+            let gate = EndpointGate::new(tenant_id.clone(), now);
+            self.endpoints.insert(endpoint_id.clone(), gate);
+        }
         self.endpoints
-            .entry(endpoint_id.clone())
-            .or_insert_with(|| EndpointGate::new(tenant_id.clone(), now))
+            .get_mut(endpoint_id)
+            .expect("the gate was just inserted")
     }
 
     /// Counts one attempt as outstanding.
     fn count(&mut self, tenant_id: &TenantId, endpoint_id: &WebhookEndpointId, now: Instant) {
         self.gate(tenant_id, endpoint_id, now).outstanding += 1;
-        *self.tenants.entry(tenant_id.clone()).or_default() += 1;
+        match self.tenants.get_mut(tenant_id) {
+            Some(outstanding) => *outstanding += 1,
+            None => {
+                self.tenants.insert(tenant_id.clone(), 1);
+            }
+        }
     }
 
     /// An attempt is no longer outstanding (recorded, or not claimed after all).
@@ -243,23 +253,33 @@ pub(super) fn fair_order(candidates: Vec<QueuedDelivery>) -> Vec<QueuedDelivery>
         endpoints: VecDeque<VecDeque<QueuedDelivery>>,
         index: HashMap<WebhookEndpointId, usize>,
     }
+    /// The position of `key` in `index`, added as `next` when new (the key is copied
+    /// only then).
+    fn position<K: Clone + Eq + std::hash::Hash>(
+        index: &mut HashMap<K, usize>,
+        key: &K,
+        next: usize,
+    ) -> usize {
+        if let Some(position) = index.get(key) {
+            return *position;
+        }
+        index.insert(key.clone(), next);
+        next
+    }
     let total = candidates.len();
     let mut tenant_index: HashMap<TenantId, usize> = HashMap::new();
     let mut tenants: Vec<TenantQueue> = Vec::new();
     for candidate in candidates {
-        let next = tenants.len();
-        let tenant = *tenant_index
-            .entry(candidate.tenant_id.clone())
-            .or_insert(next);
+        let tenant = position(&mut tenant_index, &candidate.tenant_id, tenants.len());
         if tenant == tenants.len() {
             tenants.push(TenantQueue::default());
         }
         let queue = &mut tenants[tenant];
-        let next = queue.endpoints.len();
-        let endpoint = *queue
-            .index
-            .entry(candidate.endpoint_id.clone())
-            .or_insert(next);
+        let endpoint = position(
+            &mut queue.index,
+            &candidate.endpoint_id,
+            queue.endpoints.len(),
+        );
         if endpoint == queue.endpoints.len() {
             queue.endpoints.push_back(VecDeque::new());
         }

@@ -84,8 +84,10 @@ impl Gatehouse {
     }
 
     /// The worker: claims what is due whenever a change queues deliveries (in this
-    /// instance, or on PostgreSQL any instance) and at least every half second, sends
-    /// each in its own task and records outcomes as they come. When `stop` fires it
+    /// instance, or on PostgreSQL any instance) and at least every half second, as the
+    /// gates admit it (fairly between tenants and endpoints, within their caps, at each
+    /// endpoint's rate-limit turn), sends each in its own task and records outcomes as
+    /// they come. When `stop` fires it
     /// claims nothing more, lets the attempts in flight finish (each is bounded by the
     /// timeout) and records them before returning.
     pub async fn run_delivery_worker(&self, stop: CancellationToken) {
@@ -247,7 +249,8 @@ impl Gatehouse {
     }
 
     /// Delivers one endpoint's pending delivery of one event at once, whatever the
-    /// endpoint's status (the test event), and returns when its attempt is recorded.
+    /// endpoint's status and its rate limit's turn (the test event), and returns when
+    /// its attempt is recorded.
     /// Should a worker have taken it first, waits for that worker's attempt.
     pub(crate) async fn deliver_now(
         &self,
