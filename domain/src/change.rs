@@ -8,9 +8,7 @@
 //! only place a transaction is opened. Counters (usage) and housekeeping (purges,
 //! throttling) are not changes a person made and write directly.
 
-use gatehouse_model::{
-    ApiKeyId, AppId, AuditEventId, EventId, EventType, KeyMode, TenantId, WebhookEndpointId,
-};
+use gatehouse_model::{ApiKeyId, AppId, AuditEventId, EventId, EventType, KeyMode, TenantId};
 use sqlx::{Any, AnyConnection, Transaction};
 
 use crate::audit::{self, AuditRecord};
@@ -181,7 +179,7 @@ impl Change<'_> {
     pub(crate) async fn record_event_for(
         &mut self,
         event: NewEvent,
-        endpoint_id: &WebhookEndpointId,
+        endpoint: &gatehouse_model::EndpointView,
     ) -> Result<EventId, DomainError> {
         let id = EventId::from_body(&ids::fresh_body());
         sqlx::query(
@@ -200,7 +198,7 @@ impl Change<'_> {
         crate::webhooks::events::queue_deliveries(
             &mut self.transaction,
             &event.tenant_id,
-            &[endpoint_id.to_string()],
+            &[endpoint.into()],
             &id,
             event.event_type.as_str(),
             self.now_ms,

@@ -33,6 +33,15 @@ impl Engine {
             ))
         }
     }
+
+    /// The engine a connection of the pool talks to.
+    pub(crate) fn of(connection: &sqlx::AnyConnection) -> Self {
+        if connection.backend_name().eq_ignore_ascii_case("sqlite") {
+            Self::Sqlite
+        } else {
+            Self::Postgres
+        }
+    }
 }
 
 /// How to open the pool.
@@ -221,18 +230,25 @@ impl Placeholders {
         }
     }
 
+    /// `count` placeholders, comma separated, as `IN (…)` takes them.
+    pub fn list(&mut self, count: usize) -> String {
+        let mut out = String::with_capacity(count * 5);
+        for index in 0..count {
+            if index > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&self.next());
+        }
+        out
+    }
+
     /// `rows` parenthesised lists of `columns` placeholders each, comma separated, as a
     /// multi-row `VALUES` takes them.
     pub fn rows(&mut self, rows: usize, columns: usize) -> String {
         let mut out = String::with_capacity(rows * columns * 5);
         for row in 0..rows {
             out.push_str(if row == 0 { "(" } else { ", (" });
-            for column in 0..columns {
-                if column > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&self.next());
-            }
+            out.push_str(&self.list(columns));
             out.push(')');
         }
         out
@@ -273,8 +289,10 @@ mod tests {
         assert_eq!(postgres.next(), "$1");
         assert_eq!(postgres.rows(2, 3), "($2, $3, $4), ($5, $6, $7)");
         assert_eq!(postgres.next(), "$8");
+        assert_eq!(postgres.list(2), "$9, $10");
         let mut sqlite = Placeholders::new(Engine::Sqlite);
         assert_eq!(sqlite.rows(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(sqlite.list(3), "?, ?, ?");
         assert_eq!(sqlite.next(), "?");
     }
 

@@ -64,6 +64,18 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// Whether the database refused a value the statement carried: a constraint it
+    /// checks, or on PostgreSQL a data exception (SQLSTATE class 22, such as a NUL in
+    /// text). Written again, the same rows are refused again; written apart, the others
+    /// go through. (A database out of reach, or a missing table, is not this.)
+    pub(crate) fn is_refused_value(&self) -> bool {
+        let Self::Database(sqlx::Error::Database(error)) = self else {
+            return false;
+        };
+        !matches!(error.kind(), sqlx::error::ErrorKind::Other)
+            || error.code().is_some_and(|code| code.starts_with("22"))
+    }
+
     /// One field's validation error.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError {

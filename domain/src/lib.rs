@@ -24,6 +24,7 @@ pub mod origin_index;
 pub mod overview;
 mod paging;
 pub mod request_log;
+mod storable;
 mod stored;
 pub mod tenants;
 pub mod text;

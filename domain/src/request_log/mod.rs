@@ -23,6 +23,7 @@ pub mod budget;
 mod search;
 pub mod segment;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +34,7 @@ use crate::Gatehouse;
 use crate::actor::KeyPrincipal;
 use crate::db::Placeholders;
 use crate::error::DomainError;
+use crate::storable::storable_text;
 use segment::EntryFields;
 
 /// Entries the buffer holds at most (about 300 bytes each): a minute of calls at the
@@ -301,6 +303,10 @@ impl Gatehouse {
         if let Some(origin) = &mut record.origin {
             keep_at_most(origin, ORIGIN_MAX_BYTES);
         }
+        // The route is a search term, stored as text.
+        if let Cow::Owned(storable) = storable_text(record.route.as_bytes()) {
+            record.route = storable;
+        }
         let now_ms = self.now_ms();
         if record.refuses_the_key()
             && !self.request_logs.refusals.admit(
@@ -345,21 +351,31 @@ impl Gatehouse {
         }
         let mut written = 0;
         for (index, segment) in segments.iter().enumerate() {
-            if let Err(error) = self.write_segment(segment).await {
-                let mut kept: Vec<PreparedSegment> = segments.drain(index..).collect();
-                let mut held: usize = kept.iter().map(|segment| segment.entries).sum();
-                // Beyond the buffer's capacity, the oldest are dropped and counted.
-                while held > self.request_logs.capacity && !kept.is_empty() {
-                    let oldest = kept.remove(0);
-                    held -= oldest.entries;
+            match self.write_segment(segment).await {
+                Ok(()) => written += segment.entries,
+                // The database refuses this segment's rows: written again, they would
+                // be refused again. Dropped and counted, so the others go through.
+                Err(error) if error.is_refused_value() => {
+                    tracing::error!(%error, entries = segment.entries, "a request log segment was refused and dropped");
                     self.request_logs
                         .dropped
-                        .fetch_add(oldest.entries as u64, Ordering::Relaxed);
+                        .fetch_add(segment.entries as u64, Ordering::Relaxed);
                 }
-                *unwritten = kept;
-                return Err(error);
+                Err(error) => {
+                    let mut kept: Vec<PreparedSegment> = segments.drain(index..).collect();
+                    let mut held: usize = kept.iter().map(|segment| segment.entries).sum();
+                    // Beyond the buffer's capacity, the oldest are dropped and counted.
+                    while held > self.request_logs.capacity && !kept.is_empty() {
+                        let oldest = kept.remove(0);
+                        held -= oldest.entries;
+                        self.request_logs
+                            .dropped
+                            .fetch_add(oldest.entries as u64, Ordering::Relaxed);
+                    }
+                    *unwritten = kept;
+                    return Err(error);
+                }
             }
-            written += segment.entries;
         }
         Ok(written)
     }

@@ -4,7 +4,7 @@
 
 use gatehouse_model::{
     AppId, DeliveryId, DeliveryState, DeliveryView, EventDetail, EventId, EventInput, EventType,
-    EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId,
+    EventView, KeyMode, Page, PageRequest, RESERVED_EVENT_FAMILIES, TenantId, WebhookEndpointId,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -12,10 +12,11 @@ use sqlx::any::AnyRow;
 use crate::actor::{Access, Actor};
 use crate::audit::AuditRecord;
 use crate::change::SentEvent;
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
-use crate::{Gatehouse, ids};
+use crate::{Engine, Gatehouse, ids};
 
 pub const MAX_EVENT_TYPE_CHARS: usize = 100;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
@@ -25,7 +26,7 @@ pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// Queues the delivery of event `event_id` to every enabled endpoint of its app and
 /// mode subscribed to its family (or to all), in the caller's transaction. An event
 /// never reaches another app's endpoints, even of the same tenant. Returns the queued
-/// `(delivery, endpoint)` ids.
+/// deliveries.
 pub(crate) async fn fan_out(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
@@ -38,8 +39,8 @@ pub(crate) async fn fan_out(
     let family = event_type
         .split_once('.')
         .map_or(event_type, |(family, _)| family);
-    let endpoints: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT f.endpoint_id FROM webhook_endpoint_families f
+    let endpoints: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT DISTINCT f.endpoint_id, e.rate_limit_per_second FROM webhook_endpoint_families f
          JOIN webhook_endpoints e ON e.id = f.endpoint_id
          WHERE f.tenant_id = $1 AND f.mode = $2 AND f.family IN ('*', $3)
            AND e.app_id = $4 AND e.status = 'enabled'",
@@ -50,14 +51,19 @@ pub(crate) async fn fan_out(
     .bind(app_id.as_str())
     .fetch_all(&mut *connection)
     .await?;
-    let endpoint_ids: Vec<String> = endpoints.into_iter().map(|(id,)| id).collect();
+    let targets = endpoints
+        .into_iter()
+        .map(|(id, rate)| {
+            Ok(DeliveryTarget {
+                endpoint_id: WebhookEndpointId::parse(&id).map_err(|_| {
+                    DomainError::Internal("stored endpoint id is invalid".to_owned())
+                })?,
+                rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
+            })
+        })
+        .collect::<Result<Vec<_>, DomainError>>()?;
     queue_deliveries(
-        connection,
-        tenant_id,
-        &endpoint_ids,
-        event_id,
-        event_type,
-        now_ms,
+        connection, tenant_id, &targets, event_id, event_type, now_ms,
     )
     .await
 }
@@ -95,12 +101,31 @@ async fn count_test_event(
     counted.map(|_| ()).ok_or_else(refused)
 }
 
-/// A delivery just queued: its id, its endpoint's, and its event's body when the
-/// change that queued it has it at hand (the worker then does not read it back).
+/// An endpoint deliveries are queued to, with the rate limit the worker paces it by.
+#[derive(Debug, Clone)]
+pub(crate) struct DeliveryTarget {
+    pub endpoint_id: WebhookEndpointId,
+    pub rate_limit_per_second: Option<u32>,
+}
+
+impl From<&gatehouse_model::EndpointView> for DeliveryTarget {
+    fn from(endpoint: &gatehouse_model::EndpointView) -> Self {
+        Self {
+            endpoint_id: endpoint.id.clone(),
+            rate_limit_per_second: endpoint.rate_limit_per_second,
+        }
+    }
+}
+
+/// A delivery waiting to be claimed: its id, its tenant, its endpoint and that
+/// endpoint's rate limit, and its event's body when the change that queued it has it at
+/// hand (the worker then does not read it back).
 #[derive(Debug, Clone)]
 pub(crate) struct QueuedDelivery {
-    pub delivery_id: String,
-    pub endpoint_id: String,
+    pub delivery_id: DeliveryId,
+    pub tenant_id: TenantId,
+    pub endpoint_id: WebhookEndpointId,
+    pub rate_limit_per_second: Option<u32>,
     pub body: Option<super::delivery::EventBody>,
 }
 
@@ -109,41 +134,38 @@ pub(crate) struct QueuedDelivery {
 pub(crate) async fn queue_deliveries(
     connection: &mut AnyConnection,
     tenant_id: &TenantId,
-    endpoint_ids: &[String],
+    targets: &[DeliveryTarget],
     event_id: &EventId,
     event_type: &str,
     now_ms: i64,
 ) -> Result<Vec<QueuedDelivery>, DomainError> {
     const ROWS_PER_STATEMENT: usize = 100;
-    let mut queued = Vec::with_capacity(endpoint_ids.len());
-    for chunk in endpoint_ids.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::from(
+    let mut queued = Vec::with_capacity(targets.len());
+    for chunk in targets.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type,
-                state, attempts, next_attempt_at, lease_until, leased_by, last_status, created_at,
-                updated_at) VALUES ",
+                state, attempts, next_attempt_at, created_at, updated_at) VALUES {}",
+            Placeholders::new(Engine::of(connection)).rows(chunk.len(), 10)
         );
-        for index in 0..chunk.len() {
-            let base = index * 2;
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, $1, ${}, $2, $3, 'pending', 0, $4, NULL, NULL, NULL, $4, $4)",
-                base + 5,
-                base + 6
-            ));
-        }
-        let mut query = sqlx::query(&sql)
-            .bind(tenant_id.as_str())
-            .bind(event_id.as_str())
-            .bind(event_type)
-            .bind(now_ms);
-        for endpoint_id in chunk {
-            let delivery_id = DeliveryId::from_body(&ids::fresh_body()).to_string();
-            query = query.bind(delivery_id.clone()).bind(endpoint_id.as_str());
+        let mut query = sqlx::query(&sql);
+        for target in chunk {
+            let delivery_id = DeliveryId::from_body(&ids::fresh_body());
+            query = query
+                .bind(delivery_id.as_str().to_owned())
+                .bind(tenant_id.as_str())
+                .bind(target.endpoint_id.as_str())
+                .bind(event_id.as_str())
+                .bind(event_type)
+                .bind("pending")
+                .bind(0_i64)
+                .bind(now_ms)
+                .bind(now_ms)
+                .bind(now_ms);
             queued.push(QueuedDelivery {
                 delivery_id,
-                endpoint_id: endpoint_id.clone(),
+                tenant_id: tenant_id.clone(),
+                endpoint_id: target.endpoint_id.clone(),
+                rate_limit_per_second: target.rate_limit_per_second,
                 body: None,
             });
         }

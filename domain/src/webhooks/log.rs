@@ -128,7 +128,7 @@ impl Gatehouse {
             let queued = queue_deliveries(
                 change.connection(),
                 &actor.tenant_id,
-                &[endpoint_id.to_string()],
+                &[(&endpoint).into()],
                 &event_id,
                 event_type,
                 now,
@@ -180,7 +180,7 @@ impl Gatehouse {
                     event_type: EventType::WebhookTest,
                     data,
                 },
-                endpoint_id,
+                &endpoint,
             )
             .await?;
         let record = AuditRecord::by(

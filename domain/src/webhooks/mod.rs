@@ -18,7 +18,6 @@ pub mod log;
 pub mod secrets;
 pub mod signing;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -49,6 +48,9 @@ pub struct DeliverySettings {
     pub disable_after_failing: Duration,
     /// Attempts in flight to one endpoint at most.
     pub max_in_flight_per_endpoint: usize,
+    /// Attempts in flight for one tenant at most, so that one tenant's backlog never
+    /// takes every slot of the instance (a quarter of `max_in_flight` by default).
+    pub max_in_flight_per_tenant: usize,
     /// Attempts in flight from this instance at most.
     pub max_in_flight: usize,
 }
@@ -75,6 +77,7 @@ impl Default for DeliverySettings {
             max_retry_after: Duration::from_secs(24 * HOUR),
             disable_after_failing: Duration::from_secs(5 * 24 * HOUR),
             max_in_flight_per_endpoint: 16,
+            max_in_flight_per_tenant: 512 / 4,
             max_in_flight: 512,
         }
     }
@@ -109,7 +112,7 @@ pub(crate) struct WebhookRuntime {
     /// Whether the last scan left due deliveries behind (endpoint caps, batch size):
     /// each recorded batch frees room, and then the worker scans again at once.
     pub(crate) more_due: std::sync::atomic::AtomicBool,
-    pub gates: Mutex<HashMap<WebhookEndpointId, delivery::EndpointGate>>,
+    pub(crate) gates: Mutex<delivery::gates::Gates>,
 }
 
 impl WebhookRuntime {

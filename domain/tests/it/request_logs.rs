@@ -1010,3 +1010,26 @@ on_both_engines!(
         )));
     }
 );
+
+on_both_engines!(
+    a_route_with_a_nul_byte_is_stored_and_keeps_no_other_segment_back,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let other_app = app_named(&gatehouse, &owner, "Billing").await;
+        let caller = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let other = create_key(&gatehouse, &owner, &other_app, KeyMode::Live, None).await;
+        let caller = principal(&gatehouse, &caller.plaintext).await;
+        let other = principal(&gatehouse, &other.plaintext).await;
+        // Two segments (one per app) in one flush; one of them names a route with a NUL.
+        assert!(gatehouse.log_request(record(&gatehouse, &caller, "/v1/who\0ami", 200, None)));
+        assert!(gatehouse.log_request(record(&gatehouse, &other, "/v1/whoami", 200, None)));
+        assert_eq!(gatehouse.flush_request_logs().await.unwrap(), 2);
+        let page = gatehouse
+            .search_request_logs(&owner, &RequestLogFilter::default(), &all())
+            .await
+            .unwrap();
+        let mut routes: Vec<String> = page.data.iter().map(|entry| entry.route.clone()).collect();
+        routes.sort();
+        assert_eq!(routes, ["/v1/whoami", "/v1/who\u{FFFD}ami"]);
+    }
+);

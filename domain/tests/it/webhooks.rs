@@ -1324,3 +1324,196 @@ on_both_engines!(
         assert_eq!(body["data"]["id"], new_key_a.key.id.to_string());
     }
 );
+
+on_both_engines!(
+    an_answer_with_nul_or_invalid_utf8_is_recorded_with_the_rest_of_its_batch,
+    |gatehouse: Gatehouse| async move {
+        // One tenant's receiver answers a NUL byte and invalid UTF-8; another tenant's
+        // answers plainly. Both outcomes are in the same recorded batch.
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let hostile = Receiver::answering(|_| Reply {
+            raw_body: Some(b"accepted\0 then \xff\xfe bytes"),
+            ..Reply::status(200)
+        })
+        .await;
+        let (_, other_owner) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let other_app = crate::common::app_named(&gatehouse, &other_owner, "Billing").await;
+        let plain = Receiver::start().await;
+        let mut endpoints = Vec::new();
+        for (actor, app, url) in [
+            (&owner, &app, &hostile.url),
+            (&other_owner, &other_app, &plain.url),
+        ] {
+            let id = gatehouse
+                .create_webhook_endpoint(
+                    actor,
+                    &endpoint(app, url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap()
+                .endpoint
+                .id;
+            let key = create_key(&gatehouse, actor, app, KeyMode::Live, None).await;
+            let sender = actor_for(&gatehouse, &key.plaintext).await;
+            gatehouse
+                .send_event(&sender, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+            endpoints.push((actor.clone(), id));
+        }
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        assert_eq!((report.attempted, report.succeeded), (2, 2));
+        for (actor, id) in &endpoints {
+            let log = gatehouse
+                .list_delivery_attempts(actor, id, &PageRequest::default())
+                .await
+                .unwrap()
+                .data;
+            assert_eq!(log.len(), 1, "each outcome is recorded once");
+            assert!(log[0].succeeded);
+        }
+        let (owner, hostile_id) = &endpoints[0];
+        let log = gatehouse
+            .list_delivery_attempts(owner, hostile_id, &PageRequest::default())
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(
+            log[0].response_excerpt,
+            "accepted\u{FFFD} then \u{FFFD}\u{FFFD} bytes"
+        );
+        // Recorded, so nothing is sent again.
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+        assert_eq!(hostile.received().len() + plain.received().len(), 2);
+    }
+);
+
+on_both_engines!(
+    a_tenants_throttled_backlog_does_not_delay_another_tenants_webhooks,
+    |gatehouse: Gatehouse| async move {
+        // The attack: a test-mode key that may write endpoints and events gives 50
+        // endpoints a rate of 1 per second and queues 3,000 deliveries to them.
+        let (_, attacker, attacker_app) = owner_with_app(&gatehouse).await;
+        let scopes: &[&str] = &["webhook_endpoints:write", "events:write"];
+        let attacker_key = create_key(
+            &gatehouse,
+            &attacker,
+            &attacker_app,
+            KeyMode::Test,
+            Some(scopes),
+        )
+        .await;
+        let attacker_key = actor_for(&gatehouse, &attacker_key.plaintext).await;
+        let throttled = Receiver::start().await;
+        for _ in 0..50 {
+            let mut input = endpoint(
+                &attacker_app,
+                &throttled.url,
+                KeyMode::Test,
+                &["payment_intent.*"],
+            );
+            input.rate_limit_per_second = Some(1);
+            gatehouse
+                .create_webhook_endpoint(&attacker_key, &input)
+                .await
+                .unwrap();
+        }
+        for _ in 0..60 {
+            gatehouse
+                .send_event(&attacker_key, &event("payment_intent.created"), None)
+                .await
+                .unwrap();
+        }
+        // Another tenant, with one endpoint on a fast receiver.
+        let (_, victim) =
+            tenant_with_user(&gatehouse, "owner@victim.test", Role::Owner, true).await;
+        let victim_app = crate::common::app_named(&gatehouse, &victim, "Shop").await;
+        let fast = Receiver::start().await;
+        gatehouse
+            .create_webhook_endpoint(
+                &victim,
+                &endpoint(&victim_app, &fast.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let victim_key = create_key(&gatehouse, &victim, &victim_app, KeyMode::Live, None).await;
+        let victim_key = actor_for(&gatehouse, &victim_key.plaintext).await;
+        // Another instance accepts half of the victim's events: the worker finds those
+        // by scanning the queue, and the others in its handoff.
+        let elsewhere =
+            Gatehouse::new(gatehouse.db().clone()).with_webhooks(crate::common::webhook_settings());
+
+        let stop = tokio_util::sync::CancellationToken::new();
+        let worker = tokio::spawn({
+            let gatehouse = gatehouse.clone();
+            let stop = stop.clone();
+            async move { gatehouse.run_delivery_worker(stop).await }
+        });
+        let started = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Each event's id, when it was posted and whether another instance took it.
+        let mut sent_at: HashMap<String, (std::time::Instant, bool)> = HashMap::new();
+        for index in 0..40 {
+            let instance = if index % 2 == 0 {
+                &gatehouse
+            } else {
+                &elsewhere
+            };
+            let posted = std::time::Instant::now();
+            let sent = instance
+                .send_event(&victim_key, &event("payment_intent.succeeded"), None)
+                .await
+                .unwrap();
+            sent_at.insert(sent.event.id.to_string(), (posted, index % 2 == 1));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while fast.received().len() < 40 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let percentile = |latencies: &[Duration], percent: usize| {
+            latencies
+                .get((latencies.len() * percent).div_ceil(100).saturating_sub(1))
+                .copied()
+        };
+        let mut latencies = Vec::new();
+        let (mut handed, mut scanned) = (Vec::new(), Vec::new());
+        for request in fast.received() {
+            let (posted, elsewhere) = sent_at[&request.webhook_id];
+            let latency = request.at - posted;
+            latencies.push(latency);
+            if elsewhere { &mut scanned } else { &mut handed }.push(latency);
+        }
+        for list in [&mut latencies, &mut handed, &mut scanned] {
+            list.sort();
+        }
+        let p99 = percentile(&latencies, 99);
+        eprintln!(
+            "other tenant: {} of 40 events received, p50 {:?}, p99 {:?} (handed over: p50 {:?}, \
+             max {:?}; found by the scan: p50 {:?}, max {:?}); throttled endpoints got {}",
+            latencies.len(),
+            percentile(&latencies, 50),
+            p99,
+            percentile(&handed, 50),
+            handed.last(),
+            percentile(&scanned, 50),
+            scanned.last(),
+            throttled.received().len()
+        );
+        assert_eq!(
+            latencies.len(),
+            40,
+            "every event of the other tenant arrived"
+        );
+        assert!(
+            p99 < Some(Duration::from_secs(1)),
+            "the other tenant's p99 was {p99:?}"
+        );
+        // The throttled endpoints kept to their rate all along: 1 per second each.
+        let elapsed_seconds = started.elapsed().as_secs() as usize + 1;
+        assert!(throttled.received().len() <= 50 * (elapsed_seconds + 1));
+        stop.cancel();
+        worker.await.unwrap();
+    }
+);

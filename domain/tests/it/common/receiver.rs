@@ -19,6 +19,8 @@ pub struct Received {
     pub body: String,
     /// The sender's end of the connection: one per connection.
     pub peer: SocketAddr,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -36,6 +38,8 @@ pub struct Reply {
     pub retry_after_seconds: Option<u64>,
     /// Bytes of body to answer with instead of the short text.
     pub body_bytes: Option<usize>,
+    /// The exact body to answer with (any bytes, valid UTF-8 or not).
+    pub raw_body: Option<&'static [u8]>,
 }
 
 impl Reply {
@@ -45,6 +49,7 @@ impl Reply {
             delay: Duration::ZERO,
             retry_after_seconds: None,
             body_bytes: None,
+            raw_body: None,
         }
     }
 }
@@ -89,6 +94,7 @@ impl Receiver {
                             signature: header("webhook-signature"),
                             body: String::from_utf8_lossy(&body).into_owned(),
                             peer,
+                            at: std::time::Instant::now(),
                         });
                         list.len() - 1
                     };
@@ -102,9 +108,10 @@ impl Receiver {
                     (
                         StatusCode::from_u16(reply.status).unwrap(),
                         response_headers,
-                        match reply.body_bytes {
-                            Some(bytes) => "x".repeat(bytes),
-                            None => format!("answered {}", reply.status),
+                        match (reply.raw_body, reply.body_bytes) {
+                            (Some(raw), _) => raw.to_vec(),
+                            (None, Some(bytes)) => "x".repeat(bytes).into_bytes(),
+                            (None, None) => format!("answered {}", reply.status).into_bytes(),
                         },
                     )
                 }
