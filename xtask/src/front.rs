@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use wasm_bindgen_cli_support::Bindgen;
 
 use crate::config::Project;
-use crate::run::{cargo, in_parallel, run, step};
+use crate::run::{cargo, in_parallel, run, run_quiet, step};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The split loader's name; wasm-split writes it and the split modules import it. The
@@ -93,15 +93,17 @@ fn bindgen(project: &Project, input: &Path, pkg_dir: &Path) -> Result<()> {
 /// `wasm-opt -Oz` on each file in place, with the features cargo-leptos enables.
 fn wasm_opt(files: &[PathBuf]) -> Result<()> {
     in_parallel(files, |file| {
-        run(Command::new("wasm-opt")
-            .args([
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-            ])
-            .arg(file)
-            .arg("-o")
-            .arg(file))
+        run_quiet(
+            Command::new("wasm-opt")
+                .args([
+                    "-Oz",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                ])
+                .arg(file)
+                .arg("-o")
+                .arg(file),
+        )
         .context("wasm-opt (binaryen 132 from npm, installed by ./dev)")
     })
 }

@@ -17,6 +17,24 @@ pub fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `command` with its output captured, shown only if it fails (wasm-opt warns
+/// about every split module's name section).
+pub fn run_quiet(command: &mut Command) -> Result<()> {
+    let line = describe(command);
+    let output = command
+        .output()
+        .with_context(|| format!("could not start {line}"))?;
+    if !output.status.success() {
+        bail!(
+            "{line} failed ({}):\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
 /// `cargo` as the one running this xtask (the same toolchain).
 pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
