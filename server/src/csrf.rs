@@ -46,7 +46,7 @@ pub fn is_same_site(method: &Method, headers: &axum::http::HeaderMap, https: boo
 }
 
 pub async fn refuse_cross_site(
-    State(state): State<crate::serve::AppState>,
+    State(state): State<crate::state::AppState>,
     request: Request<Body>,
     next: Next,
 ) -> Response {

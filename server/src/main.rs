@@ -16,6 +16,7 @@ mod master_key;
 mod metrics;
 mod serve;
 mod site;
+mod state;
 #[cfg(test)]
 mod test_support;
 mod v1;

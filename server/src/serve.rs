@@ -11,48 +11,17 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::FromRef;
 use axum::routing::get;
 use gatehouse_app::ssr::DashboardContext;
 use gatehouse_app::{App, shell};
 use gatehouse_domain::Gatehouse;
-use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-
-/// What every handler can reach. Cloned for every request that reads it (each
-/// middleware and handler), so it is one shared allocation: a clone is one counter.
-#[derive(Clone)]
-pub struct AppState(pub(crate) std::sync::Arc<SharedState>);
-
-pub struct SharedState {
-    pub leptos_options: LeptosOptions,
-    pub gatehouse: Gatehouse,
-    /// Served over https: cookies are `Secure` and `__Host-` prefixed.
-    pub https: bool,
-    /// The bearer token of `/metrics` on the main address (none: no such route).
-    pub metrics_token: Option<String>,
-    /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
-    pub trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = SharedState;
-
-    fn deref(&self) -> &SharedState {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
+use crate::state::{AppState, SharedState};
 
 /// The whole router, built in one place (tests use it too).
 pub fn router(state: AppState) -> Router {

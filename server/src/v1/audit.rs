@@ -13,7 +13,7 @@ use gatehouse_model::{AuditEventView, AuditFilter, EventType, Page, PageRequest}
 use serde::Deserialize;
 
 use super::{ApiError, ApiQuery};
-use crate::serve::AppState;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(list_audit_events))

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// Put on a response by the key check when the calling origin is allowed.
 #[derive(Debug, Clone)]

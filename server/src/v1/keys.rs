@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::request_log::{LoggedKey, LoggedVerdict};
 use super::{ApiError, json_body};
-use crate::serve::AppState;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(verify))

@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// Every `/v1` route and the OpenAPI document that describes them, from one list: each
 /// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route

@@ -15,7 +15,7 @@ use gatehouse_model::{
 use serde::Deserialize;
 
 use super::{ApiError, ApiQuery};
-use crate::serve::AppState;
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(list_request_logs))

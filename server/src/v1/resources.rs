@@ -19,7 +19,7 @@ use gatehouse_model::{
 use serde::Deserialize;
 
 use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// The key-authenticated resources; each route's path, scope and answers are in its
 /// handler's `#[utoipa::path]`, so the router and the OpenAPI document are one list.
