@@ -9,6 +9,7 @@ mod client_address;
 mod config;
 mod csrf;
 mod docs;
+mod error;
 mod framing;
 mod health;
 mod limits;

@@ -12,7 +12,7 @@ use gatehouse_domain::Actor;
 use gatehouse_model::{AuditEventView, AuditFilter, EventType, Page, PageRequest};
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery};
+use crate::error::{ApiError, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

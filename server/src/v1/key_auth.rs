@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use gatehouse_domain::admission::CallAttempt;
 
-use super::ApiError;
 use super::request_log::LoggedKey;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The credential a request presents: `Authorization: Bearer <key>`,

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::request_log::{LoggedKey, LoggedVerdict};
-use super::{ApiError, json_body};
+use crate::error::{ApiError, json_body};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

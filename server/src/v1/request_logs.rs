@@ -14,7 +14,7 @@ use gatehouse_model::{
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery};
+use crate::error::{ApiError, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

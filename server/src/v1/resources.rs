@@ -18,7 +18,8 @@ use gatehouse_model::{
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
+use super::AppListQuery;
+use crate::error::{ApiError, ApiQuery, PathId, json_body};
 use crate::state::AppState;
 
 /// The key-authenticated resources; each route's path, scope and answers are in its

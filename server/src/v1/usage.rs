@@ -10,7 +10,7 @@ use gatehouse_model::{UsageQuery, UsageReport};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiQuery};
+use crate::error::{ApiError, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -18,7 +18,8 @@ use gatehouse_model::{
     WebhookEndpointId,
 };
 
-use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
+use super::AppListQuery;
+use crate::error::{ApiError, ApiQuery, PathId, json_body};
 use crate::state::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
