@@ -15,9 +15,11 @@ mod health;
 mod limits;
 mod master_key;
 mod metrics;
+mod router;
 mod serve;
 mod site;
 mod state;
+mod tasks;
 #[cfg(test)]
 mod test_support;
 mod v1;
