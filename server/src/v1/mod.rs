@@ -1,16 +1,17 @@
 //! The `/v1` JSON API: thin handlers over the same domain operations the dashboard
 //! uses, answering errors as `{ "error": { "code", "message", "details" } }` (SPEC X-5).
 
+mod api_keys;
+mod apps;
 mod audit;
 mod cors;
 mod key_auth;
-mod keys;
 pub mod openapi;
 mod rate_headers;
 pub mod request_log;
 mod request_logs;
-mod resources;
 mod usage;
+mod verify;
 mod webhooks;
 
 use axum::Router;
@@ -26,7 +27,8 @@ use crate::state::AppState;
 /// document's). The key-authenticated resources sit behind the key check, the rest are
 /// open, and CORS is around all of them.
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let authenticated = resources::router()
+    let authenticated = apps::router()
+        .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(usage::router())
         .merge(audit::router())
@@ -36,7 +38,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
             key_auth::authenticate,
         ));
     let (router, document) = OpenApiRouter::with_openapi(openapi::base())
-        .merge(keys::router())
+        .merge(verify::router())
         .routes(routes!(ping))
         .merge(authenticated)
         .split_for_parts();
