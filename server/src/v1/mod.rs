@@ -4,11 +4,8 @@
 mod api_keys;
 mod apps;
 mod audit;
-mod cors;
-mod key_auth;
+mod layers;
 pub mod openapi;
-mod rate_headers;
-pub mod request_log;
 mod request_logs;
 mod usage;
 mod verify;
@@ -35,7 +32,7 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .merge(request_logs::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            key_auth::authenticate,
+            layers::key_auth::authenticate,
         ));
     let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .merge(verify::router())
@@ -47,11 +44,11 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            request_log::log_requests,
+            layers::request_log::log_requests,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            cors::cors,
+            layers::cors::cors,
         ));
     (
         router,

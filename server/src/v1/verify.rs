@@ -9,7 +9,7 @@ use gatehouse_model::{VerifyKeyRequest, VerifyKeyResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::request_log::{LoggedKey, LoggedVerdict};
+use super::layers::request_log::{LoggedKey, LoggedVerdict};
 use crate::error::{ApiError, json_body};
 use crate::state::AppState;
 
