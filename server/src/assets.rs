@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// For files whose name changes with their content.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";

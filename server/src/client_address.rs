@@ -13,7 +13,7 @@ use axum::response::Response;
 use gatehouse_app::ssr::ClientAddress;
 use gatehouse_domain::webhooks::NetworkPolicy;
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// Finds every request's client address once and puts it into the request's
 /// extensions as [`ClientAddress`], where the request log and sign-in read it.

@@ -4,10 +4,12 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
+use gatehouse_model::ErrorCode;
+
+use crate::error::ApiError;
 
 /// Whether a request may change something on behalf of the session cookie. Without
 /// `Sec-Fetch-Site`, its `Origin` must be this server: the same host and port, and the
@@ -46,21 +48,18 @@ pub fn is_same_site(method: &Method, headers: &axum::http::HeaderMap, https: boo
 }
 
 pub async fn refuse_cross_site(
-    State(state): State<crate::serve::AppState>,
+    State(state): State<crate::state::AppState>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
     if request.uri().path().starts_with("/api/")
         && !is_same_site(request.method(), request.headers(), state.https)
     {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: ErrorCode::CrossSiteRequest,
-                message: "Cross-site requests to the dashboard are refused.".to_owned(),
-                details: Default::default(),
-            },
-        };
-        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+        return ApiError::new(
+            ErrorCode::CrossSiteRequest,
+            "Cross-site requests to the dashboard are refused.",
+        )
+        .into_response();
     }
     next.run(request).await
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use gatehouse_model::{Health, HealthStatus};
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let database_answers = state.gatehouse.db().ping().await;

@@ -9,7 +9,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_model::ErrorCode;
 
-use crate::v1::ApiError;
+use crate::error::ApiError;
 
 /// Largest request body accepted anywhere (JSON API and server functions alike).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -9,13 +9,17 @@ mod client_address;
 mod config;
 mod csrf;
 mod docs;
+mod error;
 mod framing;
 mod health;
 mod limits;
 mod master_key;
 mod metrics;
+mod router;
 mod serve;
 mod site;
+mod state;
+mod tasks;
 #[cfg(test)]
 mod test_support;
 mod v1;

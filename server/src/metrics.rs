@@ -14,7 +14,7 @@ use gatehouse_domain::metrics::{CONTENT_TYPE, RequestLabels};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// The route label of answers no route matched (static files, unknown paths): one
 /// series for all of them, whatever the path.

@@ -1,122 +1,13 @@
-//! The HTTP server: the dashboard (SSR + server functions), `/health`, the `/v1` API,
-//! static files; and beside them, under one shutdown token, the background tasks:
-//! the flush of usage counters and request log (every second), housekeeping (purges,
-//! expiring-key events, origin index backstop), the limits' upkeep (tenant changes,
-//! idle quota, rate windows), the webhook delivery worker and the PostgreSQL change
-//! feed. SIGINT
-//! or SIGTERM stops the server gracefully: in-flight requests finish, the delivery
-//! worker finishes its attempts, then the tasks stop and are awaited (the flush writes
-//! last).
+//! `gatehouse serve`: wires the server together. It builds the state, listens, starts
+//! the background tasks (`tasks`) and serves the router (`router`) until SIGINT or
+//! SIGTERM; then it stops gracefully: in-flight requests finish, then the tasks stop and
+//! are awaited (the delivery worker first, the flush writes last).
 
-use std::time::Duration;
-
-use axum::Router;
-use axum::extract::FromRef;
-use axum::routing::get;
-use gatehouse_app::ssr::DashboardContext;
-use gatehouse_app::{App, shell};
 use gatehouse_domain::Gatehouse;
-use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
-
-/// What every handler can reach. Cloned for every request that reads it (each
-/// middleware and handler), so it is one shared allocation: a clone is one counter.
-#[derive(Clone)]
-pub struct AppState(pub(crate) std::sync::Arc<SharedState>);
-
-pub struct SharedState {
-    pub leptos_options: LeptosOptions,
-    pub gatehouse: Gatehouse,
-    /// Served over https: cookies are `Secure` and `__Host-` prefixed.
-    pub https: bool,
-    /// The bearer token of `/metrics` on the main address (none: no such route).
-    pub metrics_token: Option<String>,
-    /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
-    pub trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = SharedState;
-
-    fn deref(&self) -> &SharedState {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-/// The whole router, built in one place (tests use it too).
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let dashboard_context = DashboardContext {
-        gatehouse: state.gatehouse.clone(),
-        https: state.https,
-    };
-    let (api, document) = crate::v1::router(&state);
-    let openapi_json = axum::body::Bytes::from(
-        serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
-    );
-    let metrics = match &state.metrics_token {
-        Some(token) => crate::metrics::protected_router(token),
-        None => Router::new(),
-    };
-    Router::new()
-        .route("/health", get(crate::health::health))
-        .merge(metrics)
-        .route(
-            "/openapi.json",
-            get(move || {
-                let body = openapi_json.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        body,
-                    )
-                }
-            }),
-        )
-        .merge(crate::docs::router(&state, &document))
-        .merge(api)
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(dashboard_context.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::csrf::refuse_cross_site,
-        ))
-        .layer(axum::middleware::from_fn(crate::framing::refuse_framing))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::assets::cache_headers,
-        ))
-        .layer(axum::middleware::from_fn(crate::limits::limit_body))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::count_requests,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::client_address::remember_client_address,
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
-}
+use crate::state::{AppState, SharedState};
+use crate::tasks::BackgroundTasks;
 
 /// Runs the server until SIGINT or SIGTERM, then finishes in-flight requests and
 /// stops the background tasks, awaiting each.
@@ -137,188 +28,20 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
     if let Err(error) = gatehouse.reload_origin_index().await {
         tracing::warn!(%error, "allowed origins not loaded yet; the first preflight loads them");
     }
-    let stop = CancellationToken::new();
-    let tasks = TaskTracker::new();
-    tasks.spawn(flush_every_second(gatehouse.clone(), stop.clone()));
-    tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
-    tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
-    tasks.spawn(send_alerts(gatehouse.clone(), stop.clone()));
-    if let Some(metrics_addr) = config.metrics_addr {
-        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
-            .await
-            .map_err(|error| format!("cannot listen on {metrics_addr} for metrics: {error}"))?;
-        tracing::info!(address = %metrics_addr, "metrics on http://{metrics_addr}/metrics");
-        let router = crate::metrics::open_router(gatehouse.clone());
-        let stop = stop.clone();
-        tasks.spawn(async move {
-            let served = axum::serve(metrics_listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await;
-            if let Err(error) = served {
-                tracing::error!(%error, "the metrics listener failed");
-            }
-        });
-    }
-    tasks.spawn({
-        let gatehouse = gatehouse.clone();
-        let stop = stop.clone();
-        async move { gatehouse.follow_key_changes(stop).await }
-    });
-    // The delivery worker stops on its own token, before the flush: it claims nothing
-    // more, lets attempts in flight finish and records them; then the rest stops and
-    // the usage counters and the request log are written last.
-    let stop_deliveries = CancellationToken::new();
-    let deliveries = tokio::spawn({
-        let gatehouse = gatehouse.clone();
-        let stop = stop_deliveries.clone();
-        async move { gatehouse.run_delivery_worker(stop).await }
-    });
-    tasks.close();
+    let tasks = BackgroundTasks::start(&gatehouse, config.metrics_addr).await?;
     let served = axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        crate::router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|error| error.to_string());
-    stop_deliveries.cancel();
-    if let Err(error) = deliveries.await {
-        tracing::error!(%error, "the delivery worker failed");
-    }
-    stop.cancel();
-    tasks.wait().await;
-    // What this instance holds of tenants' monthly quotas goes back for the others.
-    if let Err(error) = gatehouse.release_unused_quota(true).await {
-        tracing::warn!(%error, "unused quota allowance not given back at shutdown");
-    }
-    gatehouse.db().close().await;
+    tasks.shut_down().await;
     tracing::info!("Gatehouse stopped");
     served
 }
 
-/// Writes the usage counters and the buffered request log about once a second (SPEC
-/// U-1): a crash loses at most the last second; a failed write is retried with the
-/// next tick. When `stop` fires it writes once more (the calls answered since the last
-/// tick) and returns; a write in progress is never cut off.
-async fn flush_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(1));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let stopping = tokio::select! {
-            () = stop.cancelled() => true,
-            _ = ticks.tick() => false,
-        };
-        if let Err(error) = gatehouse.flush_usage().await {
-            if stopping {
-                tracing::error!(%error, "usage counters could not be written at shutdown");
-            } else {
-                tracing::warn!(%error, "usage counters not written yet; retrying");
-            }
-        }
-        if let Err(error) = gatehouse.flush_request_logs().await {
-            if stopping {
-                tracing::error!(%error, "the request log could not be written at shutdown");
-            } else {
-                tracing::warn!(%error, "the request log not written yet; retrying");
-            }
-        }
-        if stopping {
-            return;
-        }
-    }
-}
-
-/// Twice a second, applies the operator's tenant changes (plan, modules, subscription,
-/// limit: honoured within a second, SPEC P-3); every second, gives back quota
-/// allowance that idle tenants hold and forgets rate windows that ended.
-async fn follow_limits(gatehouse: Gatehouse, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(Duration::from_millis(500));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut tick_count: u64 = 0;
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        match gatehouse.apply_tenant_changes().await {
-            Ok(0) => {}
-            Ok(changed) => tracing::info!(changed, "tenant changes applied"),
-            Err(error) => tracing::warn!(%error, "tenant changes not read; retrying"),
-        }
-        tick_count += 1;
-        if tick_count.is_multiple_of(2) {
-            gatehouse.prune_rate_windows();
-            if let Err(error) = gatehouse.release_unused_quota(false).await {
-                tracing::warn!(%error, "idle quota allowance not given back; retrying");
-            }
-        }
-    }
-}
-
-/// Every minute, deletes what expired; every half minute, reloads the allowed origins
-/// (a backstop for a change feed that was down). First, rewrites the request log's
-/// rows of its first form as segments.
-async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(30));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut tick_count: u64 = 0;
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        if tick_count == 0 {
-            match gatehouse.convert_legacy_request_logs().await {
-                Ok(0) => {}
-                Ok(converted) => {
-                    tracing::info!(converted, "request log rows rewritten as segments")
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "request log rows not rewritten; next start tries again")
-                }
-            }
-        }
-        if tick_count.is_multiple_of(2) {
-            match gatehouse.purge_expired().await {
-                Ok(report) => tracing::debug!(?report, "expired rows purged"),
-                Err(error) => tracing::warn!(%error, "purge failed; retrying in a minute"),
-            }
-            match gatehouse.announce_expiring_keys().await {
-                Ok(0) => {}
-                Ok(announced) => tracing::info!(announced, "api_key.expiring events sent"),
-                Err(error) => {
-                    tracing::warn!(%error, "expiring keys not announced; retrying in a minute")
-                }
-            }
-        }
-        tick_count += 1;
-        if let Err(error) = gatehouse.reload_origin_index().await {
-            tracing::warn!(%error, "allowed origins not reloaded");
-        }
-    }
-}
-
-/// Every 5 seconds, records the usage alerts that became due and mails the alerts
-/// waiting to be sent (issue 11). A message being sent when `stop` fires finishes.
-async fn send_alerts(gatehouse: Gatehouse, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(5));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            _ = ticks.tick() => {}
-        }
-        if let Err(error) = gatehouse.check_usage_alerts().await {
-            tracing::warn!(%error, "usage alerts not checked; retrying");
-        }
-        match gatehouse.send_due_alerts().await {
-            Ok(0) => {}
-            Ok(sent) => tracing::info!(sent, "alert emails sent"),
-            Err(error) => tracing::warn!(%error, "alert emails not sent; retrying"),
-        }
-    }
-}
-
+/// Resolves at the first SIGINT or SIGTERM.
 async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -13,7 +13,7 @@ pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 
 /// The server's state over a fresh SQLite database in a temporary folder (removed
 /// when the returned guard drops), for tests that build the real router.
-pub async fn state() -> (crate::serve::AppState, TempDir) {
+pub async fn state() -> (crate::state::AppState, TempDir) {
     let folder = std::env::temp_dir().join(format!(
         "gatehouse-unit-{}-{}",
         std::process::id(),
@@ -27,7 +27,7 @@ pub async fn state() -> (crate::serve::AppState, TempDir) {
     let db = gatehouse_domain::Db::connect(&url, Default::default())
         .await
         .unwrap();
-    let state = crate::serve::AppState(std::sync::Arc::new(crate::serve::SharedState {
+    let state = crate::state::AppState(std::sync::Arc::new(crate::state::SharedState {
         leptos_options: leptos::config::LeptosOptions::builder()
             .output_name("gatehouse")
             .build(),

@@ -20,7 +20,7 @@ use axum::routing::get;
 use gatehouse_app::docs::{DOC_PAGES, DocPage};
 use gatehouse_model::{ErrorCode, ScopeCatalog, VerifyCode};
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// The Markdown source of each page, by slug.
 fn source(slug: &str) -> Option<&'static str> {

@@ -12,8 +12,8 @@ use gatehouse_domain::Actor;
 use gatehouse_model::{AuditEventView, AuditFilter, EventType, Page, PageRequest};
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery};
-use crate::serve::AppState;
+use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(list_audit_events))

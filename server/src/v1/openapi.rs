@@ -437,7 +437,7 @@ mod tests {
     async fn every_served_v1_route_is_in_the_document() {
         let (state, _folder) = crate::test_support::state().await;
         let (_, document) = crate::v1::router(&state);
-        let served = served_v1_paths(&crate::serve::router(state));
+        let served = served_v1_paths(&crate::router::router(state));
         let documented: BTreeSet<String> = document.paths.paths.keys().cloned().collect();
         assert!(
             served.len() > 20,

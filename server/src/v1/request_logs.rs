@@ -14,8 +14,8 @@ use gatehouse_model::{
 };
 use serde::Deserialize;
 
-use super::{ApiError, ApiQuery};
-use crate::serve::AppState;
+use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(list_request_logs))

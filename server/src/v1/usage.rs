@@ -10,8 +10,8 @@ use gatehouse_model::{UsageQuery, UsageReport};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiError, ApiQuery};
-use crate::serve::AppState;
+use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(usage))

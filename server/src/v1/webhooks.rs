@@ -18,8 +18,9 @@ use gatehouse_model::{
     WebhookEndpointId,
 };
 
-use super::{ApiError, ApiQuery, AppListQuery, PathId, json_body};
-use crate::serve::AppState;
+use super::AppListQuery;
+use crate::error::{ApiError, ApiQuery, PathId, json_body};
+use crate::state::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
 /// `#[utoipa::path]`, so the router and the OpenAPI document are one list.

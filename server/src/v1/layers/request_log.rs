@@ -17,7 +17,7 @@ use gatehouse_domain::KeyPrincipal;
 use gatehouse_domain::request_log::RequestRecord;
 use gatehouse_model::{ErrorCode, VerifyCode};
 
-use crate::serve::AppState;
+use crate::state::AppState;
 
 /// The response header that carries the request's id.
 pub const REQUEST_ID_HEADER: &str = "request-id";

@@ -12,8 +12,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::ApiError;
-use crate::serve::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Put on a response by the key check when the calling origin is allowed.
 #[derive(Debug, Clone)]

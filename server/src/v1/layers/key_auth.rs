@@ -16,9 +16,9 @@ use std::sync::Arc;
 
 use gatehouse_domain::admission::CallAttempt;
 
-use super::ApiError;
 use super::request_log::LoggedKey;
-use crate::serve::AppState;
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The credential a request presents: `Authorization: Bearer <key>`,
 /// `Authorization: x-api-key <key>`, or `x-api-key: <key>`. An `Authorization`

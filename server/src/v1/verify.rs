@@ -9,9 +9,9 @@ use gatehouse_model::{VerifyKeyRequest, VerifyKeyResponse};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::request_log::{LoggedKey, LoggedVerdict};
-use super::{ApiError, json_body};
-use crate::serve::AppState;
+use super::layers::request_log::{LoggedKey, LoggedVerdict};
+use crate::error::{ApiError, json_body};
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(verify))

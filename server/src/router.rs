@@ -1,0 +1,77 @@
+//! The whole router: the dashboard (SSR and server functions), `/health`, `/metrics`,
+//! `/openapi.json`, the docs and the `/v1` API, inside the layers every request passes
+//! (outermost first: trace, client address, request count, body limit, cache headers,
+//! framing refusal, cross-site refusal).
+
+use axum::Router;
+use axum::routing::get;
+use gatehouse_app::ssr::DashboardContext;
+use gatehouse_app::{App, shell};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+
+use crate::state::AppState;
+
+/// The whole router, built in one place (tests use it too).
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let dashboard_context = DashboardContext {
+        gatehouse: state.gatehouse.clone(),
+        https: state.https,
+    };
+    let (api, document) = crate::v1::router(&state);
+    let openapi_json = axum::body::Bytes::from(
+        serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
+    );
+    let metrics = match &state.metrics_token {
+        Some(token) => crate::metrics::protected_router(token),
+        None => Router::new(),
+    };
+    Router::new()
+        .route("/health", get(crate::health::health))
+        .merge(metrics)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let body = openapi_json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        body,
+                    )
+                }
+            }),
+        )
+        .merge(crate::docs::router(&state, &document))
+        .merge(api)
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(dashboard_context.clone()),
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::csrf::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn(crate::framing::refuse_framing))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::assets::cache_headers,
+        ))
+        .layer(axum::middleware::from_fn(crate::limits::limit_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::client_address::remember_client_address,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

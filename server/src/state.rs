@@ -1,0 +1,36 @@
+//! The server's shared state: what every handler, layer and server function can reach
+//! (the domain service, the site options and the few settings requests read).
+
+use axum::extract::FromRef;
+use gatehouse_domain::Gatehouse;
+use leptos::config::LeptosOptions;
+
+/// What every handler can reach. Cloned for every request that reads it (each
+/// middleware and handler), so it is one shared allocation: a clone is one counter.
+#[derive(Clone)]
+pub struct AppState(pub(crate) std::sync::Arc<SharedState>);
+
+pub struct SharedState {
+    pub leptos_options: LeptosOptions,
+    pub gatehouse: Gatehouse,
+    /// Served over https: cookies are `Secure` and `__Host-` prefixed.
+    pub https: bool,
+    /// The bearer token of `/metrics` on the main address (none: no such route).
+    pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
+    pub trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
