@@ -31,6 +31,10 @@ const CLAIMED_COLUMNS: &str = "id, tenant_id, endpoint_id, event_id, event_type,
 /// for the oldest rows alone). Tenants and endpoints at their caps are left out before
 /// this bound, so a tenant's backlog fills it only while that tenant has room.
 const SCAN_WINDOW: i64 = 2048;
+/// How often at most a scan of a backlog ranks it fairly: the ranking costs several
+/// times the plain read of the oldest rows, and a scan may run after every recorded
+/// batch.
+const FAIR_RANKING_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Candidates a scan reads per delivery it may claim (some are held back by the gates).
 const CANDIDATES_PER_CLAIM: usize = 4;
 
@@ -87,8 +91,10 @@ impl Gatehouse {
 
     /// Up to `limit` due, unleased deliveries of enabled endpoints not `blocked`, and
     /// whether more are due. When the oldest `limit` are all there are, they are the
-    /// candidates (the gates put them in fair order); else the scan shares out the
-    /// oldest [`SCAN_WINDOW`] (see [`Ranking::Fair`]).
+    /// candidates (the gates put them in fair order). Else, at most every
+    /// [`FAIR_RANKING_EVERY`], the scan shares out the oldest [`SCAN_WINDOW`] (see
+    /// [`Ranking::Fair`]); between, the oldest are the candidates, tenants and endpoints
+    /// at their caps left out.
     async fn due_candidates(
         &self,
         limit: usize,
@@ -97,6 +103,9 @@ impl Gatehouse {
         let oldest = self.due_rows(limit, blocked, Ranking::Oldest).await?;
         if oldest.len() < limit {
             return Ok((oldest, false));
+        }
+        if !self.webhooks.fair_ranking_due(FAIR_RANKING_EVERY) {
+            return Ok((oldest, true));
         }
         Ok((self.due_rows(limit, blocked, Ranking::Fair).await?, true))
     }

@@ -62,6 +62,8 @@ impl EndpointGate {
 pub(crate) struct Gates {
     endpoints: HashMap<WebhookEndpointId, EndpointGate>,
     tenants: HashMap<TenantId, usize>,
+    /// When a scan last ranked the queue fairly.
+    last_fair_ranking: Option<Instant>,
 }
 
 /// A delivery admitted for a claim and counted as outstanding, and the turn it waits
@@ -226,6 +228,18 @@ impl Gates {
             .map(|turn| turn.max(now + MIN_WAIT_FOR_TURNS))
     }
 
+    /// Whether a scan at `now` should rank the queue fairly (none did for `every`);
+    /// answering yes counts as the ranking.
+    fn fair_ranking_due(&mut self, every: Duration, now: Instant) -> bool {
+        let due = self
+            .last_fair_ranking
+            .is_none_or(|last| now.saturating_duration_since(last) >= every);
+        if due {
+            self.last_fair_ranking = Some(now);
+        }
+        due
+    }
+
     /// Forgets an endpoint's gate unless attempts of it are outstanding.
     fn forget(&mut self, endpoint_id: &WebhookEndpointId) {
         if self
@@ -346,6 +360,11 @@ impl WebhookRuntime {
         gates.admit(candidates, limit, self.caps(), Instant::now())
     }
 
+    /// Whether a scan should rank the queue fairly now (see [`Gates::fair_ranking_due`]).
+    pub(super) fn fair_ranking_due(&self, every: Duration) -> bool {
+        self.gates().fair_ranking_due(every, Instant::now())
+    }
+
     /// What a scan now leaves out.
     pub(super) fn blocked(&self) -> Blocked {
         self.gates().blocked(self.caps(), Instant::now())
@@ -418,6 +437,16 @@ mod tests {
             .map(|admitted| admitted.delivery.clone())
             .collect();
         names(&deliveries)
+    }
+
+    #[test]
+    fn a_fair_ranking_is_due_at_most_once_a_period() {
+        let mut gates = Gates::default();
+        let now = Instant::now();
+        let every = Duration::from_millis(250);
+        assert!(gates.fair_ranking_due(every, now));
+        assert!(!gates.fair_ranking_due(every, now + Duration::from_millis(100)));
+        assert!(gates.fair_ranking_due(every, now + every));
     }
 
     #[test]
