@@ -22,7 +22,7 @@ use crate::state::AppState;
 /// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route
 /// cannot be served without being documented (a test compares the served paths with the
 /// document's). The key-authenticated resources sit behind the key check, the rest are
-/// open, and CORS is around all of them.
+/// open, and the request log and CORS are around all of them (see `layers`).
 pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let authenticated = apps::router()
         .merge(api_keys::router())
