@@ -972,6 +972,17 @@ on_both_engines!(
                 .await
                 .unwrap();
         }
+        // Once the 16 are at the receiver (on SQLite the worker's claims may queue
+        // behind the events' writes for a moment), the endpoint is disabled.
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while slow.received().len() < 16 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            slow.received().len(),
+            16,
+            "16 in flight before the endpoint is disabled"
+        );
         gatehouse
             .set_webhook_endpoint_enabled(&owner, &id, false)
             .await
