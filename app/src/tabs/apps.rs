@@ -5,10 +5,10 @@ use gatehouse_model::{AppId, AppInput};
 use leptos::prelude::*;
 
 use crate::server_fns::{create_app, load_apps, select_app, update_app};
-use crate::ui::show_error;
+use crate::widgets::ui::show_error;
 
 /// Splits the origins textarea into one origin per line.
-use crate::ui::non_blank_lines as origin_lines;
+use crate::widgets::ui::non_blank_lines as origin_lines;
 
 #[component]
 pub fn AppsTab() -> impl IntoView {
@@ -18,7 +18,7 @@ pub fn AppsTab() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let origins = RwSignal::new(String::new());
-    let notice = crate::ui::passing_notice();
+    let notice = crate::widgets::ui::passing_notice();
 
     let save = Action::new(move |(app_id, input): &(Option<AppId>, AppInput)| {
         let (app_id, input) = (app_id.clone(), input.clone());

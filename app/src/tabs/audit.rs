@@ -6,9 +6,9 @@
 use gatehouse_model::{AuditEventId, AuditEventView, AuditFilter, EventType};
 use leptos::prelude::*;
 
-use crate::search::{FilterField, PagedSearch, day_range, details_toggle, typed};
 use crate::server_fns::load_audit_events;
-use crate::ui::{failed_load, format_time};
+use crate::widgets::search::{FilterField, PagedSearch, day_range, details_toggle, typed};
+use crate::widgets::ui::{failed_load, format_time};
 
 #[component]
 pub fn AuditTab() -> impl IntoView {

@@ -10,10 +10,10 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
-use crate::request_table::RequestTable;
-use crate::search::{FilterField, Paged, PagedSearch, day_range, typed};
 use crate::server_fns::load_request_logs;
-use crate::ui::{app_label, failed_load, mode_label};
+use crate::widgets::request_table::RequestTable;
+use crate::widgets::search::{FilterField, Paged, PagedSearch, day_range, typed};
+use crate::widgets::ui::{app_label, failed_load, mode_label};
 
 impl Paged<RequestLogView> for RequestLogsPage {
     type Context = (Option<AppView>, KeyMode);

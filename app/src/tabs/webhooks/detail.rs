@@ -10,13 +10,13 @@ use gatehouse_model::{
 use leptos::prelude::*;
 
 use super::{FamilyPicker, TabState, families_label, typed_rate};
-use crate::dialog::dialog_keys;
-use crate::one_time_secret::OneTimeSecret;
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
 };
-use crate::ui::{failed_load, format_time, mode_label};
+use crate::widgets::dialog::dialog_keys;
+use crate::widgets::one_time_secret::OneTimeSecret;
+use crate::widgets::ui::{failed_load, format_time, mode_label};
 
 /// Bulk replay windows: (value in hours, label).
 const REPLAY_WINDOWS: &[(i64, &str)] = &[
@@ -31,7 +31,7 @@ pub(super) fn EndpointDetail(
     families: Arc<Vec<String>>,
     state: TabState,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let endpoint = item.endpoint;
     let id = endpoint.id.clone();
     let close = move || state.managing.set(None);

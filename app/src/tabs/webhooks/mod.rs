@@ -13,11 +13,11 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
-use crate::dialog::dialog_keys;
 use crate::error::AppError;
-use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::{create_webhook_endpoint, load_webhooks};
-use crate::ui::{format_time, mode_label, show_error};
+use crate::widgets::dialog::dialog_keys;
+use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
+use crate::widgets::ui::{format_time, mode_label, show_error};
 use detail::EndpointDetail;
 
 type Answer<T> = Result<T, AppError>;
@@ -50,7 +50,7 @@ fn families_label(families: &[String]) -> String {
 pub fn WebhooksTab() -> impl IntoView {
     let state = TabState {
         version: RwSignal::new(0),
-        notice: crate::ui::passing_notice(),
+        notice: crate::widgets::ui::passing_notice(),
         secret: RwSignal::new(None),
         managing: RwSignal::new(None),
     };
@@ -295,7 +295,7 @@ fn CreateEndpointDialog(
     creating: RwSignal<bool>,
     create: Action<EndpointInput, Answer<CreatedEndpoint>>,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let url = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let mode = RwSignal::new(KeyMode::Live);

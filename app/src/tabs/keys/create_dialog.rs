@@ -28,7 +28,7 @@ pub(super) fn CreateDialog(
     form: CreateForm,
     create: Action<ApiKeyInput, Answer<CreatedApiKey>>,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let every_scope: Vec<String> = catalog
         .areas
         .iter()

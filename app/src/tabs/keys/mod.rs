@@ -19,24 +19,20 @@ use std::sync::Arc;
 use gatehouse_model::{ApiKeyListItem, AppId, RotationOverlap, ScopeCatalog};
 use leptos::prelude::*;
 
-use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::load_api_keys;
-use crate::ui::show_error;
+use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
+use crate::widgets::ui::show_error;
 use create_dialog::CreateDialog;
 use detail::KeyDetail;
 use state::{CreateForm, Detail, EditForm, KeyActions, overlap_label};
 use table::KeysTable;
-
-// The pure helpers and the warning keep their paths `crate::keys::…`.
-pub use crate::one_time_secret::ONE_TIME_WARNING;
-pub use state::{chosen_expiry_days, merge_scopes, scope_lines, scopes_label};
 
 #[component]
 pub fn ApiKeysTab() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let page = Resource::new(move || version.get(), |_| load_api_keys());
     let refetch = move || version.update(|value| *value += 1);
-    let notice = crate::ui::passing_notice();
+    let notice = crate::widgets::ui::passing_notice();
     let secret = RwSignal::new(None::<OneTimeSecret>);
     let form = CreateForm::new();
     let actions = KeyActions::new();

@@ -14,9 +14,9 @@ use super::state::{
     Detail, KeyActions, dialog_keys, expiry_text, last_used_text, merge_scopes, mode_label,
     scopes_label, type_label,
 };
-use crate::request_table::RequestTable;
 use crate::server_fns::{KEY_RECENT_REQUESTS, load_key_requests};
-use crate::ui::{format_time, show_error};
+use crate::widgets::request_table::RequestTable;
+use crate::widgets::ui::{format_time, show_error};
 
 /// The overlap choices of a rotation: (value, label, overlap).
 const OVERLAP_CHOICES: &[(&str, &str, RotationOverlap)] = &[
@@ -34,7 +34,7 @@ pub(super) fn KeyDetail(
     actions: KeyActions,
     detail: Detail,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let key = item.key;
     let revoked = key.status == KeyStatus::Revoked;
     let restricted = key.key_type == KeyType::Restricted;
