@@ -21,7 +21,7 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_api_keys;
 use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
-use crate::widgets::ui::show_error;
+use crate::widgets::ui::{NoAppSelected, show_error};
 use create_dialog::CreateDialog;
 use detail::KeyDetail;
 use state::{CreateForm, Detail, EditForm, KeyActions, overlap_label};
@@ -120,13 +120,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => match page.app {
-                        None => view! {
-                            <div class="empty-state" data-testid="no-app-selected">
-                                <h2>"Select an app first"</h2>
-                                <p>"API keys are always bound to an app. Create or select one in the "
-                                    <a href="/settings/developers/apps">"Apps tab"</a> "."</p>
-                            </div>
-                        }.into_any(),
+                        None => view! { <NoAppSelected bound="API keys are always bound to an app." /> }.into_any(),
                         Some(app) => {
                             let keys = Arc::new(page.keys);
                             let catalog = Arc::new(page.catalog);

@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::server_fns::{create_webhook_endpoint, load_webhooks};
 use crate::widgets::dialog::dialog_keys;
 use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
-use crate::widgets::ui::{format_time, mode_label, show_error};
+use crate::widgets::ui::{NoAppSelected, format_time, mode_label, show_error};
 use detail::EndpointDetail;
 
 type Answer<T> = Result<T, AppError>;
@@ -60,13 +60,7 @@ pub fn WebhooksTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => match page.app {
-                        None => view! {
-                            <div class="empty-state" data-testid="no-app-selected">
-                                <h2>"Select an app first"</h2>
-                                <p>"Webhook endpoints are bound to an app. Create or select one in the "
-                                    <a href="/settings/developers/apps">"Apps tab"</a> "."</p>
-                            </div>
-                        }.into_any(),
+                        None => view! { <NoAppSelected bound="Webhook endpoints are bound to an app." /> }.into_any(),
                         Some(app) => view! {
                             <EndpointsForApp
                                 app_id=app.id
