@@ -20,7 +20,7 @@ pub fn AuditTab() -> impl IntoView {
     let date_error = RwSignal::new(None::<(&'static str, String)>);
     let open = RwSignal::new(None::<AuditEventId>);
     let search = PagedSearch::<AuditFilter, AuditEventView, ()>::new(load_audit_events);
-    let field_error = move |field| search.field_error(date_error, field);
+    let errors = search.field_errors(date_error);
 
     let on_apply = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -59,17 +59,17 @@ pub fn AuditTab() -> impl IntoView {
                 </select>
             </div>
             <FilterField form="audit" field="actor_id" label="Actor id" placeholder="usr_… or key_…"
-                value=actor_id error=field_error("actor_id") />
+                value=actor_id error=errors.field("actor_id") />
             <FilterField form="audit" field="related_id" label="Related id" placeholder="app_…, key_…, an endpoint or your own id"
-                value=related_id error=field_error("related_id") />
-            <FilterField form="audit" field="from" label="From" kind="date" value=from_day error=field_error("from") />
-            <FilterField form="audit" field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
+                value=related_id error=errors.field("related_id") />
+            <FilterField form="audit" field="from" label="From" kind="date" value=from_day error=errors.field("from") />
+            <FilterField form="audit" field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
             <div class="form-actions">
                 <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
                 <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
             </div>
         </form>
-        {failed_load(move || search.general_error(), move || search.retry())}
+        {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {
             view! { <p class="loading">"Loading…"</p> }.into_any()
         } else if search.shown.with(Vec::is_empty) {

@@ -35,7 +35,7 @@ pub fn RequestLogsTab() -> impl IntoView {
     let search = PagedSearch::<RequestLogFilter, RequestLogView, (Option<AppView>, KeyMode)>::new(
         load_request_logs,
     );
-    let field_error = move |field| search.field_error(own_error, field);
+    let errors = search.field_errors(own_error);
     let mode = move || {
         search
             .applied
@@ -119,20 +119,20 @@ pub fn RequestLogsTab() -> impl IntoView {
                         <option value=code.as_str() prop:selected=move || error_code.with(|chosen| chosen == code.as_str())>{code.as_str()}</option>
                     }).collect_view()}
                 </select>
-                <p class="field-error" data-field="error_code">{move || field_error("error_code").get()}</p>
+                <p class="field-error" data-field="error_code">{errors.field("error_code")}</p>
             </div>
             <FilterField form="logs" field="route" label="Route" placeholder="/v1/api-keys/{id}"
-                value=route error=field_error("route") />
+                value=route error=errors.field("route") />
             <FilterField form="logs" field="key_id" label="Key id" placeholder="key_…"
-                value=key_id error=field_error("key_id") />
-            <FilterField form="logs" field="from" label="From" kind="date" value=from_day error=field_error("from") />
-            <FilterField form="logs" field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
+                value=key_id error=errors.field("key_id") />
+            <FilterField form="logs" field="from" label="From" kind="date" value=from_day error=errors.field("from") />
+            <FilterField form="logs" field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
             <div class="form-actions">
                 <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
                 <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
             </div>
         </form>
-        {failed_load(move || search.general_error(), move || search.retry())}
+        {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {
             view! { <p class="loading">"Loading…"</p> }.into_any()
         } else if search.context.with(|said| matches!(said, Some((None, _)))) {

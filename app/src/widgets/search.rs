@@ -8,6 +8,7 @@ use gatehouse_model::Page;
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::widgets::field_errors::{FieldErrors, OwnError};
 
 /// Midnight UTC at the start of `day` (`YYYY-MM-DD`, as a date input gives it), moved
 /// on by `days_after`; `None` for an empty field.
@@ -151,28 +152,10 @@ where
         self.ask.run(self.last_asked.get_value());
     }
 
-    /// The failure's message when it names no field (field messages go beside their
-    /// fields).
-    pub fn general_error(&self) -> Option<String> {
-        self.failure
-            .get()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    }
-
-    /// The message for `field`: the page's own check first (`own`), else the server's.
-    pub fn field_error(
-        &self,
-        own: RwSignal<Option<(&'static str, String)>>,
-        field: &'static str,
-    ) -> Signal<Option<String>> {
-        let failure = self.failure;
-        Signal::derive(move || {
-            own.get()
-                .filter(|(named, _)| *named == field)
-                .map(|(_, message)| message)
-                .or_else(|| failure.get().and_then(|error| error.field(field)))
-        })
+    /// The messages of the last failed load by field, the page's own check (`own`)
+    /// first.
+    pub fn field_errors(&self, own: OwnError) -> FieldErrors {
+        FieldErrors::new(self.failure).with_own(own)
     }
 
     /// The "Load more" button, while more pages follow.
@@ -254,7 +237,7 @@ where
 pub fn day_range(
     from_day: RwSignal<String>,
     to_day: RwSignal<String>,
-    own: RwSignal<Option<(&'static str, String)>>,
+    own: OwnError,
 ) -> Option<TimeRange> {
     let from = match day_start(&from_day.get_untracked(), 0) {
         Ok(from) => from,
