@@ -7,7 +7,9 @@ use gatehouse_model::{AuditEventId, AuditEventView, AuditFilter, EventType};
 use leptos::prelude::*;
 
 use crate::server_fns::load_audit_events;
-use crate::widgets::search::{FilterField, PagedSearch, day_range, details_toggle, typed};
+use crate::widgets::search::{
+    FilterField, FilterFooter, PagedSearch, day_range, details_toggle, typed,
+};
 use crate::widgets::ui::{failed_load, format_time};
 
 #[component]
@@ -36,7 +38,7 @@ pub fn AuditTab() -> impl IntoView {
             to,
         });
     };
-    let on_clear = move |_| {
+    let on_clear = move |()| {
         for field in [event_type, actor_id, related_id, from_day, to_day] {
             field.set(String::new());
         }
@@ -62,12 +64,8 @@ pub fn AuditTab() -> impl IntoView {
                 value=actor_id error=errors.field("actor_id") />
             <FilterField form="audit" field="related_id" label="Related id" placeholder="app_…, key_…, an endpoint or your own id"
                 value=related_id error=errors.field("related_id") />
-            <FilterField form="audit" field="from" label="From" kind="date" value=from_day error=errors.field("from") />
-            <FilterField form="audit" field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
-            <div class="form-actions">
-                <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
-                <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
-            </div>
+            <FilterFooter form="audit" from_day to_day errors
+                pending=Signal::derive(move || search.pending()) on_clear=Callback::new(on_clear) />
         </form>
         {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {

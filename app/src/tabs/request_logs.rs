@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_request_logs;
 use crate::widgets::request_table::RequestTable;
-use crate::widgets::search::{FilterField, Paged, PagedSearch, day_range, typed};
+use crate::widgets::search::{FilterField, FilterFooter, Paged, PagedSearch, day_range, typed};
 use crate::widgets::ui::{app_label, failed_load, mode_label};
 
 impl Paged<RequestLogView> for RequestLogsPage {
@@ -73,7 +73,7 @@ pub fn RequestLogsTab() -> impl IntoView {
             to,
         });
     };
-    let on_clear = move |_| {
+    let on_clear = move |()| {
         for field in [status, error_code, route, key_id, from_day, to_day] {
             field.set(String::new());
         }
@@ -125,12 +125,8 @@ pub fn RequestLogsTab() -> impl IntoView {
                 value=route error=errors.field("route") />
             <FilterField form="logs" field="key_id" label="Key id" placeholder="key_…"
                 value=key_id error=errors.field("key_id") />
-            <FilterField form="logs" field="from" label="From" kind="date" value=from_day error=errors.field("from") />
-            <FilterField form="logs" field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
-            <div class="form-actions">
-                <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
-                <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
-            </div>
+            <FilterFooter form="logs" from_day to_day errors
+                pending=Signal::derive(move || search.pending()) on_clear=Callback::new(on_clear) />
         </form>
         {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {

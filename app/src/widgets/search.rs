@@ -196,6 +196,28 @@ pub fn FilterField(
     }
 }
 
+/// The end of a search's filter form, the same on the Audit and Logs pages: the From and
+/// To days (inputs `{form}-from` and `{form}-to`), then "Apply filters", which waits
+/// while a load is under way (`pending`), and "Clear".
+#[component]
+pub fn FilterFooter(
+    form: &'static str,
+    from_day: RwSignal<String>,
+    to_day: RwSignal<String>,
+    errors: FieldErrors,
+    pending: Signal<bool>,
+    on_clear: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <FilterField form field="from" label="From" kind="date" value=from_day error=errors.field("from") />
+        <FilterField form field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
+        <div class="form-actions">
+            <button type="submit" disabled=move || pending.get()>"Apply filters"</button>
+            <button type="button" class="secondary" on:click=move |_| on_clear.run(())>"Clear"</button>
+        </div>
+    }
+}
+
 /// A range of times, each end open when `None`.
 pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
