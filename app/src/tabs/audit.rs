@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_audit_events;
 use crate::widgets::search::{
-    FilterField, FilterFooter, PagedSearch, day_range, details_toggle, typed,
+    FilterChoice, FilterField, FilterFooter, PagedSearch, day_range, details_toggle, typed,
 };
 use crate::widgets::ui::{failed_load, format_time};
 
@@ -52,13 +52,8 @@ pub fn AuditTab() -> impl IntoView {
         <p class="muted">"Every change in this workspace, newest first: who did it, when, to what, and what it changed. Dates are in UTC."</p>
         <form class="audit-filters" on:submit=on_apply novalidate data-testid="audit-filters">
             <div>
-                <label for="audit-event-type">"Event type"</label>
-                <select id="audit-event-type" on:change=move |event| event_type.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || event_type.with(String::is_empty)>"All event types"</option>
-                    {EventType::ALL.iter().map(|kind| view! {
-                        <option value=kind.as_str() prop:selected=move || event_type.with(|chosen| chosen == kind.as_str())>{kind.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <FilterChoice id="audit-event-type" label="Event type" any="All event types"
+                    choices=EventType::ALL.iter().map(|kind| kind.as_str()).collect() value=event_type />
             </div>
             <FilterField form="audit" field="actor_id" label="Actor id" placeholder="usr_… or key_…"
                 value=actor_id error=errors.field("actor_id") />

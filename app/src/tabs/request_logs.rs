@@ -12,7 +12,9 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_request_logs;
 use crate::widgets::request_table::RequestTable;
-use crate::widgets::search::{FilterField, FilterFooter, Paged, PagedSearch, day_range, typed};
+use crate::widgets::search::{
+    FilterChoice, FilterField, FilterFooter, Paged, PagedSearch, day_range, typed,
+};
 use crate::widgets::ui::{app_label, failed_load, mode_label};
 
 impl Paged<RequestLogView> for RequestLogsPage {
@@ -103,22 +105,12 @@ pub fn RequestLogsTab() -> impl IntoView {
         </div>
         <form class="audit-filters" on:submit=on_apply novalidate data-testid="logs-filters">
             <div>
-                <label for="logs-status">"Status"</label>
-                <select id="logs-status" on:change=move |event| status.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || status.with(String::is_empty)>"Any status"</option>
-                    {StatusClass::ALL.iter().map(|class| view! {
-                        <option value=class.as_str() prop:selected=move || status.with(|chosen| chosen == class.as_str())>{class.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <FilterChoice id="logs-status" label="Status" any="Any status"
+                    choices=StatusClass::ALL.iter().map(|class| class.as_str()).collect() value=status />
             </div>
             <div>
-                <label for="logs-error_code">"Error code"</label>
-                <select id="logs-error_code" on:change=move |event| error_code.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || error_code.with(String::is_empty)>"Any or none"</option>
-                    {ErrorCode::ALL.iter().map(|code| view! {
-                        <option value=code.as_str() prop:selected=move || error_code.with(|chosen| chosen == code.as_str())>{code.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <FilterChoice id="logs-error_code" label="Error code" any="Any or none"
+                    choices=ErrorCode::ALL.iter().map(|code| code.as_str()).collect() value=error_code />
                 <p class="field-error" data-field="error_code">{errors.field("error_code")}</p>
             </div>
             <FilterField form="logs" field="route" label="Route" placeholder="/v1/api-keys/{id}"

@@ -196,6 +196,28 @@ pub fn FilterField(
     }
 }
 
+/// A filter chosen from a closed list: its label and a select whose first choice, `any`
+/// (the empty value), filters nothing; `value` holds the choice. The select's id is `id`.
+/// The caller wraps it (with the field's message, where the server may refuse one).
+#[component]
+pub fn FilterChoice(
+    id: &'static str,
+    label: &'static str,
+    any: &'static str,
+    choices: Vec<&'static str>,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <select id=id on:change=move |event| value.set(event_target_value(&event))>
+            <option value="" prop:selected=move || value.with(String::is_empty)>{any}</option>
+            {choices.into_iter().map(|choice| view! {
+                <option value=choice prop:selected=move || value.with(|chosen| chosen == choice)>{choice}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
 /// The end of a search's filter form, the same on the Audit and Logs pages: the From and
 /// To days (inputs `{form}-from` and `{form}-to`), then "Apply filters", which waits
 /// while a load is under way (`pending`), and "Clear".
