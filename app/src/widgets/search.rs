@@ -1,7 +1,7 @@
 //! A list the server searches (the Audit page, the Logs page): the filter applied, the
 //! pages loaded so far ("Load more" asks for the next by its cursor), the failure of
-//! the last load with a retry that asks exactly that again, and the typed filter
-//! fields with their messages.
+//! the last load with a retry that asks exactly that again, and the filter form's parts
+//! (typed fields, closed-list choices, the date range with Apply and Clear).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use gatehouse_model::Page;
