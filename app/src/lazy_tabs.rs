@@ -28,8 +28,8 @@ macro_rules! lazy_tab {
 
 lazy_tab!(OverviewRoute, crate::tabs::OverviewTab);
 lazy_tab!(AppsRoute, crate::tabs::AppsTab);
-lazy_tab!(ApiKeysRoute, crate::keys::ApiKeysTab);
-lazy_tab!(WebhooksRoute, crate::webhooks::WebhooksTab);
+lazy_tab!(ApiKeysRoute, crate::tabs::ApiKeysTab);
+lazy_tab!(WebhooksRoute, crate::tabs::WebhooksTab);
 lazy_tab!(RequestLogsRoute, crate::tabs::RequestLogsTab);
 lazy_tab!(UsageRoute, crate::tabs::UsageTab);
 lazy_tab!(DocsRoute, crate::docs::DocsTab);

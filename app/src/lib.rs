@@ -3,21 +3,15 @@
 
 #![recursion_limit = "256"]
 
-pub mod dialog;
 pub mod docs;
 pub mod error;
-pub mod keys;
 pub mod lazy_tabs;
-pub mod one_time_secret;
 pub mod pages;
-pub mod request_table;
-pub mod search;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod tabs;
-pub mod ui;
-pub mod webhooks;
+pub mod widgets;
 
 use lazy_tabs::{
     ApiKeysRoute, ApiStatusRoute, AppsRoute, AuditRoute, DocsRoute, IntegrationLogsRoute,

@@ -8,7 +8,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
 use crate::server_fns::{SignIn, current_viewer, sign_out};
-use crate::ui::show_error;
+use crate::widgets::ui::show_error;
 
 /// The Developers tabs: (path segment, label).
 pub const TABS: &[(&str, &str)] = &[

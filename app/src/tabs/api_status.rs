@@ -4,7 +4,7 @@
 use gatehouse_model::{Health, HealthStatus};
 use leptos::prelude::*;
 
-use crate::ui::format_time;
+use crate::widgets::ui::format_time;
 
 /// Fetches `/health` from the browser, as a status page would.
 async fn fetch_health() -> Result<Health, String> {

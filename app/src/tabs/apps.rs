@@ -5,10 +5,11 @@ use gatehouse_model::{AppId, AppInput};
 use leptos::prelude::*;
 
 use crate::server_fns::{create_app, load_apps, select_app, update_app};
-use crate::ui::show_error;
+use crate::widgets::field_errors::FieldErrors;
+use crate::widgets::ui::show_error;
 
 /// Splits the origins textarea into one origin per line.
-use crate::ui::non_blank_lines as origin_lines;
+use crate::widgets::ui::non_blank_lines as origin_lines;
 
 #[component]
 pub fn AppsTab() -> impl IntoView {
@@ -18,7 +19,7 @@ pub fn AppsTab() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let origins = RwSignal::new(String::new());
-    let notice = crate::ui::passing_notice();
+    let notice = crate::widgets::ui::passing_notice();
 
     let save = Action::new(move |(app_id, input): &(Option<AppId>, AppInput)| {
         let (app_id, input) = (app_id.clone(), input.clone());
@@ -49,14 +50,7 @@ pub fn AppsTab() -> impl IntoView {
             version.update(|value| *value += 1);
         }
     });
-    let save_error = move || save.value().get().and_then(Result::err);
-    let field_error =
-        move |field: &'static str| move || save_error().and_then(|error| error.field(field));
-    let general_error = move || {
-        save_error()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    };
+    let errors = FieldErrors::of(save);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         notice.set(None);
@@ -120,15 +114,15 @@ pub fn AppsTab() -> impl IntoView {
                 <h2>{move || if editing.get().is_some() { "Edit app" } else { "Create app" }}</h2>
                 <label for="app-name">"Name"</label>
                 <input id="app-name" name="name" bind:value=name placeholder="Production integration" />
-                <p class="field-error" data-field="name">{field_error("name")}</p>
+                <p class="field-error" data-field="name">{errors.field("name")}</p>
                 <label for="app-description">"Description"</label>
                 <textarea id="app-description" name="description" bind:value=description rows="2"></textarea>
-                <p class="field-error" data-field="description">{field_error("description")}</p>
+                <p class="field-error" data-field="description">{errors.field("description")}</p>
                 <label for="app-origins">"Allowed browser origins (one per line)"</label>
                 <textarea id="app-origins" name="allowed_origins" bind:value=origins rows="3"
                     placeholder="https://app.example.com"></textarea>
-                <p class="field-error" data-field="allowed_origins">{field_error("allowed_origins")}</p>
-                <p class="error" role="alert">{general_error}</p>
+                <p class="field-error" data-field="allowed_origins">{errors.field("allowed_origins")}</p>
+                <p class="error" role="alert">{move || errors.general()}</p>
                 <div class="form-actions">
                     <button type="submit" disabled=move || save.pending().get()>
                         {move || if editing.get().is_some() { "Save changes" } else { "Create app" }}

@@ -6,9 +6,11 @@
 use gatehouse_model::{AuditEventId, AuditEventView, AuditFilter, EventType};
 use leptos::prelude::*;
 
-use crate::search::{FilterField, PagedSearch, day_range, details_toggle, typed};
 use crate::server_fns::load_audit_events;
-use crate::ui::{failed_load, format_time};
+use crate::widgets::search::{
+    FilterChoice, FilterField, FilterFooter, PagedSearch, day_range, details_toggle, typed,
+};
+use crate::widgets::ui::{failed_load, format_time};
 
 #[component]
 pub fn AuditTab() -> impl IntoView {
@@ -20,7 +22,7 @@ pub fn AuditTab() -> impl IntoView {
     let date_error = RwSignal::new(None::<(&'static str, String)>);
     let open = RwSignal::new(None::<AuditEventId>);
     let search = PagedSearch::<AuditFilter, AuditEventView, ()>::new(load_audit_events);
-    let field_error = move |field| search.field_error(date_error, field);
+    let errors = search.field_errors(date_error);
 
     let on_apply = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -36,7 +38,7 @@ pub fn AuditTab() -> impl IntoView {
             to,
         });
     };
-    let on_clear = move |_| {
+    let on_clear = move |()| {
         for field in [event_type, actor_id, related_id, from_day, to_day] {
             field.set(String::new());
         }
@@ -50,26 +52,17 @@ pub fn AuditTab() -> impl IntoView {
         <p class="muted">"Every change in this workspace, newest first: who did it, when, to what, and what it changed. Dates are in UTC."</p>
         <form class="audit-filters" on:submit=on_apply novalidate data-testid="audit-filters">
             <div>
-                <label for="audit-event-type">"Event type"</label>
-                <select id="audit-event-type" on:change=move |event| event_type.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || event_type.with(String::is_empty)>"All event types"</option>
-                    {EventType::ALL.iter().map(|kind| view! {
-                        <option value=kind.as_str() prop:selected=move || event_type.with(|chosen| chosen == kind.as_str())>{kind.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <FilterChoice id="audit-event-type" label="Event type" any="All event types"
+                    choices=EventType::ALL.iter().map(|kind| kind.as_str()).collect() value=event_type />
             </div>
             <FilterField form="audit" field="actor_id" label="Actor id" placeholder="usr_… or key_…"
-                value=actor_id error=field_error("actor_id") />
+                value=actor_id error=errors.field("actor_id") />
             <FilterField form="audit" field="related_id" label="Related id" placeholder="app_…, key_…, an endpoint or your own id"
-                value=related_id error=field_error("related_id") />
-            <FilterField form="audit" field="from" label="From" kind="date" value=from_day error=field_error("from") />
-            <FilterField form="audit" field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
-            <div class="form-actions">
-                <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
-                <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
-            </div>
+                value=related_id error=errors.field("related_id") />
+            <FilterFooter form="audit" from_day to_day errors
+                pending=Signal::derive(move || search.pending()) on_clear=Callback::new(on_clear) />
         </form>
-        {failed_load(move || search.general_error(), move || search.retry())}
+        {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {
             view! { <p class="loading">"Loading…"</p> }.into_any()
         } else if search.shown.with(Vec::is_empty) {

@@ -6,7 +6,7 @@ use gatehouse_model::{AlertId, AlertPreference, AlertsPanel, Overview};
 use leptos::prelude::*;
 
 use crate::server_fns::{dismiss_alert, load_alerts, load_overview, set_alert_preference};
-use crate::ui::{app_label, format_time, show_error};
+use crate::widgets::ui::{app_label, format_time, show_error};
 
 #[component]
 pub fn OverviewTab() -> impl IntoView {

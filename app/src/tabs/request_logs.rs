@@ -10,10 +10,12 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
-use crate::request_table::RequestTable;
-use crate::search::{FilterField, Paged, PagedSearch, day_range, typed};
 use crate::server_fns::load_request_logs;
-use crate::ui::{app_label, failed_load, mode_label};
+use crate::widgets::request_table::RequestTable;
+use crate::widgets::search::{
+    FilterChoice, FilterField, FilterFooter, Paged, PagedSearch, day_range, typed,
+};
+use crate::widgets::ui::{app_label, failed_load, mode_label};
 
 impl Paged<RequestLogView> for RequestLogsPage {
     type Context = (Option<AppView>, KeyMode);
@@ -35,7 +37,7 @@ pub fn RequestLogsTab() -> impl IntoView {
     let search = PagedSearch::<RequestLogFilter, RequestLogView, (Option<AppView>, KeyMode)>::new(
         load_request_logs,
     );
-    let field_error = move |field| search.field_error(own_error, field);
+    let errors = search.field_errors(own_error);
     let mode = move || {
         search
             .applied
@@ -73,7 +75,7 @@ pub fn RequestLogsTab() -> impl IntoView {
             to,
         });
     };
-    let on_clear = move |_| {
+    let on_clear = move |()| {
         for field in [status, error_code, route, key_id, from_day, to_day] {
             field.set(String::new());
         }
@@ -103,36 +105,22 @@ pub fn RequestLogsTab() -> impl IntoView {
         </div>
         <form class="audit-filters" on:submit=on_apply novalidate data-testid="logs-filters">
             <div>
-                <label for="logs-status">"Status"</label>
-                <select id="logs-status" on:change=move |event| status.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || status.with(String::is_empty)>"Any status"</option>
-                    {StatusClass::ALL.iter().map(|class| view! {
-                        <option value=class.as_str() prop:selected=move || status.with(|chosen| chosen == class.as_str())>{class.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <FilterChoice id="logs-status" label="Status" any="Any status"
+                    choices=StatusClass::ALL.iter().map(|class| class.as_str()).collect() value=status />
             </div>
             <div>
-                <label for="logs-error_code">"Error code"</label>
-                <select id="logs-error_code" on:change=move |event| error_code.set(event_target_value(&event))>
-                    <option value="" prop:selected=move || error_code.with(String::is_empty)>"Any or none"</option>
-                    {ErrorCode::ALL.iter().map(|code| view! {
-                        <option value=code.as_str() prop:selected=move || error_code.with(|chosen| chosen == code.as_str())>{code.as_str()}</option>
-                    }).collect_view()}
-                </select>
-                <p class="field-error" data-field="error_code">{move || field_error("error_code").get()}</p>
+                <FilterChoice id="logs-error_code" label="Error code" any="Any or none"
+                    choices=ErrorCode::ALL.iter().map(|code| code.as_str()).collect() value=error_code />
+                <p class="field-error" data-field="error_code">{errors.field("error_code")}</p>
             </div>
             <FilterField form="logs" field="route" label="Route" placeholder="/v1/api-keys/{id}"
-                value=route error=field_error("route") />
+                value=route error=errors.field("route") />
             <FilterField form="logs" field="key_id" label="Key id" placeholder="key_…"
-                value=key_id error=field_error("key_id") />
-            <FilterField form="logs" field="from" label="From" kind="date" value=from_day error=field_error("from") />
-            <FilterField form="logs" field="to" label="To (inclusive)" kind="date" value=to_day error=field_error("to") />
-            <div class="form-actions">
-                <button type="submit" disabled=move || search.pending()>"Apply filters"</button>
-                <button type="button" class="secondary" on:click=on_clear>"Clear"</button>
-            </div>
+                value=key_id error=errors.field("key_id") />
+            <FilterFooter form="logs" from_day to_day errors
+                pending=Signal::derive(move || search.pending()) on_clear=Callback::new(on_clear) />
         </form>
-        {failed_load(move || search.general_error(), move || search.retry())}
+        {failed_load(move || errors.general(), move || search.retry())}
         {move || if !search.loaded.get() {
             view! { <p class="loading">"Loading…"</p> }.into_any()
         } else if search.context.with(|said| matches!(said, Some((None, _)))) {

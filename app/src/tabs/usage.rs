@@ -8,7 +8,7 @@ use gatehouse_model::{Overview, UsageDay, UsagePage};
 use leptos::prelude::*;
 
 use crate::server_fns::{load_overview, load_usage};
-use crate::ui::{app_label, format_time, show_error};
+use crate::widgets::ui::{app_label, format_time, show_error};
 
 #[component]
 pub fn UsageTab() -> impl IntoView {

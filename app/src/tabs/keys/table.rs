@@ -7,8 +7,8 @@ use gatehouse_model::{ApiKeyListItem, KeyStatus};
 use leptos::prelude::*;
 
 use super::state::{Detail, KeyActions, expiry_text, last_used_text, scopes_label};
-use crate::ui::format_day;
-use crate::ui::format_time;
+use crate::widgets::ui::format_day;
+use crate::widgets::ui::format_time;
 
 /// The list's scopes cell: each scope as code, or "Full access" (K-11).
 fn scope_chips(scopes: Option<&[String]>) -> AnyView {

@@ -1,13 +1,14 @@
 //! A list the server searches (the Audit page, the Logs page): the filter applied, the
 //! pages loaded so far ("Load more" asks for the next by its cursor), the failure of
-//! the last load with a retry that asks exactly that again, and the typed filter
-//! fields with their messages.
+//! the last load with a retry that asks exactly that again, and the filter form's parts
+//! (typed fields, closed-list choices, the date range with Apply and Clear).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use gatehouse_model::Page;
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::widgets::field_errors::{FieldErrors, OwnError};
 
 /// Midnight UTC at the start of `day` (`YYYY-MM-DD`, as a date input gives it), moved
 /// on by `days_after`; `None` for an empty field.
@@ -151,28 +152,10 @@ where
         self.ask.run(self.last_asked.get_value());
     }
 
-    /// The failure's message when it names no field (field messages go beside their
-    /// fields).
-    pub fn general_error(&self) -> Option<String> {
-        self.failure
-            .get()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    }
-
-    /// The message for `field`: the page's own check first (`own`), else the server's.
-    pub fn field_error(
-        &self,
-        own: RwSignal<Option<(&'static str, String)>>,
-        field: &'static str,
-    ) -> Signal<Option<String>> {
-        let failure = self.failure;
-        Signal::derive(move || {
-            own.get()
-                .filter(|(named, _)| *named == field)
-                .map(|(_, message)| message)
-                .or_else(|| failure.get().and_then(|error| error.field(field)))
-        })
+    /// The messages of the last failed load by field, the page's own check (`own`)
+    /// first.
+    pub fn field_errors(&self, own: OwnError) -> FieldErrors {
+        FieldErrors::new(self.failure).with_own(own)
     }
 
     /// The "Load more" button, while more pages follow.
@@ -209,6 +192,50 @@ pub fn FilterField(
             <label for=id.clone()>{label}</label>
             <input id=id type=kind placeholder=placeholder bind:value=value />
             <p class="field-error" data-field=field>{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A filter chosen from a closed list: its label and a select whose first choice, `any`
+/// (the empty value), filters nothing; `value` holds the choice. The select's id is `id`.
+/// The caller wraps it (with the field's message, where the server may refuse one).
+#[component]
+pub fn FilterChoice(
+    id: &'static str,
+    label: &'static str,
+    any: &'static str,
+    choices: Vec<&'static str>,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <select id=id on:change=move |event| value.set(event_target_value(&event))>
+            <option value="" prop:selected=move || value.with(String::is_empty)>{any}</option>
+            {choices.into_iter().map(|choice| view! {
+                <option value=choice prop:selected=move || value.with(|chosen| chosen == choice)>{choice}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// The end of a search's filter form, the same on the Audit and Logs pages: the From and
+/// To days (inputs `{form}-from` and `{form}-to`), then "Apply filters", which waits
+/// while a load is under way (`pending`), and "Clear".
+#[component]
+pub fn FilterFooter(
+    form: &'static str,
+    from_day: RwSignal<String>,
+    to_day: RwSignal<String>,
+    errors: FieldErrors,
+    pending: Signal<bool>,
+    on_clear: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <FilterField form field="from" label="From" kind="date" value=from_day error=errors.field("from") />
+        <FilterField form field="to" label="To (inclusive)" kind="date" value=to_day error=errors.field("to") />
+        <div class="form-actions">
+            <button type="submit" disabled=move || pending.get()>"Apply filters"</button>
+            <button type="button" class="secondary" on:click=move |_| on_clear.run(())>"Clear"</button>
         </div>
     }
 }
@@ -254,7 +281,7 @@ where
 pub fn day_range(
     from_day: RwSignal<String>,
     to_day: RwSignal<String>,
-    own: RwSignal<Option<(&'static str, String)>>,
+    own: OwnError,
 ) -> Option<TimeRange> {
     let from = match day_start(&from_day.get_untracked(), 0) {
         Ok(from) => from,

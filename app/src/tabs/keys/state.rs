@@ -2,8 +2,8 @@
 //! forms, the key detail and the server actions, the reading of expiry and scope input,
 //! and the labels the list and the detail show.
 
-pub(super) use crate::dialog::dialog_keys;
-pub(super) use crate::ui::mode_label;
+pub(super) use crate::widgets::dialog::dialog_keys;
+pub(super) use crate::widgets::ui::mode_label;
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, CreatedApiKey, KeyMode, KeyType,
     RotationOverlap, ScopeCatalog,
@@ -16,7 +16,7 @@ use crate::server_fns::{
     create_api_key, duplicate_api_key, revoke_api_key, rotate_api_key, set_api_key_enabled,
     update_api_key,
 };
-use crate::ui::format_time;
+use crate::widgets::ui::format_time;
 
 /// The number of days the expiry choice means: `None` for never. Only reading the
 /// number is done here; the server decides which numbers are allowed.
@@ -36,7 +36,7 @@ pub fn chosen_expiry_days(choice: &str, custom: &str) -> Result<Option<i64>, Str
 }
 
 /// The scopes typed one per line, trimmed, blank lines dropped.
-pub use crate::ui::non_blank_lines as scope_lines;
+pub use crate::widgets::ui::non_blank_lines as scope_lines;
 
 /// The ticked scopes in catalog order (then any ticked ones the catalog lacks), then the
 /// typed ones, each once.

@@ -5,8 +5,8 @@
 use gatehouse_model::{RequestId, RequestLogView};
 use leptos::prelude::*;
 
-use crate::search::details_toggle;
-use crate::ui::{format_time, mode_label};
+use crate::widgets::search::details_toggle;
+use crate::widgets::ui::{format_time, mode_label};
 
 /// A latency in microseconds as people read it: `840 µs`, `12.4 ms`, `1.20 s`.
 pub fn latency_text(latency_us: i64) -> String {

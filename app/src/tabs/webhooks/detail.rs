@@ -10,13 +10,14 @@ use gatehouse_model::{
 use leptos::prelude::*;
 
 use super::{FamilyPicker, TabState, families_label, typed_rate};
-use crate::dialog::dialog_keys;
-use crate::one_time_secret::OneTimeSecret;
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
 };
-use crate::ui::{failed_load, format_time, mode_label};
+use crate::widgets::dialog::dialog_keys;
+use crate::widgets::field_errors::FieldErrors;
+use crate::widgets::one_time_secret::OneTimeSecret;
+use crate::widgets::ui::{failed_load, format_time, mode_label};
 
 /// Bulk replay windows: (value in hours, label).
 const REPLAY_WINDOWS: &[(i64, &str)] = &[
@@ -31,7 +32,7 @@ pub(super) fn EndpointDetail(
     families: Arc<Vec<String>>,
     state: TabState,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let endpoint = item.endpoint;
     let id = endpoint.id.clone();
     let close = move || state.managing.set(None);
@@ -52,10 +53,8 @@ pub(super) fn EndpointDetail(
         let (id, update) = (id.clone(), update.clone());
         async move { update_webhook_endpoint(id, update).await }
     });
-    let save_error = move || save.value().get().and_then(Result::err);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || save_error().and_then(|error| error.field(field)))
-    };
+    let errors = FieldErrors::of(save);
+    let server_rate_error = errors.field("rate_limit_per_second");
     Effect::new(move |_| {
         if let Some(Ok(saved)) = save.value().get() {
             save.value().set(None);
@@ -281,15 +280,15 @@ pub(super) fn EndpointDetail(
                 <form on:submit=on_save novalidate data-testid="edit-endpoint">
                     <label for="edit-endpoint-url">"Endpoint URL"</label>
                     <input id="edit-endpoint-url" type="url" bind:value=url />
-                    <p class="field-error" data-field="url">{field_error("url")}</p>
+                    <p class="field-error" data-field="url">{errors.field("url")}</p>
                     <label for="edit-endpoint-description">"Description"</label>
                     <textarea id="edit-endpoint-description" rows="2" bind:value=description></textarea>
-                    <p class="field-error" data-field="description">{field_error("description")}</p>
-                    <FamilyPicker families chosen id_prefix="edit" error=field_error("event_families") />
+                    <p class="field-error" data-field="description">{errors.field("description")}</p>
+                    <FamilyPicker families chosen id_prefix="edit" error=errors.field("event_families") />
                     <label for="edit-endpoint-rate">"Rate limit (deliveries per second, optional)"</label>
                     <input id="edit-endpoint-rate" type="number" min="1" step="1" bind:value=rate />
                     <p class="field-error" data-field="rate_limit_per_second">
-                        {move || rate_error.get().or_else(|| field_error("rate_limit_per_second").get())}
+                        {move || rate_error.get().or_else(|| server_rate_error.get())}
                     </p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || save.pending().get()>"Save changes"</button>

@@ -19,24 +19,20 @@ use std::sync::Arc;
 use gatehouse_model::{ApiKeyListItem, AppId, RotationOverlap, ScopeCatalog};
 use leptos::prelude::*;
 
-use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::load_api_keys;
-use crate::ui::show_error;
+use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
+use crate::widgets::ui::{NoAppSelected, show_error};
 use create_dialog::CreateDialog;
 use detail::KeyDetail;
 use state::{CreateForm, Detail, EditForm, KeyActions, overlap_label};
 use table::KeysTable;
-
-// The pure helpers and the warning keep their paths `crate::keys::…`.
-pub use crate::one_time_secret::ONE_TIME_WARNING;
-pub use state::{chosen_expiry_days, merge_scopes, scope_lines, scopes_label};
 
 #[component]
 pub fn ApiKeysTab() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let page = Resource::new(move || version.get(), |_| load_api_keys());
     let refetch = move || version.update(|value| *value += 1);
-    let notice = crate::ui::passing_notice();
+    let notice = crate::widgets::ui::passing_notice();
     let secret = RwSignal::new(None::<OneTimeSecret>);
     let form = CreateForm::new();
     let actions = KeyActions::new();
@@ -124,13 +120,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => match page.app {
-                        None => view! {
-                            <div class="empty-state" data-testid="no-app-selected">
-                                <h2>"Select an app first"</h2>
-                                <p>"API keys are always bound to an app. Create or select one in the "
-                                    <a href="/settings/developers/apps">"Apps tab"</a> "."</p>
-                            </div>
-                        }.into_any(),
+                        None => view! { <NoAppSelected bound="API keys are always bound to an app." /> }.into_any(),
                         Some(app) => {
                             let keys = Arc::new(page.keys);
                             let catalog = Arc::new(page.catalog);

@@ -5,8 +5,8 @@
 use gatehouse_model::{CreatedApiKey, CreatedEndpoint, KeyMode};
 use leptos::prelude::*;
 
-use crate::dialog::dialog_keys;
-use crate::ui::mode_label;
+use crate::widgets::dialog::dialog_keys;
+use crate::widgets::ui::mode_label;
 
 /// The warning of the one-time API key step (SPEC K-3), word for word.
 pub const ONE_TIME_WARNING: &str = "This key will only be shown once. Copy it now and store it securely. After closing this dialog, only the prefix is visible.";
@@ -65,7 +65,7 @@ pub fn SecretDialog(
     shown: OneTimeSecret,
     secret: RwSignal<Option<OneTimeSecret>>,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let copy_state = RwSignal::new(CopyState::Idle);
     let close = move || secret.set(None);
     let copy = move |_| {

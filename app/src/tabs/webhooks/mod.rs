@@ -13,11 +13,12 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
-use crate::dialog::dialog_keys;
 use crate::error::AppError;
-use crate::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::server_fns::{create_webhook_endpoint, load_webhooks};
-use crate::ui::{format_time, mode_label, show_error};
+use crate::widgets::dialog::dialog_keys;
+use crate::widgets::field_errors::FieldErrors;
+use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
+use crate::widgets::ui::{NoAppSelected, format_time, mode_label, show_error};
 use detail::EndpointDetail;
 
 type Answer<T> = Result<T, AppError>;
@@ -50,7 +51,7 @@ fn families_label(families: &[String]) -> String {
 pub fn WebhooksTab() -> impl IntoView {
     let state = TabState {
         version: RwSignal::new(0),
-        notice: crate::ui::passing_notice(),
+        notice: crate::widgets::ui::passing_notice(),
         secret: RwSignal::new(None),
         managing: RwSignal::new(None),
     };
@@ -60,13 +61,7 @@ pub fn WebhooksTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(page) => match page.app {
-                        None => view! {
-                            <div class="empty-state" data-testid="no-app-selected">
-                                <h2>"Select an app first"</h2>
-                                <p>"Webhook endpoints are bound to an app. Create or select one in the "
-                                    <a href="/settings/developers/apps">"Apps tab"</a> "."</p>
-                            </div>
-                        }.into_any(),
+                        None => view! { <NoAppSelected bound="Webhook endpoints are bound to an app." /> }.into_any(),
                         Some(app) => view! {
                             <EndpointsForApp
                                 app_id=app.id
@@ -295,22 +290,15 @@ fn CreateEndpointDialog(
     creating: RwSignal<bool>,
     create: Action<EndpointInput, Answer<CreatedEndpoint>>,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let url = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let mode = RwSignal::new(KeyMode::Live);
     let chosen = RwSignal::new(Vec::<String>::new());
     let rate = RwSignal::new(String::new());
     let rate_error = RwSignal::new(None::<String>);
-    let error = move || create.value().get().and_then(Result::err);
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || error().and_then(|error| error.field(field)))
-    };
-    let general_error = move || {
-        error()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    };
+    let errors = FieldErrors::of(create);
+    let server_rate_error = errors.field("rate_limit_per_second");
     let close = move || creating.set(false);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -350,25 +338,25 @@ fn CreateEndpointDialog(
                     <label for="endpoint-url">"Endpoint URL"</label>
                     <input id="endpoint-url" name="url" type="url" bind:value=url required autofocus
                         placeholder="https://example.com/webhooks" />
-                    <p class="field-error" data-field="url">{field_error("url")}</p>
+                    <p class="field-error" data-field="url">{errors.field("url")}</p>
                     <label for="endpoint-description">"Description"</label>
                     <textarea id="endpoint-description" name="description" rows="2" bind:value=description
                         placeholder="What receives these events (optional)"></textarea>
-                    <p class="field-error" data-field="description">{field_error("description")}</p>
+                    <p class="field-error" data-field="description">{errors.field("description")}</p>
                     <fieldset class="choices">
                         <legend>"Mode"</legend>
                         {radio("endpoint-mode-live", "Live", "Live events; the URL must use https.", KeyMode::Live)}
                         {radio("endpoint-mode-test", "Test", "Test-mode events only.", KeyMode::Test)}
-                        <p class="field-error" data-field="mode">{field_error("mode")}</p>
+                        <p class="field-error" data-field="mode">{errors.field("mode")}</p>
                     </fieldset>
-                    <FamilyPicker families chosen id_prefix="create" error=field_error("event_families") />
+                    <FamilyPicker families chosen id_prefix="create" error=errors.field("event_families") />
                     <label for="endpoint-rate">"Rate limit (deliveries per second, optional)"</label>
                     <input id="endpoint-rate" name="rate_limit_per_second" type="number" min="1" step="1"
                         bind:value=rate />
                     <p class="field-error" data-field="rate_limit_per_second">
-                        {move || rate_error.get().or_else(|| field_error("rate_limit_per_second").get())}
+                        {move || rate_error.get().or_else(|| server_rate_error.get())}
                     </p>
-                    <p class="error" role="alert">{general_error}</p>
+                    <p class="error" role="alert">{move || errors.general()}</p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || create.pending().get()>"Add endpoint"</button>
                         <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>

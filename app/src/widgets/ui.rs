@@ -1,6 +1,7 @@
-//! Small helpers that every part of the dashboard shares: how a time, a failed load and
-//! an app are shown, and how a one-per-line textarea is read. This module depends on no
-//! page or tab, so pages and tabs can both use it without an import circle.
+//! Small helpers that every part of the dashboard shares: how a time, a failed load, an
+//! app (or the want of one) are shown, and how a one-per-line textarea is read. This
+//! module depends on no page or tab, so pages and tabs can both use it without an import
+//! circle.
 
 use gatehouse_model::{AppView, KeyMode};
 use leptos::prelude::*;
@@ -47,6 +48,20 @@ fn load_error(message: String, retry: impl Fn() + Send + Sync + 'static) -> impl
         <div class="load-error" role="alert" data-testid="load-error">
             <p class="error">{message}</p>
             <button type="button" class="secondary" on:click=move |_| retry()>"Try again"</button>
+        </div>
+    }
+}
+
+/// The empty state of a tab whose things belong to an app while no app is selected:
+/// `bound` says how they are bound ("API keys are always bound to an app."), and the
+/// text sends the reader to the Apps tab.
+#[component]
+pub fn NoAppSelected(bound: &'static str) -> impl IntoView {
+    view! {
+        <div class="empty-state" data-testid="no-app-selected">
+            <h2>"Select an app first"</h2>
+            <p>{format!("{bound} Create or select one in the ")}
+                <a href="/settings/developers/apps">"Apps tab"</a> "."</p>
         </div>
     }
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use super::rate_limit::RateLimitField;
 use super::scope_picker::ScopePicker;
 use super::state::{Answer, CreateForm, chosen_expiry_days, dialog_keys, merge_scopes};
+use crate::widgets::field_errors::FieldErrors;
 
 /// The expiry choices of the create dialog: (value, label).
 const EXPIRY_CHOICES: &[(&str, &str)] = &[
@@ -28,24 +29,19 @@ pub(super) fn CreateDialog(
     form: CreateForm,
     create: Action<ApiKeyInput, Answer<CreatedApiKey>>,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let every_scope: Vec<String> = catalog
         .areas
         .iter()
         .flat_map(|area| area.scopes())
         .collect();
-    let error = move || create.value().get().and_then(Result::err);
-    let field_error =
-        move |field: &'static str| move || error().and_then(|error| error.field(field));
-    let general_error = move || {
-        error()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    };
+    let errors = FieldErrors::of(create);
+    let scopes_error = errors.field("scopes");
+    let server_expiry_error = errors.field("expiry_days");
     let expiry_error = move || {
         form.expiry_error
             .get()
-            .or_else(|| error().and_then(|error| error.field("expiry_days")))
+            .or_else(|| server_expiry_error.get())
     };
     let close = move || form.open.set(false);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
@@ -108,7 +104,7 @@ pub(super) fn CreateDialog(
                     ticked=form.ticked
                     typed=form.typed
                     id_prefix="create"
-                    error=Signal::derive(field_error("scopes"))
+                    error=scopes_error
                 />
             }
         })
@@ -123,11 +119,11 @@ pub(super) fn CreateDialog(
                     <label for="key-name">"Name"</label>
                     <input id="key-name" name="name" bind:value=form.name required autofocus
                         placeholder="Production integration" />
-                    <p class="field-error" data-field="name">{field_error("name")}</p>
+                    <p class="field-error" data-field="name">{errors.field("name")}</p>
                     <label for="key-description">"Description"</label>
                     <textarea id="key-description" name="description" bind:value=form.description rows="2"
                         placeholder="What the key is for (optional)"></textarea>
-                    <p class="field-error" data-field="description">{field_error("description")}</p>
+                    <p class="field-error" data-field="description">{errors.field("description")}</p>
                     <fieldset class="choices">
                         <legend>"Mode"</legend>
                         {radio("mode", "key-mode-live", "Live", "Works on live data.",
@@ -136,7 +132,7 @@ pub(super) fn CreateDialog(
                         {radio("mode", "key-mode-test", "Test", "Works only on the app's test data.",
                             Signal::derive(move || form.mode.get() == KeyMode::Test),
                             Callback::new(move |()| form.mode.set(KeyMode::Test)))}
-                        <p class="field-error" data-field="mode">{field_error("mode")}</p>
+                        <p class="field-error" data-field="mode">{errors.field("mode")}</p>
                     </fieldset>
                     <fieldset class="choices">
                         <legend>"Key type"</legend>
@@ -149,7 +145,7 @@ pub(super) fn CreateDialog(
                     </fieldset>
                     {picker}
                     {move || (form.key_type.get() == KeyType::Secret).then(|| view! {
-                        <p class="field-error" data-field="scopes">{field_error("scopes")}</p>
+                        <p class="field-error" data-field="scopes">{scopes_error}</p>
                     })}
                     <label for="key-expiry">"Expiration"</label>
                     <select id="key-expiry" name="expiry" on:change=move |event| {
@@ -166,10 +162,10 @@ pub(super) fn CreateDialog(
                             bind:value=form.custom_days />
                     })}
                     <p class="field-error" data-field="expiry_days">{expiry_error}</p>
-                    <p class="field-error" data-field="expires_at">{field_error("expires_at")}</p>
+                    <p class="field-error" data-field="expires_at">{errors.field("expires_at")}</p>
                     <RateLimitField input=form.rate_limit id_prefix="create"
-                        server_error=Signal::derive(field_error("rate_limit")) />
-                    <p class="error" role="alert">{general_error}</p>
+                        server_error=errors.field("rate_limit") />
+                    <p class="error" role="alert">{move || errors.general()}</p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
                         <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>

@@ -14,9 +14,10 @@ use super::state::{
     Detail, KeyActions, dialog_keys, expiry_text, last_used_text, merge_scopes, mode_label,
     scopes_label, type_label,
 };
-use crate::request_table::RequestTable;
 use crate::server_fns::{KEY_RECENT_REQUESTS, load_key_requests};
-use crate::ui::{format_time, show_error};
+use crate::widgets::field_errors::FieldErrors;
+use crate::widgets::request_table::RequestTable;
+use crate::widgets::ui::{format_time, show_error};
 
 /// The overlap choices of a rotation: (value, label, overlap).
 const OVERLAP_CHOICES: &[(&str, &str, RotationOverlap)] = &[
@@ -34,7 +35,7 @@ pub(super) fn KeyDetail(
     actions: KeyActions,
     detail: Detail,
 ) -> impl IntoView {
-    crate::dialog::dialog_focus();
+    crate::widgets::dialog::dialog_focus();
     let key = item.key;
     let revoked = key.status == KeyStatus::Revoked;
     let restricted = key.key_type == KeyType::Restricted;
@@ -47,14 +48,7 @@ pub(super) fn KeyDetail(
     let close = move || detail.close();
     let busy = move || actions.busy();
 
-    let update_error = move || actions.update.value().get().and_then(Result::err);
-    let field_error =
-        move |field: &'static str| move || update_error().and_then(|error| error.field(field));
-    let update_general = move || {
-        update_error()
-            .filter(|error| error.0.details.fields.is_empty())
-            .map(|error| error.to_string())
-    };
+    let errors = FieldErrors::of(actions.update);
     let on_save = {
         let key_id = key.id.clone();
         move |event: leptos::ev::SubmitEvent| {
@@ -90,7 +84,7 @@ pub(super) fn KeyDetail(
                     ticked=detail.edit.ticked
                     typed=detail.edit.typed
                     id_prefix="edit"
-                    error=Signal::derive(field_error("scopes"))
+                    error=errors.field("scopes")
                 />
             }
         });
@@ -99,14 +93,14 @@ pub(super) fn KeyDetail(
                 <h3>"Edit"</h3>
                 <label for="edit-key-name">"Name"</label>
                 <input id="edit-key-name" name="name" bind:value=detail.edit.name required />
-                <p class="field-error" data-field="name">{field_error("name")}</p>
+                <p class="field-error" data-field="name">{errors.field("name")}</p>
                 <label for="edit-key-description">"Description"</label>
                 <textarea id="edit-key-description" name="description" bind:value=detail.edit.description rows="2"></textarea>
-                <p class="field-error" data-field="description">{field_error("description")}</p>
+                <p class="field-error" data-field="description">{errors.field("description")}</p>
                 {picker}
                 <RateLimitField input=detail.edit.rate_limit id_prefix="edit"
-                    server_error=Signal::derive(field_error("rate_limit")) />
-                <p class="error" role="alert">{update_general}</p>
+                    server_error=errors.field("rate_limit") />
+                <p class="error" role="alert">{move || errors.general()}</p>
                 <div class="form-actions">
                     <button type="submit" disabled=busy>"Save changes"</button>
                 </div>
