@@ -1,79 +1,13 @@
-//! Who is acting, in which tenant, and the checks behind every operation: roles'
-//! permissions for dashboard users (SPEC T-5), scopes for API keys (SPEC K-2, X-1).
+//! Who is acting, in which tenant, and the checks behind every operation: a role's
+//! permissions for dashboard users, a key's scopes, own app and own mode for API keys
+//! (the rules themselves are in `access`).
 
 use gatehouse_model::{
     ActorType, ApiKeyId, AppId, CredentialKind, KeyMode, Role, TenantId, UserId,
 };
 
+use crate::access::{Access, role_grants, scopes_grant};
 use crate::error::DomainError;
-
-/// The permissions that roles grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    ApiKeysManage,
-    WebhooksManage,
-    AppsManage,
-    TenantManage,
-}
-
-impl Permission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiKeysManage => "api_keys_manage",
-            Self::WebhooksManage => "webhooks_manage",
-            Self::AppsManage => "apps_manage",
-            Self::TenantManage => "tenant_manage",
-        }
-    }
-}
-
-impl std::fmt::Display for Permission {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
-
-/// What an operation needs: the role permission a user must hold, or the scope a key
-/// must hold. Every domain operation names one of these constants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Access {
-    pub permission: Permission,
-    pub scope: &'static str,
-}
-
-impl Access {
-    pub const APPS_READ: Self = Self::new(Permission::AppsManage, "apps:read");
-    pub const APPS_WRITE: Self = Self::new(Permission::AppsManage, "apps:write");
-    pub const API_KEYS_READ: Self = Self::new(Permission::ApiKeysManage, "api_keys:read");
-    pub const API_KEYS_WRITE: Self = Self::new(Permission::ApiKeysManage, "api_keys:write");
-    pub const AUDIT_READ: Self = Self::new(Permission::AppsManage, "audit_events:read");
-    pub const USAGE_READ: Self = Self::new(Permission::AppsManage, "usage:read");
-    pub const REQUEST_LOGS_READ: Self = Self::new(Permission::AppsManage, "request_logs:read");
-    pub const WEBHOOKS_READ: Self = Self::new(Permission::WebhooksManage, "webhook_endpoints:read");
-    pub const WEBHOOKS_WRITE: Self =
-        Self::new(Permission::WebhooksManage, "webhook_endpoints:write");
-    pub const EVENTS_READ: Self = Self::new(Permission::WebhooksManage, "events:read");
-    pub const EVENTS_WRITE: Self = Self::new(Permission::WebhooksManage, "events:write");
-
-    const fn new(permission: Permission, scope: &'static str) -> Self {
-        Self { permission, scope }
-    }
-}
-
-/// Whether a role grants a permission: owners everything, managers all but tenant
-/// management, members nothing in the Developers workspace.
-pub fn role_grants(role: Role, permission: Permission) -> bool {
-    match role {
-        Role::Owner => true,
-        Role::Manager => permission != Permission::TenantManage,
-        Role::Member => false,
-    }
-}
-
-/// Whether a role may open Settings > Developers at all (SPEC T-4).
-pub fn role_opens_developers(role: Role) -> bool {
-    role_grants(role, Permission::AppsManage)
-}
 
 #[derive(Debug, Clone)]
 pub enum ActorKind {
@@ -148,19 +82,6 @@ impl KeyPrincipal {
             }
         }
     }
-}
-
-/// Whether a key's scopes grant `needed`; `None` is full access, and `area:write`
-/// (or `area:manage`) also grants `area:read`.
-pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
-    let Some(scopes) = scopes else { return true };
-    scopes.iter().any(|held| {
-        held == needed
-            || needed.strip_suffix(":read").is_some_and(|area| {
-                held.strip_prefix(area)
-                    .is_some_and(|access| access == ":write" || access == ":manage")
-            })
-    })
 }
 
 /// What the tenant's plan and subscription allow right now.
@@ -252,6 +173,17 @@ impl Actor {
         }
     }
 
+    /// What this actor may reach in its tenant (see [`Reach`]).
+    pub fn reach(&self) -> Reach<'_> {
+        match &self.kind {
+            ActorKind::ApiKey { key, .. } => Reach::OwnApp {
+                app_id: &key.app_id,
+                mode: key.mode,
+            },
+            ActorKind::User { .. } | ActorKind::System => Reach::Tenant,
+        }
+    }
+
     /// The app an operation is about: the one asked for, else the key actor's own. A
     /// person must name it.
     pub fn app_or_own(&self, asked: Option<&AppId>) -> Result<AppId, DomainError> {
@@ -308,39 +240,75 @@ impl Actor {
     }
 }
 
+/// What an actor may reach in its tenant. A key acts only within its own app and its
+/// own mode (a test key sees test data only, a live key live data only); people and
+/// Gatehouse reach the whole tenant. Every operation on keys, endpoints, events, logs,
+/// usage and audit confines itself through this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach<'a> {
+    Tenant,
+    OwnApp { app_id: &'a AppId, mode: KeyMode },
+}
+
+impl<'a> Reach<'a> {
+    /// Whether something of `app_id` and `mode` is within reach.
+    pub fn sees(self, app_id: &AppId, mode: KeyMode) -> bool {
+        match self {
+            Self::Tenant => true,
+            Self::OwnApp {
+                app_id: own,
+                mode: own_mode,
+            } => own == app_id && own_mode == mode,
+        }
+    }
+
+    /// Refuses an app out of reach as "not found", so that a key learns nothing of
+    /// the tenant's other apps.
+    pub fn require_app(self, app_id: &AppId) -> Result<(), DomainError> {
+        match self {
+            Self::OwnApp { app_id: own, .. } if own != app_id => {
+                Err(DomainError::NotFound("app"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The mode an operation works in: a key's own (asking for the other one is a
+    /// field error naming `what` the operation handles); people choose, live when
+    /// they do not.
+    pub fn mode(self, asked: Option<KeyMode>, what: &str) -> Result<KeyMode, DomainError> {
+        match self {
+            Self::Tenant => Ok(asked.unwrap_or(KeyMode::Live)),
+            Self::OwnApp { mode, .. } if asked.is_none_or(|asked| asked == mode) => Ok(mode),
+            Self::OwnApp { mode, .. } => Err(DomainError::field(
+                "mode",
+                format!("A {0} key works with {0} {what} only.", mode.as_str()),
+            )),
+        }
+    }
+
+    /// The key's own app and mode; `None` for the whole tenant.
+    pub fn own(self) -> Option<(&'a AppId, KeyMode)> {
+        match self {
+            Self::Tenant => None,
+            Self::OwnApp { app_id, mode } => Some((app_id, mode)),
+        }
+    }
+
+    /// The app a query is confined to, as bound in SQL: empty for the whole tenant.
+    pub fn app_bind(self) -> &'a str {
+        self.own().map_or("", |(app_id, _)| app_id.as_str())
+    }
+
+    /// The mode a query is confined to, as bound in SQL: empty for the whole tenant.
+    pub fn mode_bind(self) -> &'static str {
+        self.own().map_or("", |(_, mode)| mode.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_grant_as_the_spec_says() {
-        let check = |role, permission, expected| {
-            assert_eq!(
-                role_grants(role, permission),
-                expected,
-                "{role:?} {permission:?}"
-            );
-        };
-        check(Role::Owner, Permission::TenantManage, true);
-        check(Role::Owner, Permission::ApiKeysManage, true);
-        check(Role::Manager, Permission::ApiKeysManage, true);
-        check(Role::Manager, Permission::WebhooksManage, true);
-        check(Role::Manager, Permission::AppsManage, true);
-        check(Role::Manager, Permission::TenantManage, false);
-        check(Role::Member, Permission::AppsManage, false);
-        check(Role::Member, Permission::ApiKeysManage, false);
-    }
-
-    #[test]
-    fn write_grants_read_and_full_access_grants_all() {
-        let held = vec!["imports:write".to_owned(), "exports:read".to_owned()];
-        assert!(scopes_grant(Some(&held), "imports:read"));
-        assert!(scopes_grant(Some(&held), "imports:write"));
-        assert!(scopes_grant(Some(&held), "exports:read"));
-        assert!(!scopes_grant(Some(&held), "exports:write"));
-        assert!(!scopes_grant(Some(&held), "invoices:read"));
-        assert!(scopes_grant(None, "anything:write"));
-    }
 
     #[test]
     fn a_key_covers_only_what_it_holds() {

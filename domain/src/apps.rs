@@ -10,7 +10,8 @@ use gatehouse_model::{
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::{Actor, Reach};
 use crate::api_keys::validation::name_some;
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
@@ -25,7 +26,8 @@ pub const MAX_ORIGINS: usize = 20;
 
 /// Checks one browser origin: exactly `scheme://host[:port]`, http or https, no path,
 /// query, fragment or credentials. Returns it in the form browsers send (lower case,
-/// default port dropped).
+/// an international name in its ASCII form, default port dropped), as the `url` crate
+/// serializes an origin.
 pub fn normalize_origin(origin: &str) -> Result<String, String> {
     let origin = origin.trim();
     let refuse = |why: &str| {
@@ -34,73 +36,36 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
             name_some(&[origin.to_owned()])
         ))
     };
+    // What `url` would quietly accept or drop is refused here with its reason.
     let Some((scheme, rest)) = origin.split_once("://") else {
         return refuse("use scheme://host[:port], e.g. https://app.example.com");
     };
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
         return refuse("the scheme must be http or https");
     }
     if rest.is_empty() {
         return refuse("the host is missing");
     }
-    if rest.contains(['/', '?', '#']) {
+    if rest.contains(['/', '\\', '?', '#']) {
         return refuse("an origin has no path, query or fragment (remove the trailing part)");
     }
     if rest.contains('@') {
         return refuse("an origin has no user name or password");
     }
-    let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
-        let Some((inside, after)) = bracketed.split_once(']') else {
-            return refuse("the IPv6 address is not closed with ]");
-        };
-        if inside.is_empty()
-            || !inside
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-        {
-            return refuse("the IPv6 address is not valid");
+    let url = match url::Url::parse(origin) {
+        Ok(url) => url,
+        Err(url::ParseError::InvalidPort) => {
+            return refuse("the port must be a number from 1 to 65535");
         }
-        let port = match after {
-            "" => None,
-            other => match other.strip_prefix(':') {
-                Some(port) => Some(port),
-                None => return refuse("unexpected text after the address"),
-            },
-        };
-        (format!("[{}]", inside.to_ascii_lowercase()), port)
-    } else {
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        };
-        let host = host.to_ascii_lowercase();
-        let labels_valid = host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-        });
-        if host.is_empty() || host.len() > 253 || !labels_valid {
-            return refuse("the host name is not valid");
-        }
-        (host, port)
+        Err(_) => return refuse("the host name is not valid"),
     };
-    let port = match port {
-        None => None,
-        Some(port) => match port.parse::<u16>() {
-            Ok(number) if number > 0 && !port.starts_with('0') => Some(number),
-            _ => return refuse("the port must be a number from 1 to 65535"),
-        },
-    };
-    let default_port = if scheme == "https" { 443 } else { 80 };
-    Ok(match port {
-        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
-        _ => format!("{scheme}://{host}"),
-    })
+    if url.port() == Some(0) {
+        return refuse("the port must be a number from 1 to 65535");
+    }
+    match url.origin() {
+        origin @ url::Origin::Tuple(..) => Ok(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => refuse("the host name is not valid"),
+    }
 }
 
 /// Validates and normalizes what a user typed for an app; every problem is reported
@@ -343,10 +308,32 @@ impl Gatehouse {
     /// One app of the actor's tenant; another tenant's id is "not found".
     pub async fn app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
         actor.require(Access::APPS_READ)?;
-        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
-            return Err(DomainError::NotFound("app"));
-        }
+        actor.reach().require_app(app_id)?;
         self.find_app(&actor.tenant_id, app_id).await
+    }
+
+    /// The app and mode a read of one mode's data covers: a key's own (another app is
+    /// "not found", the other mode a field error naming `what`); people choose, every
+    /// app when they name none, live unless they ask for test.
+    pub(crate) async fn confined_app_and_mode(
+        &self,
+        actor: &Actor,
+        asked_app: Option<&AppId>,
+        asked_mode: Option<KeyMode>,
+        what: &str,
+    ) -> Result<(KeyMode, Option<AppId>), DomainError> {
+        let reach = actor.reach();
+        let mode = reach.mode(asked_mode, what)?;
+        if let Some(app_id) = asked_app {
+            reach.require_app(app_id)?;
+            if reach == Reach::Tenant {
+                self.find_app(&actor.tenant_id, app_id).await?;
+            }
+        }
+        let app_id = asked_app
+            .cloned()
+            .or_else(|| reach.own().map(|(own, _)| own.clone()));
+        Ok((mode, app_id))
     }
 
     /// An app of `tenant_id`, for operations that checked their own access already.
@@ -375,15 +362,13 @@ impl Gatehouse {
     ) -> Result<Page<AppView>, DomainError> {
         actor.require(Access::APPS_READ)?;
         let keyset = Keyset::from_request(page, |cursor| AppId::parse(cursor).is_ok())?;
-        // A key lists only its own app.
-        let only_app = actor.api_key().map(|own| own.app_id.to_string());
         let rows = sqlx::query(&format!(
             "SELECT {APP_COLUMNS} FROM apps
              WHERE tenant_id = $1 AND ($2 = '' OR id = $2) AND id > $3
              ORDER BY id LIMIT $4"
         ))
         .bind(actor.tenant_id.as_str())
-        .bind(only_app.unwrap_or_default())
+        .bind(actor.reach().app_bind())
         .bind(keyset.after.clone().unwrap_or_default())
         .bind(keyset.rows_to_read())
         .fetch_all(self.db().pool())
@@ -478,6 +463,8 @@ mod tests {
         check("https://app.example.com:99999", Err("port"));
         check("https://exa mple.com", Err("host name"));
         check("https://", Err("host is missing"));
+        check("https://bücher.example", Ok("https://xn--bcher-kva.example"));
+        check("http://127.0.0.1:0", Err("port"));
     }
 
     #[test]

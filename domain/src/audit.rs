@@ -22,7 +22,8 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
@@ -264,8 +265,9 @@ impl Search {
         Ok(Self {
             tenant_id: actor.tenant_id.to_string(),
             confined_to: actor
-                .api_key()
-                .map(|key| (key.app_id.to_string(), key.mode.as_str())),
+                .reach()
+                .own()
+                .map(|(app_id, mode)| (app_id.to_string(), mode.as_str())),
             event_type: filter.event_type.map(EventType::as_str),
             actor_id: filter.actor_id.clone(),
             related_id: filter.related_id.clone(),

@@ -4,7 +4,7 @@
 //! Queries are written once, in the SQL both engines accept (`$1` placeholders,
 //! BIGINT milliseconds for time, TEXT for ids and JSON).
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -255,33 +255,49 @@ impl Placeholders {
     }
 }
 
-/// Creates the folder of a `sqlite:` file URL so that the first start just works.
-fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
+/// The file a `sqlite:` URL names (`sqlite://data/gatehouse.db?mode=rwc` →
+/// `data/gatehouse.db`); `None` for an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<&Path> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
         .split('?')
         .next()
         .unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") {
+    (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
+}
+
+/// The folder of a `sqlite:` URL's file (`.` for a bare file name or no file): where
+/// Gatehouse keeps what lives beside the database.
+pub fn sqlite_folder(url: &str) -> PathBuf {
+    sqlite_file(url)
+        .and_then(Path::parent)
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Creates the folder of a `sqlite:` file URL so that the first start just works.
+fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
+    if sqlite_file(url).is_none() {
         return Ok(());
     }
-    let path = std::path::PathBuf::from_str(path)
-        .map_err(|_| DomainError::Internal("invalid SQLite path".to_owned()))?;
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|error| {
-            DomainError::Internal(format!("cannot create {}: {error}", parent.display()))
-        })?;
-    }
-    Ok(())
+    let folder = sqlite_folder(url);
+    std::fs::create_dir_all(&folder).map_err(|error| {
+        DomainError::Internal(format!("cannot create {}: {error}", folder.display()))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Engine, Placeholders};
+
+    #[test]
+    fn the_sqlite_folder_is_the_file_s_folder() {
+        assert_eq!(sqlite_folder("sqlite://data/gatehouse.db"), PathBuf::from("data"));
+        assert_eq!(sqlite_folder("sqlite:///tmp/x/g.db?mode=rwc"), PathBuf::from("/tmp/x"));
+        assert_eq!(sqlite_folder("sqlite://g.db"), PathBuf::from("."));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
 
     #[test]
     fn placeholders_number_in_order_on_postgres_and_are_positional_on_sqlite() {

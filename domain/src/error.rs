@@ -2,8 +2,7 @@
 
 use gatehouse_model::{ErrorCode, ErrorDetail, ErrorDetails, FieldError};
 
-use crate::actor::Permission;
-use crate::api_keys::KeyRefusal;
+use crate::access::Permission;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomainError {
@@ -201,6 +200,55 @@ impl DomainError {
             code: self.code(),
             message,
             details,
+        }
+    }
+}
+
+/// Why a presented key was refused without a look-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MalformedKey {
+    UnknownPrefix,
+    WrongLength,
+    BadCharacter,
+    ChecksumMismatch,
+}
+
+/// Why a presented key does not authenticate; each has its own stable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRefusal {
+    Missing,
+    Malformed(MalformedKey),
+    Unknown,
+    Disabled,
+    Revoked,
+    Expired,
+}
+
+impl KeyRefusal {
+    pub fn code(self) -> ErrorCode {
+        match self {
+            Self::Missing => ErrorCode::ApiKeyMissing,
+            Self::Malformed(_) => ErrorCode::ApiKeyMalformed,
+            Self::Unknown => ErrorCode::ApiKeyUnknown,
+            Self::Disabled => ErrorCode::ApiKeyDisabled,
+            Self::Revoked => ErrorCode::ApiKeyRevoked,
+            Self::Expired => ErrorCode::ApiKeyExpired,
+        }
+    }
+
+    /// What the client is told; never echoes the key.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Missing => {
+                "Send an API key: `Authorization: Bearer <key>` or the `x-api-key` header."
+            }
+            Self::Malformed(_) => {
+                "This is not a valid API key: check that it was copied whole, without typos."
+            }
+            Self::Unknown => "No such API key.",
+            Self::Disabled => "This API key is disabled.",
+            Self::Revoked => "This API key has been revoked.",
+            Self::Expired => "This API key (or access token) has expired.",
         }
     }
 }

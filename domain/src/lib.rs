@@ -2,6 +2,7 @@
 //! and the `/v1` HTTP handlers are thin doors into [`Gatehouse`]; nothing else
 //! talks to the database, so every rule here is tested without a browser or HTTP.
 
+pub mod access;
 pub mod actor;
 pub mod admission;
 pub mod alerts;
@@ -37,7 +38,8 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 
-pub use actor::{Access, Actor, ActorKind, KeyCredential, KeyPrincipal, Permission};
+pub use access::{Access, Permission};
+pub use actor::{Actor, ActorKind, KeyCredential, KeyPrincipal};
 pub use clock::Clock;
 pub use db::{Db, DbOptions, Engine};
 pub use error::DomainError;

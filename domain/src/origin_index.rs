@@ -9,6 +9,7 @@ use std::sync::RwLock;
 
 use crate::Gatehouse;
 use crate::error::DomainError;
+use crate::stored;
 
 #[derive(Debug, Default)]
 pub(crate) struct OriginIndex {
@@ -38,9 +39,7 @@ impl Gatehouse {
             .await?;
         let mut origins = HashSet::new();
         for (list,) in rows {
-            let list: Vec<String> = serde_json::from_str(&list).map_err(|_| {
-                DomainError::Internal("stored app has an invalid origin list".to_owned())
-            })?;
+            let list: Vec<String> = stored::json("app", "allowed_origins", &list)?;
             origins.extend(list);
         }
         *self

@@ -3,7 +3,8 @@
 
 use gatehouse_model::{Overview, PaywallState, SubscriptionState};
 
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::tenants::{PLATFORM_API_MODULE, Tenant};
 use crate::{Gatehouse, time};

@@ -74,6 +74,29 @@ impl<'r> Stored<'r> {
     }
 
     fn corrupt(&self, column: &str) -> DomainError {
-        DomainError::Internal(format!("stored {} has an invalid {column}", self.what))
+        corrupt(self.what, column)
     }
+}
+
+/// One value of `what` read by itself (a column of a tuple query) that must parse.
+pub(crate) fn parsed<T>(
+    what: &'static str,
+    column: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, DomainError> {
+    parse(text).ok_or_else(|| corrupt(what, column))
+}
+
+/// One JSON value of `what` read by itself.
+pub(crate) fn json<T: DeserializeOwned>(
+    what: &'static str,
+    column: &str,
+    text: &str,
+) -> Result<T, DomainError> {
+    serde_json::from_str(text).map_err(|_| corrupt(what, column))
+}
+
+fn corrupt(what: &str, column: &str) -> DomainError {
+    DomainError::Internal(format!("stored {what} has an invalid {column}"))
 }

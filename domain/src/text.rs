@@ -1,7 +1,9 @@
 //! The rules for the short texts people type and others read: names and descriptions
-//! of apps, keys, endpoints and tenants. They are shown in the dashboard, in the audit
-//! trail and in alert emails, so none may carry a line break, a control character or a
-//! character that reorders the text around it.
+//! of apps, keys, endpoints and tenants, and email addresses. They are shown in the
+//! dashboard, in the audit trail and in alert emails, so none may carry a line break, a
+//! control character or a character that reorders the text around it.
+
+use crate::error::DomainError;
 
 /// What a text is checked against.
 #[derive(Debug, Clone, Copy)]
@@ -61,9 +63,45 @@ fn is_forbidden(character: char) -> bool {
         )
 }
 
+/// Trims and lower-cases an email; refuses what cannot be an address.
+pub fn normalize_email(email: &str) -> Result<String, DomainError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(DomainError::field("email", "Enter a valid email address."))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_normalized_or_refused() {
+        assert_eq!(
+            normalize_email("  Owner@Example.COM ").unwrap(),
+            "owner@example.com"
+        );
+        for bad in [
+            "",
+            "owner",
+            "owner@",
+            "@example.com",
+            "a b@example.com",
+            "owner@localhost",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad} should be refused");
+        }
+    }
 
     #[test]
     fn names_are_one_line_of_visible_text() {

@@ -6,7 +6,8 @@
 use chrono::NaiveDate;
 use gatehouse_model::{AppId, KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
 
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::tenants::month_window;
 use crate::{Gatehouse, time};
@@ -71,29 +72,9 @@ impl Gatehouse {
                 format!("A report covers at most {MAX_REPORT_DAYS} days."),
             ));
         }
-        let (mode, app_id) = match actor.api_key() {
-            Some(own) => {
-                if query.mode.is_some_and(|mode| mode != own.mode) {
-                    return Err(DomainError::field(
-                        "mode",
-                        format!(
-                            "A {mode} key reads {mode} usage only.",
-                            mode = own.mode.as_str()
-                        ),
-                    ));
-                }
-                if query.app_id.as_ref().is_some_and(|app| app != &own.app_id) {
-                    return Err(DomainError::NotFound("app"));
-                }
-                (own.mode, Some(own.app_id.clone()))
-            }
-            None => {
-                if let Some(app_id) = &query.app_id {
-                    self.find_app(&actor.tenant_id, app_id).await?;
-                }
-                (query.mode.unwrap_or(KeyMode::Live), query.app_id.clone())
-            }
-        };
+        let (mode, app_id) = self
+            .confined_app_and_mode(actor, query.app_id.as_ref(), query.mode, "usage")
+            .await?;
         let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
         let rows: Vec<(String, i64, i64)> = match &query.key_id {
             Some(key_id) => {

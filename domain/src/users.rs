@@ -1,4 +1,4 @@
-//! Dashboard users and their role in a tenant (SPEC T-3).
+//! Dashboard users and their role in a tenant (owner, manager or member).
 
 use gatehouse_model::{EventType, Role, TenantId, UserId};
 
@@ -6,6 +6,7 @@ use crate::audit::AuditRecord;
 use crate::auth::{hash_password, validate_new_password};
 use crate::error::DomainError;
 use crate::ids;
+use crate::text::normalize_email;
 use crate::operator::Operator;
 
 /// Length of a generated password (base62, about 119 bits).
@@ -19,24 +20,6 @@ pub struct CreatedUser {
     /// The password: the one given, or a generated one.
     pub password: String,
     pub password_was_generated: bool,
-}
-
-/// Trims and lower-cases an email; refuses what cannot be an address.
-pub fn normalize_email(email: &str) -> Result<String, DomainError> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(DomainError::field("email", "Enter a valid email address."))
-    }
 }
 
 impl Operator<'_> {
@@ -102,28 +85,5 @@ impl Operator<'_> {
             password,
             password_was_generated,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emails_are_normalized_or_refused() {
-        assert_eq!(
-            normalize_email("  Owner@Example.COM ").unwrap(),
-            "owner@example.com"
-        );
-        for bad in [
-            "",
-            "owner",
-            "owner@",
-            "@example.com",
-            "a b@example.com",
-            "owner@localhost",
-        ] {
-            assert!(normalize_email(bad).is_err(), "{bad} should be refused");
-        }
     }
 }

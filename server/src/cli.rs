@@ -147,11 +147,7 @@ async fn open(config: &Config) -> Result<Gatehouse, String> {
                 ..Destinations::default()
             },
             delivery: DeliverySettings {
-                lease: std::time::Duration::from_secs(
-                    config
-                        .webhook_lease_seconds
-                        .max(crate::config::MIN_LEASE_SECONDS),
-                ),
+                lease: std::time::Duration::from_secs(config.webhook_lease_seconds),
                 ..DeliverySettings::default()
             },
         })

@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_domain::DomainError;
-use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail};
+use gatehouse_model::{ErrorBody, ErrorCode, ErrorDetail, PageRequest};
 use serde::de::DeserializeOwned;
 
 /// The API boundary's one error type.
@@ -112,36 +112,65 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        // A NUL is never a value of ours, and PostgreSQL refuses it in any text.
-        if url_encoded_pairs(query.as_bytes())
-            .any(|(name, value)| name.contains('\0') || value.contains('\0'))
-        {
-            return Err(ApiError::new(
-                ErrorCode::BadRequest,
-                "The query string could not be read: it holds a NUL character.",
-            ));
-        }
-        let deserializer = serde_urlencoded::Deserializer::new(url_encoded_pairs(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(ApiQuery)
-            .map_err(|error| {
-                ApiError::new(
-                    ErrorCode::BadRequest,
-                    match safe_path(&error.path().to_string()) {
-                        Some(path) if path != "." => format!(
-                            "The query string could not be read: `{path}` has the wrong type or value."
-                        ),
-                        _ => "The query string could not be read: a parameter is unknown or has the wrong type or value."
-                            .to_owned(),
-                    },
-                )
-            })
+        read_query(parts.uri.query().unwrap_or_default()).map(ApiQuery)
     }
 }
 
-fn url_encoded_pairs(query: &[u8]) -> form_urlencoded::Parse<'_> {
-    form_urlencoded::parse(query)
+/// A search's query string: its filter `F` (declared once, in the model; an unknown
+/// parameter is refused as by [`ApiQuery`]) and the page asked for (`limit`, `cursor`).
+pub struct ApiSearch<F>(pub F, pub PageRequest);
+
+impl<F: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiSearch<F> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let (mut paging, mut filtering) = (
+            form_urlencoded::Serializer::new(String::new()),
+            form_urlencoded::Serializer::new(String::new()),
+        );
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let part = if name == "limit" || name == "cursor" {
+                &mut paging
+            } else {
+                &mut filtering
+            };
+            part.append_pair(&name, &value);
+        }
+        let page = read_query(&paging.finish())?;
+        let filter = read_query(&filtering.finish())?;
+        Ok(ApiSearch(filter, page))
+    }
+}
+
+/// Reads a query string as `T`; a malformed one is `400 bad_request`, naming the
+/// parameter only when it is one of ours.
+fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // A NUL is never a value of ours, and PostgreSQL refuses it in any text.
+    if form_urlencoded::parse(query.as_bytes())
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            "The query string could not be read: it holds a NUL character.",
+        ));
+    }
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            match safe_path(&error.path().to_string()) {
+                Some(path) if path != "." => format!(
+                    "The query string could not be read: `{path}` has the wrong type or value."
+                ),
+                _ => "The query string could not be read: a parameter is unknown or has the wrong type or value."
+                    .to_owned(),
+            },
+        )
+    })
 }
 
 /// A typed id from the route's path: a malformed id is answered like a missing

@@ -5,7 +5,7 @@
 //! key kept beside one instance would be lost with it).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gatehouse_domain::webhooks::MasterKeys;
 
@@ -27,23 +27,9 @@ pub fn load(config: &Config) -> Result<MasterKeys, String> {
                 .to_owned(),
         );
     }
-    let path = data_directory(url).join("master.key");
+    let path = gatehouse_domain::db::sqlite_folder(url).join("master.key");
     let setting = read_or_create(&path)?;
     MasterKeys::parse(&setting).map_err(|error| format!("{} is invalid: {error}", path.display()))
-}
-
-/// The directory of the SQLite file (`sqlite://data/gatehouse.db` → `data`).
-fn data_directory(url: &str) -> PathBuf {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    Path::new(path)
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn read_or_create(path: &Path) -> Result<String, String> {
@@ -82,19 +68,6 @@ fn read_or_create(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_data_directory_is_the_sqlite_file_s() {
-        assert_eq!(
-            data_directory("sqlite://data/gatehouse.db"),
-            PathBuf::from("data")
-        );
-        assert_eq!(
-            data_directory("sqlite:///tmp/x/g.db?mode=rwc"),
-            PathBuf::from("/tmp/x")
-        );
-        assert_eq!(data_directory("sqlite://g.db"), PathBuf::from("."));
-    }
 
     #[test]
     fn a_generated_key_is_private_and_read_back() {

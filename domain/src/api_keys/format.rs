@@ -7,6 +7,7 @@
 use gatehouse_model::{KeyMode, KeyType};
 use sha2::{Digest, Sha256};
 
+use crate::error::MalformedKey;
 use crate::ids::random_base62;
 
 /// Characters of randomness after the prefix.
@@ -29,15 +30,6 @@ fn prefix_letters(kind: PresentedKind) -> &'static str {
         PresentedKind::ApiKey(KeyType::Restricted) => "rk",
         PresentedKind::AccessToken => "at",
     }
-}
-
-/// Why a presented key was refused without a look-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MalformedKey {
-    UnknownPrefix,
-    WrongLength,
-    BadCharacter,
-    ChecksumMismatch,
 }
 
 /// A key whose shape and checksum are right.

@@ -11,14 +11,17 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::{
-    audit_state, format, key_columns, key_from_row, key_visible_to, status_rank, validate_key_input,
+    audit_state, format, key_columns, key_from_row, status_rank, validate_key_input,
 };
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
-use crate::change::{Change, NewEvent};
+use crate::change::Change;
+use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
+use crate::stored::Stored;
 use crate::{Gatehouse, ids, time};
 
 impl Gatehouse {
@@ -77,21 +80,8 @@ impl Gatehouse {
         actor.require(Access::API_KEYS_WRITE)?;
         let input = validate_key_input(input, self.scope_catalog(), self.now_ms())?;
         let app_id = actor.app_or_own(input.app_id.as_ref())?;
-        if let Some(own) = actor.api_key() {
-            if own.app_id != app_id {
-                return Err(DomainError::NotFound("app"));
-            }
-            if own.mode != input.mode {
-                return Err(DomainError::field(
-                    "mode",
-                    format!(
-                        "A {} key can only create {} keys.",
-                        own.mode.as_str(),
-                        own.mode.as_str()
-                    ),
-                ));
-            }
-        }
+        actor.reach().require_app(&app_id)?;
+        actor.reach().mode(Some(input.mode), "keys")?;
         let scopes = match input.key_type {
             KeyType::Secret => None,
             KeyType::Restricted => Some(input.scopes.as_slice()),
@@ -185,7 +175,7 @@ impl Gatehouse {
                 key_from_row(&row, now)?
             }
         };
-        if !key_visible_to(actor, &key) {
+        if !actor.reach().sees(&key.app_id, key.mode) {
             return Err(DomainError::NotFound("API key"));
         }
         Ok(key)
@@ -231,11 +221,8 @@ impl Gatehouse {
     ) -> Result<Page<ApiKeyListItem>, DomainError> {
         actor.require(Access::API_KEYS_READ)?;
         let keyset = Keyset::from_request(page, |cursor| ApiKeyId::parse(cursor).is_ok())?;
-        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
-            return Err(DomainError::NotFound("app"));
-        }
+        actor.reach().require_app(app_id)?;
         self.find_app(&actor.tenant_id, app_id).await?;
-        let own_mode = actor.api_key().map(|own| own.mode.as_str());
         let rows = sqlx::query(&format!(
             "SELECT {} FROM api_keys
              WHERE tenant_id = $1 AND app_id = $2 AND ($3 = '' OR mode = $3)
@@ -245,7 +232,7 @@ impl Gatehouse {
         ))
         .bind(actor.tenant_id.as_str())
         .bind(app_id.as_str())
-        .bind(own_mode.unwrap_or_default())
+        .bind(actor.reach().mode_bind())
         .bind(keyset.after.clone().unwrap_or_default())
         .bind(keyset.rows_to_read())
         .fetch_all(self.db().pool())
@@ -255,7 +242,7 @@ impl Gatehouse {
             .iter()
             .map(|row| key_from_row(row, now))
             .collect::<Result<Vec<_>, _>>()?;
-        debug_assert!(keys.iter().all(|key| key_visible_to(actor, key)));
+        debug_assert!(keys.iter().all(|key| actor.reach().sees(&key.app_id, key.mode)));
         let counts = self
             .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
             .await?;
@@ -331,16 +318,14 @@ impl Gatehouse {
         .await?;
         rows.iter()
             .map(|row| {
-                let id: String = row.try_get("id")?;
-                let display_prefix: String = row.try_get("display_prefix")?;
+                let stored = Stored::new(row, "API key");
+                let display_prefix: String = stored.get("display_prefix")?;
                 Ok(ExpiringKey {
-                    id: ApiKeyId::parse(&id).map_err(|_| {
-                        DomainError::Internal("stored API key is invalid".to_owned())
-                    })?,
-                    name: row.try_get("name")?,
+                    id: stored.parsed("id", |id| ApiKeyId::parse(id).ok())?,
+                    name: stored.get("name")?,
                     masked_key: format!("{display_prefix}…"),
-                    app_name: row.try_get("app_name")?,
-                    expires_at: time::from_ms(row.try_get("expires_at")?),
+                    app_name: stored.get("app_name")?,
+                    expires_at: stored.time("expires_at")?,
                 })
             })
             .collect()

@@ -24,59 +24,12 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 
 use crate::actor::Actor;
-pub use crate::actor::{KeyPrincipal, scopes_grant};
+pub use crate::access::scopes_grant;
+pub use crate::actor::KeyPrincipal;
 use crate::error::DomainError;
 use crate::stored::Stored;
-pub use format::MalformedKey;
+pub use crate::error::{KeyRefusal, MalformedKey};
 pub use validation::{is_scope, validate_key_input};
-
-/// Why a presented key does not authenticate; each has its own stable code (SPEC X-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyRefusal {
-    Missing,
-    Malformed(MalformedKey),
-    Unknown,
-    Disabled,
-    Revoked,
-    Expired,
-}
-
-impl KeyRefusal {
-    pub fn code(self) -> ErrorCode {
-        match self {
-            Self::Missing => ErrorCode::ApiKeyMissing,
-            Self::Malformed(_) => ErrorCode::ApiKeyMalformed,
-            Self::Unknown => ErrorCode::ApiKeyUnknown,
-            Self::Disabled => ErrorCode::ApiKeyDisabled,
-            Self::Revoked => ErrorCode::ApiKeyRevoked,
-            Self::Expired => ErrorCode::ApiKeyExpired,
-        }
-    }
-
-    /// What the client is told; never echoes the key.
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Missing => {
-                "Send an API key: `Authorization: Bearer <key>` or the `x-api-key` header."
-            }
-            Self::Malformed(_) => {
-                "This is not a valid API key: check that it was copied whole, without typos."
-            }
-            Self::Unknown => "No such API key.",
-            Self::Disabled => "This API key is disabled.",
-            Self::Revoked => "This API key has been revoked.",
-            Self::Expired => "This API key (or access token) has expired.",
-        }
-    }
-}
-
-/// Whether `actor` may see `key`: users see all of the tenant's keys; a key sees only
-/// its own app's keys of its own mode.
-fn key_visible_to(actor: &Actor, key: &ApiKeyView) -> bool {
-    actor
-        .api_key()
-        .is_none_or(|own| own.app_id == key.app_id && own.mode == key.mode)
-}
 
 /// The columns a key is read from, each prefixed with `alias.` when one is given.
 fn key_columns(alias: &str) -> String {

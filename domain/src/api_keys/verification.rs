@@ -1,14 +1,15 @@
-//! `POST /v1/keys/verify` (SPEC X-3): the SaaS's own services ask whether a customer's
-//! key is good (optionally for one scope) and get a verdict code, and on success who
-//! the key is and the quota left. A verification counts as a platform call, under the
-//! key's rate limit and the tenant's monthly quota like any other (`limits`).
+//! Key verification: the SaaS's own services ask whether a customer's key is good
+//! (optionally for one scope) and get a verdict code, and on success who the key is and
+//! the quota left. A verification counts as a platform call, under the key's rate
+//! limit and the tenant's monthly quota like any other.
 
 use std::sync::Arc;
 
 use gatehouse_model::{VerifyCode, VerifyKeyRequest, VerifyKeyResponse};
 
-use super::{KeyPrincipal, KeyRefusal, scopes_grant};
+use super::KeyPrincipal;
 use crate::Gatehouse;
+use crate::admission::{CallAttempt, Door};
 use crate::error::DomainError;
 
 /// A verdict and, when the key was identified, the key it is about (the request log
@@ -42,66 +43,38 @@ impl Gatehouse {
         Ok(self.verify_api_key_naming_it(request).await?.answer)
     }
 
-    /// [`Self::verify_api_key`], answering also which key the verdict is about.
+    /// [`Self::verify_api_key`], answering also which key the verdict is about. The
+    /// verification is admitted like any call (`crate::admission`, at the verify door):
+    /// over a limit it is refused and not counted; otherwise it counts as a platform
+    /// call of the verified key, a failed one when the key lacks the scope asked for.
     pub async fn verify_api_key_naming_it(
         &self,
         request: &VerifyKeyRequest,
     ) -> Result<Verification, DomainError> {
-        let verdict = self.judge_verification(request).await;
-        let code = match &verdict {
-            Ok(verification) => verification.answer.code.as_str(),
-            Err(error) => error.code().as_str(),
+        let attempt = CallAttempt {
+            door: Door::Verify,
+            credential: Some(request.key.trim()),
+            origin: None,
+            scope: request.scope.as_deref(),
         };
-        self.metrics
-            .count_authentication(crate::metrics::AuthMethod::Verify, code);
-        verdict
-    }
-
-    async fn judge_verification(
-        &self,
-        request: &VerifyKeyRequest,
-    ) -> Result<Verification, DomainError> {
-        let unnamed = |code| Verification {
-            answer: refused(code),
-            key: None,
-        };
-        let authenticated = match self.authenticate(request.key.trim()).await? {
-            Ok(authenticated) => authenticated,
-            Err(refused) => {
-                let code = match refused.refusal {
-                    KeyRefusal::Missing | KeyRefusal::Malformed(_) | KeyRefusal::Unknown => {
-                        VerifyCode::NotFound
-                    }
-                    KeyRefusal::Disabled => VerifyCode::Disabled,
-                    KeyRefusal::Revoked => VerifyCode::Revoked,
-                    KeyRefusal::Expired => VerifyCode::Expired,
+        let call = match self.admit(attempt).await {
+            Ok(call) => call,
+            Err(refusal) => {
+                let Some(code) = refusal.verify_code() else {
+                    return Err(refusal.error);
                 };
                 // The answer names no key; the request log does, for the key's owner.
                 return Ok(Verification {
-                    key: refused.key,
-                    ..unnamed(code)
+                    answer: refused(code),
+                    key: refusal.key,
                 });
             }
         };
-        let principal = authenticated.principal;
-        let named = |code| Verification {
-            answer: refused(code),
-            key: Some(Arc::clone(&principal)),
-        };
-        if !authenticated.standing.platform_api_enabled {
-            return Ok(named(VerifyCode::PlatformApiDisabled));
-        }
-        if !authenticated.standing.subscription_active {
-            return Ok(named(VerifyCode::SubscriptionInactive));
-        }
-        // Over a limit, the call is refused and not counted (SPEC U-2, U-5).
-        let admission = match self.admit_under_limits(&principal).await {
-            Ok(admission) => admission,
-            Err(DomainError::UsageExceeded(_)) => return Ok(named(VerifyCode::UsageExceeded)),
-            Err(DomainError::RateLimited(_)) => return Ok(named(VerifyCode::RateLimited)),
-            Err(error) => return Err(error),
-        };
-        let mut response = VerifyKeyResponse {
+        self.finish_call(&call, true);
+        let principal = call
+            .key
+            .ok_or_else(|| DomainError::Internal("a verification admitted no key".into()))?;
+        let answer = VerifyKeyResponse {
             valid: true,
             code: VerifyCode::Valid,
             key_id: Some(principal.key_id.clone()),
@@ -109,19 +82,14 @@ impl Gatehouse {
             app_id: Some(principal.app_id.clone()),
             mode: Some(principal.mode),
             scopes: principal.scopes.clone(),
-            // Test calls do not count against the limit (SPEC T-2): no quota to report.
-            remaining_quota: admission.monthly.map(|monthly| monthly.remaining),
+            // Test calls do not count against the limit: no quota to report.
+            remaining_quota: call
+                .limits
+                .and_then(|limits| limits.monthly)
+                .map(|monthly| monthly.remaining),
         };
-        if let Some(needed) = request.scope.as_deref().filter(|scope| !scope.is_empty())
-            && !scopes_grant(principal.scopes.as_deref(), needed)
-        {
-            response.valid = false;
-            response.code = VerifyCode::InsufficientScope;
-        }
-        // A verification counts as a platform call of the verified key (SPEC X-3).
-        self.record_call(&principal, response.valid);
         Ok(Verification {
-            answer: response,
+            answer,
             key: Some(principal),
         })
     }

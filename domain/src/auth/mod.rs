@@ -21,11 +21,13 @@ use gatehouse_model::{EventType, Role, TenantId, UserId, Viewer};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::actor::{Actor, ActorKind, TenantStanding, role_opens_developers};
+use crate::access::role_opens_developers;
+use crate::actor::{Actor, ActorKind, TenantStanding};
 use crate::audit::AuditRecord;
 use crate::error::DomainError;
+use crate::stored::{self, Stored};
 use crate::tenants::PLATFORM_API_MODULE;
-use crate::users::normalize_email;
+use crate::text::normalize_email;
 use crate::{Gatehouse, ids};
 
 pub use password::{MIN_PASSWORD_LEN, hash_password, validate_new_password};
@@ -134,15 +136,14 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?;
         let (user_id, stored_hash, tenant_id) = match &user {
-            Some(row) => (
-                Some(parse_stored(UserId::parse(
-                    &row.try_get::<String, _>("id")?,
-                ))?),
-                Some(row.try_get::<String, _>("password_hash")?),
-                Some(parse_stored(TenantId::parse(
-                    &row.try_get::<String, _>("tenant_id")?,
-                ))?),
-            ),
+            Some(row) => {
+                let stored = Stored::new(row, "user");
+                (
+                    Some(stored.parsed("id", |id| UserId::parse(id).ok())?),
+                    Some(stored.get::<String>("password_hash")?),
+                    Some(stored.parsed("tenant_id", |id| TenantId::parse(id).ok())?),
+                )
+            }
             None => (None, None, None),
         };
         let password_matches = self.password_checks.verify(password, stored_hash).await?;
@@ -266,8 +267,9 @@ impl Gatehouse {
         if expires_at <= self.now_ms() {
             return Err(DomainError::Unauthenticated);
         }
-        let user_id = parse_stored(UserId::parse(&user_id))?;
-        let tenant_id = parse_stored(TenantId::parse(&tenant_id))?;
+        let user_id = stored::parsed("session", "user_id", &user_id, |id| UserId::parse(id).ok())?;
+        let tenant_id =
+            stored::parsed("session", "tenant_id", &tenant_id, |id| TenantId::parse(id).ok())?;
         self.signed_in(&user_id, &tenant_id).await
     }
 
@@ -294,9 +296,7 @@ impl Gatehouse {
         .fetch_optional(self.db().pool())
         .await?;
         let (email, role) = row.ok_or(DomainError::Unauthenticated)?;
-        let role = Role::parse(&role).ok_or_else(|| {
-            DomainError::Internal("stored membership has an invalid role".to_owned())
-        })?;
+        let role = stored::parsed("membership", "role", &role, Role::parse)?;
         let tenant = self.tenant(tenant_id).await?;
         let platform_api_enabled = tenant.has_module(PLATFORM_API_MODULE);
         Ok(SignedIn {
@@ -325,9 +325,6 @@ impl Gatehouse {
     }
 }
 
-fn parse_stored<T>(parsed: Result<T, gatehouse_model::ids::InvalidId>) -> Result<T, DomainError> {
-    parsed.map_err(|error| DomainError::Internal(format!("stored id is invalid: {error}")))
-}
 
 #[cfg(test)]
 mod tests {

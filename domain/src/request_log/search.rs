@@ -19,7 +19,8 @@ use gatehouse_model::{
 use super::segment::{self, Decoded, DecodedEntry, Term};
 use super::{first_id_at, first_ulid_at, request_id_of, ulid_of};
 use crate::Gatehouse;
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 
@@ -132,29 +133,9 @@ impl Gatehouse {
     ) -> Result<Page<RequestLogView>, DomainError> {
         actor.require(Access::REQUEST_LOGS_READ)?;
         let keyset = Keyset::from_request(page, |cursor| RequestId::parse(cursor).is_ok())?;
-        let (app_id, mode) = match actor.api_key() {
-            Some(own) => {
-                if filter.mode.is_some_and(|mode| mode != own.mode) {
-                    return Err(DomainError::field(
-                        "mode",
-                        format!(
-                            "A {mode} key reads {mode} requests only.",
-                            mode = own.mode.as_str()
-                        ),
-                    ));
-                }
-                if filter.app_id.as_ref().is_some_and(|app| app != &own.app_id) {
-                    return Err(DomainError::NotFound("app"));
-                }
-                (Some(own.app_id.clone()), own.mode)
-            }
-            None => {
-                if let Some(app_id) = &filter.app_id {
-                    self.find_app(&actor.tenant_id, app_id).await?;
-                }
-                (filter.app_id.clone(), filter.mode.unwrap_or(KeyMode::Live))
-            }
-        };
+        let (mode, app_id) = self
+            .confined_app_and_mode(actor, filter.app_id.as_ref(), filter.mode, "requests")
+            .await?;
         if let (Some(from), Some(to)) = (&filter.from, &filter.to)
             && to <= from
         {

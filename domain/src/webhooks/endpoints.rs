@@ -10,11 +10,13 @@ use gatehouse_model::{
 use serde_json::json;
 
 use super::secrets::SigningSecret;
-use super::{ENDPOINT_COLUMNS, audit_state, endpoint_from_row, endpoint_visible_to};
-use crate::actor::{Access, Actor};
+use super::{ENDPOINT_COLUMNS, audit_state, endpoint_from_row};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
-use crate::change::{Change, NewEvent};
+use crate::change::Change;
+use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::text::TextRule;
@@ -131,20 +133,8 @@ impl Gatehouse {
     ) -> Result<CreatedEndpoint, DomainError> {
         actor.require(Access::WEBHOOKS_WRITE)?;
         let app_id = actor.app_or_own(input.app_id.as_ref())?;
-        if let Some(own) = actor.api_key() {
-            if own.app_id != app_id {
-                return Err(DomainError::NotFound("app"));
-            }
-            if own.mode != input.mode {
-                return Err(DomainError::field(
-                    "mode",
-                    format!(
-                        "A {0} key can only create {0} endpoints.",
-                        own.mode.as_str()
-                    ),
-                ));
-            }
-        }
+        actor.reach().require_app(&app_id)?;
+        actor.reach().mode(Some(input.mode), "endpoints")?;
         let mut problems = Problems(Vec::new());
         let url = problems.take(self.checked_url(&input.url, input.mode).await);
         let description = problems.take(validate_description(&input.description));
@@ -281,7 +271,7 @@ impl Gatehouse {
     ) -> Result<EndpointView, DomainError> {
         actor.require(Access::WEBHOOKS_READ)?;
         let endpoint = self.find_endpoint(&actor.tenant_id, id).await?;
-        if !endpoint_visible_to(actor, &endpoint) {
+        if !actor.reach().sees(&endpoint.app_id, endpoint.mode) {
             return Err(DomainError::NotFound("webhook endpoint"));
         }
         Ok(endpoint)
@@ -313,10 +303,7 @@ impl Gatehouse {
     ) -> Result<Page<EndpointListItem>, DomainError> {
         actor.require(Access::WEBHOOKS_READ)?;
         let keyset = Keyset::from_request(page, |cursor| WebhookEndpointId::parse(cursor).is_ok())?;
-        if actor.api_key().is_some_and(|own| &own.app_id != app_id) {
-            return Err(DomainError::NotFound("app"));
-        }
-        let only_mode = actor.api_key().map(|own| own.mode.as_str()).unwrap_or("");
+        actor.reach().require_app(app_id)?;
         let rows = sqlx::query(&format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints
              WHERE tenant_id = $1 AND app_id = $2 AND ($3 = '' OR mode = $3) AND id > $4
@@ -324,7 +311,7 @@ impl Gatehouse {
         ))
         .bind(actor.tenant_id.as_str())
         .bind(app_id.as_str())
-        .bind(only_mode)
+        .bind(actor.reach().mode_bind())
         .bind(keyset.after.clone().unwrap_or_default())
         .bind(keyset.rows_to_read())
         .fetch_all(self.db().pool())

@@ -9,19 +9,174 @@ use gatehouse_model::{
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::audit::AuditRecord;
-use crate::change::SentEvent;
+use crate::change::{Change, DELIVERIES_CHANNEL};
 use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
-use crate::stored::Stored;
+use crate::stored::{self, Stored};
+use crate::webhooks::delivery::EventBody;
 use crate::{Engine, Gatehouse, ids};
 
 pub const MAX_EVENT_TYPE_CHARS: usize = 100;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 /// How long an idempotency key returns its first event.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// An event a change emits for webhooks. It belongs to one app (the app of the key or
+/// endpoint it is about) and goes to that app's endpoints only.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub tenant_id: TenantId,
+    pub mode: KeyMode,
+    pub app_id: AppId,
+    pub event_type: EventType,
+    pub data: serde_json::Value,
+}
+
+/// An event by its type's text (the SaaS names its own types).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentEvent<'a> {
+    pub tenant_id: &'a TenantId,
+    pub mode: KeyMode,
+    pub app_id: &'a AppId,
+    pub event_type: &'a str,
+    pub data: &'a serde_json::Value,
+}
+
+impl Change<'_> {
+    /// Writes an event for webhooks, committed with the change or not at all, and queues
+    /// its delivery to every enabled endpoint of its app and mode subscribed to its
+    /// family: the deliveries exist before the change is answered.
+    pub async fn emit(&mut self, event: NewEvent) -> Result<EventId, DomainError> {
+        let sent = SentEvent {
+            tenant_id: &event.tenant_id,
+            mode: event.mode,
+            app_id: &event.app_id,
+            event_type: event.event_type.as_str(),
+            data: &event.data,
+        };
+        let id = EventId::from_body(&ids::fresh_body());
+        self.write_event(&id, sent, "gatehouse").await?;
+        Ok(id)
+    }
+
+    /// Writes an event the SaaS sent (`POST /v1/events`, a type of its own) and fans it
+    /// out like [`Self::emit`].
+    /// Answers how many deliveries it queued.
+    pub(crate) async fn emit_sent(
+        &mut self,
+        id: &EventId,
+        event: SentEvent<'_>,
+    ) -> Result<usize, DomainError> {
+        self.write_event(id, event, "api").await
+    }
+
+    /// Writes the event and queues its deliveries; answers how many.
+    async fn write_event(
+        &mut self,
+        id: &EventId,
+        event: SentEvent<'_>,
+        source: &str,
+    ) -> Result<usize, DomainError> {
+        let data = event.data.to_string();
+        sqlx::query(
+            "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.as_str())
+        .bind(event.tenant_id.as_str())
+        .bind(event.mode.as_str())
+        .bind(event.app_id.as_str())
+        .bind(event.event_type)
+        .bind(data.as_str())
+        .bind(self.now_ms)
+        .bind(source)
+        .execute(self.connection())
+        .await?;
+        let queued = fan_out(
+            self.connection(),
+            event.tenant_id,
+            event.mode,
+            event.app_id,
+            id,
+            event.event_type,
+            self.now_ms,
+        )
+        .await?;
+        let count = queued.len();
+        if count > 0 {
+            // The worker signs these bytes without reading the event back.
+            let body =
+                EventBody::new(event.event_type, self.now_ms, &data);
+            self.deliveries_queued(
+                queued
+                    .into_iter()
+                    .map(|delivery| QueuedDelivery {
+                        body: Some(body.clone()),
+                        ..delivery
+                    })
+                    .collect(),
+            );
+        }
+        Ok(count)
+    }
+
+    /// Writes an event meant for one endpoint only (the test event) and queues its
+    /// delivery there, without fan-out and without waking the workers: the caller
+    /// delivers it itself at once.
+    pub(crate) async fn record_event_for(
+        &mut self,
+        event: NewEvent,
+        endpoint: &gatehouse_model::EndpointView,
+    ) -> Result<EventId, DomainError> {
+        let id = EventId::from_body(&ids::fresh_body());
+        sqlx::query(
+            "INSERT INTO outbox_events (id, tenant_id, mode, app_id, event_type, payload, occurred_at, source)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'gatehouse')",
+        )
+        .bind(id.as_str())
+        .bind(event.tenant_id.as_str())
+        .bind(event.mode.as_str())
+        .bind(event.app_id.as_str())
+        .bind(event.event_type.as_str())
+        .bind(event.data.to_string())
+        .bind(self.now_ms)
+        .execute(self.connection())
+        .await?;
+        queue_deliveries(
+            self.connection(),
+            &event.tenant_id,
+            &[endpoint.into()],
+            &id,
+            event.event_type.as_str(),
+            self.now_ms,
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Hands deliveries this change queued to this instance's worker once it commits,
+    /// and wakes the other instances' workers.
+    pub(crate) fn deliveries_queued(&mut self, queued: Vec<QueuedDelivery>) {
+        if queued.is_empty() {
+            return;
+        }
+        // Names this instance, whose own worker is handed the rows directly.
+        let this_instance = self.gatehouse().instance_id.to_string();
+        self.notify_at_commit(DELIVERIES_CHANNEL, this_instance);
+        self.after_commit(move |gatehouse| gatehouse.webhooks.hand_off(queued));
+    }
+
+    /// Marks that deliveries may be due that this change did not queue itself (an
+    /// endpoint enabled again): every instance's worker looks for them at commit.
+    pub(crate) fn deliveries_waiting(&mut self) {
+        self.notify_at_commit(DELIVERIES_CHANNEL, String::new());
+        self.after_commit(|gatehouse| gatehouse.webhooks.request_scan());
+    }
+}
 
 /// Queues the delivery of event `event_id` to every enabled endpoint of its app and
 /// mode subscribed to its family (or to all), in the caller's transaction. An event
@@ -55,8 +210,8 @@ pub(crate) async fn fan_out(
         .into_iter()
         .map(|(id, rate)| {
             Ok(DeliveryTarget {
-                endpoint_id: WebhookEndpointId::parse(&id).map_err(|_| {
-                    DomainError::Internal("stored endpoint id is invalid".to_owned())
+                endpoint_id: stored::parsed("endpoint", "id", &id, |id| {
+                    WebhookEndpointId::parse(id).ok()
                 })?,
                 rate_limit_per_second: rate.and_then(|rate| u32::try_from(rate).ok()),
             })
@@ -310,8 +465,8 @@ impl Gatehouse {
                 .bind(idempotency_key)
                 .fetch_one(self.db().pool())
                 .await?;
-                let first = EventId::parse(&first)
-                    .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
+                let first =
+                    stored::parsed("idempotency key", "event_id", &first, |id| EventId::parse(id).ok())?;
                 return Ok(SentOutcome {
                     event: self.find_event(actor, key.mode, &first).await?,
                     replayed: true,
@@ -376,20 +531,11 @@ impl Gatehouse {
         .bind(id.as_str())
         .bind(actor.tenant_id.as_str())
         .bind(mode.as_str())
-        .bind(own_app(actor))
+        .bind(actor.reach().app_bind())
         .fetch_optional(self.db().pool())
         .await?
         .ok_or(DomainError::NotFound("event"))?;
         event_from_row(&row)
-    }
-
-    /// The mode whose events the actor sees: a key's own; people choose.
-    fn events_mode(actor: &Actor, asked: Option<KeyMode>) -> KeyMode {
-        actor
-            .api_key()
-            .map(|own| own.mode)
-            .or(asked)
-            .unwrap_or(KeyMode::Live)
     }
 
     /// The tenant's events of one mode, newest first, a page at a time (a key sees its
@@ -402,7 +548,7 @@ impl Gatehouse {
     ) -> Result<Page<EventView>, DomainError> {
         actor.require(Access::EVENTS_READ)?;
         let keyset = Keyset::from_request(page, |cursor| EventId::parse(cursor).is_ok())?;
-        let mode = Self::events_mode(actor, mode);
+        let mode = actor.reach().mode(mode, "events")?;
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM outbox_events
              WHERE tenant_id = $1 AND mode = $2 AND ($3 = '' OR id < $3)
@@ -413,7 +559,7 @@ impl Gatehouse {
         .bind(mode.as_str())
         .bind(keyset.after.clone().unwrap_or_default())
         .bind(keyset.rows_to_read())
-        .bind(own_app(actor))
+        .bind(actor.reach().app_bind())
         .fetch_all(self.db().pool())
         .await?;
         let events = rows
@@ -426,8 +572,8 @@ impl Gatehouse {
     /// One event with its deliveries; another tenant's or mode's is "not found".
     pub async fn event(&self, actor: &Actor, id: &EventId) -> Result<EventDetail, DomainError> {
         actor.require(Access::EVENTS_READ)?;
-        let event = match actor.api_key() {
-            Some(own) => self.find_event(actor, own.mode, id).await?,
+        let event = match actor.reach().own() {
+            Some((_, mode)) => self.find_event(actor, mode, id).await?,
             None => match self.find_event(actor, KeyMode::Live, id).await {
                 Err(DomainError::NotFound(_)) => self.find_event(actor, KeyMode::Test, id).await?,
                 other => other?,
@@ -451,14 +597,6 @@ impl Gatehouse {
             delivery_list,
         })
     }
-}
-
-/// A key actor's own app (its events only), or empty for people (every app's).
-fn own_app(actor: &Actor) -> String {
-    actor
-        .api_key()
-        .map(|own| own.app_id.to_string())
-        .unwrap_or_default()
 }
 
 pub(crate) fn delivery_from_row(row: &AnyRow) -> Result<DeliveryView, DomainError> {

@@ -10,12 +10,13 @@ use sqlx::any::AnyRow;
 
 use super::events::queue_deliveries;
 use crate::Gatehouse;
-use crate::actor::{Access, Actor};
+use crate::access::Access;
+use crate::actor::Actor;
 use crate::audit::AuditRecord;
-use crate::change::NewEvent;
+use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
-use crate::stored::Stored;
+use crate::stored::{self, Stored};
 
 /// Most deliveries one bulk replay queues.
 pub const MAX_BULK_REPLAY: usize = 10_000;
@@ -123,8 +124,7 @@ impl Gatehouse {
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
         for (event_id, event_type) in &events {
-            let event_id = EventId::parse(event_id)
-                .map_err(|_| DomainError::Internal("stored event id is invalid".to_owned()))?;
+            let event_id = stored::parsed("event", "id", event_id, |id| EventId::parse(id).ok())?;
             let queued = queue_deliveries(
                 change.connection(),
                 &actor.tenant_id,

@@ -237,14 +237,6 @@ fn endpoint_from_row(row: &AnyRow) -> Result<EndpointView, DomainError> {
     })
 }
 
-/// Whether `actor` may see `endpoint`: people see all of the tenant's; a key only its
-/// own app's endpoints of its own mode.
-fn endpoint_visible_to(actor: &Actor, endpoint: &EndpointView) -> bool {
-    actor
-        .api_key()
-        .is_none_or(|own| own.app_id == endpoint.app_id && own.mode == endpoint.mode)
-}
-
 /// An endpoint as the audit trail records it: never its secret.
 fn audit_state(endpoint: &EndpointView) -> serde_json::Value {
     serde_json::json!({

@@ -47,13 +47,16 @@ pub struct AuditEventView {
     pub after: Option<Value>,
 }
 
-/// What a search of the audit trail keeps (SPEC L-2); every filter left out keeps all.
+/// What a search of the audit trail keeps; every filter left out keeps all.
 /// `GET /v1/audit-events` takes these as query parameters of the same names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
-    /// Events of this type only.
+    /// Events of this type only (e.g. `api_key.created`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub event_type: Option<EventType>,
     /// Events done by this user (`usr_…`) or API key (`key_…`).
     #[serde(default)]
@@ -62,10 +65,11 @@ pub struct AuditFilter {
     /// endpoint, a user, an event, or the SaaS's own ids in an event it sent).
     #[serde(default)]
     pub related_id: Option<String>,
-    /// Events at or after this time.
+    /// Events at or after this time (RFC 3339).
     #[serde(default)]
     pub from: Option<DateTime<Utc>>,
-    /// Events before this time (the range is half-open: `from <= occurred_at < to`).
+    /// Events before this time (RFC 3339; the range is half-open:
+    /// `from <= occurred_at < to`).
     #[serde(default)]
     pub to: Option<DateTime<Utc>>,
 }

@@ -60,27 +60,36 @@ pub struct RequestLogView {
 /// What a search of the request log keeps; every filter left out keeps all.
 /// `GET /v1/request-logs` takes these as query parameters of the same names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct RequestLogFilter {
-    /// Which app's requests (the dashboard's selected app; a key reads its own).
+    /// The app's requests (the dashboard's selected app; a key reads its own app's only).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub app_id: Option<AppId>,
-    /// `live` when left out (a key reads its own mode).
+    /// `live` or `test`; `live` when left out (a key reads its own mode only).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub mode: Option<KeyMode>,
+    /// `2xx`, `3xx`, `4xx` or `5xx`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub status_class: Option<StatusClass>,
+    /// Requests answered with this error code (e.g. `insufficient_scope`).
     #[serde(default)]
     pub error_code: Option<String>,
-    /// A route template, e.g. `/v1/api-keys/{id}`.
+    /// Requests to this route template (e.g. `/v1/api-keys/{id}`).
     #[serde(default)]
     pub route: Option<String>,
+    /// Requests by, or verifications of, this key.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub key_id: Option<ApiKeyId>,
-    /// Requests at or after this time.
+    /// Requests at or after this time (RFC 3339).
     #[serde(default)]
     pub from: Option<DateTime<Utc>>,
-    /// Requests before this time.
+    /// Requests before this time (RFC 3339).
     #[serde(default)]
     pub to: Option<DateTime<Utc>>,
 }

@@ -55,6 +55,7 @@ pub async fn authenticate(
         origin: headers
             .get(axum::http::header::ORIGIN)
             .and_then(|value| value.to_str().ok()),
+        ..CallAttempt::default()
     };
     let call = match state.gatehouse.admit(attempt).await {
         Ok(call) => call,
