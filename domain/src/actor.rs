@@ -1,5 +1,5 @@
 //! Who is acting, in which tenant, and the checks behind every operation: roles'
-//! permissions for dashboard users (SPEC T-5), scopes for API keys (SPEC K-2, X-1).
+//! permissions for dashboard users, scopes for API keys.
 
 use gatehouse_model::{
     ActorType, ApiKeyId, AppId, CredentialKind, KeyMode, Role, TenantId, UserId,
@@ -70,7 +70,7 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
     }
 }
 
-/// Whether a role may open Settings > Developers at all (SPEC T-4).
+/// Whether a role may open Settings > Developers at all (owners and managers).
 pub fn role_opens_developers(role: Role) -> bool {
     role_grants(role, Permission::AppsManage)
 }
@@ -84,9 +84,8 @@ pub enum ActorKind {
         role: Role,
     },
     /// A client program, through an API key's secret or an access token exchanged for
-    /// one. A key acts only within its own app and mode (SPEC K-1, T-2). The principal
-    /// is shared, since every call hands it from the key check to the handler and the
-    /// usage counters.
+    /// one. A key acts only within its own app and mode. The principal is shared, since
+    /// every call hands it from the key check to the handler and the usage counters.
     ApiKey {
         key: std::sync::Arc<KeyPrincipal>,
         credential: KeyCredential,
@@ -103,7 +102,7 @@ pub struct KeyCredential {
     pub digest: String,
     /// When this credential stops working: the earliest of the key's expiry, a
     /// rotated-out secret's retirement and a token's expiry; `None` for never. No
-    /// credential can hand out one that outlives it (SPEC X-9).
+    /// credential can hand out one that outlives it.
     pub ends_at_ms: Option<i64>,
 }
 
@@ -118,9 +117,9 @@ pub struct KeyPrincipal {
     pub scopes: Option<Vec<String>>,
     /// The key's masked prefix, e.g. `rk_live_AbCd…`, as the audit trail names it.
     pub masked_key: String,
-    /// Its app's allowed browser origins (SPEC A-3), so the origin check reads no table.
+    /// Its app's allowed browser origins, so the origin check reads no table.
     pub app_allowed_origins: Vec<String>,
-    /// The key's own rate limit (SPEC U-5).
+    /// The key's own rate limit.
     pub rate_limit: Option<gatehouse_model::KeyRateLimit>,
 }
 
@@ -166,7 +165,7 @@ pub fn scopes_grant(scopes: Option<&[String]>, needed: &str) -> bool {
 /// What the tenant's plan and subscription allow right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantStanding {
-    /// The plan includes `platform.api` (SPEC T-1, T-4).
+    /// The plan includes `platform.api`.
     pub platform_api_enabled: bool,
     /// The subscription is trialing or active (not past due or canceled).
     pub subscription_active: bool,
@@ -263,7 +262,7 @@ impl Actor {
     }
 
     /// Refuses a key actor that would create or manage a credential with more access, a
-    /// longer life or a looser rate limit than its own (SPEC X-9): `scopes` (`None`:
+    /// longer life or a looser rate limit than its own: `scopes` (`None`:
     /// full access) must be covered by the key's, `expires_at_ms` (`None`: never) must
     /// not outlive the presented credential, and a rate-limited key only handles keys
     /// limited at least as tightly (`rate_limit`, `None`: unlimited).

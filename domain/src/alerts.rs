@@ -1,6 +1,6 @@
-//! Alerts to a tenant's owners and managers (issue 11, seed 004's "expiration alerts"):
-//! an API key expires within 7 days, a webhook endpoint was disabled after failing,
-//! live usage passed 80 % and reached 100 % of the monthly limit.
+//! Alerts to a tenant's owners and managers: an API key expires within 7 days, a webhook
+//! endpoint was disabled after failing, live usage passed 80 % and reached 100 % of the
+//! monthly limit.
 //!
 //! An alert is recorded by the unit of work that detects it ([`Change::alert`]), once
 //! per thing it is about (a unique dedupe key: the key, the endpoint's disabling, the

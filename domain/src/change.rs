@@ -92,7 +92,7 @@ impl Change<'_> {
         &mut self.transaction
     }
 
-    /// Records an audit event of this change (SPEC L-1).
+    /// Records an audit event of this change.
     pub async fn audit(&mut self, record: AuditRecord) -> Result<AuditEventId, DomainError> {
         let id = audit::record(&mut self.transaction, record, self.now_ms).await?;
         self.audited = true;

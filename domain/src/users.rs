@@ -1,4 +1,4 @@
-//! Dashboard users and their role in a tenant (SPEC T-3).
+//! Dashboard users and their role in a tenant.
 
 use gatehouse_model::{EventType, Role, TenantId, UserId};
 

@@ -1,8 +1,8 @@
-//! API keys (SPEC K-1..K-10, X-1..X-4, X-8, X-9), a module per concern: the key
-//! `format` (no I/O), input `validation`, the `lifecycle` (create, list, edit, disable,
-//! enable, revoke, rotate, duplicate), `authentication` of a presented secret or token,
-//! `verification` for the SaaS's services, access `tokens`, and the `cache` behind the
-//! hot path. This file holds what they share: refusals, row reading and statuses.
+//! API keys, a module per concern: the key `format` (no I/O), input `validation`, the
+//! `lifecycle` (create, list, edit, disable, enable, revoke, rotate, duplicate),
+//! `authentication` of a presented secret or token, `verification` for the SaaS's
+//! services, access `tokens`, and the `cache` behind the hot path. This file holds what
+//! they share: refusals, row reading and statuses.
 //!
 //! The same rules hold for every actor. A key acting through the API is further
 //! confined: it sees only its own app's keys of its own mode (test keys see test data
@@ -30,7 +30,7 @@ use crate::stored::Stored;
 pub use format::MalformedKey;
 pub use validation::{is_scope, validate_key_input};
 
-/// Why a presented key does not authenticate; each has its own stable code (SPEC X-1).
+/// Why a presented key does not authenticate; each has its own stable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyRefusal {
     Missing,
@@ -172,7 +172,7 @@ fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
     })
 }
 
-/// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
+/// Lists sort by status (enabled, disabled, expired, revoked), then newest first.
 fn status_rank(status: KeyStatus) -> u8 {
     match status {
         KeyStatus::Enabled => 0,

@@ -1,4 +1,4 @@
-//! `POST /v1/keys/verify` (SPEC X-3): the SaaS's own services ask whether a customer's
+//! `POST /v1/keys/verify`: the SaaS's own services ask whether a customer's
 //! key is good (optionally for one scope) and get a verdict code, and on success who
 //! the key is and the quota left. A verification counts as a platform call, under the
 //! key's rate limit and the tenant's monthly quota like any other (`limits`).
@@ -94,7 +94,8 @@ impl Gatehouse {
         if !authenticated.standing.subscription_active {
             return Ok(named(VerifyCode::SubscriptionInactive));
         }
-        // Over a limit, the call is refused and not counted (SPEC U-2, U-5).
+        // Over the tenant's monthly quota or the key's own rate limit, the call is
+        // refused and not counted.
         let admission = match self.admit_under_limits(&principal).await {
             Ok(admission) => admission,
             Err(DomainError::UsageExceeded(_)) => return Ok(named(VerifyCode::UsageExceeded)),
@@ -109,7 +110,7 @@ impl Gatehouse {
             app_id: Some(principal.app_id.clone()),
             mode: Some(principal.mode),
             scopes: principal.scopes.clone(),
-            // Test calls do not count against the limit (SPEC T-2): no quota to report.
+            // Test calls do not count against the monthly limit: no quota to report.
             remaining_quota: admission.monthly.map(|monthly| monthly.remaining),
         };
         if let Some(needed) = request.scope.as_deref().filter(|scope| !scope.is_empty())
@@ -118,7 +119,7 @@ impl Gatehouse {
             response.valid = false;
             response.code = VerifyCode::InsufficientScope;
         }
-        // A verification counts as a platform call of the verified key (SPEC X-3).
+        // A verification counts as a platform call of the verified key.
         self.record_call(&principal, response.valid);
         Ok(Verification {
             answer: response,

@@ -1,4 +1,4 @@
-//! The audit trail: `GET /v1/audit-events` (SPEC L-2), a thin handler over the domain's
+//! The audit trail: `GET /v1/audit-events`, a thin handler over the domain's
 //! one search, which checks the scope and confines a key to its own app and mode.
 
 use axum::extract::State;

@@ -1,4 +1,4 @@
-//! The request log: `GET /v1/request-logs` (issue 11), a thin handler over the domain's
+//! The request log: `GET /v1/request-logs`, a thin handler over the domain's
 //! one search, which checks the scope and confines a key to its own app and mode.
 
 use axum::extract::State;
