@@ -1,4 +1,4 @@
-//! The Docs tab (SPEC O-2) and the index of the docs pages. The pages themselves are
+//! The Docs tab and the index of the docs pages. The pages themselves are
 //! served by the server from Markdown (`server/src/docs/`), so their text never reaches
 //! the wasm bundle.
 

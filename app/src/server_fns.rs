@@ -88,7 +88,7 @@ pub async fn select_app(app_id: AppId) -> Result<AppView, AppError> {
     Ok(gatehouse.select_app(&signed_in.actor, &app_id).await?)
 }
 
-/// The latest 100 audit events for the Integration logs tab (SPEC L-3).
+/// The latest 100 audit events for the Integration logs tab.
 #[server(prefix = "/api", endpoint = "load_integration_logs")]
 pub async fn load_integration_logs() -> Result<Vec<AuditEventView>, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
@@ -98,7 +98,7 @@ pub async fn load_integration_logs() -> Result<Vec<AuditEventView>, AppError> {
 /// Events a page of the Audit page holds.
 pub const AUDIT_PAGE_SIZE: u32 = 25;
 
-/// A page of the audit trail for the Audit page, newest first, filtered (SPEC L-4).
+/// A page of the audit trail for the Audit page, newest first, filtered.
 #[server(prefix = "/api", input = Json, endpoint = "load_audit_events")]
 pub async fn load_audit_events(
     filter: AuditFilter,
@@ -177,7 +177,7 @@ pub async fn load_api_keys() -> Result<ApiKeysPage, AppError> {
     Ok(gatehouse.api_keys_page(&signed_in.actor).await?)
 }
 
-/// Creates a key; the answer holds the plaintext, shown once (SPEC K-3).
+/// Creates a key; the answer holds the plaintext, shown once.
 #[server(prefix = "/api", input = Json, endpoint = "create_api_key")]
 pub async fn create_api_key(input: ApiKeyInput) -> Result<CreatedApiKey, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
@@ -209,7 +209,7 @@ pub async fn revoke_api_key(key_id: ApiKeyId) -> Result<ApiKeyView, AppError> {
     Ok(gatehouse.revoke_api_key(&signed_in.actor, &key_id).await?)
 }
 
-/// A new secret for the same key; the old one works for `overlap` (SPEC K-8).
+/// A new secret for the same key; the old one works for `overlap`.
 #[server(prefix = "/api", input = Json, endpoint = "rotate_api_key")]
 pub async fn rotate_api_key(
     key_id: ApiKeyId,
@@ -237,7 +237,7 @@ pub async fn load_webhooks() -> Result<WebhooksPage, AppError> {
     Ok(gatehouse.webhooks_page(&signed_in.actor).await?)
 }
 
-/// Creates an endpoint; the answer holds its signing secret, shown once (SPEC W-2).
+/// Creates an endpoint; the answer holds its signing secret, shown once.
 #[server(prefix = "/api", input = Json, endpoint = "create_webhook_endpoint")]
 pub async fn create_webhook_endpoint(input: EndpointInput) -> Result<CreatedEndpoint, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
@@ -278,7 +278,7 @@ pub async fn delete_webhook_endpoint(
         .await?)
 }
 
-/// A new signing secret; the old one signs too for 24 hours (SPEC W-2).
+/// A new signing secret; the old one signs too for 24 hours.
 #[server(prefix = "/api", input = Json, endpoint = "rotate_webhook_secret")]
 pub async fn rotate_webhook_secret(
     endpoint_id: WebhookEndpointId,
@@ -289,7 +289,7 @@ pub async fn rotate_webhook_secret(
         .await?)
 }
 
-/// Sends `webhook.test` at once and answers with the attempt (SPEC W-7).
+/// Sends `webhook.test` at once and answers with the attempt.
 #[server(prefix = "/api", input = Json, endpoint = "send_test_webhook")]
 pub async fn send_test_webhook(endpoint_id: WebhookEndpointId) -> Result<AttemptView, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
@@ -298,7 +298,7 @@ pub async fn send_test_webhook(endpoint_id: WebhookEndpointId) -> Result<Attempt
         .await?)
 }
 
-/// A page of an endpoint's delivery log, newest first (SPEC W-6).
+/// A page of an endpoint's delivery log, newest first.
 #[server(prefix = "/api", input = Json, endpoint = "load_delivery_attempts")]
 pub async fn load_delivery_attempts(
     endpoint_id: WebhookEndpointId,

@@ -1,7 +1,7 @@
-//! Apps (SPEC ): the integrations that keys and webhooks are bound to, their
+//! Apps: the integrations that keys and webhooks are bound to, their
 //! allowed browser origins, and each user's selected app. People manage every app of
 //! their tenant; an API key sees only its own app, and only a live key may change it
-//! (its origins serve live traffic too, and live and test never mix: SPEC T-2).
+//! (its origins serve live traffic too, and live and test never mix).
 
 use gatehouse_model::{
     AppId, AppInput, AppUpdate, AppView, AppsPage, EventType, FieldError, KeyMode, Page,
@@ -406,7 +406,7 @@ impl Gatehouse {
         Ok(selected.and_then(|(id,)| AppId::parse(&id).ok()))
     }
 
-    /// Remembers the user's selected app (SPEC A-2).
+    /// Remembers the user's selected app.
     pub async fn select_app(&self, actor: &Actor, app_id: &AppId) -> Result<AppView, DomainError> {
         let app = self.app(actor, app_id).await?;
         let user_id = actor.user_id().ok_or(DomainError::Unauthenticated)?;

@@ -1,4 +1,4 @@
-//! The append-only audit trail (SPEC L-1, L-2): every change writes its events in the
+//! The append-only audit trail: every change writes its events in the
 //! same transaction as the change itself (through `change::Change`), and the trail is
 //! searched here, the one place for that rule. The tables' triggers refuse UPDATE and
 //! DELETE (and TRUNCATE on PostgreSQL).
@@ -343,7 +343,7 @@ const EVENT_COLUMNS: &str = "e.id, e.occurred_at, e.actor_type, e.actor_id, e.ac
     e.event_type, e.message, e.app_id, e.mode, e.related_ids, e.before_state, e.after_state";
 
 impl Gatehouse {
-    /// The actor's audit trail, newest first, filtered (SPEC L-2), a page at a time: a
+    /// The actor's audit trail, newest first, filtered, a page at a time: a
     /// keyset on (time, id), so events recorded while a client pages never shift a
     /// page. A key sees only its own app's events of its own mode.
     pub async fn search_audit_events(
@@ -413,7 +413,7 @@ impl Gatehouse {
     }
 
     /// The tenant's newest audit events first, at most `limit` (1 to 100), for the
-    /// Integration logs (SPEC L-3).
+    /// Integration logs tab.
     pub async fn recent_audit_events(
         &self,
         actor: &Actor,

@@ -1,4 +1,4 @@
-//! The scope catalog (SPEC K-2): built in from `catalog/default_scopes.json`, or read
+//! The scope catalog: built in from `catalog/default_scopes.json`, or read
 //! from the operator's own file, and checked before use.
 
 use gatehouse_model::ScopeCatalog;

@@ -48,10 +48,10 @@ pub enum DomainError {
     LimitReached(String),
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A live call over the tenant's monthly limit (SPEC U-2).
+    /// A live call over the tenant's monthly limit.
     #[error("monthly platform-call limit reached")]
     UsageExceeded(gatehouse_model::LimitStatus),
-    /// A call over the key's own rate limit (SPEC U-5).
+    /// A call over the key's own rate limit.
     #[error("the key's rate limit was reached")]
     RateLimited(gatehouse_model::LimitStatus),
     #[error("database error: {0}")]

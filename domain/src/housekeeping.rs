@@ -11,7 +11,7 @@ use crate::error::DomainError;
 /// next flush, a second later).
 const FLUSH_RECEIPT_TTL_MS: i64 = 24 * 3_600_000;
 
-/// How long the delivery log, finished deliveries and events are kept (SPEC W-6).
+/// How long the delivery log, finished deliveries and events are kept.
 pub const WEBHOOK_RETENTION_MS: i64 = 30 * 24 * 3_600_000;
 /// Rows of one kind one purge deletes at most (the next minute takes the rest).
 const PURGE_BATCH: i64 = 10_000;

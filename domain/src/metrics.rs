@@ -1,4 +1,4 @@
-//! What Gatehouse tells its operator's Prometheus (SPEC P-4): one registry per instance
+//! What Gatehouse tells its operator's Prometheus: one registry per instance
 //! holding every metric, the handles that the domain and the HTTP layer record into,
 //! and the gauges read fresh at each scrape (usage flush lag, webhook queue depth).
 //!

@@ -1,4 +1,4 @@
-//! Every app's allowed browser origins, in memory (SPEC A-3): CORS preflights carry no
+//! Every app's allowed browser origins, in memory: CORS preflights carry no
 //! key, so they are answered for origins that some app allows, and that answer must
 //! cost no database work (anyone can send a preflight). Reloaded whole after every app
 //! change (on this instance at commit, on others by the change feed), when the feed

@@ -1,4 +1,4 @@
-//! The Overview tab (SPEC O-1): plan, paywall state, this month's platform calls,
+//! The Overview tab: plan, paywall state, this month's platform calls,
 //! counts, and the selected app.
 
 use gatehouse_model::{Overview, PaywallState, SubscriptionState};

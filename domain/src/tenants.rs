@@ -1,4 +1,4 @@
-//! Tenants (SPEC T-1, T-2): plan, modules, subscription, the monthly call limit and
+//! Tenants: plan, modules, subscription, the monthly call limit and
 //! billing window, and the shadow test tenant every live tenant gets.
 
 use chrono::{Datelike, TimeZone, Utc};

@@ -1,4 +1,4 @@
-//! Usage counters (SPEC U-1, U-4): every authenticated platform call is tallied in
+//! Usage counters: every authenticated platform call is tallied in
 //! memory per tenant, app, key, mode, hour and outcome, and [`Gatehouse::flush_usage`]
 //! writes the tallies (about once a second, and on graceful shutdown) into
 //! `usage_daily`, `usage_hourly` and the keys' `last_used_at`. No request writes to
@@ -151,7 +151,7 @@ impl UsageCounters {
 }
 
 impl Gatehouse {
-    /// Counts one authenticated call by `key`, a success or a failure (SPEC U-1).
+    /// Counts one authenticated call by `key`, a success or a failure.
     pub fn record_call(&self, key: &KeyPrincipal, success: bool) {
         self.usage.record(key, success, self.now_ms());
     }

@@ -1,4 +1,4 @@
-//! Usage per day (SPEC U-3, `GET /v1/usage`): the flushed counters of a window of days,
+//! Usage per day (`GET /v1/usage`): the flushed counters of a window of days,
 //! for the tenant, one app or one key, in one mode, split by outcome, every day of the
 //! window present (days without calls are zeros, so a chart of an empty window is an
 //! empty chart, not an error).

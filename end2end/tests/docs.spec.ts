@@ -1,4 +1,4 @@
-// The Docs tab (SPEC O-2): it links every docs page, each opens from the tab with its
+// The Docs tab: it links every docs page, each opens from the tab with its
 // title, links its Markdown form, and the index links the OpenAPI document and llms.txt.
 import { expect, test } from "@playwright/test";
 import { hydrated, signIn } from "../support/session";

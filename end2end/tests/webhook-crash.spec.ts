@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Receiver } from "../support/receiver";
 
-// Durability (SPEC W-5): the release server is killed with SIGKILL twice while 500
+// Durability: the release server is killed with SIGKILL twice while 500
 // events are posted; every acknowledged event still reaches the receiver, verified by
 // the official Standard Webhooks library. The receiver fails a third of first attempts.
 

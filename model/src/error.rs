@@ -1,4 +1,4 @@
-//! The error body every boundary answers with (SPEC X-5):
+//! The error body every boundary answers with:
 //! `{ "error": { "code", "message", "details" } }`, with codes that never change.
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
-//! The one list of event types (SPEC L-1, W-4): what the audit trail records and, for
-//! the events a tenant can subscribe to, what webhooks deliver.
+//! The one list of event types: what the audit trail records and, for the events a
+//! tenant can subscribe to, what webhooks deliver.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,7 @@ macro_rules! event_types {
                 match self { $(Self::$variant => $wire,)* }
             }
 
-            /// Whether webhooks deliver this event to subscribed endpoints (W-4); the
+            /// Whether webhooks deliver this event to subscribed endpoints; the
             /// others are kept in the audit trail only.
             pub fn is_delivered(self) -> bool {
                 match self { $(Self::$variant => $delivered,)* }

@@ -132,15 +132,15 @@ define_id!(
     EventId, "evt_", "event"
 );
 define_id!(
-    /// A webhook endpoint: a destination URL of one app and mode (SPEC W-1).
+    /// A webhook endpoint: a destination URL of one app and mode.
     WebhookEndpointId, "ep_", "webhook endpoint"
 );
 define_id!(
-    /// One event's delivery to one endpoint, with all its attempts (SPEC W-5).
+    /// One event's delivery to one endpoint, with all its attempts.
     DeliveryId, "dlv_", "delivery"
 );
 define_id!(
-    /// One attempt of a delivery, as the delivery log shows it (SPEC W-6).
+    /// One attempt of a delivery, as the delivery log shows it.
     AttemptId, "att_", "delivery attempt"
 );
 define_id!(

@@ -1,5 +1,5 @@
 //! The HTTP boundary's one error type, [`ApiError`], answered as
-//! `{ "error": { "code", "message", "details" } }` (SPEC X-5), and the typed inputs
+//! `{ "error": { "code", "message", "details" } }`, and the typed inputs
 //! that answer with it: the JSON body reader ([`json_body`]), the query string
 //! ([`ApiQuery`]) and a path id ([`PathId`]). Used by the `/v1` handlers and layers and
 //! by the layers in front of the whole server (`csrf`, `limits`).

@@ -1,4 +1,4 @@
-//! `GET /health` (SPEC X-6): `{status, checked_at, version}`, 503 when the database
+//! `GET /health`: `{status, checked_at, version}`, 503 when the database
 //! does not answer.
 
 use axum::Json;

@@ -1,8 +1,8 @@
-//! The master key that seals webhook signing secrets (SPEC W-2): from
-//! `GATEHOUSE_MASTER_KEY`; on the embedded default without one, generated once into
-//! the data directory (`master.key`, mode 0600) and read from there afterwards; on
-//! PostgreSQL the server refuses to start without it (instances must share it, and a
-//! key kept beside one instance would be lost with it).
+//! The master key that seals webhook signing secrets: from `GATEHOUSE_MASTER_KEY`; on the
+//! embedded default without one, generated once into the data directory (`master.key`,
+//! mode 0600) and read from there afterwards; on PostgreSQL the server refuses to start
+//! without it (instances must share it, and a key kept beside one instance would be lost
+//! with it).
 
 use std::io::Write;
 use std::path::Path;

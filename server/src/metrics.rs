@@ -1,4 +1,4 @@
-//! The operator's Prometheus endpoint (SPEC P-4): `GET /metrics` on the main address
+//! The operator's Prometheus endpoint: `GET /metrics` on the main address
 //! behind `Authorization: Bearer $GATEHOUSE_METRICS_TOKEN`, and/or open on a separate
 //! `GATEHOUSE_METRICS_ADDR` (a private network the operator controls); and the
 //! middleware that counts every HTTP answer by route template, method and status.

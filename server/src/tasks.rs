@@ -94,10 +94,10 @@ impl BackgroundTasks {
     }
 }
 
-/// Writes the usage counters and the buffered request log about once a second (SPEC
-/// U-1): a crash loses at most the last second; a failed write is retried with the
-/// next tick. When `stop` fires it writes once more (the calls answered since the last
-/// tick) and returns; a write in progress is never cut off.
+/// Writes the usage counters and the buffered request log about once a second: a crash
+/// loses at most the last second; a failed write is retried with the next tick. When
+/// `stop` fires it writes once more (the calls answered since the last tick) and
+/// returns; a write in progress is never cut off.
 async fn flush_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -127,7 +127,7 @@ async fn flush_every_second(gatehouse: Gatehouse, stop: CancellationToken) {
 }
 
 /// Twice a second, applies the operator's tenant changes (plan, modules, subscription,
-/// limit: honoured within a second, SPEC P-3); every second, gives back quota
+/// limit: honoured within a second); every second, gives back quota
 /// allowance that idle tenants hold and forgets rate windows that ended.
 async fn follow_limits(gatehouse: Gatehouse, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(Duration::from_millis(500));
@@ -197,7 +197,7 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
 }
 
 /// Every 5 seconds, records the usage alerts that became due and mails the alerts
-/// waiting to be sent (issue 11). A message being sent when `stop` fires finishes.
+/// waiting to be sent. A message being sent when `stop` fires finishes.
 async fn send_alerts(gatehouse: Gatehouse, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(Duration::from_secs(5));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

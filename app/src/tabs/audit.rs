@@ -1,4 +1,4 @@
-//! The Audit page (SPEC L-4): the tenant's whole audit trail, filtered by event type,
+//! The Audit page: the tenant's whole audit trail, filtered by event type,
 //! actor, related id and dates, newest first, a page at a time with "Load more"; each
 //! event opens to its related ids and the fields its change set, changed or removed.
 //! The filtering is the server's (one domain search, as `GET /v1/audit-events`).

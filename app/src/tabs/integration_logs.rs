@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use crate::server_fns::load_integration_logs;
 use crate::widgets::ui::{format_time, show_error};
 
-/// Events a page of the Integration logs shows (SPEC L-3).
+/// Events a page of the Integration logs shows.
 const LOGS_PER_PAGE: usize = 5;
 
 #[component]

@@ -1,8 +1,7 @@
-//! The Logs page (issue 11, seed 004's activity logs): the selected app's requests,
-//! live or test (never mixed), filtered by status class, error code, route, key and
-//! dates, newest first, a page at a time with "Load more"; each request opens to all
-//! that was recorded of it. The filtering is the server's (one domain search, as
-//! `GET /v1/request-logs`).
+//! The Logs page: the selected app's requests, live or test (never mixed), filtered by
+//! status class, error code, route, key and dates, newest first, a page at a time with
+//! "Load more"; each request opens to all that was recorded of it. The filtering is the
+//! server's (one domain search, as `GET /v1/request-logs`).
 
 use gatehouse_model::{
     ApiKeyId, AppView, ErrorCode, KeyMode, Page, RequestId, RequestLogFilter, RequestLogView,

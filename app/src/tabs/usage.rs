@@ -1,4 +1,4 @@
-//! The Usage tab (SPEC U-3): the plan, subscription state, whether platform.api is
+//! The Usage tab: the plan, subscription state, whether platform.api is
 //! enabled, the monthly limit and what is used of it, the billing window, and a chart of
 //! the window's live calls per day split by success and failure, for the tenant or the
 //! selected app. The chart is an SVG drawn on the server (failures hatched, so it reads

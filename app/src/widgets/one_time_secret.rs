@@ -1,6 +1,6 @@
 //! The one-time secret step, shared by API keys and webhook endpoints: the plaintext
 //! of a secret just created or rotated, a button that copies it, and the warning that
-//! it is shown only once (SPEC K-3, W-2).
+//! it is shown only once.
 
 use gatehouse_model::{CreatedApiKey, CreatedEndpoint, KeyMode};
 use leptos::prelude::*;
@@ -8,10 +8,11 @@ use leptos::prelude::*;
 use crate::widgets::dialog::dialog_keys;
 use crate::widgets::ui::mode_label;
 
-/// The warning of the one-time API key step (SPEC K-3), word for word.
+/// The warning of the one-time API key step. Its wording is fixed: the end-to-end test
+/// of the keys tab expects it word for word.
 pub const ONE_TIME_WARNING: &str = "This key will only be shown once. Copy it now and store it securely. After closing this dialog, only the prefix is visible.";
 
-/// The warning of the one-time signing secret step (SPEC W-2).
+/// The warning of the one-time signing secret step.
 pub const SIGNING_SECRET_WARNING: &str = "This signing secret will only be shown once. Copy it now and store it in your receiver's configuration. After closing this dialog, only its first characters are visible.";
 
 /// A plaintext secret on its way to the one-time dialog, and what to say about it.

@@ -1,4 +1,4 @@
-//! Authenticating a presented key secret or access token (SPEC X-1): the shape and
+//! Authenticating a presented key secret or access token: the shape and
 //! checksum first (no I/O), then the cache, else one look-up by digest. Disabled,
 //! revoked and expired credentials fail from the very next request.
 

@@ -1,4 +1,4 @@
-//! The in-process cache behind key authentication (SPEC X-1's hot path): credentials
+//! The in-process cache behind key authentication (on every call's hot path): credentials
 //! by digest and keys by id, so an authenticated call needs no database round trip.
 //!
 //! How it stays exact:

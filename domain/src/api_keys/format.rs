@@ -1,8 +1,8 @@
-//! The API key format (SPEC K-4): a readable type-and-mode prefix, 32 base62
+//! The API key format: a readable type-and-mode prefix, 32 base62
 //! characters of randomness (about 190 bits), and a CRC32 checksum in 6 base62
 //! characters, so a mistyped key is refused before any database look-up and secret
 //! scanners can recognise leaked keys. Only a SHA-256 digest of a key is stored.
-//! Short-lived access tokens (SPEC X-4) share the shape with an `at_` prefix.
+//! Short-lived access tokens share the shape with an `at_` prefix.
 
 use gatehouse_model::{KeyMode, KeyType};
 use sha2::{Digest, Sha256};

@@ -1,4 +1,4 @@
-//! A key's life (SPEC K-1, K-5..K-10): create (the plaintext returned once), read and
+//! A key's life: create (the plaintext returned once), read and
 //! list, edit, disable and enable, revoke for good, rotate with an overlap, duplicate.
 //! Every change ends in [`Gatehouse::finish_key_change`], through the one commit path.
 
@@ -212,7 +212,7 @@ impl Gatehouse {
     }
 
     /// An app's keys, newest first, a page at a time, each with its calls in the last
-    /// 24 hours (SPEC K-5). A key actor lists only its own app's keys of its own mode.
+    /// 24 hours. A key actor lists only its own app's keys of its own mode.
     pub async fn list_api_keys(
         &self,
         actor: &Actor,
@@ -270,7 +270,7 @@ impl Gatehouse {
             Some(app_id) => Some(self.find_app(&actor.tenant_id, &app_id).await?),
             None => None,
         };
-        // The tab shows the newest page, sorted by status then newest (SPEC K-5).
+        // The tab shows the newest page, sorted by status then newest.
         let mut keys = match &app {
             Some(app) => {
                 self.list_api_keys(actor, &app.id, &PageRequest::default())
@@ -298,7 +298,7 @@ impl Gatehouse {
         Ok(count)
     }
 
-    /// The tenant's keys that expire within 7 days, soonest first (SPEC K-10).
+    /// The tenant's keys that expire within 7 days, soonest first.
     pub(crate) async fn expiring_keys(
         &self,
         tenant_id: &TenantId,
@@ -331,9 +331,9 @@ impl Gatehouse {
             .collect()
     }
 
-    /// Sends `api_key.expiring` once per key, 7 days before it expires (SPEC K-10, W-4),
-    /// from the periodic job. Each key is claimed by one statement, so two instances
-    /// never announce the same key twice. Returns how many were announced.
+    /// Sends `api_key.expiring` once per key, 7 days before it expires, from the periodic
+    /// job. Each key is claimed by one statement, so two instances never announce the
+    /// same key twice. Returns how many were announced.
     pub async fn announce_expiring_keys(&self) -> Result<usize, DomainError> {
         let now = self.now_ms();
         let due: Vec<(String, String, String, String, i64, String)> = sqlx::query_as(
@@ -420,7 +420,7 @@ impl Gatehouse {
             .await
     }
 
-    /// Revokes a key for good: there is no unrevoke (SPEC K-6).
+    /// Revokes a key for good: there is no unrevoke.
     pub async fn revoke_api_key(
         &self,
         actor: &Actor,
@@ -471,7 +471,7 @@ impl Gatehouse {
     }
 
     /// Edits a key's name, description, (restricted keys only) scopes and rate limit,
-    /// audited with before and after (SPEC K-7, U-5). Fields left out keep their value.
+    /// audited with before and after. Fields left out keep their value.
     pub async fn update_api_key(
         &self,
         actor: &Actor,
@@ -552,8 +552,8 @@ impl Gatehouse {
     }
 
     /// Issues a new secret for the same key; the current one keeps working for the
-    /// chosen overlap, then stops, and so do the access tokens exchanged from it
-    /// (SPEC K-8, X-9). The new plaintext is returned once.
+    /// chosen overlap, then stops, and so do the access tokens exchanged from it. The
+    /// new plaintext is returned once.
     pub async fn rotate_api_key(
         &self,
         actor: &Actor,
@@ -609,7 +609,7 @@ impl Gatehouse {
     }
 
     /// A new key with the same presets (app, mode, type, scopes, expiry length) and its
-    /// own new secret (SPEC K-9).
+    /// own new secret.
     pub async fn duplicate_api_key(
         &self,
         actor: &Actor,

@@ -1,8 +1,8 @@
-//! Access tokens (SPEC ): a key's secret is exchanged for a short-lived token
+//! Access tokens: a key's secret is exchanged for a short-lived token
 //! with the same scopes, app and mode. Only a secret may be exchanged (a token cannot
 //! renew itself), a token dies with the secret it came from (rotation, disable,
 //! revoke, expiry), a key holds a bounded number of live tokens, and every exchange is
-//! audited. Also `whoami` (SPEC X-8): the calling credential, read from the key alone.
+//! audited. Also `whoami`: the calling credential, read from the key alone.
 
 use gatehouse_model::{AccessToken, CredentialKind, EventType, WhoAmI};
 
@@ -12,7 +12,7 @@ use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::{Gatehouse, time};
 
-/// How long an access token from `POST /v1/auth/token` works at most (SPEC X-4).
+/// How long an access token from `POST /v1/auth/token` works at most.
 pub const ACCESS_TOKEN_TTL_SECONDS: i64 = 15 * 60;
 
 /// Most unexpired access tokens one key may hold at once.

@@ -1,4 +1,4 @@
-//! Whether a key's call may go ahead (SPEC U-2, U-5): the key's own rate limit first,
+//! Whether a key's call may go ahead: the key's own rate limit first,
 //! then, for live keys, the tenant's monthly quota. The answer carries where the call
 //! stands against each limit, for the `RateLimit` headers; a refusal is a 429 with the
 //! same status. Refused calls are not platform calls: they are neither counted nor
@@ -31,8 +31,8 @@ impl Admission {
 
 impl Gatehouse {
     /// Admits one call by `key`, or refuses it with [`DomainError::RateLimited`] or
-    /// [`DomainError::UsageExceeded`]. Test keys never count against the monthly limit
-    /// (SPEC T-2). No database write unless this instance needs a new block of quota.
+    /// [`DomainError::UsageExceeded`]. Test keys never count against the monthly limit.
+    /// No database write unless this instance needs a new block of quota.
     pub async fn admit_under_limits(&self, key: &KeyPrincipal) -> Result<Admission, DomainError> {
         let key_rate = match key.rate_limit {
             Some(limit) => Some(

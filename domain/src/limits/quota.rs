@@ -1,4 +1,4 @@
-//! The tenant's monthly quota (SPEC U-2) without a database write per call: each
+//! The tenant's monthly quota without a database write per call: each
 //! instance takes blocks of the window's remaining calls from `quota_grants` in one
 //! atomic statement and spends them in memory.
 //!

@@ -1,4 +1,4 @@
-//! A key's own rate limit (SPEC U-5): a fixed window per key (the second or the
+//! A key's own rate limit: a fixed window per key (the second or the
 //! minute, by the clock), counted in this instance's memory. Several instances each
 //! count their own calls, so with N instances a key may make up to N times its limit
 //! in one window; the monthly quota (`quota`) is the limit that holds across them.

@@ -1,8 +1,8 @@
-//! The request log (seed 004's "activity logs"): every `/v1` call by a known key and
-//! every verification of a key, as it was answered (time, request id, key, app, mode,
-//! method, route template, status, error code, latency, origin, client address; never
-//! a credential or a body), kept 30 days unless the operator says otherwise, and
-//! searched per app and mode with filters, newest first, in keyset pages.
+//! The request log: every `/v1` call by a known key and every verification of a key, as
+//! it was answered (time, request id, key, app, mode, method, route template, status,
+//! error code, latency, origin, client address; never a credential or a body), kept 30
+//! days unless the operator says otherwise, and searched per app and mode with filters,
+//! newest first, in keyset pages.
 //!
 //! No request writes to the database: [`Gatehouse::log_request`] appends to a bounded
 //! buffer in memory and [`Gatehouse::flush_request_logs`] (every second, and on a

@@ -1,4 +1,4 @@
-//! Where webhooks may be sent (SPEC W-8): the destination URL's rules, the addresses
+//! Where webhooks may be sent: the destination URL's rules, the addresses
 //! no delivery may reach (private, loopback, link-local, CGNAT, multicast, unique-local,
 //! cloud metadata, …) unless the operator allows their network, and the resolver the
 //! HTTP client connects through, which checks every address after DNS resolution so a

@@ -1,4 +1,4 @@
-//! An endpoint's life (SPEC W-1, W-2, W-8): create (its signing secret returned once),
+//! An endpoint's life: create (its signing secret returned once),
 //! read and list, edit, disable and enable, delete, rotate the secret with a 24-hour
 //! overlap. Every change goes through the one commit path with its audit event.
 
@@ -26,7 +26,7 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_RATE_LIMIT_PER_SECOND: u32 = 10_000;
 /// Endpoints one app may have.
 pub const MAX_ENDPOINTS_PER_APP: i64 = 50;
-/// How long a rotated-out secret keeps signing (SPEC W-2).
+/// How long a rotated-out secret keeps signing.
 pub const ROTATION_OVERLAP_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Checks the families an endpoint subscribes to: catalog families (`api_key.*`) or
@@ -106,7 +106,7 @@ impl Problems {
 }
 
 impl Gatehouse {
-    /// Checks a destination URL for an endpoint of `mode` (SPEC W-8).
+    /// Checks a destination URL for an endpoint of `mode`.
     async fn checked_url(&self, url: &str, mode: KeyMode) -> Result<String, DomainError> {
         self.webhooks
             .settings

@@ -1,4 +1,4 @@
-//! Events (SPEC W-4): what the SaaS posts (`POST /v1/events`, with an optional
+//! Events: what the SaaS posts (`POST /v1/events`, with an optional
 //! idempotency key), the fan-out every event goes through — Gatehouse's own included —
 //! and reading events back with their deliveries.
 
@@ -404,7 +404,7 @@ pub struct SentOutcome {
 }
 
 impl Gatehouse {
-    /// Sends an event of the SaaS's own (SPEC W-4) from an API key: it belongs to the
+    /// Sends an event of the SaaS's own from an API key: it belongs to the
     /// key's app and mode, is committed with its deliveries and an `event.sent` audit
     /// event before the answer, and an idempotency key seen in the last 24 hours
     /// returns the first event instead (recording nothing more).
@@ -489,8 +489,8 @@ impl Gatehouse {
                 },
             )
             .await?;
-        // The audit trail keeps who sent what, and the SaaS's own ids it was about
-        // (SPEC L-1), not the data itself: events are purged, the trail is kept.
+        // The audit trail keeps who sent what, and the SaaS's own ids it was about, not
+        // the data itself: events are purged, the trail is kept.
         let record = AuditRecord::by(
             actor,
             EventType::EventSent,

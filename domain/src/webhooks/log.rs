@@ -1,4 +1,4 @@
-//! The delivery log (SPEC W-6, W-7): an endpoint's attempts newest first, replaying one
+//! The delivery log: an endpoint's attempts newest first, replaying one
 //! event or every failed one since a time, and the test event sent at once.
 
 use gatehouse_model::{
@@ -45,7 +45,7 @@ const ATTEMPT_COLUMNS: &str = "id, delivery_id, endpoint_id, event_id, event_typ
     succeeded, http_status, latency_ms, response_excerpt, error, next_retry_at";
 
 impl Gatehouse {
-    /// An endpoint's attempts, newest first, a page at a time (SPEC W-6).
+    /// An endpoint's attempts, newest first, a page at a time.
     pub async fn list_delivery_attempts(
         &self,
         actor: &Actor,
@@ -157,7 +157,7 @@ impl Gatehouse {
     }
 
     /// Sends a signed `webhook.test` event to one endpoint at once and answers with the
-    /// attempt (SPEC W-7). It goes to this endpoint only, enabled or not.
+    /// attempt. It goes to this endpoint only, enabled or not.
     pub async fn send_test_webhook(
         &self,
         actor: &Actor,

@@ -1,4 +1,4 @@
-//! Webhooks (SPEC W-1..W-9), a module per concern: signing `secrets` sealed at rest,
+//! Webhooks, a module per concern: signing `secrets` sealed at rest,
 //! Standard Webhooks `signing`, the `destination` rules and connect-time address
 //! guard, `endpoints` (create, edit, disable, delete, rotate), `events` (what the SaaS
 //! posts and the fan-out every change's events go through), `delivery` (the durable
@@ -32,7 +32,7 @@ use crate::stored::Stored;
 pub use destination::{Destinations, Lookup, NetworkPolicy, StaticLookup};
 pub use secrets::{MasterKeys, SigningSecret};
 
-/// How deliveries are paced and retried (SPEC W-5, W-9). Tests shorten nothing: they
+/// How deliveries are paced and retried. Tests shorten nothing: they
 /// drive the clock instead.
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {

@@ -1,4 +1,4 @@
-//! Signing secrets at rest (SPEC W-2): `whsec_` + base64 of 32 random bytes, sealed
+//! Signing secrets at rest: `whsec_` + base64 of 32 random bytes, sealed
 //! with AES-256-GCM under the operator's master key, a fresh 96-bit nonce per seal. The
 //! sealed text names the master key it was sealed under (`v1.<key id>.<base64>`), so
 //! the operator can add a new master key and keep the old one for opening until every

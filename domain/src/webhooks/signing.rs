@@ -1,4 +1,4 @@
-//! Standard Webhooks signatures (SPEC W-3): `v1,` + base64 of HMAC-SHA256 over
+//! Standard Webhooks signatures: `v1,` + base64 of HMAC-SHA256 over
 //! `id.timestamp.body`, keyed by the secret's decoded bytes. During a rotation's
 //! overlap the header carries one signature per secret, separated by spaces.
 

@@ -1,4 +1,4 @@
-//! Alerts to owners and managers on both engines (issue 11), mailed through a real SMTP
+//! Alerts to owners and managers on both engines, mailed through a real SMTP
 //! server on loopback: a key that expires within 7 days (once per key), usage past 80 %
 //! and at 100 % of the monthly limit (once per billing window each); each person's
 //! notices until dismissed and their choice per kind; a refused message is retried and

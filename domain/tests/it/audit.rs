@@ -1,4 +1,4 @@
-//! Searching the audit trail (SPEC L-2) on both engines: each filter, the time range's
+//! Searching the audit trail on both engines: each filter, the time range's
 //! edges, newest first, pages that inserts do not shift, the limit's bounds, no
 //! cross-tenant answer, and a key confined to its own app and mode.
 

@@ -605,7 +605,7 @@ on_both_engines!(
                     .execute(gatehouse.db().pool_for_tests())
                     .await
                     .unwrap();
-                // The operator's CLI will do this through the running server (issue 9).
+                // The operator's CLI will do this through the running server.
                 gatehouse.forget_cached_keys();
             }
         };

@@ -398,7 +398,7 @@ on_both_engines!(
             ),
             (1, 0)
         );
-        // Live calls count against the month; test calls do not (SPEC T-2).
+        // Live calls count against the month; test calls do not.
         let overview = gatehouse.overview(&owner).await.unwrap();
         assert_eq!(overview.monthly_calls_used, 5);
     }
@@ -430,8 +430,8 @@ on_both_engines!(
 );
 
 /// PostgreSQL with two instances: a key revoked on one is refused by the other, whose
-/// cache held it, as soon as the change notification arrives (SPEC K-6 on every
-/// instance; the bound is stated in `key_cache`).
+/// cache held it, as soon as the change notification arrives (a revoked key must fail on
+/// every instance; the bound is stated in `key_cache`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_on_one_instance_reaches_the_others_cache() {
     let db = crate::common::TestDb::new(gatehouse_domain::Engine::Postgres).await;

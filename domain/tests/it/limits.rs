@@ -1,4 +1,4 @@
-//! Quotas and rate limits (SPEC U-2, U-5, P-3) on both engines: the monthly limit holds
+//! Quotas and rate limits on both engines: the monthly limit holds
 //! exactly under concurrency, on one instance and across two; test calls never count;
 //! the operator's tenant changes are honoured once applied; a key's rate limit refuses
 //! what is over it and cannot be shed by the keys it creates; usage per day.
@@ -84,7 +84,7 @@ on_both_engines!(
             "exactly the limit is admitted"
         );
 
-        // Test keys never count against the limit (SPEC T-2), even when it is used up.
+        // Test keys never count against the monthly limit, even when it is used up.
         let test = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
         let test_key = gatehouse
             .authenticate_api_key(&test.plaintext)

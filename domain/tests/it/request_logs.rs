@@ -1,4 +1,4 @@
-//! The request log on both engines (issue 11): buffered entries are written by the
+//! The request log on both engines: buffered entries are written by the
 //! flush and searched per app and mode with filters and keyset pages; a key reads only
 //! its own app and mode and no tenant reads another's; a full buffer drops and counts;
 //! a failed write loses nothing; old entries are purged in bounded batches; entries

@@ -1,4 +1,4 @@
-//! Webhooks on both engines (SPEC W-1..W-9): endpoints and their one-time secret,
+//! Webhooks on both engines: endpoints and their one-time secret,
 //! fan-out by family and mode, idempotent events, signed delivery to a real receiver,
 //! the retry schedule and disabling (with a driven clock), SSRF refusals at save and
 //! connect time, rotation's two signatures, claim exclusivity across instances, one

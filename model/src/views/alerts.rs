@@ -1,5 +1,5 @@
-//! Alerts to a tenant's owners and managers (seed 004's expiration alerts): what can be
-//! alerted, one alert as a notice shows it, and a person's choice per kind.
+//! Alerts to a tenant's owners and managers: what can be alerted, one alert as a notice
+//! shows it, and a person's choice per kind.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

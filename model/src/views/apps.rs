@@ -1,11 +1,11 @@
-//! Apps (SPEC ): the integrations that keys and webhooks are bound to.
+//! Apps: the integrations that keys and webhooks are bound to.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppId, TenantId};
 
-/// An app as the dashboard and the API show it (SPEC A-1).
+/// An app as the dashboard and the API show it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppView {

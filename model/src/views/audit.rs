@@ -1,4 +1,4 @@
-//! The audit trail as people and clients read it (SPEC L-1..L-4): one event with its
+//! The audit trail as people and clients read it: one event with its
 //! related ids and before/after, the filters of a search, and the field-by-field
 //! changes the Audit page shows.
 
@@ -21,7 +21,7 @@ wire_enum! {
     }
 }
 
-/// One event of the audit trail (SPEC L-1): who did what, when, to what.
+/// One event of the audit trail: who did what, when, to what.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEventView {

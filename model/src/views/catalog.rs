@@ -1,9 +1,9 @@
-//! The scope catalog (SPEC K-2): capability areas with read and write, the default
+//! The scope catalog: capability areas with read and write, the default
 //! pre-selection and the event families.
 
 use serde::{Deserialize, Serialize};
 
-/// One capability area of the scope picker: read and/or write (SPEC K-2).
+/// One capability area of the scope picker: read and/or write.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeArea {

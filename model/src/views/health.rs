@@ -1,4 +1,5 @@
-//! `GET /health` (SPEC X-6, S-1).
+//! `GET /health`: whether the server and its database answer, as the API status tab
+//! shows it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ wire_enum! {
     }
 }
 
-/// `GET /health` (SPEC X-6).
+/// The answer of `GET /health`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {

@@ -1,6 +1,5 @@
-//! API keys and the credentials made from them (SPEC K-1..K-10, X-1..X-4, X-8): what is
-//! sent to create or change a key, how a key is shown (never its secret), access tokens,
-//! verification and whoami.
+//! API keys and the credentials made from them: what is sent to create or change a key,
+//! how a key is shown (never its secret), access tokens, verification and whoami.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,7 +8,7 @@ use super::{AppView, KeyRateLimit, ScopeCatalog};
 use crate::ids::{ApiKeyId, AppId, TenantId};
 
 wire_enum! {
-    /// `secret` keys have full access; `restricted` keys carry explicit scopes (SPEC K-1).
+    /// `secret` keys have full access; `restricted` keys carry explicit scopes.
     pub enum KeyType {
         Secret => "secret",
         Restricted => "restricted",
@@ -17,7 +16,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Live keys touch live data; test keys only the shadow test tenant's (SPEC T-2).
+    /// Live keys touch live data; test keys only the shadow test tenant's.
     pub enum KeyMode {
         Live => "live",
         Test => "test",
@@ -25,7 +24,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// A key's status (SPEC K-6); `expired` is derived from `expires_at`.
+    /// A key's status; `revoked` is for good, and `expired` is derived from `expires_at`.
     pub enum KeyStatus {
         Enabled => "enabled",
         Disabled => "disabled",
@@ -57,7 +56,7 @@ pub struct ApiKeyInput {
     /// `expires_at` from it, and a duplicate gets the same length.
     #[serde(default)]
     pub expiry_days: Option<i64>,
-    /// An optional rate limit for the key (SPEC U-5); none when left out.
+    /// An optional rate limit for the key; none when left out.
     #[serde(default)]
     pub rate_limit: Option<KeyRateLimit>,
 }
@@ -83,9 +82,9 @@ pub struct ApiKeyView {
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
-    /// When the key last made an authenticated call, from the usage counters (SPEC U-4).
+    /// When the key last made an authenticated call, from the usage counters.
     pub last_used_at: Option<DateTime<Utc>>,
-    /// The key's own rate limit (SPEC U-5), if it has one.
+    /// The key's own rate limit, if it has one.
     #[serde(default)]
     pub rate_limit: Option<KeyRateLimit>,
 }
@@ -100,11 +99,10 @@ impl ApiKeyView {
     }
 }
 
-/// Keys expiring within this many days are flagged in the list and on the Overview
-/// (SPEC K-10).
+/// Keys expiring within this many days are flagged in the list and on the Overview.
 pub const EXPIRY_WARNING_DAYS: i64 = 7;
 
-/// A row of the keys list: the key and its calls in the last 24 hours (SPEC K-5).
+/// A row of the keys list: the key and its calls in the last 24 hours.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyListItem {
@@ -135,7 +133,7 @@ pub struct ExpiringKey {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `POST /v1/auth/token` (SPEC X-4): a short-lived token with the key's scopes.
+/// `POST /v1/auth/token`: a short-lived token with the key's scopes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessToken {
@@ -149,7 +147,7 @@ pub struct AccessToken {
     pub scopes: Option<Vec<String>>,
 }
 
-/// The create (or rotate) answer: the only time the plaintext is returned (SPEC K-3).
+/// The create (or rotate) answer: the only time the plaintext is returned.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiKey {
@@ -157,7 +155,7 @@ pub struct CreatedApiKey {
     pub plaintext: String,
 }
 
-/// What can be edited on a key (SPEC K-7); scopes only on restricted keys. A field
+/// What can be edited on a key; scopes only on restricted keys. A field
 /// left out (`None`) keeps its value, so `PATCH /v1/api-keys/{id}` sends only changes.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,7 +181,7 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// How long a rotated-out secret keeps working (SPEC K-8). The default, in the
+/// How long a rotated-out secret keeps working. The default, in the
 /// dashboard and the API alike, is 24 hours: time to deploy the new secret.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,7 +208,7 @@ impl RotationOverlap {
     }
 }
 
-/// `POST /v1/keys/verify` (SPEC X-3): a customer's key, and optionally the scope needed.
+/// `POST /v1/keys/verify`: a customer's key, and optionally the scope needed.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyKeyRequest {
@@ -220,7 +218,7 @@ pub struct VerifyKeyRequest {
 }
 
 wire_enum! {
-    /// The verdict codes of `POST /v1/keys/verify` (SPEC X-3).
+    /// The verdict codes of `POST /v1/keys/verify`.
     pub enum VerifyCode {
         Valid => "VALID",
         NotFound => "NOT_FOUND",
@@ -271,7 +269,7 @@ wire_enum! {
     }
 }
 
-/// `GET /v1/whoami` (SPEC X-8): the calling credential, from the key alone.
+/// `GET /v1/whoami`: the calling credential, from the key alone.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {

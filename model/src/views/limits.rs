@@ -1,6 +1,6 @@
-//! Limits on calls and the usage they are measured against (SPEC U-2, U-3, U-5): the
-//! tenant's monthly quota and a key's optional rate limit, as the `RateLimit` headers
-//! and 429 answers report them, and the per-day usage report.
+//! Limits on calls and the usage they are measured against: the tenant's monthly quota
+//! and a key's optional rate limit, as the `RateLimit` headers and 429 answers report
+//! them, and the per-day usage report.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ impl RatePeriod {
     }
 }
 
-/// A key's optional rate limit (SPEC U-5): at most `requests` calls per `per`.
+/// A key's optional rate limit: at most `requests` calls per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]

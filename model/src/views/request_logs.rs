@@ -1,6 +1,5 @@
-//! The request log as people and clients read it (seed 004's activity logs): one `/v1`
-//! call or key verification as it was answered, and the filters of a search. Never a
-//! credential, never a body.
+//! The request log as people and clients read it: one `/v1` call or key verification as
+//! it was answered, and the filters of a search. Never a credential, never a body.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

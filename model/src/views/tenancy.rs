@@ -1,5 +1,5 @@
-//! Tenants and the people in them (SPEC T-1..T-5): roles, plans, subscription and paywall
-//! state, who is signed in, and the Overview tab.
+//! Tenants and the people in them: roles, plans, subscription and paywall state, who is
+//! signed in, and the Overview tab.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use super::{AppView, ExpiringKey};
 use crate::ids::{TenantId, UserId};
 
 wire_enum! {
-    /// A user's role in one tenant (SPEC T-3).
+    /// A user's role in one tenant.
     pub enum Role {
         Owner => "owner",
         Manager => "manager",
@@ -17,7 +17,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// The commercial plan of a tenant (SPEC T-1).
+    /// The commercial plan of a tenant.
     pub enum Plan {
         Free => "free",
         Pro => "pro",
@@ -26,7 +26,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Subscription state of a tenant (SPEC T-1).
+    /// Subscription state of a tenant.
     pub enum SubscriptionState {
         Trialing => "trialing",
         Active => "active",
@@ -43,7 +43,7 @@ impl SubscriptionState {
 }
 
 wire_enum! {
-    /// Whether the tenant may make platform calls right now (SPEC O-1, U-2).
+    /// Whether the tenant may make platform calls right now, as the Overview shows it.
     pub enum PaywallState {
         /// Calls are allowed.
         Open => "open",
@@ -64,13 +64,13 @@ pub struct Viewer {
     pub tenant_id: TenantId,
     pub tenant_name: String,
     pub role: Role,
-    /// Owners and managers see Settings > Developers (SPEC T-4).
+    /// Owners and managers see Settings > Developers.
     pub can_open_developers: bool,
     /// The tenant's plan includes `platform.api`.
     pub platform_api_enabled: bool,
 }
 
-/// The Overview tab (SPEC O-1).
+/// The Overview tab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Overview {
     pub tenant_name: String,
@@ -88,7 +88,7 @@ pub struct Overview {
     /// Webhook endpoints across the tenant's apps.
     #[serde(default)]
     pub webhook_endpoint_count: i64,
-    /// Keys that expire within the next 7 days, soonest first (SPEC K-10).
+    /// Keys that expire within the next 7 days, soonest first.
     pub expiring_keys: Vec<ExpiringKey>,
     pub selected_app: Option<AppView>,
 }

@@ -1,5 +1,5 @@
-//! Webhooks (SPEC W-1..W-9): endpoints and what is sent to create or change one, the
-//! one-time signing secret, events, deliveries and the attempts of the delivery log.
+//! Webhooks: endpoints and what is sent to create or change one, the one-time signing
+//! secret, events, deliveries and the attempts of the delivery log.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use super::KeyMode;
 use crate::ids::{AppId, AttemptId, DeliveryId, EventId, WebhookEndpointId};
 
 wire_enum! {
-    /// Whether an endpoint receives deliveries (SPEC W-1).
+    /// Whether an endpoint receives deliveries.
     pub enum EndpointStatus {
         Enabled => "enabled",
         Disabled => "disabled",
@@ -17,7 +17,7 @@ wire_enum! {
 
 wire_enum! {
     /// Why an endpoint is disabled: by a person or key, because the receiver answered
-    /// `410 Gone`, or because it failed without a success for 5 days (SPEC W-5).
+    /// `410 Gone`, or because it failed without a success for 5 days.
     pub enum DisabledReason {
         Manual => "manual",
         Gone => "gone",
@@ -118,7 +118,7 @@ pub struct CreatedEndpoint {
     pub secret: String,
 }
 
-/// What a client of `POST /v1/events` sends (SPEC W-4).
+/// What a client of `POST /v1/events` sends.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -170,7 +170,7 @@ pub struct DeliveryView {
     pub created_at: DateTime<Utc>,
 }
 
-/// One attempt, as the delivery log lists it (SPEC W-6).
+/// One attempt, as the delivery log lists it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptView {
@@ -191,7 +191,7 @@ pub struct AttemptView {
     pub next_retry_at: Option<DateTime<Utc>>,
 }
 
-/// Replays (SPEC W-6): one event, or every event whose delivery to the endpoint
+/// Replays: one event, or every event whose delivery to the endpoint
 /// failed since a time.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

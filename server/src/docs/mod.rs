@@ -1,4 +1,4 @@
-//! The docs Gatehouse serves itself (SPEC O-2). Each page is written once, in Markdown
+//! The docs Gatehouse serves itself. Each page is written once, in Markdown
 //! (`pages/<slug>.md`), and served as HTML at `/docs/<slug>` and as Markdown at
 //! `/docs/<slug>.md`; `/docs` lists the pages and `/llms.txt` indexes them for agents.
 //! Tables that come from data are generated into the Markdown where a page says so on a

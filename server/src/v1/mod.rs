@@ -1,5 +1,5 @@
 //! The `/v1` JSON API: thin handlers over the same domain operations the dashboard
-//! uses, answering errors as `{ "error": { "code", "message", "details" } }` (SPEC X-5).
+//! uses, answering errors as `{ "error": { "code", "message", "details" } }`.
 
 mod api_keys;
 mod apps;

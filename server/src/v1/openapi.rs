@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 document of `/v1` (SPEC X-7). Paths, parameters, bodies and success
+//! The OpenAPI 3.1 document of `/v1`. Paths, parameters, bodies and success
 //! answers come from each handler's `#[utoipa::path]` and the model's `ToSchema` types;
 //! [`finish`] adds what operations share, each from one rule: the three ways to send a
 //! key, the scope an operation needs (in its security requirement, `x-required-scope` and
@@ -21,7 +21,7 @@ use utoipa::openapi::{ContentBuilder, Header, HeaderBuilder, Object, RefOr, Resp
 /// needed, with that scope (none: any key). [`finish`] replaces it by the three schemes.
 const KEY: &str = "api_key";
 
-/// The three ways a client sends its key (SPEC X-1), as security schemes.
+/// The three ways a client sends its key, as security schemes.
 const SECURITY_SCHEMES: [&str; 3] = ["bearer", "x_api_key", "authorization_x_api_key"];
 
 /// Codes of the router itself, for a path or method it does not serve (in the document's

@@ -1,4 +1,4 @@
-//! `GET /v1/usage` (SPEC U-3, scope `usage:read`): platform calls per day in a window,
+//! `GET /v1/usage` (scope `usage:read`): platform calls per day in a window,
 //! split by outcome, for the tenant, one app or one key (`?from=&to=&app_id=&key_id=&mode=`).
 
 use std::sync::Arc;

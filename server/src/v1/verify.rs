@@ -1,5 +1,5 @@
-//! `POST /v1/keys/verify` (SPEC X-3): the SaaS's services ask whether a customer's key
-//! is good, optionally for one scope.
+//! `POST /v1/keys/verify`: the SaaS's services ask whether a customer's key is good,
+//! optionally for one scope.
 
 use axum::Json;
 use axum::body::Bytes;

@@ -1,4 +1,4 @@
-//! Alerts through the real binary (issue 11): with `GATEHOUSE_SMTP_URL` naming a real
+//! Alerts through the real binary: with `GATEHOUSE_SMTP_URL` naming a real
 //! SMTP server on loopback, live usage past 80 % of the monthly limit is mailed to the
 //! tenant's owner within seconds, once, with a link to the dashboard and no secret; the
 //! same alert is the owner's notice on the Overview until dismissed.

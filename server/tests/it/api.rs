@@ -1,5 +1,6 @@
-//! The key-authenticated `/v1` API against the real binary: the X-1 header forms and
-//! every refusal code, scopes, the key lifecycle, access tokens, CORS per app, tenant
+//! The key-authenticated `/v1` API against the real binary: the three headers a key may
+//! come in (`Authorization: Bearer`, `x-api-key`, `Authorization: x-api-key`) and every
+//! refusal code, scopes, the key lifecycle, access tokens, CORS per app, tenant
 //! isolation, members refused, no secret in the log, and counters that survive a
 //! graceful shutdown.
 

@@ -1,4 +1,4 @@
-//! `GET /v1/audit-events` against the real binary (SPEC L-2): the scope, a key's own
+//! `GET /v1/audit-events` against the real binary: the scope, a key's own
 //! app and mode, each filter as a query parameter, refusals that name the field, and
 //! paging through with the cursor while events are recorded.
 

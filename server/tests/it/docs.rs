@@ -1,4 +1,4 @@
-//! The served docs against the real binary (SPEC O-2): a crawler bounded to the site
+//! The served docs against the real binary: a crawler bounded to the site
 //! starts from `/docs`, `/llms.txt` and every page in both forms, follows every link,
 //! and finds no 404; each page's HTML and Markdown come from one source, with the tables
 //! generated from the scope catalog the server loaded and from `ErrorCode`.

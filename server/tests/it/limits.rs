@@ -1,4 +1,4 @@
-//! Quotas and rate limits through the real binary (SPEC U-2, U-5, P-3): the operator's
+//! Quotas and rate limits through the real binary: the operator's
 //! `update-tenant` (another process) is honoured by the running server within a second;
 //! live calls over the monthly limit get 429 `usage_exceeded` with `Retry-After` and the
 //! `RateLimit` headers; a key's own rate limit answers 429 `rate_limited`; test calls

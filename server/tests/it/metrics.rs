@@ -1,4 +1,4 @@
-//! Prometheus metrics from the real binary (SPEC P-4), scraped as Prometheus would:
+//! Prometheus metrics from the real binary, scraped as Prometheus would:
 //! `/metrics` on the main address only with the operator's bearer token, open on the
 //! separate metrics address, absent without either; and the figures move with what the
 //! test does: requests by route template and status, authentication outcomes, key

@@ -1,4 +1,4 @@
-//! `GET /openapi.json` against the real binary (SPEC X-7): OpenAPI 3.1 with every route
+//! `GET /openapi.json` against the real binary: OpenAPI 3.1 with every route
 //! of the README's API table and its scope, the three security schemes, the error schema
 //! and the scope catalog; then the document held against what the server does: every
 //! documented scope is the one a key without it is refused for, every operation that

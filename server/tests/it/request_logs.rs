@@ -1,4 +1,4 @@
-//! The request log against the real binary (issue 11): every `/v1` answer carries a
+//! The request log against the real binary: every `/v1` answer carries a
 //! `Request-Id`; the calls of a known key and the verifications of a key are recorded
 //! with their route template, status, error code and client address and read back with
 //! `GET /v1/request-logs` (scope `request_logs:read`), by filter and cursor, a key

@@ -27,7 +27,7 @@ const OVERLAP_CHOICES: &[(&str, &str, RotationOverlap)] = &[
     ("7d", "In 7 days", RotationOverlap::SevenDays),
 ];
 
-/// A key's detail (SPEC K-6..K-9): id, history, edit, status, rotate, duplicate.
+/// A key's detail: id, history, edit, status, rotate, duplicate.
 #[component]
 pub(super) fn KeyDetail(
     item: ApiKeyListItem,

@@ -1,4 +1,4 @@
-//! The API keys tab (SPEC K-1..K-11): the selected app's keys, the create dialog with its
+//! The API keys tab: the selected app's keys, the create dialog with its
 //! scope picker, the one-time "Save your API key" step, and each key's detail and actions.
 //! Every rule (validation, statuses, what may change) is the server's; this module only
 //! gathers input, calls the server functions and shows their answers.

@@ -1,4 +1,4 @@
-//! The optional rate limit field of the create and edit forms (SPEC U-5): a number of
+//! The optional rate limit field of the create and edit forms: a number of
 //! requests per second or per minute; empty for none.
 
 use gatehouse_model::{KeyRateLimit, RatePeriod};

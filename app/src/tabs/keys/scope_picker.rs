@@ -6,7 +6,7 @@ use std::sync::Arc;
 use gatehouse_model::ScopeCatalog;
 use leptos::prelude::*;
 
-/// The scope picker (SPEC K-2): one row per area with a checkbox per access, "Select
+/// The scope picker: one row per area with a checkbox per access, "Select
 /// all", and scopes typed one per line.
 #[component]
 pub(super) fn ScopePicker(

@@ -54,7 +54,8 @@ pub fn merge_scopes(catalog_order: &[String], ticked: &[String], typed: &str) ->
     scopes
 }
 
-/// Scopes as the list shows them inline: "Full access" for secret and legacy keys (K-11).
+/// Scopes as the list shows them inline: "Full access" for secret keys and for legacy keys
+/// (made before keys had scopes).
 pub fn scopes_label(scopes: Option<&[String]>) -> String {
     match scopes {
         None => "Full access".to_owned(),
@@ -125,7 +126,7 @@ impl CreateForm {
         }
     }
 
-    /// A fresh form with the catalog's default pre-selection (SPEC K-2).
+    /// A fresh form with the catalog's default pre-selection.
     pub(super) fn reset(&self, catalog: &ScopeCatalog) {
         self.name.set(String::new());
         self.description.set(String::new());

@@ -10,7 +10,7 @@ use super::state::{Detail, KeyActions, expiry_text, last_used_text, scopes_label
 use crate::widgets::ui::format_day;
 use crate::widgets::ui::format_time;
 
-/// The list's scopes cell: each scope as code, or "Full access" (K-11).
+/// The list's scopes cell: each scope as code, or "Full access" (secret and legacy keys).
 fn scope_chips(scopes: Option<&[String]>) -> AnyView {
     match scopes {
         Some(scopes) if !scopes.is_empty() => scopes

@@ -1,7 +1,7 @@
-//! The Webhooks tab (SPEC W-1..W-7): the selected app's endpoints, the create dialog with
-//! its family picker, the one-time signing secret, and each endpoint's detail (edit,
-//! test event, delivery log, replay, rotate, disable, delete) in [`detail`]. Every rule
-//! is the server's; this module gathers input, calls server functions and shows answers.
+//! The Webhooks tab: the selected app's endpoints, the create dialog with its family
+//! picker, the one-time signing secret, and each endpoint's detail (edit, test event,
+//! delivery log, replay, rotate, disable, delete) in [`detail`]. Every rule is the
+//! server's; this module gathers input, calls server functions and shows answers.
 
 mod detail;
 

@@ -1,4 +1,4 @@
-//! The delivery worker (SPEC W-3, W-5, W-9): claims due deliveries with a lease, sends
+//! The delivery worker: claims due deliveries with a lease, sends
 //! each as a signed Standard Webhooks request, and records the outcomes in batches.
 //!
 //! A module per job:
@@ -37,7 +37,7 @@ use gatehouse_model::{DeliveryId, EventId, TenantId, WebhookEndpointId};
 use super::secrets::SigningSecret;
 pub use worker::DeliveryReport;
 
-/// The most of a receiver's answer that is read and kept (SPEC W-6).
+/// The most of a receiver's answer that is read and kept.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
 
 /// An event's body as every attempt sends it, and when the event was accepted.

@@ -1,4 +1,4 @@
-//! CORS for `/v1` (SPEC A-3): browsers may call the API only from an origin that the
+//! CORS for `/v1`: browsers may call the API only from an origin that the
 //! key's app allows. A preflight carries no key, so it is answered for origins that
 //! some app allows; the call itself is then checked against its own key's app (see
 //! `key_auth`), which marks the response with [`AllowedOrigin`]. Neither reads the

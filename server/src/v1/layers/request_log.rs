@@ -1,4 +1,4 @@
-//! The request log's door (issue 11): every `/v1` answer gets a `Request-Id` header,
+//! The request log's door: every `/v1` answer gets a `Request-Id` header,
 //! and the answers that name a key (a call the key check identified, or a verification
 //! of a key) are handed to the domain's buffer with their route template, status, error
 //! code, latency, origin and client address. The inner layers say which key it was by
