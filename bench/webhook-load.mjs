@@ -54,9 +54,11 @@ const posted = now();
 const throughput = await waitFor(expected(EVENTS), 120_000);
 const acceptedPerSecond = EVENTS / ((posted - started) / 1000);
 const deliveriesPerSecond = throughput.count / ((throughput.last - started) / 1000);
+const ceiling = Number(process.env.BENCH_RECEIVER_RAW_RATE ?? NaN);
 console.log(
   `${label} throughput: ${EVENTS} events x ${endpoints} endpoints, ${CONCURRENCY} posters: ` +
     `${acceptedPerSecond.toFixed(0)} events accepted/s, ${deliveriesPerSecond.toFixed(0)} deliveries/s ` +
+    `= ${(deliveriesPerSecond / ceiling).toFixed(3)} of the receiver's ceiling ` +
     `(${throughput.count}/${expected(EVENTS)} delivered)`,
 );
 

@@ -18,9 +18,8 @@ pub enum ActorKind {
         role: Role,
     },
     /// A client program, through an API key's secret or an access token exchanged for
-    /// one. A key acts only within its own app and mode (SPEC K-1, T-2). The principal
-    /// is shared, since every call hands it from the key check to the handler and the
-    /// usage counters.
+    /// one. A key acts only within its own app and mode. The principal is shared, since
+    /// every call hands it from the key check to the handler and the usage counters.
     ApiKey {
         key: std::sync::Arc<KeyPrincipal>,
         credential: KeyCredential,
@@ -37,7 +36,7 @@ pub struct KeyCredential {
     pub digest: String,
     /// When this credential stops working: the earliest of the key's expiry, a
     /// rotated-out secret's retirement and a token's expiry; `None` for never. No
-    /// credential can hand out one that outlives it (SPEC X-9).
+    /// credential can hand out one that outlives it.
     pub ends_at_ms: Option<i64>,
 }
 
@@ -52,9 +51,9 @@ pub struct KeyPrincipal {
     pub scopes: Option<Vec<String>>,
     /// The key's masked prefix, e.g. `rk_live_AbCd…`, as the audit trail names it.
     pub masked_key: String,
-    /// Its app's allowed browser origins (SPEC A-3), so the origin check reads no table.
+    /// Its app's allowed browser origins, so the origin check reads no table.
     pub app_allowed_origins: Vec<String>,
-    /// The key's own rate limit (SPEC U-5).
+    /// The key's own rate limit.
     pub rate_limit: Option<gatehouse_model::KeyRateLimit>,
 }
 
@@ -87,7 +86,7 @@ impl KeyPrincipal {
 /// What the tenant's plan and subscription allow right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TenantStanding {
-    /// The plan includes `platform.api` (SPEC T-1, T-4).
+    /// The plan includes `platform.api`.
     pub platform_api_enabled: bool,
     /// The subscription is trialing or active (not past due or canceled).
     pub subscription_active: bool,
@@ -195,7 +194,7 @@ impl Actor {
     }
 
     /// Refuses a key actor that would create or manage a credential with more access, a
-    /// longer life or a looser rate limit than its own (SPEC X-9): `scopes` (`None`:
+    /// longer life or a looser rate limit than its own: `scopes` (`None`:
     /// full access) must be covered by the key's, `expires_at_ms` (`None`: never) must
     /// not outlive the presented credential, and a rate-limited key only handles keys
     /// limited at least as tightly (`rate_limit`, `None`: unlimited).
@@ -266,9 +265,7 @@ impl<'a> Reach<'a> {
     /// the tenant's other apps.
     pub fn require_app(self, app_id: &AppId) -> Result<(), DomainError> {
         match self {
-            Self::OwnApp { app_id: own, .. } if own != app_id => {
-                Err(DomainError::NotFound("app"))
-            }
+            Self::OwnApp { app_id: own, .. } if own != app_id => Err(DomainError::NotFound("app")),
             _ => Ok(()),
         }
     }

@@ -110,10 +110,7 @@ impl Gatehouse {
         verdict
     }
 
-    async fn judge_admission(
-        &self,
-        attempt: CallAttempt<'_>,
-    ) -> Result<AdmittedCall, RefusedCall> {
+    async fn judge_admission(&self, attempt: CallAttempt<'_>) -> Result<AdmittedCall, RefusedCall> {
         let actor = self
             .api_key_caller(attempt.credential)
             .await

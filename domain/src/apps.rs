@@ -463,7 +463,10 @@ mod tests {
         check("https://app.example.com:99999", Err("port"));
         check("https://exa mple.com", Err("host name"));
         check("https://", Err("host is missing"));
-        check("https://bücher.example", Ok("https://xn--bcher-kva.example"));
+        check(
+            "https://bücher.example",
+            Ok("https://xn--bcher-kva.example"),
+        );
         check("http://127.0.0.1:0", Err("port"));
     }
 

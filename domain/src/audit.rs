@@ -24,10 +24,11 @@ use sqlx::any::AnyRow;
 
 use crate::access::Access;
 use crate::actor::Actor;
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
-use crate::{Gatehouse, ids};
+use crate::{Engine, Gatehouse, ids};
 
 /// Longest related id that is recorded or searched for.
 pub const MAX_RELATED_ID_CHARS: usize = 128;
@@ -135,6 +136,7 @@ fn is_searchable_id(text: &str) -> bool {
 /// (see `change::Change::audit`).
 pub(crate) async fn record(
     connection: &mut AnyConnection,
+    engine: Engine,
     record: AuditRecord,
     now_ms: i64,
 ) -> Result<AuditEventId, DomainError> {
@@ -179,22 +181,20 @@ pub(crate) async fn record(
     if let Some(tenant_id) = &record.tenant_id
         && !refs.is_empty()
     {
-        let rows: Vec<String> = (0..refs.len())
-            .map(|index| format!("($1, $2, $3, $4, $5, ${})", index + 6))
-            .collect();
         let sql = format!(
             "INSERT INTO audit_event_refs (tenant_id, occurred_at, event_id, app_id, mode, ref_id)
              VALUES {}",
-            rows.join(", ")
+            Placeholders::new(engine).rows(refs.len(), 6)
         );
-        let mut insert = sqlx::query(&sql)
-            .bind(tenant_id.as_str())
-            .bind(now_ms)
-            .bind(id.as_str())
-            .bind(app_id)
-            .bind(mode);
+        let mut insert = sqlx::query(&sql);
         for reference in refs {
-            insert = insert.bind(reference);
+            insert = insert
+                .bind(tenant_id.as_str())
+                .bind(now_ms)
+                .bind(id.as_str())
+                .bind(app_id.clone())
+                .bind(mode)
+                .bind(reference);
         }
         insert.execute(&mut *connection).await?;
     }
@@ -212,14 +212,21 @@ enum Param {
 struct Conditions {
     clauses: Vec<String>,
     params: Vec<Param>,
+    placeholders: Placeholders,
 }
 
 impl Conditions {
-    /// Adds `clause`, with `{}` standing for the next parameter.
-    fn and(&mut self, clause: &str, param: Param) {
-        self.params.push(param);
-        self.clauses
-            .push(clause.replace("{}", &format!("${}", self.params.len())));
+    /// Adds `clause`, each `{}` in it standing for the next of `params`, in order.
+    fn and(&mut self, clause: &str, params: impl IntoIterator<Item = Param>) {
+        let mut written = String::with_capacity(clause.len());
+        let mut parts = clause.split("{}");
+        written.push_str(parts.next().unwrap_or_default());
+        for part in parts {
+            written.push_str(&self.placeholders.next());
+            written.push_str(part);
+        }
+        self.clauses.push(written);
+        self.params.extend(params);
     }
 }
 
@@ -278,14 +285,15 @@ impl Search {
 
     /// The rows to read and the conditions on them. A search by related id reads its
     /// index table, ordered by the copies of the event's time and id it holds.
-    fn plan(&self) -> Plan {
+    fn plan(&self, engine: Engine) -> Plan {
         let mut conditions = Conditions {
             clauses: Vec::new(),
             params: Vec::new(),
+            placeholders: Placeholders::new(engine),
         };
         let (from, table, id) = match &self.related_id {
             Some(related_id) => {
-                conditions.and("r.ref_id = {}", Param::Text(related_id.clone()));
+                conditions.and("r.ref_id = {}", [Param::Text(related_id.clone())]);
                 (
                     "audit_event_refs r JOIN audit_events e ON e.id = r.event_id",
                     "r",
@@ -297,30 +305,30 @@ impl Search {
         let column = |name: &str| format!("{table}.{name}");
         conditions.and(
             &format!("{} = {{}}", column("tenant_id")),
-            Param::Text(self.tenant_id.clone()),
+            [Param::Text(self.tenant_id.clone())],
         );
         if let Some((app_id, mode)) = &self.confined_to {
             conditions.and(
                 &format!("{} = {{}}", column("app_id")),
-                Param::Text(app_id.clone()),
+                [Param::Text(app_id.clone())],
             );
             conditions.and(
                 &format!("{} = {{}}", column("mode")),
-                Param::Text((*mode).to_owned()),
+                [Param::Text((*mode).to_owned())],
             );
         }
         if let Some(event_type) = self.event_type {
-            conditions.and("e.event_type = {}", Param::Text(event_type.to_owned()));
+            conditions.and("e.event_type = {}", [Param::Text(event_type.to_owned())]);
         }
         if let Some(actor_id) = &self.actor_id {
-            conditions.and("e.actor_id = {}", Param::Text(actor_id.clone()));
+            conditions.and("e.actor_id = {}", [Param::Text(actor_id.clone())]);
         }
         let time = column("occurred_at");
         if let Some(from_ms) = self.from_ms {
-            conditions.and(&format!("{time} >= {{}}"), Param::Number(from_ms));
+            conditions.and(&format!("{time} >= {{}}"), [Param::Number(from_ms)]);
         }
         if let Some(to_ms) = self.to_ms {
-            conditions.and(&format!("{time} < {{}}"), Param::Number(to_ms));
+            conditions.and(&format!("{time} < {{}}"), [Param::Number(to_ms)]);
         }
         Plan {
             from,
@@ -360,15 +368,13 @@ impl Gatehouse {
             time,
             id,
             mut conditions,
-        } = search.plan();
+        } = search.plan(self.db().engine());
         if let Some(cursor) = &keyset.after {
             let cursor_ms = self.cursor_time(&search, cursor).await?;
-            conditions.params.push(Param::Number(cursor_ms));
-            conditions.params.push(Param::Text(cursor.clone()));
-            let at = conditions.params.len() - 1;
-            conditions
-                .clauses
-                .push(format!("({time}, {id}) < (${at}, ${})", at + 1));
+            conditions.and(
+                &format!("({time}, {id}) < ({{}}, {{}})"),
+                [Param::Number(cursor_ms), Param::Text(cursor.clone())],
+            );
         }
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM {from} WHERE {} ORDER BY {time} DESC, {id} DESC LIMIT {}",

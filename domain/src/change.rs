@@ -24,6 +24,9 @@ pub const CHANGES_CHANNEL: &str = "gatehouse_key_changes";
 /// were queued, so they go out at once rather than at the next poll.
 pub const DELIVERIES_CHANNEL: &str = "gatehouse_deliveries";
 
+/// Something that runs on this instance once a change has committed.
+type AfterCommit = Box<dyn FnOnce(&Gatehouse) + Send>;
+
 /// A change in progress: one transaction, its audit events, its emitted events and what
 /// it changed. Dropped without [`Change::commit`], it rolls back and changes nothing.
 pub struct Change<'g> {
@@ -36,7 +39,7 @@ pub struct Change<'g> {
     notifications: Vec<(&'static str, String)>,
     /// What runs once the change has committed (handing queued deliveries to this
     /// instance's worker, say).
-    after_commit: Vec<Box<dyn FnOnce(&Gatehouse) + Send>>,
+    after_commit: Vec<AfterCommit>,
     changed_keys: Vec<ApiKeyId>,
     changed_apps: Vec<AppId>,
     changed_tenants: Vec<TenantId>,
@@ -74,7 +77,8 @@ impl Change<'_> {
 
     /// Records an audit event of this change.
     pub async fn audit(&mut self, record: AuditRecord) -> Result<AuditEventId, DomainError> {
-        let id = audit::record(&mut self.transaction, record, self.now_ms).await?;
+        let engine = self.gatehouse.db().engine();
+        let id = audit::record(&mut self.transaction, engine, record, self.now_ms).await?;
         self.audited = true;
         Ok(id)
     }

@@ -289,12 +289,18 @@ fn ensure_sqlite_folder(url: &str) -> Result<(), DomainError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Engine, Placeholders};
+    use super::{Engine, PathBuf, Placeholders, sqlite_file, sqlite_folder};
 
     #[test]
     fn the_sqlite_folder_is_the_file_s_folder() {
-        assert_eq!(sqlite_folder("sqlite://data/gatehouse.db"), PathBuf::from("data"));
-        assert_eq!(sqlite_folder("sqlite:///tmp/x/g.db?mode=rwc"), PathBuf::from("/tmp/x"));
+        assert_eq!(
+            sqlite_folder("sqlite://data/gatehouse.db"),
+            PathBuf::from("data")
+        );
+        assert_eq!(
+            sqlite_folder("sqlite:///tmp/x/g.db?mode=rwc"),
+            PathBuf::from("/tmp/x")
+        );
         assert_eq!(sqlite_folder("sqlite://g.db"), PathBuf::from("."));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }

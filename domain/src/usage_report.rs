@@ -4,7 +4,7 @@
 //! empty chart, not an error).
 
 use chrono::NaiveDate;
-use gatehouse_model::{AppId, KeyMode, UsageDay, UsagePage, UsageQuery, UsageReport};
+use gatehouse_model::{AppId, UsageDay, UsagePage, UsageQuery, UsageReport};
 
 use crate::access::Access;
 use crate::actor::Actor;

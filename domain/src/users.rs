@@ -6,8 +6,8 @@ use crate::audit::AuditRecord;
 use crate::auth::{hash_password, validate_new_password};
 use crate::error::DomainError;
 use crate::ids;
-use crate::text::normalize_email;
 use crate::operator::Operator;
+use crate::text::normalize_email;
 
 /// Length of a generated password (base62, about 119 bits).
 const GENERATED_PASSWORD_LEN: usize = 20;

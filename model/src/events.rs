@@ -39,6 +39,7 @@ event_types! {
     TenantUpdated => "tenant.updated", false;
     UserCreated => "user.created", false;
     UserSignedIn => "user.signed_in", false;
+    UserSignedOut => "user.signed_out", false;
     UserSignInFailed => "user.sign_in_failed", false;
     AppCreated => "app.created", false;
     AppUpdated => "app.updated", false;
@@ -60,6 +61,7 @@ event_types! {
     WebhookTest => "webhook.test", true;
     EventSent => "event.sent", false;
     UsageThresholdReached => "usage.threshold_reached", false;
+    AlertPreferenceUpdated => "alert_preference.updated", false;
 }
 
 /// The event families Gatehouse sends itself: a SaaS cannot post events of these.

@@ -189,7 +189,11 @@ impl EnvLayer {
 impl Provider for EnvLayer {
     fn metadata(&self) -> Metadata {
         Metadata::named("environment variable").interpolater(|_: &Profile, keys: &[&str]| {
-            format!("{}{}", EnvLayer::PREFIX, keys.join("_").to_ascii_uppercase())
+            format!(
+                "{}{}",
+                EnvLayer::PREFIX,
+                keys.join("_").to_ascii_uppercase()
+            )
         })
     }
 
@@ -272,9 +276,9 @@ impl Config {
         }
         if !self.public_url.is_empty() {
             let url = url::Url::parse(&self.public_url).ok();
-            if !url.is_some_and(|url| {
-                matches!(url.scheme(), "http" | "https") && url.host().is_some()
-            }) {
+            if !url
+                .is_some_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            {
                 return invalid(
                     "public_url",
                     "GATEHOUSE_PUBLIC_URL",
@@ -305,8 +309,7 @@ impl Config {
                 "expected text or json".to_owned(),
             );
         }
-        if !self.metrics_token.0.is_empty() && self.metrics_token.0.len() < MIN_METRICS_TOKEN_LEN
-        {
+        if !self.metrics_token.0.is_empty() && self.metrics_token.0.len() < MIN_METRICS_TOKEN_LEN {
             return invalid(
                 "metrics_token",
                 "GATEHOUSE_METRICS_TOKEN",
@@ -370,7 +373,10 @@ mod tests {
 
     #[test]
     fn env_overrides_file_and_secrets_are_redacted() {
-        let file = File::new("layers", "addr = \"0.0.0.0:8080\"\nmaster_key = \"abc\"\nlog = \"debug\"");
+        let file = File::new(
+            "layers",
+            "addr = \"0.0.0.0:8080\"\nmaster_key = \"abc\"\nlog = \"debug\"",
+        );
         let config = Config::from_layers(
             Some(&file.0),
             env(&[
@@ -385,7 +391,10 @@ mod tests {
         .unwrap();
         assert_eq!(config.addr.port(), 8080);
         assert_eq!(config.log, "warn");
-        assert_eq!(config.database_url.0, "postgres://user:hunter2@db/gatehouse");
+        assert_eq!(
+            config.database_url.0,
+            "postgres://user:hunter2@db/gatehouse"
+        );
         // Digits are a password like any other, and an empty variable is unset.
         assert_eq!(config.bootstrap_password.0, "12345678901234");
         assert_eq!(config.metrics_addr, None);
@@ -400,12 +409,42 @@ mod tests {
     #[test]
     fn a_file_value_is_checked_like_an_environment_value() {
         for (file_text, variable, value, setting) in [
-            ("webhook_lease_seconds = 5", "GATEHOUSE_WEBHOOK_LEASE_SECONDS", "5", "webhook_lease_seconds"),
-            ("metrics_token = \"short\"", "GATEHOUSE_METRICS_TOKEN", "short", "metrics_token"),
-            ("request_log_retention_days = 9999", "GATEHOUSE_REQUEST_LOG_RETENTION_DAYS", "9999", "request_log_retention_days"),
-            ("public_url = \"gatehouse.example.com\"", "GATEHOUSE_PUBLIC_URL", "gatehouse.example.com", "public_url"),
-            ("trusted_proxies = \"10.0.0.0/99\"", "GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/99", "trusted_proxies"),
-            ("log_format = \"xml\"", "GATEHOUSE_LOG_FORMAT", "xml", "log_format"),
+            (
+                "webhook_lease_seconds = 5",
+                "GATEHOUSE_WEBHOOK_LEASE_SECONDS",
+                "5",
+                "webhook_lease_seconds",
+            ),
+            (
+                "metrics_token = \"short\"",
+                "GATEHOUSE_METRICS_TOKEN",
+                "short",
+                "metrics_token",
+            ),
+            (
+                "request_log_retention_days = 9999",
+                "GATEHOUSE_REQUEST_LOG_RETENTION_DAYS",
+                "9999",
+                "request_log_retention_days",
+            ),
+            (
+                "public_url = \"gatehouse.example.com\"",
+                "GATEHOUSE_PUBLIC_URL",
+                "gatehouse.example.com",
+                "public_url",
+            ),
+            (
+                "trusted_proxies = \"10.0.0.0/99\"",
+                "GATEHOUSE_TRUSTED_PROXIES",
+                "10.0.0.0/99",
+                "trusted_proxies",
+            ),
+            (
+                "log_format = \"xml\"",
+                "GATEHOUSE_LOG_FORMAT",
+                "xml",
+                "log_format",
+            ),
         ] {
             let file = File::new(setting, file_text);
             let from_file = Config::from_layers(Some(&file.0), env(&[])).unwrap_err();
@@ -424,10 +463,12 @@ mod tests {
     fn a_value_of_the_wrong_type_names_the_setting_and_its_layer() {
         let error = Config::from_layers(None, env(&[("GATEHOUSE_ADDR", "nope")])).unwrap_err();
         assert!(error.to_string().contains("GATEHOUSE_ADDR"), "{error}");
-        let error =
-            Config::from_layers(None, env(&[("GATEHOUSE_METRICS_ADDR", "nine-thousand")]))
-                .unwrap_err();
-        assert!(error.to_string().contains("GATEHOUSE_METRICS_ADDR"), "{error}");
+        let error = Config::from_layers(None, env(&[("GATEHOUSE_METRICS_ADDR", "nine-thousand")]))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("GATEHOUSE_METRICS_ADDR"),
+            "{error}"
+        );
         let file = File::new("unknown", "adress = \"0.0.0.0:1\"");
         let error = Config::from_layers(Some(&file.0), env(&[])).unwrap_err();
         assert!(error.to_string().contains("adress"), "{error}");

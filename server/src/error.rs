@@ -158,7 +158,8 @@ fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             "The query string could not be read: it holds a NUL character.",
         ));
     }
-    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         ApiError::new(
             ErrorCode::BadRequest,

@@ -87,7 +87,6 @@ impl AlertMailer {
 }
 
 impl Gatehouse {
-
     /// One pass of the mail worker: claims the messages due, sends each, and marks it
     /// sent, or to be retried, or given up after [`MAX_MAIL_ATTEMPTS`]. Answers how
     /// many were sent.

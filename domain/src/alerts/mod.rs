@@ -147,5 +147,4 @@ impl Gatehouse {
             moved.extend(tenants.into_iter().cloned());
         }
     }
-
 }

@@ -1,11 +1,12 @@
 //! The Overview's side of alerts: a person's notices not yet dismissed, dismissing one,
 //! and each person's choice of which kinds of alert they get.
 
-use gatehouse_model::{AlertId, AlertKind, AlertPreference, AlertView, AlertsPanel};
+use gatehouse_model::{AlertId, AlertKind, AlertPreference, AlertView, AlertsPanel, EventType};
 
 use crate::Gatehouse;
 use crate::access::Access;
 use crate::actor::Actor;
+use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::stored::Stored;
 
@@ -98,6 +99,7 @@ impl Gatehouse {
     ) -> Result<AlertPreference, DomainError> {
         actor.require(Access::APPS_READ)?;
         let user_id = actor.user_id().ok_or(DomainError::NotFound("user"))?;
+        let mut change = self.begin_change().await?;
         sqlx::query(
             "INSERT INTO alert_preferences (user_id, tenant_id, kind, enabled) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id, tenant_id, kind) DO UPDATE SET enabled = excluded.enabled",
@@ -106,9 +108,23 @@ impl Gatehouse {
         .bind(actor.tenant_id.as_str())
         .bind(preference.kind.as_str())
         .bind(i64::from(preference.enabled))
-        .execute(self.db().pool())
+        .execute(change.connection())
         .await?;
+        let mut record = AuditRecord::by(
+            actor,
+            EventType::AlertPreferenceUpdated,
+            format!(
+                "Alerts \"{}\" turned {}",
+                preference.kind.label(),
+                if preference.enabled { "on" } else { "off" }
+            ),
+        )
+        .related("user_id", user_id);
+        record.after = Some(serde_json::json!({
+            "kind": preference.kind, "enabled": preference.enabled,
+        }));
+        change.audit(record).await?;
+        change.commit().await?;
         Ok(preference)
     }
-
 }

@@ -106,3 +106,4 @@ impl Gatehouse {
         }
         Ok(recorded)
     }
+}

@@ -8,20 +8,17 @@ use gatehouse_model::{
     RotationOverlap, TenantId,
 };
 use serde_json::json;
-use sqlx::Row;
 
-use super::{
-    audit_state, format, key_columns, key_from_row, status_rank, validate_key_input,
-};
+use super::{audit_state, format, key_columns, key_from_row, status_rank, validate_key_input};
 use crate::access::Access;
 use crate::actor::Actor;
 use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
 use crate::change::Change;
-use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::Stored;
+use crate::webhooks::events::NewEvent;
 use crate::{Gatehouse, ids, time};
 
 impl Gatehouse {
@@ -242,7 +239,10 @@ impl Gatehouse {
             .iter()
             .map(|row| key_from_row(row, now))
             .collect::<Result<Vec<_>, _>>()?;
-        debug_assert!(keys.iter().all(|key| actor.reach().sees(&key.app_id, key.mode)));
+        debug_assert!(
+            keys.iter()
+                .all(|key| actor.reach().sees(&key.app_id, key.mode))
+        );
         let counts = self
             .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
             .await?;

@@ -1,8 +1,8 @@
-//! API keys (SPEC K-1..K-10, X-1..X-4, X-8, X-9), a module per concern: the key
-//! `format` (no I/O), input `validation`, the `lifecycle` (create, list, edit, disable,
-//! enable, revoke, rotate, duplicate), `authentication` of a presented secret or token,
-//! `verification` for the SaaS's services, access `tokens`, and the `cache` behind the
-//! hot path. This file holds what they share: refusals, row reading and statuses.
+//! API keys, a module per concern: the key `format` (no I/O), input `validation`, the
+//! `lifecycle` (create, list, edit, disable, enable, revoke, rotate, duplicate),
+//! `authentication` of a presented secret or token, `verification` for the SaaS's
+//! services, access `tokens`, and the `cache` behind the hot path. This file holds what
+//! they share: row reading and statuses (the refusals are in `error`).
 //!
 //! The same rules hold for every actor. A key acting through the API is further
 //! confined: it sees only its own app's keys of its own mode (test keys see test data
@@ -18,17 +18,16 @@ pub mod validation;
 pub mod verification;
 
 use gatehouse_model::{
-    ApiKeyId, ApiKeyView, AppId, ErrorCode, KeyMode, KeyRateLimit, KeyStatus, KeyType, RatePeriod,
+    ApiKeyId, ApiKeyView, AppId, KeyMode, KeyRateLimit, KeyStatus, KeyType, RatePeriod,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
 
-use crate::actor::Actor;
 pub use crate::access::scopes_grant;
 pub use crate::actor::KeyPrincipal;
 use crate::error::DomainError;
-use crate::stored::Stored;
 pub use crate::error::{KeyRefusal, MalformedKey};
+use crate::stored::Stored;
 pub use validation::{is_scope, validate_key_input};
 
 /// The columns a key is read from, each prefixed with `alias.` when one is given.
@@ -125,7 +124,7 @@ fn stored_key_from_row(row: &AnyRow) -> Result<ApiKeyView, DomainError> {
     })
 }
 
-/// Lists sort by status (enabled, disabled, expired, revoked), then newest first (SPEC K-5).
+/// Lists sort by status (enabled, disabled, expired, revoked), then newest first.
 fn status_rank(status: KeyStatus) -> u8 {
     match status {
         KeyStatus::Enabled => 0,

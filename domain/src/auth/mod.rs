@@ -19,7 +19,6 @@ use std::net::IpAddr;
 
 use gatehouse_model::{EventType, Role, TenantId, UserId, Viewer};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::access::role_opens_developers;
 use crate::actor::{Actor, ActorKind, TenantStanding};
@@ -150,18 +149,7 @@ impl Gatehouse {
         let (Some(user_id), Some(tenant_id)) = (user_id, tenant_id) else {
             return Err(DomainError::InvalidCredentials);
         };
-        let signed_in_as = Actor {
-            tenant_id: tenant_id.clone(),
-            kind: ActorKind::User {
-                user_id: user_id.clone(),
-                email: email.clone(),
-                role: Role::Member,
-            },
-            standing: TenantStanding {
-                platform_api_enabled: false,
-                subscription_active: false,
-            },
-        };
+        let signed_in_as = acting_person(&tenant_id, &user_id, &email);
         let mut change = self.begin_change().await?;
         if !password_matches {
             let record = AuditRecord::by(
@@ -268,18 +256,47 @@ impl Gatehouse {
             return Err(DomainError::Unauthenticated);
         }
         let user_id = stored::parsed("session", "user_id", &user_id, |id| UserId::parse(id).ok())?;
-        let tenant_id =
-            stored::parsed("session", "tenant_id", &tenant_id, |id| TenantId::parse(id).ok())?;
+        let tenant_id = stored::parsed("session", "tenant_id", &tenant_id, |id| {
+            TenantId::parse(id).ok()
+        })?;
         self.signed_in(&user_id, &tenant_id).await
     }
 
     /// Ends a session on the server.
     pub async fn sign_out(&self, token: &str) -> Result<(), DomainError> {
-        sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
-            .bind(token_digest(token))
-            .execute(self.db().pool())
+        let digest = token_digest(token);
+        let session: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT s.user_id, s.tenant_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_digest = $1",
+        )
+        .bind(&digest)
+        .fetch_optional(self.db().pool())
+        .await?;
+        // A session already ended has nothing left to end or record.
+        let Some((user_id, tenant_id, email)) = session else {
+            return Ok(());
+        };
+        let user_id = stored::parsed("session", "user_id", &user_id, |id| UserId::parse(id).ok())?;
+        let tenant_id = stored::parsed("session", "tenant_id", &tenant_id, |id| {
+            TenantId::parse(id).ok()
+        })?;
+        let mut change = self.begin_change().await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE token_digest = $1")
+            .bind(&digest)
+            .execute(change.connection())
             .await?;
-        Ok(())
+        if ended.rows_affected() == 0 {
+            // Another sign-out of the same session ended it first and recorded it.
+            return Ok(());
+        }
+        let record = AuditRecord::by(
+            &acting_person(&tenant_id, &user_id, &email),
+            EventType::UserSignedOut,
+            format!("{email} signed out"),
+        )
+        .related("user_id", &user_id);
+        change.audit(record).await?;
+        change.commit().await
     }
 
     async fn signed_in(
@@ -325,6 +342,22 @@ impl Gatehouse {
     }
 }
 
+/// A person as the audit trail names them when they sign in or out: who, in which
+/// tenant (their role and the tenant's standing play no part in it).
+fn acting_person(tenant_id: &TenantId, user_id: &UserId, email: &str) -> Actor {
+    Actor {
+        tenant_id: tenant_id.clone(),
+        kind: ActorKind::User {
+            user_id: user_id.clone(),
+            email: email.to_owned(),
+            role: Role::Member,
+        },
+        standing: TenantStanding {
+            platform_api_enabled: false,
+            subscription_active: false,
+        },
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -16,10 +16,10 @@ use crate::actor::Actor;
 use crate::alerts::NewAlert;
 use crate::audit::AuditRecord;
 use crate::change::Change;
-use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::text::TextRule;
+use crate::webhooks::events::NewEvent;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 500;

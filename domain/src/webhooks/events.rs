@@ -96,6 +96,7 @@ impl Change<'_> {
         .bind(source)
         .execute(self.connection())
         .await?;
+        let now_ms = self.now_ms;
         let queued = fan_out(
             self.connection(),
             event.tenant_id,
@@ -103,14 +104,13 @@ impl Change<'_> {
             event.app_id,
             id,
             event.event_type,
-            self.now_ms,
+            now_ms,
         )
         .await?;
         let count = queued.len();
         if count > 0 {
             // The worker signs these bytes without reading the event back.
-            let body =
-                EventBody::new(event.event_type, self.now_ms, &data);
+            let body = EventBody::new(event.event_type, self.now_ms, &data);
             self.deliveries_queued(
                 queued
                     .into_iter()
@@ -146,13 +146,14 @@ impl Change<'_> {
         .bind(self.now_ms)
         .execute(self.connection())
         .await?;
+        let now_ms = self.now_ms;
         queue_deliveries(
             self.connection(),
             &event.tenant_id,
             &[endpoint.into()],
             &id,
             event.event_type.as_str(),
-            self.now_ms,
+            now_ms,
         )
         .await?;
         Ok(id)
@@ -465,8 +466,9 @@ impl Gatehouse {
                 .bind(idempotency_key)
                 .fetch_one(self.db().pool())
                 .await?;
-                let first =
-                    stored::parsed("idempotency key", "event_id", &first, |id| EventId::parse(id).ok())?;
+                let first = stored::parsed("idempotency key", "event_id", &first, |id| {
+                    EventId::parse(id).ok()
+                })?;
                 return Ok(SentOutcome {
                     event: self.find_event(actor, key.mode, &first).await?,
                     replayed: true,

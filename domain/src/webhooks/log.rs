@@ -13,10 +13,10 @@ use crate::Gatehouse;
 use crate::access::Access;
 use crate::actor::Actor;
 use crate::audit::AuditRecord;
-use crate::webhooks::events::NewEvent;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::{self, Stored};
+use crate::webhooks::events::NewEvent;
 
 /// Most deliveries one bulk replay queues.
 pub const MAX_BULK_REPLAY: usize = 10_000;

@@ -26,7 +26,6 @@ use gatehouse_model::{
 };
 use sqlx::any::AnyRow;
 
-use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::stored::Stored;
 pub use destination::{Destinations, Lookup, NetworkPolicy, StaticLookup};
@@ -103,9 +102,9 @@ pub(crate) struct WebhookRuntime {
     /// Rung when the queue should be scanned now.
     scan_wake: tokio::sync::Notify,
     /// Deliveries this instance's changes queued, for its worker to lease by id (no
-    /// scan of the queue needed for them), and those it could not take yet (endpoint
-    /// caps, its capacity), oldest first. Bounded: beyond it the scan finds them.
-    handoff: Mutex<Vec<events::QueuedDelivery>>,
+    /// scan of the queue needed for them), including those it could not take yet
+    /// (caps, its capacity), in fair order. Bounded: beyond it the scan finds them.
+    handoff: Mutex<delivery::gates::FairQueue>,
     /// Whether the worker should scan the queue at its next turn (another instance
     /// queued deliveries, an endpoint was enabled again, or a handoff overflowed).
     scan_requested: std::sync::atomic::AtomicBool,
@@ -156,25 +155,11 @@ impl WebhookRuntime {
     pub(crate) fn hand_off(&self, queued: Vec<events::QueuedDelivery>) {
         let mut handoff = self.handoff.lock().expect("handoff lock");
         if handoff.len() + queued.len() <= MAX_HANDOFF {
-            handoff.extend(queued);
+            for delivery in queued {
+                handoff.push(delivery);
+            }
             drop(handoff);
             self.wake.notify_one();
-        } else {
-            drop(handoff);
-            self.request_scan();
-        }
-    }
-
-    /// Gives back handed deliveries the worker could not take yet, ahead of newer ones;
-    /// the worker takes them when a recorded batch frees room (no scan of the queue).
-    fn give_back(&self, left: Vec<events::QueuedDelivery>) {
-        if left.is_empty() {
-            return;
-        }
-        let mut handoff = self.handoff.lock().expect("handoff lock");
-        if handoff.len() + left.len() <= MAX_HANDOFF {
-            let newer = std::mem::replace(&mut *handoff, left);
-            handoff.extend(newer);
         } else {
             drop(handoff);
             self.request_scan();
@@ -191,10 +176,6 @@ impl WebhookRuntime {
         self.scan_requested
             .store(true, std::sync::atomic::Ordering::Release);
         self.scan_wake.notify_one();
-    }
-
-    fn take_handoff(&self) -> Vec<events::QueuedDelivery> {
-        std::mem::take(&mut *self.handoff.lock().expect("handoff lock"))
     }
 
     fn take_scan_request(&self) -> bool {

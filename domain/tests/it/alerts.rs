@@ -9,7 +9,10 @@ use crate::common::{PASSWORD, app_named, key_input, tenant_with_user};
 use gatehouse_domain::alerts::AlertMailer;
 use gatehouse_domain::tenants::TenantUpdate;
 use gatehouse_domain::{Actor, Clock, Gatehouse};
-use gatehouse_model::{AlertKind, AlertPreference, ErrorCode, KeyMode, Role, TenantId};
+use gatehouse_model::{
+    AlertKind, AlertPreference, AuditFilter, ErrorCode, EventType, KeyMode, PageRequest, Role,
+    TenantId,
+};
 
 const DASHBOARD: &str = "https://gatehouse.example.com";
 
@@ -185,6 +188,25 @@ on_both_engines!(
                 .map(|preference| preference.kind)
                 .collect::<Vec<_>>(),
             [AlertKind::UsageExhausted]
+        );
+        // The choice is in the audit trail, with who made it.
+        let choices = gatehouse
+            .search_audit_events(
+                &owner,
+                &AuditFilter {
+                    event_type: Some(EventType::AlertPreferenceUpdated),
+                    ..AuditFilter::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(choices.len(), 1, "{choices:?}");
+        assert_eq!(choices[0].actor_label, "manager@acme.test");
+        assert_eq!(
+            choices[0].message.as_deref(),
+            Some("Alerts \"Live usage reached the monthly limit\" turned off")
         );
 
         let app = app_named(&gatehouse, &owner, "Checkout").await;

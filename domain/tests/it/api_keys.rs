@@ -3,7 +3,7 @@
 use crate::common::{app_named, restricted, tenant_with_user};
 use gatehouse_domain::Gatehouse;
 use gatehouse_domain::api_keys::KeyRefusal;
-use gatehouse_domain::api_keys::format::MalformedKey;
+use gatehouse_domain::api_keys::MalformedKey;
 use gatehouse_model::{ErrorCode, KeyMode, KeyStatus, KeyType, Role, VerifyCode};
 
 on_both_engines!(

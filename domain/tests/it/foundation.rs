@@ -2,7 +2,9 @@
 
 use crate::common::{PASSWORD, tenant_with_user};
 use gatehouse_domain::{DomainError, Gatehouse};
-use gatehouse_model::{AppId, AppInput, ErrorCode, PaywallState, Plan, Role};
+use gatehouse_model::{
+    AppId, AppInput, AuditFilter, ErrorCode, EventType, PageRequest, PaywallState, Plan, Role,
+};
 
 fn app_input(name: &str, origins: &[&str]) -> AppInput {
     AppInput {
@@ -143,7 +145,26 @@ on_both_engines!(
             gatehouse.session(&first.token).await.unwrap_err().code(),
             ErrorCode::Unauthenticated
         );
-        gatehouse.session(&second.token).await.unwrap();
+        let still_signed_in = gatehouse.session(&second.token).await.unwrap();
+        // The sign-out is in the audit trail, once: ending an ended session records nothing.
+        gatehouse.sign_out(&first.token).await.unwrap();
+        let sign_outs = gatehouse
+            .search_audit_events(
+                &still_signed_in.actor,
+                &AuditFilter {
+                    event_type: Some(EventType::UserSignedOut),
+                    ..AuditFilter::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(sign_outs.len(), 1, "{sign_outs:?}");
+        assert_eq!(
+            sign_outs[0].message.as_deref(),
+            Some("owner@acme.test signed out")
+        );
         assert_eq!(
             gatehouse.session("not-a-token").await.unwrap_err().code(),
             ErrorCode::Unauthenticated

@@ -58,7 +58,7 @@ impl Gatehouse {
         let (candidates, backlog) = self
             .due_candidates(limit * CANDIDATES_PER_CLAIM, &blocked)
             .await?;
-        let admission = self.webhooks.admit(candidates, limit, Some(&blocked));
+        let admission = self.webhooks.admit_scanned(candidates, limit, &blocked);
         self.webhooks.more_due.store(
             backlog || !admission.deferred.is_empty() || admission.filled_a_tenant,
             std::sync::atomic::Ordering::Release,

@@ -135,32 +135,94 @@ impl Gates {
         }
     }
 
-    /// Takes the candidates in fair order and admits up to `limit` of them: none beyond
-    /// its endpoint's or its tenant's cap, none before its endpoint's turn is within the
-    /// horizon. The admitted are counted as outstanding and their endpoints' turns taken.
+    /// Admits up to `limit` deliveries from `queue`, taking them in its fair order:
+    /// none beyond its endpoint's or its tenant's cap, none before its endpoint's turn is
+    /// within the horizon (those leave the queue as `held`: the scan takes them at the
+    /// turn). What cannot be admitted now stays in the queue, in its place. The admitted
+    /// are counted as outstanding and their endpoints' turns taken. The work is what is
+    /// admitted and the lines passed over, never the whole queue.
     fn admit(
         &mut self,
-        candidates: Vec<QueuedDelivery>,
+        queue: &mut FairQueue,
         limit: usize,
         caps: Caps,
         now: Instant,
     ) -> Admission {
         let mut admission = Admission::default();
-        for candidate in fair_order(candidates) {
-            let tenant_outstanding = self.tenants.get(&candidate.tenant_id).copied().unwrap_or(0);
-            if admission.admitted.len() >= limit || tenant_outstanding >= caps.per_tenant {
-                admission.deferred.push(candidate);
+        // Tenants that can take nothing now: out of this round, back in their place after.
+        let mut passed_over = Vec::new();
+        while admission.admitted.len() < limit {
+            let Some(tenant_id) = queue.turns.pop_front() else {
+                break;
+            };
+            let tenant_outstanding = self.tenants.get(&tenant_id).copied().unwrap_or(0);
+            if tenant_outstanding >= caps.per_tenant {
+                passed_over.push(tenant_id);
                 continue;
             }
-            let gate = self.gate(&candidate.tenant_id, &candidate.endpoint_id, now);
+            let line = queue
+                .tenants
+                .get_mut(&tenant_id)
+                .expect("a tenant in turn has a line");
+            let taken = self.take_from(line, &mut queue.len, &mut admission.held, caps, now);
+            let line_is_empty = line.turns.is_empty();
+            if let Some(admitted) = taken {
+                self.count(&tenant_id, &admitted.delivery.endpoint_id, now);
+                if tenant_outstanding + 1 >= caps.per_tenant {
+                    admission.filled_a_tenant = true;
+                }
+                admission.admitted.push(admitted);
+                if !line_is_empty {
+                    queue.turns.push_back(tenant_id);
+                    continue;
+                }
+            } else if !line_is_empty {
+                passed_over.push(tenant_id);
+                continue;
+            }
+            queue.tenants.remove(&tenant_id);
+        }
+        for tenant_id in passed_over.into_iter().rev() {
+            queue.turns.push_front(tenant_id);
+        }
+        admission
+    }
+
+    /// The next delivery of the first of the tenant's endpoints in turn that may send
+    /// now, that endpoint going to the back of the tenant's line; endpoints at their cap
+    /// keep their deliveries, endpoints whose turn is beyond the horizon give theirs up
+    /// to `held`.
+    fn take_from(
+        &mut self,
+        line: &mut TenantLine,
+        queued: &mut usize,
+        held: &mut Vec<QueuedDelivery>,
+        caps: Caps,
+        now: Instant,
+    ) -> Option<Admitted> {
+        for _ in 0..line.turns.len() {
+            let endpoint_id = line.turns.pop_front()?;
+            let deliveries = line
+                .endpoints
+                .get_mut(&endpoint_id)
+                .expect("an endpoint in turn has deliveries");
+            let first = deliveries
+                .front()
+                .expect("an endpoint's line is never empty");
+            let gate = self.gate(&first.tenant_id, &endpoint_id, now);
             if gate.outstanding >= caps.per_endpoint {
-                admission.deferred.push(candidate);
+                line.turns.push_back(endpoint_id);
                 continue;
             }
-            let send_at = match candidate.rate_limit_per_second {
+            let send_at = match first.rate_limit_per_second {
                 Some(_) if gate.next_turn > now + TURN_HORIZON => {
                     gate.waiting = true;
-                    admission.held.push(candidate);
+                    let given_up = line
+                        .endpoints
+                        .remove(&endpoint_id)
+                        .expect("the endpoint's line is there");
+                    *queued -= given_up.len();
+                    held.extend(given_up);
                     continue;
                 }
                 Some(per_second) => {
@@ -170,16 +232,16 @@ impl Gates {
                 }
                 None => None,
             };
-            self.count(&candidate.tenant_id, &candidate.endpoint_id, now);
-            if tenant_outstanding + 1 >= caps.per_tenant {
-                admission.filled_a_tenant = true;
+            let delivery = deliveries.pop_front().expect("checked above");
+            *queued -= 1;
+            if deliveries.is_empty() {
+                line.endpoints.remove(&endpoint_id);
+            } else {
+                line.turns.push_back(endpoint_id);
             }
-            admission.admitted.push(Admitted {
-                delivery: candidate,
-                send_at,
-            });
+            return Some(Admitted { delivery, send_at });
         }
-        admission
+        None
     }
 
     /// What a scan at `now` leaves out.
@@ -257,67 +319,107 @@ fn spacing(per_second: u32) -> Duration {
     Duration::from_secs(1) / per_second.max(1)
 }
 
-/// The candidates in fair order: round robin between tenants (in the order each first
-/// appears), and within a tenant round robin between its endpoints; each endpoint's
-/// deliveries keep their order.
-pub(super) fn fair_order(candidates: Vec<QueuedDelivery>) -> Vec<QueuedDelivery> {
-    /// A tenant's endpoints, each with its deliveries, in the order they appear.
-    #[derive(Default)]
-    struct TenantQueue {
-        endpoints: VecDeque<VecDeque<QueuedDelivery>>,
-        index: HashMap<WebhookEndpointId, usize>,
+/// Deliveries waiting to be admitted, kept in fair order as they come: tenants take
+/// turns in the order each first came, and within a tenant its endpoints take turns;
+/// each endpoint's deliveries keep their order. A tenant or an endpoint goes to the
+/// back of its line after its turn and leaves it when it has nothing left.
+#[derive(Debug, Default)]
+pub(crate) struct FairQueue {
+    /// Tenants in the order of their next turn.
+    turns: VecDeque<TenantId>,
+    tenants: HashMap<TenantId, TenantLine>,
+    len: usize,
+}
+
+/// One tenant's endpoints in the order of their next turn, each with its deliveries
+/// (never an empty list).
+#[derive(Debug, Default)]
+struct TenantLine {
+    turns: VecDeque<WebhookEndpointId>,
+    endpoints: HashMap<WebhookEndpointId, VecDeque<QueuedDelivery>>,
+}
+
+impl FairQueue {
+    pub fn len(&self) -> usize {
+        self.len
     }
-    /// The position of `key` in `index`, added as `next` when new (the key is copied
-    /// only then).
-    fn position<K: Clone + Eq + std::hash::Hash>(
-        index: &mut HashMap<K, usize>,
-        key: &K,
-        next: usize,
-    ) -> usize {
-        if let Some(position) = index.get(key) {
-            return *position;
-        }
-        index.insert(key.clone(), next);
-        next
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
-    let total = candidates.len();
-    let mut tenant_index: HashMap<TenantId, usize> = HashMap::new();
-    let mut tenants: Vec<TenantQueue> = Vec::new();
-    for candidate in candidates {
-        let tenant = position(&mut tenant_index, &candidate.tenant_id, tenants.len());
-        if tenant == tenants.len() {
-            tenants.push(TenantQueue::default());
+
+    /// Adds a delivery at the back of its endpoint's line.
+    pub fn push(&mut self, delivery: QueuedDelivery) {
+        // Looked up before inserted: no id is copied for a line that exists.
+        if !self.tenants.contains_key(&delivery.tenant_id) {
+            self.turns.push_back(delivery.tenant_id.clone());
+            self.tenants
+                .insert(delivery.tenant_id.clone(), TenantLine::default());
         }
-        let queue = &mut tenants[tenant];
-        let endpoint = position(
-            &mut queue.index,
-            &candidate.endpoint_id,
-            queue.endpoints.len(),
-        );
-        if endpoint == queue.endpoints.len() {
-            queue.endpoints.push_back(VecDeque::new());
-        }
-        queue.endpoints[endpoint].push_back(candidate);
-    }
-    let mut tenants: VecDeque<VecDeque<VecDeque<QueuedDelivery>>> =
-        tenants.into_iter().map(|queue| queue.endpoints).collect();
-    let mut ordered = Vec::with_capacity(total);
-    // Each turn takes a tenant's next endpoint's next delivery; an endpoint, and a
-    // tenant, go to the back of the line after their turn, and leave it when done.
-    while let Some(mut endpoints) = tenants.pop_front() {
-        if let Some(mut deliveries) = endpoints.pop_front() {
-            if let Some(delivery) = deliveries.pop_front() {
-                ordered.push(delivery);
-            }
-            if !deliveries.is_empty() {
-                endpoints.push_back(deliveries);
+        let line = self
+            .tenants
+            .get_mut(&delivery.tenant_id)
+            .expect("the line was just added");
+        match line.endpoints.get_mut(&delivery.endpoint_id) {
+            Some(deliveries) => deliveries.push_back(delivery),
+            None => {
+                line.turns.push_back(delivery.endpoint_id.clone());
+                line.endpoints
+                    .insert(delivery.endpoint_id.clone(), VecDeque::from([delivery]));
             }
         }
-        if !endpoints.is_empty() {
-            tenants.push_back(endpoints);
-        }
+        self.len += 1;
     }
-    ordered
+
+    /// The deliveries in the lines, counted one by one (what `len` must say).
+    #[cfg(test)]
+    fn counted(&self) -> usize {
+        self.tenants
+            .values()
+            .flat_map(|line| line.endpoints.values())
+            .map(VecDeque::len)
+            .sum()
+    }
+
+    /// Takes everything out, in fair order.
+    pub fn drain(&mut self) -> Vec<QueuedDelivery> {
+        let mut ordered = Vec::with_capacity(self.len);
+        while let Some(tenant_id) = self.turns.pop_front() {
+            let line = self
+                .tenants
+                .get_mut(&tenant_id)
+                .expect("a tenant in turn has a line");
+            if let Some(endpoint_id) = line.turns.pop_front() {
+                let deliveries = line
+                    .endpoints
+                    .get_mut(&endpoint_id)
+                    .expect("an endpoint in turn has deliveries");
+                ordered.extend(deliveries.pop_front());
+                if deliveries.is_empty() {
+                    line.endpoints.remove(&endpoint_id);
+                } else {
+                    line.turns.push_back(endpoint_id);
+                }
+            }
+            if line.turns.is_empty() {
+                self.tenants.remove(&tenant_id);
+            } else {
+                self.turns.push_back(tenant_id);
+            }
+        }
+        self.len = 0;
+        ordered
+    }
+}
+
+impl FromIterator<QueuedDelivery> for FairQueue {
+    fn from_iter<I: IntoIterator<Item = QueuedDelivery>>(deliveries: I) -> Self {
+        let mut queue = Self::default();
+        for delivery in deliveries {
+            queue.push(delivery);
+        }
+        queue
+    }
 }
 
 impl WebhookRuntime {
@@ -343,21 +445,33 @@ impl WebhookRuntime {
         self.gates().release(tenant_id, endpoint_id);
     }
 
-    /// Admits up to `limit` of deliveries handed over or found by a scan (see
-    /// [`Gates::admit`]); both claimers of the worker count against the same caps, and a
-    /// claim releases what it could not lease. `scanned_past` is what the scan left
-    /// out, when the candidates come from one.
-    pub(super) fn admit(
+    /// Admits up to `limit` of the deliveries a scan found, `blocked` being what it left
+    /// out (see [`Gates::admit`]); what is not admitted is `deferred` (the rows stay in
+    /// the queue). Both claimers of the worker count against the same caps, and a claim
+    /// releases what it could not lease.
+    pub(super) fn admit_scanned(
         &self,
         candidates: Vec<QueuedDelivery>,
         limit: usize,
-        scanned_past: Option<&Blocked>,
+        blocked: &Blocked,
     ) -> Admission {
+        let mut queue: FairQueue = candidates.into_iter().collect();
         let mut gates = self.gates();
-        if let Some(blocked) = scanned_past {
-            gates.forget_waiting_unless(blocked);
+        gates.forget_waiting_unless(blocked);
+        let mut admission = gates.admit(&mut queue, limit, self.caps(), Instant::now());
+        admission.deferred = queue.drain();
+        admission
+    }
+
+    /// Admits up to `limit` of the deliveries handed over by this instance's changes;
+    /// what is not admitted stays in the handoff, in its place.
+    pub(super) fn admit_handed(&self, limit: usize) -> Admission {
+        let mut handoff = self.handoff.lock().expect("handoff lock");
+        if handoff.is_empty() {
+            return Admission::default();
         }
-        gates.admit(candidates, limit, self.caps(), Instant::now())
+        self.gates()
+            .admit(&mut handoff, limit, self.caps(), Instant::now())
     }
 
     /// Whether a scan should rank the queue fairly now (see [`Gates::fair_ranking_due`]).
@@ -430,6 +544,21 @@ mod tests {
             .collect()
     }
 
+    /// Admits from a queue of `candidates`; what is left is `deferred`.
+    fn admit(
+        gates: &mut Gates,
+        candidates: Vec<QueuedDelivery>,
+        limit: usize,
+        caps: Caps,
+        now: Instant,
+    ) -> Admission {
+        let mut queue: FairQueue = candidates.into_iter().collect();
+        let mut admission = gates.admit(&mut queue, limit, caps, now);
+        assert_eq!(queue.len(), queue.counted());
+        admission.deferred = queue.drain();
+        admission
+    }
+
     fn admitted(admission: &Admission) -> Vec<(u8, u8)> {
         let deliveries: Vec<QueuedDelivery> = admission
             .admitted
@@ -459,7 +588,7 @@ mod tests {
         }
         candidates.push(delivery(2, 20, 0));
         candidates.push(delivery(2, 20, 1));
-        let order = names(&fair_order(candidates));
+        let order = names(&candidates.into_iter().collect::<FairQueue>().drain());
         assert_eq!(
             order,
             [
@@ -473,7 +602,7 @@ mod tests {
                 (1, 11)
             ]
         );
-        assert!(fair_order(Vec::new()).is_empty());
+        assert!(FairQueue::default().drain().is_empty());
     }
 
     #[test]
@@ -483,7 +612,7 @@ mod tests {
         let candidates: Vec<_> = (0..4)
             .flat_map(|n| [delivery(1, 10, n), delivery(1, 11, n), delivery(2, 20, n)])
             .collect();
-        let admission = gates.admit(candidates.clone(), 100, CAPS, now);
+        let admission = admit(&mut gates, candidates.clone(), 100, CAPS, now);
         // Tenant 1 reaches its cap of 3; endpoint 20 its cap of 2.
         assert_eq!(
             admitted(&admission),
@@ -501,7 +630,7 @@ mod tests {
         // Released, they make room again; a batch limit stops admission.
         gates.release(&tenant(1), &endpoint(10));
         gates.release(&tenant(2), &endpoint(20));
-        let admission = gates.admit(candidates, 1, CAPS, now);
+        let admission = admit(&mut gates, candidates, 1, CAPS, now);
         assert_eq!(admitted(&admission), [(1, 10)]);
     }
 
@@ -519,7 +648,7 @@ mod tests {
                 ..delivery(1, 10, n)
             })
             .collect();
-        let admission = gates.admit(candidates, 100, caps, now);
+        let admission = admit(&mut gates, candidates, 100, caps, now);
         // At 10 per second: now, +100 ms and +200 ms are within the horizon.
         let turns: Vec<Option<Duration>> = admission
             .admitted
@@ -546,5 +675,28 @@ mod tests {
         // A scan that finds nothing more for it forgets that it waited.
         gates.forget_waiting_unless(&gates.blocked(caps, later));
         assert_eq!(gates.next_turn_to_scan(later), None);
+    }
+
+    #[test]
+    fn what_cannot_be_admitted_keeps_its_place_in_the_queue() {
+        let mut gates = Gates::default();
+        let now = Instant::now();
+        let mut queue: FairQueue = (0..200).map(|n| delivery(1, 10, n)).collect();
+        // Tenant 1 fills its cap; the rest of its backlog stays queued.
+        let first = gates.admit(&mut queue, 100, CAPS, now);
+        assert_eq!(admitted(&first), [(1, 10), (1, 10)]);
+        assert_eq!((queue.len(), queue.counted()), (198, 198));
+        // Another tenant's delivery, queued behind the backlog, goes out at once.
+        queue.push(delivery(2, 20, 0));
+        let second = gates.admit(&mut queue, 100, CAPS, now);
+        assert_eq!(admitted(&second), [(2, 20)]);
+        assert_eq!((queue.len(), queue.counted()), (198, 198));
+        // Room freed, tenant 1's backlog goes on in order.
+        gates.release(&tenant(1), &endpoint(10));
+        let third = gates.admit(&mut queue, 100, CAPS, now);
+        assert_eq!(admitted(&third), [(1, 10)]);
+        let next = &third.admitted[0].delivery.delivery_id;
+        assert_eq!(next, &delivery(1, 10, 2).delivery_id);
+        assert_eq!(queue.len(), 197);
     }
 }

@@ -115,16 +115,14 @@ impl Gatehouse {
         });
         loop {
             let free = dispatcher.capacity.available_permits().min(CLAIM_BATCH);
-            let handed = if free > 0 {
-                self.webhooks.take_handoff()
+            // Taken in fair order. Beyond a cap or this batch: left in the handoff, taken
+            // when room is freed. Held for their endpoint's turn: the scan takes them then.
+            let admission = if free > 0 {
+                self.webhooks.admit_handed(free)
             } else {
-                Vec::new()
+                Default::default()
             };
-            if !handed.is_empty() {
-                // Taken in fair order. Beyond a cap or this batch: taken when room is
-                // freed. Held for their endpoint's turn: the scan takes them then.
-                let admission = self.webhooks.admit(handed, free, None);
-                self.webhooks.give_back(admission.deferred);
+            if !admission.admitted.is_empty() {
                 match self.claim_ids(admission.admitted).await {
                     Ok(claimed) => self.dispatch(&dispatcher, claimed).await,
                     Err(error) => {
