@@ -2,8 +2,8 @@
 # admin URL, a free port, starting the server, the demo owner's dashboard session and
 # its server functions, and reading one field of a JSON answer.
 
-bin=target/release/gatehouse
-[ -x "$bin" ] || { echo "build first: cargo xtask build (or ./dev run)" >&2; exit 2; }
+bin=${GATEHOUSE_BIN:-target/release/gatehouse}
+[ -x "$bin" ] || { echo "build first: cargo xtask build (or ./dev run), or set GATEHOUSE_BIN" >&2; exit 2; }
 pg_admin=${GATEHOUSE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

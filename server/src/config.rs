@@ -179,7 +179,9 @@ pub enum ConfigError {
 }
 
 /// The environment layer: `GATEHOUSE_<SETTING>` for each setting, and `DATABASE_URL`
-/// (which wins over `GATEHOUSE_DATABASE_URL`). An empty variable counts as unset.
+/// (which wins over `GATEHOUSE_DATABASE_URL`). An empty variable counts as unset, and a
+/// `GATEHOUSE_` variable that names no setting is not Gatehouse's (the test suite's and
+/// the benchmarks' own, say).
 struct EnvLayer(Vec<(String, String)>);
 
 impl EnvLayer {
@@ -208,7 +210,10 @@ impl Provider for EnvLayer {
             if name == "DATABASE_URL" {
                 database_url = Some(parsed);
             } else if let Some(setting) = name.strip_prefix(Self::PREFIX) {
-                dict.insert(setting.to_ascii_lowercase(), parsed);
+                let setting = setting.to_ascii_lowercase();
+                if setting_names().contains(&setting.as_str()) {
+                    dict.insert(setting, parsed);
+                }
             }
         }
         if let Some(url) = database_url {
@@ -216,6 +221,39 @@ impl Provider for EnvLayer {
         }
         Ok(Profile::Default.collect(dict))
     }
+}
+
+/// The names of the settings, as `Config` declares them (read from its `Deserialize`).
+fn setting_names() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    /// A deserializer that only notes the fields a struct asks for.
+    struct Names(&'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for &mut Names {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only the names are read"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields;
+            Err(de::Error::custom("only the names are read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    static NAMES: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names = Names(&[]);
+        let _ = Config::deserialize(&mut names);
+        names.0
+    })
 }
 
 impl Config {
@@ -386,6 +424,8 @@ mod tests {
                 ("GATEHOUSE_BOOTSTRAP_PASSWORD", "12345678901234"),
                 ("GATEHOUSE_METRICS_ADDR", ""),
                 ("UNRELATED", "x"),
+                // Not a setting: the test suite's own variable is none of Gatehouse's.
+                ("GATEHOUSE_TEST_POSTGRES_URL", "postgres://127.0.0.1/test"),
             ]),
         )
         .unwrap();
@@ -488,6 +528,15 @@ mod tests {
         .unwrap();
         assert_eq!(config.metrics_addr.unwrap().port(), 9090);
         assert!(!format!("{config:?}").contains("a-long-enough"));
+    }
+
+    #[test]
+    fn every_setting_is_named_and_read_from_its_variable() {
+        let names = setting_names();
+        assert!(names.contains(&"webhook_lease_seconds") && names.contains(&"smtp_from"));
+        let config =
+            Config::from_layers(None, env(&[("GATEHOUSE_WEBHOOK_LEASE_SECONDS", "45")])).unwrap();
+        assert_eq!(config.webhook_lease_seconds, 45);
     }
 
     #[test]

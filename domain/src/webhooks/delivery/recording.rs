@@ -27,12 +27,6 @@ impl Gatehouse {
         if outcomes.is_empty() {
             return Ok(());
         }
-        // Not outstanding here any more, written or not: a row whose outcome is not
-        // written stays leased until its lease runs out, then is taken again.
-        for outcome in &outcomes {
-            self.webhooks
-                .release(&outcome.claimed.tenant_id, &outcome.claimed.endpoint_id);
-        }
         let settings = &self.webhooks.settings.delivery;
         let now = self.now_ms();
         // Each outcome's next attempt, drawn once (with its jitter) for both rows.

@@ -14,6 +14,11 @@ impl Gatehouse {
     pub(super) async fn send(&self, job: Prepared) -> Outcome {
         let occurred_at_ms = job.body.occurred_at_ms;
         let outcome = self.send_uncounted(job).await;
+        // Answered: no longer outstanding to its endpoint and tenant, though its outcome
+        // is still to be written (its row stays leased until it is, or until the lease
+        // runs out and it is taken again).
+        self.webhooks
+            .release(&outcome.claimed.tenant_id, &outcome.claimed.endpoint_id);
         let kind = match outcome.http_status {
             Some(_) if outcome.succeeded() => crate::metrics::AttemptOutcome::Succeeded,
             Some(_) => crate::metrics::AttemptOutcome::Refused,
