@@ -137,6 +137,8 @@ pub struct Project {
     pub hash_file_name: String,
     /// Environment for both cargo builds (without RUSTFLAGS, see [`Project::rustflags`]).
     pub env: Vec<(&'static str, String)>,
+    /// Whether both cargo builds write a `--timings` report (`target/cargo-timings/`).
+    pub timings: bool,
     erase_components: bool,
 }
 
@@ -259,6 +261,7 @@ impl Project {
             hash_files: s.hash_files,
             hash_file_name,
             env,
+            timings: false,
             erase_components: s.always_erase_components,
             root,
         })

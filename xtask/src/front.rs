@@ -42,6 +42,7 @@ fn cargo_build(project: &Project) -> Result<()> {
         .arg(format!("--target={WASM_TARGET}"))
         .arg("--no-default-features")
         .arg(project.lib_profile.arg())
+        .args(project.timings.then_some("--timings"))
         .envs(project.env.iter().map(|(k, v)| (k, v)))
         .env("RUSTFLAGS", project.rustflags(WASM_TARGET, true)?);
     run(&mut command)

@@ -16,22 +16,25 @@ use anyhow::{Context, Result, bail};
 
 use config::Project;
 
-const USAGE: &str = "usage: cargo xtask build
+const USAGE: &str = "usage: cargo xtask build [--timings]
 
 Builds the release site into the site root (wasm split at the lazy routes, JS, CSS,
 assets; content-hashed names, brotli and gzip beside each file) and then the release
-server, which links those names.";
+server, which links those names. --timings: each cargo build writes its report of where
+the time went to target/cargo-timings/.";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["build"] => build(),
+        ["build"] => build(false),
+        ["build", "--timings"] => build(true),
         _ => bail!("{USAGE}"),
     }
 }
 
-fn build() -> Result<()> {
-    let project = Project::load()?;
+fn build(timings: bool) -> Result<()> {
+    let mut project = Project::load()?;
+    project.timings = timings;
     std::env::set_current_dir(&project.root)
         .with_context(|| format!("entering {}", project.root.display()))?;
     let started = Instant::now();
@@ -66,6 +69,7 @@ fn server(project: &Project) -> Result<()> {
             .arg(format!("--bin={}", project.bin_target))
             .arg("--no-default-features")
             .arg(project.bin_profile.arg())
+            .args(project.timings.then_some("--timings"))
             .envs(project.env.iter().map(|(k, v)| (k, v)))
             .env("RUSTFLAGS", project.rustflags(&run::host_triple()?, false)?),
     )
