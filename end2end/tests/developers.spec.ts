@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { serverFn } from "../support/server-fn";
 import { signIn } from "../support/session";
 
 const OWNER = ["owner@demo.gatehouse.test", "demo-owner-password-1"] as const;
@@ -52,6 +53,31 @@ test("owner sees the tabs, creates an app and selects it", async ({ page }) => {
 
   await tabs.getByRole("link", { name: "Integration logs", exact: true }).click();
   await expect(page.locator(".logs tbody tr").first()).toContainText("App Billing created");
+});
+
+test("Integration logs page through the latest events with buttons named as they read", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  // Six audited choices: the latest events fill more than one page of five.
+  for (const enabled of [false, true, false, true, false, true]) {
+    await serverFn(page.request, "set_alert_preference", { preference: { kind: "usage_80", enabled } });
+  }
+  await page
+    .getByRole("navigation", { name: "Developers" })
+    .getByRole("link", { name: "Integration logs", exact: true })
+    .click();
+  const pager = page.locator(".pager");
+  const previous = pager.getByRole("button", { name: "Previous", exact: true });
+  const next = pager.getByRole("button", { name: "Next", exact: true });
+  await expect(next).toHaveText("Next");
+  await expect(previous).toBeDisabled();
+  await expect(pager.locator("span")).toHaveText(/^Page 1 of ([2-9]|1\d|20)$/);
+  await expect(page.locator(".logs tbody tr").first()).toContainText('Alerts "Live usage passed 80 % of the monthly limit" turned on');
+  await next.click();
+  await expect(pager.locator("span")).toHaveText(/^Page 2 of \d+$/);
+  await expect(previous).toBeEnabled();
+  await expect(page.locator(".logs tbody tr").first()).toBeVisible();
+  await previous.click();
+  await expect(pager.locator("span")).toHaveText(/^Page 1 of \d+$/);
 });
 
 test("API status shows Operational", async ({ page }) => {

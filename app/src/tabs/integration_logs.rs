@@ -35,9 +35,12 @@ pub fn IntegrationLogsTab() -> impl IntoView {
                                 <tbody>{rows}</tbody>
                             </table>
                             <div class="pager">
-                                <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|value| *value -= 1)>"Previous"</button>
+                                // Closures in braces: an unbraced `>=` would end the tag.
+                                <button type="button" disabled={move || page.get() == 0}
+                                    on:click=move |_| page.update(|value| *value -= 1)>"Previous"</button>
                                 <span>"Page " {move || page.get() + 1} " of " {pages}</span>
-                                <button type="button" disabled=move || page.get() + 1 >= pages on:click=move |_| page.update(|value| *value += 1)>"Next"</button>
+                                <button type="button" disabled={move || page.get() + 1 >= pages}
+                                    on:click=move |_| page.update(|value| *value += 1)>"Next"</button>
                             </div>
                         }.into_any()
                     }
