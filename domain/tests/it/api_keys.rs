@@ -146,7 +146,9 @@ on_both_engines!(
             KeyStatus::Expired
         );
 
-        let typo = format!("{}x", &created.plaintext[..created.plaintext.len() - 1]);
+        // The last character changed (to another one: the key may end with an `x`).
+        let (kept, last) = created.plaintext.split_at(created.plaintext.len() - 1);
+        let typo = format!("{kept}{}", if last == "x" { "y" } else { "x" });
         let refusal = gatehouse
             .authenticate_api_key(&typo)
             .await
