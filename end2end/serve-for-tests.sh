@@ -54,4 +54,10 @@ $bin create-user --tenant "Logs Company" --email owner@logs.test --role owner --
 $bin create-tenant --name "Alerts Company" >/dev/null
 $bin create-user --tenant "Alerts Company" --email owner@alerts.test --role owner --password "alerts-owner-password-1" >/dev/null
 $bin update-tenant --tenant "Alerts Company" --monthly-limit 10 >/dev/null
+# The layout spec (layout.spec.ts): long records walked at three widths.
+$bin create-tenant --name "Layout Company" >/dev/null
+$bin create-user --tenant "Layout Company" --email owner@layout.test --role owner --password "layout-owner-password-1" >/dev/null
+# The setup guide spec (setup-guide.spec.ts): a workspace that starts empty.
+$bin create-tenant --name "Setup Company" >/dev/null
+$bin create-user --tenant "Setup Company" --email owner@setup.test --role owner --password "setup-owner-password-1" >/dev/null
 exec $bin serve

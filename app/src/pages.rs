@@ -140,7 +140,23 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
             }
         }
     };
+    // The first stop of the keyboard: past the navigation, to the tab's own controls.
+    let skip_to_content = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(content) = web_sys::window()
+                .and_then(|window| window.document())
+                .and_then(|document| document.get_element_by_id("tab-content"))
+                .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = content.focus();
+            }
+        }
+    };
     view! {
+        <a class="skip-link" href="#tab-content" on:click=skip_to_content>"Skip to the tab's content"</a>
         <div class="layout">
             <nav class="sidebar" aria-label="Settings">
                 <p class="brand">"Gatehouse"</p>
@@ -179,14 +195,14 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             <h1>"Developers"</h1>
             <p class="muted">"Technical integration workspace for apps, API keys, webhooks, audit-backed logs and API health."</p>
         </header>
-        <nav class="tabs" aria-label="Developers">
+        <nav class="tabs" aria-label="Developers" data-scrolls="sideways">
             {TABS.iter().map(|(segment, label)| {
                 let href = format!("/settings/developers/{segment}");
                 let current = move || (tab.get() == *segment).then_some("page");
                 view! { <a href=href aria-current=current class="tab">{*label}</a> }
             }).collect_view()}
         </nav>
-        <section class="tab-body">
+        <section class="tab-body" id="tab-content" tabindex="-1">
             <Outlet />
         </section>
     }

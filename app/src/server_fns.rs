@@ -6,7 +6,7 @@ use gatehouse_model::{
     ApiKeysPage, AppId, AppInput, AppView, AppsPage, AttemptView, AuditEventView, AuditFilter,
     CreatedApiKey, CreatedEndpoint, EndpointInput, EndpointUpdate, EndpointView, EventId, Overview,
     Page, ReplayOutcome, RequestLogFilter, RequestLogView, RequestLogsPage, RotationOverlap,
-    UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
+    SetupGuide, UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -137,6 +137,13 @@ pub async fn set_alert_preference(
     Ok(gatehouse
         .set_alert_preference(&signed_in.actor, preference)
         .await?)
+}
+
+/// Hides the Overview's setup guide for the person, once every step is done.
+#[server(prefix = "/api", input = Json, endpoint = "dismiss_setup_guide")]
+pub async fn dismiss_setup_guide() -> Result<SetupGuide, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.dismiss_setup_guide(&signed_in.actor).await?)
 }
 
 /// Requests a page of the Logs page holds.

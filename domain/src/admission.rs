@@ -15,9 +15,10 @@
 //! 5. the scope the door asks for up front, when it asks for one (verify's `scope`).
 //!
 //! Every attempt is counted in the metrics under its door, by its outcome's code. A call
-//! refused for its origin or its scope counts as a failed call of the key; a call refused
-//! by a limit is neither counted nor billed. An admitted call counts once its outcome is
-//! known.
+//! refused for its origin or its scope counts as a failed call of the key (usage); any
+//! other refusal of a key it identified (disabled, revoked, expired, a limit) counts as
+//! refused, in the key's own counts and never as usage. An admitted call counts once its
+//! outcome is known.
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ use crate::api_keys::KeyRefusal;
 use crate::error::DomainError;
 use crate::limits::Admission;
 use crate::metrics::AuthMethod;
+use crate::usage::CallOutcome;
 
 /// Where a call comes in; it decides which standing checks admission makes and how the
 /// attempt is labelled in the metrics.
@@ -107,6 +109,19 @@ impl Gatehouse {
     pub async fn admit(&self, attempt: CallAttempt<'_>) -> Result<AdmittedCall, RefusedCall> {
         let verdict = self.judge_admission(attempt).await;
         self.count_admission(attempt.door, &verdict);
+        if let Err(RefusedCall {
+            error,
+            key: Some(key),
+        }) = &verdict
+        {
+            let outcome = match error {
+                DomainError::OriginNotAllowed | DomainError::InsufficientScope(_) => {
+                    CallOutcome::Failed
+                }
+                _ => CallOutcome::Refused,
+            };
+            self.record_call(key, outcome);
+        }
         verdict
     }
 
@@ -131,7 +146,6 @@ impl Gatehouse {
         // The key's app's origins came with the key: no look-up.
         let origin_allowed = match attempt.origin {
             Some(origin) if !key.allows_origin(origin) => {
-                self.record_call(&key, false);
                 return Err(refused(DomainError::OriginNotAllowed));
             }
             Some(_) => true,
@@ -144,7 +158,6 @@ impl Gatehouse {
         if let Some(scope) = attempt.scope.filter(|scope| !scope.is_empty())
             && !key.grants(scope)
         {
-            self.record_call(&key, false);
             return Err(refused(DomainError::InsufficientScope(
                 "the scope asked for",
             )));
@@ -185,7 +198,12 @@ impl Gatehouse {
     /// Counts an admitted call's outcome against its key: a success, or a failure.
     pub fn finish_call(&self, call: &AdmittedCall, succeeded: bool) {
         if let Some(key) = &call.key {
-            self.record_call(key, succeeded);
+            let outcome = if succeeded {
+                CallOutcome::Succeeded
+            } else {
+                CallOutcome::Failed
+            };
+            self.record_call(key, outcome);
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod origin_index;
 pub mod overview;
 mod paging;
 pub mod request_log;
+pub mod setup_guide;
 mod storable;
 mod stored;
 pub mod tenants;
@@ -43,6 +44,7 @@ pub use actor::{Actor, ActorKind, KeyCredential, KeyPrincipal};
 pub use clock::Clock;
 pub use db::{Db, DbOptions, Engine};
 pub use error::DomainError;
+pub use usage::CallOutcome;
 pub use gatehouse_model as model;
 
 /// The product's operations over one database. Cheap to clone: clones share the

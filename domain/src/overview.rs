@@ -68,6 +68,7 @@ impl Gatehouse {
             webhook_endpoint_count: self.webhook_endpoint_count(&tenant.id).await?,
             expiring_keys: self.expiring_keys(&tenant.id).await?,
             selected_app,
+            setup_guide: self.setup_guide(actor).await?,
         })
     }
 }

@@ -2,7 +2,9 @@
 //! memory per tenant, app, key, mode, hour and outcome, and [`Gatehouse::flush_usage`]
 //! writes the tallies (about once a second, and on graceful shutdown) into
 //! `usage_daily`, `usage_hourly` and the keys' `last_used_at`. No request writes to
-//! the database itself.
+//! the database itself. A call refused before it ran (a disabled key, a limit) is
+//! tallied too, as `refused`: in `usage_hourly` only, for the key's own counts, and
+//! never as usage.
 //!
 //! A flush is idempotent: each batch carries an id written with it (`usage_flushes`).
 //! A batch whose write failed, or whose commit answer was lost, is kept and retried
@@ -34,6 +36,8 @@ struct Bucket {
 struct Tally {
     successes: i64,
     failures: i64,
+    /// Calls refused before they ran: not usage, and not a use of the key.
+    refused: i64,
     last_used_ms: i64,
 }
 
@@ -41,8 +45,23 @@ impl Tally {
     fn merge(&mut self, other: Tally) {
         self.successes += other.successes;
         self.failures += other.failures;
+        self.refused += other.refused;
         self.last_used_ms = self.last_used_ms.max(other.last_used_ms);
     }
+
+    /// Whether it counts calls that ran (usage), not only refusals.
+    fn is_usage(&self) -> bool {
+        self.successes + self.failures > 0
+    }
+}
+
+/// How a key's call ended, as its counters tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    Succeeded,
+    Failed,
+    /// Refused before it ran: the key disabled, revoked or expired, or a limit reached.
+    Refused,
 }
 
 /// One key's calls since the last flush, per hour.
@@ -75,12 +94,13 @@ struct Batch {
 }
 
 impl UsageCounters {
-    fn record(&self, key: &KeyPrincipal, success: bool, at_ms: i64) {
+    fn record(&self, key: &KeyPrincipal, outcome: CallOutcome, at_ms: i64) {
         let hour_start = at_ms - at_ms.rem_euclid(HOUR_MS);
         let call = Tally {
-            successes: i64::from(success),
-            failures: i64::from(!success),
-            last_used_ms: at_ms,
+            successes: i64::from(outcome == CallOutcome::Succeeded),
+            failures: i64::from(outcome == CallOutcome::Failed),
+            refused: i64::from(outcome == CallOutcome::Refused),
+            last_used_ms: if outcome == CallOutcome::Refused { 0 } else { at_ms },
         };
         let mut pending = self.lock();
         let calls = match pending.get_mut(&key.key_id) {
@@ -151,9 +171,9 @@ impl UsageCounters {
 }
 
 impl Gatehouse {
-    /// Counts one authenticated call by `key`, a success or a failure.
-    pub fn record_call(&self, key: &KeyPrincipal, success: bool) {
-        self.usage.record(key, success, self.now_ms());
+    /// Counts one call by `key`: a success, a failure, or a refusal before it ran.
+    pub fn record_call(&self, key: &KeyPrincipal, outcome: CallOutcome) {
+        self.usage.record(key, outcome, self.now_ms());
     }
 
     /// Writes every pending tally to the database in one transaction; answers how many
@@ -255,12 +275,20 @@ impl Gatehouse {
                     PeriodValue::Day(usage_day(bucket.hour_start)),
                 ),
             ] {
+                // Refusals are kept per hour only (the keys list's counts), not as usage.
+                let (refused_column, refused_value, refused_update) = if table == "usage_hourly" {
+                    (", refused", ", $8", ", refused = usage_hourly.refused + excluded.refused")
+                } else if tally.is_usage() {
+                    ("", "", "")
+                } else {
+                    continue;
+                };
                 let statement = format!(
-                    "INSERT INTO {table} (tenant_id, app_id, key_id, mode, {period_column}, successes, failures)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                    "INSERT INTO {table} (tenant_id, app_id, key_id, mode, {period_column}, successes, failures{refused_column})
+                     VALUES ($1, $2, $3, $4, $5, $6, $7{refused_value})
                      ON CONFLICT (tenant_id, app_id, key_id, mode, {period_column}) DO UPDATE SET
                         successes = {table}.successes + excluded.successes,
-                        failures = {table}.failures + excluded.failures"
+                        failures = {table}.failures + excluded.failures{refused_update}"
                 );
                 let query = sqlx::query(&statement)
                     .bind(bucket.tenant_id.as_str())
@@ -271,14 +299,18 @@ impl Gatehouse {
                     PeriodValue::Ms(ms) => query.bind(ms),
                     PeriodValue::Day(day) => query.bind(day),
                 };
-                query
-                    .bind(tally.successes)
-                    .bind(tally.failures)
-                    .execute(&mut *transaction)
-                    .await?;
+                let query = query.bind(tally.successes).bind(tally.failures);
+                let query = if table == "usage_hourly" {
+                    query.bind(tally.refused)
+                } else {
+                    query
+                };
+                query.execute(&mut *transaction).await?;
             }
-            let latest = last_used.entry(&bucket.key_id).or_default();
-            *latest = (*latest).max(tally.last_used_ms);
+            if tally.last_used_ms > 0 {
+                let latest = last_used.entry(&bucket.key_id).or_default();
+                *latest = (*latest).max(tally.last_used_ms);
+            }
         }
         for (row, tally) in rollup(&batch.tallies) {
             sqlx::query(
@@ -314,7 +346,8 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// Each key's successful and failed calls since `since_ms` (flushed counts only).
+    /// Each key's successful and failed calls since `since_ms` (flushed counts only); the
+    /// failed ones include those refused before they ran, as the key's Logs show them.
     pub(crate) async fn key_call_counts(
         &self,
         tenant_id: &TenantId,
@@ -322,7 +355,7 @@ impl Gatehouse {
         since_ms: i64,
     ) -> Result<HashMap<String, (i64, i64)>, DomainError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT key_id, CAST(SUM(successes) AS BIGINT), CAST(SUM(failures) AS BIGINT)
+            "SELECT key_id, CAST(SUM(successes) AS BIGINT), CAST(SUM(failures + refused) AS BIGINT)
              FROM usage_hourly WHERE tenant_id = $1 AND app_id = $2 AND hour_start >= $3
              GROUP BY key_id",
         )
@@ -354,6 +387,9 @@ fn rollup(tallies: &HashMap<Bucket, Tally>) -> BTreeMap<RollupRow<'_>, Tally> {
     let mut rows: BTreeMap<RollupRow<'_>, Tally> = BTreeMap::new();
     for (bucket, tally) in tallies {
         let day = usage_day(bucket.hour_start);
+        if !tally.is_usage() {
+            continue;
+        }
         for app_id in [Some(&bucket.app_id), None] {
             let row = RollupRow {
                 tenant_id: &bucket.tenant_id,
@@ -394,10 +430,10 @@ mod tests {
         let counters = UsageCounters::default();
         let key = principal();
         let hour = 1_700_000_000_000 - 1_700_000_000_000_i64.rem_euclid(HOUR_MS);
-        counters.record(&key, true, hour + 5);
-        counters.record(&key, true, hour + 10);
-        counters.record(&key, false, hour + 7);
-        counters.record(&key, true, hour + HOUR_MS);
+        counters.record(&key, CallOutcome::Succeeded, hour + 5);
+        counters.record(&key, CallOutcome::Succeeded, hour + 10);
+        counters.record(&key, CallOutcome::Failed, hour + 7);
+        counters.record(&key, CallOutcome::Succeeded, hour + HOUR_MS);
         let taken = counters.take();
         assert_eq!(taken.len(), 2);
         let first = taken.values().find(|tally| tally.successes == 2).unwrap();
@@ -420,10 +456,10 @@ mod tests {
             ..principal()
         };
         let midnight = 1_700_006_400_000; // 2023-11-15T00:00:00Z
-        counters.record(&key, true, midnight - 1); // the day before
-        counters.record(&key, true, midnight + 5);
-        counters.record(&key, false, midnight + 2 * HOUR_MS);
-        counters.record(&other_key, true, midnight + 3 * HOUR_MS);
+        counters.record(&key, CallOutcome::Succeeded, midnight - 1); // the day before
+        counters.record(&key, CallOutcome::Succeeded, midnight + 5);
+        counters.record(&key, CallOutcome::Failed, midnight + 2 * HOUR_MS);
+        counters.record(&other_key, CallOutcome::Succeeded, midnight + 3 * HOUR_MS);
         let tallies = counters.take();
         let rows: Vec<(Option<&str>, String, i64, i64)> = rollup(&tallies)
             .into_iter()

@@ -88,16 +88,22 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   const create = page.getByRole("dialog", { name: "Create API key" });
   await expect(create).toBeVisible();
   await expect(create.getByLabel("Restricted")).toBeChecked();
-  // The catalog's default pre-selection is ticked when the dialog opens.
-  await expect(create.locator('input[value="payment_intents:read"]')).toBeChecked();
-  await expect(create.locator('input[value="reconciliation_cases:read"]')).toBeChecked();
+  // Nothing is ticked: the catalog's default pre-selection is offered, named, as a
+  // suggestion to take with one click.
+  await expect(create.locator('[data-testid="scope-picker"] input[type="checkbox"]:checked')).toHaveCount(0);
+  const suggestion = create.getByTestId("scope-suggestion");
+  await expect(suggestion).toContainText("payment_intents:read, reconciliation_cases:read");
 
-  // The server's validation lands beside the field and the dialog keeps the input.
+  // The server's validation lands beside each field and the dialog keeps the input.
   await create.getByLabel("Description").fill("Reads apps and keys for the reporting job");
   await create.getByRole("button", { name: "Create key" }).click();
   await expect(create.locator('[data-field="name"]')).toContainText("name");
+  await expect(create.locator('[data-field="scopes"]')).toContainText("at least one scope");
   await expect(create.getByLabel("Description")).toHaveValue("Reads apps and keys for the reporting job");
 
+  await suggestion.getByRole("button", { name: "Use the suggestion" }).click();
+  await expect(create.locator('input[value="payment_intents:read"]')).toBeChecked();
+  await expect(create.locator('input[value="reconciliation_cases:read"]')).toBeChecked();
   await create.getByLabel("Name").fill("Reporting integration");
   await create.getByLabel("Live").check();
   await create.locator('input[value="payment_intents:read"]').uncheck();
@@ -169,8 +175,15 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   await expect(page.getByRole("status")).toHaveText("Saved changes to Reporting integration v2.");
   await expect(keyRow(page, "Reporting integration v2")).toHaveCount(1);
 
-  // Revoke, confirmed; afterwards only Duplicate is offered.
+  // Escape on the revoke confirmation closes only the confirmation.
   const renamed = page.getByRole("dialog", { name: "Reporting integration v2" });
+  await renamed.getByRole("button", { name: "Revoke", exact: true }).click();
+  await expect(page.getByRole("alertdialog")).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+  await expect(renamed).toBeVisible();
+
+  // Revoke, confirmed; afterwards only Duplicate is offered.
   await renamed.getByRole("button", { name: "Revoke", exact: true }).click();
   const confirm = page.getByRole("alertdialog");
   await expect(confirm).toContainText("Revocation is permanent and cannot be undone.");
@@ -186,6 +199,23 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   await expect(keyRow(page, "Reporting integration v2").getByTestId("key-status")).toHaveText("revoked");
 
   expect(await errorCode(request, `/v1/api-keys/${keyId}`, key)).toEqual({ status: 401, code: "api_key_revoked" });
+
+  // The call refused for the revocation is one of the key's failures in the list, beside
+  // the call refused for its scope, as its Logs show them.
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    const current = keyRow(page, "Reporting integration v2");
+    await expect(current.getByTestId("key-failures")).toHaveText("2", { timeout: 1_000 });
+    await expect(current.getByTestId("key-successes")).toHaveText("2", { timeout: 1_000 });
+  }).toPass({ timeout: 10_000, intervals: [1_000] });
+  await expect(async () => {
+    await page.reload();
+    await hydrated(page);
+    await keyRow(page, "Reporting integration v2").getByRole("button", { name: "Manage" }).click();
+    const logged = page.getByTestId("key-request-rows").locator('[data-testid="request-row"][data-status="401"]');
+    await expect(logged).toHaveCount(1, { timeout: 1_000 });
+  }).toPass({ timeout: 10_000, intervals: [1_000] });
 });
 
 test("rotate shows a new secret once and retires the old one; duplicate copies the scopes", async ({
@@ -196,9 +226,10 @@ test("rotate shows a new secret once and retires the old one; duplicate copies t
   await signIn(page, ...OWNER);
   await ensureApp(page);
 
-  // Restricted, with the default pre-selection plus a typed scope.
+  // Restricted, with the suggested scopes plus a typed one.
   await page.getByRole("button", { name: "Create API key" }).click();
   const create = page.getByRole("dialog", { name: "Create API key" });
+  await create.getByRole("button", { name: "Use the suggestion" }).click();
   await create.getByLabel("Name").fill("Ledger sync");
   await create.getByLabel("Or type scopes, one per line").fill("api_keys:read\n");
   await create.getByLabel("Expiration").selectOption("never");
@@ -229,6 +260,21 @@ test("rotate shows a new secret once and retires the old one; duplicate copies t
 
   expect(await errorCode(request, `/v1/api-keys/${keyId}`, oldKey)).toEqual({ status: 401, code: "api_key_expired" });
   expect((await request.get(`/v1/api-keys/${keyId}`, { headers: bearer(newKey) })).status()).toBe(200);
+  await expect(keyRow(page, "Ledger sync").getByTestId("previous-secret")).toHaveCount(0);
+
+  // Rotate again with an hour's overlap: the list says the previous secret still works,
+  // and until when.
+  await keyRow(page, "Ledger sync").getByRole("button", { name: "Manage" }).click();
+  await detail.getByLabel("Old secret expires").selectOption("1h");
+  await detail.getByRole("button", { name: "Rotate key" }).click();
+  await expect(page.getByTestId("rotation-note")).toHaveText("The previous secret keeps working for 1 hour.");
+  const newestKey = await takeSecret(page);
+  expect((await request.get(`/v1/api-keys/${keyId}`, { headers: bearer(newKey) })).status()).toBe(200);
+  expect((await request.get(`/v1/api-keys/${keyId}`, { headers: bearer(newestKey) })).status()).toBe(200);
+  const previous = keyRow(page, "Ledger sync").getByTestId("previous-secret");
+  await expect(previous).toHaveText(/^Previous secret works until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  const until = Date.parse((await previous.textContent())!.replace("Previous secret works until ", "").replace(" UTC", "Z").replace(" ", "T"));
+  expect(Math.abs(until - (Date.now() + 3_600_000))).toBeLessThan(120_000);
 
   // Duplicate: a new key, its own secret, the same scopes.
   await keyRow(page, "Ledger sync").getByRole("button", { name: "Manage" }).click();

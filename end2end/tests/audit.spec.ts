@@ -78,10 +78,21 @@ test("the Audit page filters to one key's events and shows what its edit changed
   await page.getByRole("button", { name: "Apply filters" }).click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText("API key Billing export created");
+
+  // The applied filter is in the URL: a reload (or the link, shared) shows the same view.
+  expect(new URL(page.url()).search).toBe(`?event_type=api_key.created&related_id=${billing}`);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("Related id")).toHaveValue(billing);
+  await expect(page.getByLabel("Event type")).toHaveValue("api_key.created");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText("API key Billing export created");
+
   await page.getByLabel("Actor id").fill("someone");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await expect(page.locator('[data-field="actor_id"]')).toContainText("Use the id of a user");
   await page.getByRole("button", { name: "Clear" }).click();
+  expect(new URL(page.url()).search).toBe("");
   await expect(page.locator('[data-field="actor_id"]')).toHaveText("");
   await expect(page.getByLabel("Related id")).toHaveValue("");
   await expect(rows.first()).toHaveAttribute("data-event-type", "api_key.updated");

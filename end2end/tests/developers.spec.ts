@@ -52,7 +52,7 @@ test("owner sees the tabs, creates an app and selects it", async ({ page }) => {
   await expect(page.getByTestId("app-count")).toHaveText("2");
 
   await tabs.getByRole("link", { name: "Integration logs", exact: true }).click();
-  await expect(page.locator(".logs tbody tr").first()).toContainText("App Billing created");
+  await expect(page.getByTestId("integration-logs").locator("tbody tr").first()).toContainText("App Billing created");
 });
 
 test("Integration logs page through the latest events with buttons named as they read", async ({ page }) => {

@@ -43,3 +43,32 @@ test("the docs link the API document and llms.txt", async ({ page }) => {
   const llms = await page.request.get(await page.getByRole("link", { name: "/llms.txt" }).getAttribute("href") ?? "");
   expect(await llms.text()).toMatch(/^# Gatehouse\n\n> /);
 });
+
+test("docs pages wear the dashboard's style, read at a measure and lead back", async ({ page }) => {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto("/docs/webhooks");
+    // The dashboard's stylesheet applies (its background and typeface).
+    const body = await page.evaluate(() => {
+      const style = getComputedStyle(document.body);
+      return { background: style.backgroundColor, font: style.fontFamily };
+    });
+    expect(body.background).toBe("rgb(246, 247, 249)");
+    expect(body.font).toContain("system-ui");
+    // Lines of about 70 characters at most: no paragraph wider than 70 of its own "0"s.
+    const wider = await page.locator("main.docs p").evaluateAll((paragraphs) =>
+      paragraphs.filter((paragraph) => {
+        const probe = document.createElement("span");
+        probe.style.cssText = "display: inline-block; width: 70ch";
+        paragraph.appendChild(probe);
+        const measure = probe.getBoundingClientRect().width;
+        probe.remove();
+        return paragraph.getBoundingClientRect().width > measure + 1;
+      }).length,
+    );
+    expect(wider).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    const back = page.locator("header.docs-header").getByRole("link", { name: "Back to the dashboard" });
+    await expect(back).toHaveAttribute("href", "/settings/developers");
+  }
+});

@@ -45,10 +45,21 @@ test("creating a key works with the keyboard alone", async ({ page, context, bas
   await expect(dialog).toBeHidden();
   await expect(opener).toBeFocused();
 
-  // Again, and this time create the key: type the name, submit with Enter.
+  // Again, and this time create the key: type the name, submit with Enter. No scope is
+  // ticked yet: the refusal moves focus to the scopes, whose first control takes the
+  // catalog's suggestion; back on the name, Enter submits again.
   await page.keyboard.press("Enter");
   await expect(dialog.getByLabel("Name")).toBeFocused();
   await page.keyboard.type("Keyboard integration");
+  await page.keyboard.press("Enter");
+  await expect(dialog.locator('[data-field="scopes"]')).toContainText("at least one scope");
+  await expect(dialog.getByRole("button", { name: "Use the suggestion" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(dialog.locator('input[value="payment_intents:read"]')).toBeChecked();
+  for (let press = 0; press < 10 && !(await dialog.getByLabel("Name").evaluate((input) => input === document.activeElement)); press++) {
+    await page.keyboard.press("Shift+Tab");
+  }
+  await expect(dialog.getByLabel("Name")).toBeFocused();
   await page.keyboard.press("Enter");
   const secret = page.getByRole("dialog", { name: "Save your API key" });
   await expect(secret).toBeVisible();
@@ -88,19 +99,79 @@ test("adding a webhook endpoint works with the keyboard alone", async ({ page })
   await expect(dialog).toBeHidden();
   await expect(opener).toBeFocused();
 
+  // Escape on a half-filled form asks before it throws the input away.
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("http://127.0.0.1:9/half");
+  await page.keyboard.press("Escape");
+  await expect(dialog.getByTestId("discard-warning")).toHaveText(/^Discard what you entered\?/);
+  await expect(dialog.getByLabel("Endpoint URL")).toHaveValue("http://127.0.0.1:9/half");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
+
   // Open again, type the URL (an address the tests' operator allows; nothing is sent
   // on creation) and submit with Enter.
   await page.keyboard.press("Enter");
   await expect(dialog.getByLabel("Endpoint URL")).toBeFocused();
+  await expect(dialog.getByLabel("Endpoint URL")).toHaveValue("");
   await page.keyboard.type("http://127.0.0.1:9/keyboard-hook");
   await page.keyboard.press("Enter");
   const secret = page.getByTestId("secret-dialog");
   await expect(secret).toContainText("Save your signing secret");
   expect(await focusInside(page, '[data-testid="secret-dialog"]')).toBe(true);
+  // Escape before the secret was copied asks first; a second Escape closes.
+  await page.keyboard.press("Escape");
+  await expect(secret.getByTestId("not-copied")).toHaveText(/^Have you copied the signing secret\? It cannot be shown again\./);
+  await expect(secret).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(secret).toBeHidden();
   await expect(page.getByTestId("endpoint-row")).toContainText("http://127.0.0.1:9/keyboard-hook");
   await expect(page.getByTestId("create-endpoint")).toBeFocused();
+});
+
+test("a skip link and one Tab stop per scope area keep the keyboard path short", async ({ page }) => {
+  await signIn(page, ...OWNER);
+  await page.goto("/settings/developers/api-keys");
+  await hydrated(page);
+  // The page's first Tab stop skips the navigation; the next reaches the tab's controls.
+  await page.keyboard.press("Tab");
+  const skip = page.getByRole("link", { name: "Skip to the tab's content" });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press("Enter");
+  let presses = 0;
+  for (; presses < 10 && (await focused(page)) !== "Create API key"; presses++) {
+    await page.keyboard.press("Tab");
+  }
+  expect(presses, "Tabs from the skip link to Create API key").toBeLessThanOrEqual(1);
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: "Create API key" });
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+
+  // An area's accesses are one Tab stop; the arrow keys move between them and areas.
+  const value = () => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value ?? "");
+  presses = 0;
+  for (; presses < 40 && (await value()) !== "apps:read"; presses++) {
+    await page.keyboard.press("Tab");
+  }
+  expect(await value()).toBe("apps:read");
+  await page.keyboard.press("ArrowRight");
+  expect(await value()).toBe("apps:write");
+  await page.keyboard.press("ArrowDown");
+  expect(await value()).toBe("api_keys:write");
+  await page.keyboard.press("Space");
+  await expect(dialog.locator('input[value="api_keys:write"]')).toBeChecked();
+  await page.keyboard.press("Tab");
+  expect(await value(), "Tab leaves the area for the next one").toBe("webhook_endpoints:read");
+  let toCreate = 0;
+  for (; toCreate < 60 && (await focused(page)) !== "Create key"; toCreate++) {
+    await page.keyboard.press("Tab");
+  }
+  // From the Name field: a stop per field and per scope area, not one per checkbox.
+  expect(presses + 2 + toCreate, "Tabs from Name to Create key").toBeLessThanOrEqual(28);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
 });
 
 /** The tabs that list records in this tenant by the time the phone test runs, and their tables. */

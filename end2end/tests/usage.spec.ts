@@ -58,11 +58,31 @@ test("the Usage chart shows the calls made, split by outcome, for the tenant and
     await expect(page.getByTestId("usage-totals")).toHaveText("3 successful, 1 failed", { timeout: 500 });
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId("usage-used")).toHaveText("4");
-  await expect(page.getByTestId("usage-paywall-state")).toHaveText("open");
+  await expect(page.getByTestId("usage-paywall-state")).toHaveText("Calls allowed");
   const chart = page.getByTestId("usage-chart");
   await expect(chart.getByRole("img")).toHaveAccessibleName(/3 successful, 1 failed/);
   const today = new Date().toISOString().slice(0, 10);
   await expect(chart.locator("g.usage-bar title", { hasText: `${today}: 3 successful, 1 failed` })).toHaveCount(1);
+  // Pointed at, a day's figures show beside the chart; focused, the chart reads a day
+  // at a time with the arrow keys.
+  const readout = page.getByTestId("chart-readout");
+  await chart.locator("g.usage-bar", { has: page.locator("title", { hasText: today }) }).hover();
+  await expect(readout).toHaveText(`${today}: 3 successful, 1 failed`);
+  await chart.getByRole("img").focus();
+  await page.keyboard.press("Home");
+  const first = await readout.textContent();
+  expect(first).toMatch(/^\d{4}-\d\d-\d\d: \d+ successful, \d+ failed$/);
+  await page.keyboard.press("ArrowRight");
+  await expect(readout).not.toHaveText(first!);
+  await expect(readout).toHaveText(/^\d{4}-\d\d-\d\d: \d+ successful, \d+ failed$/);
+  // Its labels are readable at any width: 12 px on a phone as on a desktop.
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    const sizes = await chart.locator(".axis-label").evaluateAll((labels) => labels.map((label) => parseFloat(getComputedStyle(label).fontSize)));
+    expect(sizes.length).toBeGreaterThanOrEqual(5);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(12);
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // The table behind the chart holds the same figures.
   await page.getByText("The same figures as a table").click();
@@ -95,11 +115,11 @@ test("a tenant over its monthly limit sees over_limit and its calls get 429", as
   await expect(async () => {
     await page.reload();
     await hydrated(page);
-    await expect(page.getByTestId("paywall-state")).toHaveText("over_limit", { timeout: 500 });
+    await expect(page.getByTestId("paywall-state")).toHaveAttribute("data-state", "over_limit", { timeout: 500 });
   }).toPass({ timeout: 15_000 });
   await page.goto("/settings/developers/usage");
   await hydrated(page);
-  await expect(page.getByTestId("usage-paywall-state")).toHaveText("over_limit");
+  await expect(page.getByTestId("usage-paywall-state")).toHaveText("Blocked: this month's call limit is used up");
   await expect(page.getByTestId("usage-used")).toHaveText("2");
   await expect(page.getByTestId("usage-limit")).toHaveText("2");
 });

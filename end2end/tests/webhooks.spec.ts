@@ -84,8 +84,11 @@ test("an endpoint receives signed test and API events, and a failed one is repla
 
     // Send test event: delivered, verified by the official library, shown in place.
     await manage(page);
+    await expect(page.getByTestId("last-success")).toHaveText("Never");
     await page.getByTestId("send-test-event").click();
     await expect(page.getByTestId("test-result")).toContainText("Delivered: HTTP 200");
+    // The endpoint's facts follow at once: its last success is now.
+    await expect(page.getByTestId("last-success")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     expect(receiver.deliveries.filter((d) => d.verified && d.type === "webhook.test")).toHaveLength(1);
     await expect(page.getByTestId("attempt-row").first()).toContainText("webhook.test");
 

@@ -130,13 +130,16 @@ pub struct ErrorDetail {
 }
 
 impl ErrorDetail {
-    /// The message for one field, if the error names it.
+    /// The messages for one field, if the error names it (each one, in order).
     pub fn field_message(&self, field: &str) -> Option<String> {
-        self.details
+        let messages: Vec<&str> = self
+            .details
             .fields
             .iter()
-            .find(|candidate| candidate.field == field)
-            .map(|candidate| candidate.message.clone())
+            .filter(|candidate| candidate.field == field)
+            .map(|candidate| candidate.message.as_str())
+            .collect();
+        (!messages.is_empty()).then(|| messages.join(" "))
     }
 }
 
@@ -145,4 +148,35 @@ impl ErrorDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_for_a_field_is_shown() {
+        let problem = |field: &str, message: &str| FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        };
+        let error = ErrorDetail {
+            code: ErrorCode::ValidationFailed,
+            message: "The request is not valid.".to_owned(),
+            details: ErrorDetails {
+                fields: vec![
+                    problem("scopes", "`bad scope` is not a scope: use area:read or area:write."),
+                    problem("name", "Give the key a name."),
+                    problem("scopes", "`rockets:read` is not in the scope catalog."),
+                ],
+                ..ErrorDetails::default()
+            },
+        };
+        assert_eq!(
+            error.field_message("scopes").as_deref(),
+            Some("`bad scope` is not a scope: use area:read or area:write. `rockets:read` is not in the scope catalog.")
+        );
+        assert_eq!(error.field_message("name").as_deref(), Some("Give the key a name."));
+        assert_eq!(error.field_message("mode"), None);
+    }
 }

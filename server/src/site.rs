@@ -29,6 +29,32 @@ struct RuntimeSiteOptions {
     env: String,
 }
 
+/// Where the built stylesheet is served, as the dashboard's pages link it (Leptos's
+/// `HashedStylesheet`): `/pkg/<output name>[.<hash>].css`, the hash read from the hash
+/// file beside the binary when the build named files by their content.
+pub fn stylesheet_href(options: &LeptosOptions) -> String {
+    let hashes = options
+        .hash_files
+        .then(|| {
+            let beside_binary = std::env::current_exe().ok()?.parent()?.join(options.hash_file.as_ref());
+            std::fs::read_to_string(beside_binary).ok()
+        })
+        .flatten()
+        .unwrap_or_default();
+    css_href(options, &hashes)
+}
+
+/// The stylesheet's address given the hash file's text (`css: <hash>` lines).
+fn css_href(options: &LeptosOptions, hashes: &str) -> String {
+    let hash = hashes
+        .lines()
+        .filter_map(|line| line.trim().split_once(':'))
+        .find(|(file, _)| file.trim() == "css")
+        .map(|(_, hash)| format!(".{}", hash.trim()))
+        .unwrap_or_default();
+    format!("/{}/{}{hash}.css", options.site_pkg_dir, options.output_name)
+}
+
 /// The site options: build-time values from the environment cargo-leptos set at
 /// compile time (or at run time), then `Leptos.toml`'s run-time options.
 pub fn leptos_options(leptos_toml: &str) -> Result<LeptosOptions, String> {
@@ -65,4 +91,19 @@ pub fn leptos_options(leptos_toml: &str) -> Result<LeptosOptions, String> {
         Err(error) => return Err(format!("cannot read {leptos_toml}: {error}")),
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stylesheet_is_linked_by_its_hashed_name() {
+        let options = LeptosOptions::builder().output_name("gatehouse").build();
+        assert_eq!(css_href(&options, ""), "/pkg/gatehouse.css");
+        assert_eq!(
+            css_href(&options, "js: AbC\nwasm: DeF\ncss: Gh1-_x\n"),
+            "/pkg/gatehouse.Gh1-_x.css"
+        );
+    }
 }

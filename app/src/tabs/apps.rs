@@ -85,9 +85,9 @@ pub fn AppsTab() -> impl IntoView {
                                                     <strong class="app-name">{app.name.clone()}</strong>
                                                     {is_selected.then(|| view! { <span class="badge">"Selected"</span> })}
                                                     <p class="muted">{app.description.clone()}</p>
-                                                    <p class="muted small">"Origins: "
-                                                        {if app.allowed_origins.is_empty() { "none".to_owned() } else { app.allowed_origins.join(", ") }}</p>
-                                                    <p class="muted small">"Test tenant: " <code>{app.test_tenant_id.to_string()}</code></p>
+                                                    <p class="muted small">"Browser origins: "
+                                                        {if app.allowed_origins.is_empty() { "none (calls from servers only)".to_owned() } else { app.allowed_origins.join(", ") }}</p>
+                                                    <p class="muted small">"App ID " <code class="id">{app.id.to_string()}</code></p>
                                                 </div>
                                                 <div class="row-actions">
                                                     <button type="button" disabled=is_selected

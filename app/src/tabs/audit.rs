@@ -1,5 +1,5 @@
 //! The Audit page: the tenant's whole audit trail, filtered by event type,
-//! actor, related id and dates, newest first, a page at a time with "Load more"; each
+//! actor, related id and dates (kept in the URL), newest first, a page at a time with "Load more"; each
 //! event opens to its related ids and the fields its change set, changed or removed.
 //! The filtering is the server's (one domain search, as `GET /v1/audit-events`).
 
@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_audit_events;
 use crate::widgets::search::{
-    FilterChoice, FilterField, FilterFooter, PagedSearch, day_range, details_toggle, typed,
+    FilterChoice, FilterField, FilterFooter, FiltersInUrl, PagedSearch, day_range,
+    details_toggle, typed,
 };
 use crate::widgets::ui::{failed_load, format_time};
 
@@ -23,9 +24,15 @@ pub fn AuditTab() -> impl IntoView {
     let open = RwSignal::new(None::<AuditEventId>);
     let search = PagedSearch::<AuditFilter, AuditEventView, ()>::new(load_audit_events);
     let errors = search.field_errors(date_error);
+    let in_url = FiltersInUrl::read(vec![
+        ("event_type", event_type),
+        ("actor_id", actor_id),
+        ("related_id", related_id),
+        ("from", from_day),
+        ("to", to_day),
+    ]);
 
-    let on_apply = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
+    let apply = move || {
         let Some((from, to)) = day_range(from_day, to_day, date_error) else {
             return;
         };
@@ -37,6 +44,15 @@ pub fn AuditTab() -> impl IntoView {
             from,
             to,
         });
+        in_url.write();
+    };
+    // A filtered view's link (or a reload) opens filtered.
+    if in_url.any_set() {
+        apply();
+    }
+    let on_apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        apply();
     };
     let on_clear = move |()| {
         for field in [event_type, actor_id, related_id, from_day, to_day] {
@@ -45,6 +61,7 @@ pub fn AuditTab() -> impl IntoView {
         date_error.set(None);
         open.set(None);
         search.applied.set(AuditFilter::default());
+        in_url.write();
     };
 
     view! {
@@ -70,7 +87,7 @@ pub fn AuditTab() -> impl IntoView {
         } else {
             view! {
                 <div class="table-scroll">
-                    <table class="keys-table audit-table rows-on-phone" data-testid="audit-events">
+                    <table class="data-table audit-table rows-on-phone" data-testid="audit-events">
                         <caption class="visually-hidden">"Audit events, newest first"</caption>
                         <thead>
                             <tr>

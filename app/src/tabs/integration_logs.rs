@@ -30,10 +30,12 @@ pub fn IntegrationLogsTab() -> impl IntoView {
                             </tr>
                         }).collect_view();
                         view! {
-                            <table class="logs rows-on-phone" data-testid="integration-logs">
-                                <thead><tr><th scope="col">"Time"</th><th scope="col">"Source"</th><th scope="col">"Message"</th></tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
+                            <div class="table-scroll">
+                                <table class="data-table rows-on-phone" data-testid="integration-logs">
+                                    <thead><tr><th scope="col">"Time"</th><th scope="col">"Source"</th><th scope="col">"Message"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </div>
                             <div class="pager">
                                 // Closures in braces: an unbraced `>=` would end the tag.
                                 <button type="button" disabled={move || page.get() == 0}

@@ -1,12 +1,14 @@
 //! The Overview tab: the person's alerts (notices until dismissed, and which kinds
 //! they receive), the plan and its usage, what is configured, the selected app, the
-//! keys that expire soon and the launch checklist.
+//! keys that expire soon and the setup guide.
 
-use gatehouse_model::{AlertId, AlertPreference, AlertsPanel, Overview};
+use gatehouse_model::{AlertId, AlertPreference, AlertsPanel, Overview, SetupGuide, SetupStep};
 use leptos::prelude::*;
 
-use crate::server_fns::{dismiss_alert, load_alerts, load_overview, set_alert_preference};
-use crate::widgets::ui::{app_label, format_time, show_error};
+use crate::server_fns::{
+    dismiss_alert, dismiss_setup_guide, load_alerts, load_overview, set_alert_preference,
+};
+use crate::widgets::ui::{format_count, format_time, show_error};
 
 #[component]
 pub fn OverviewTab() -> impl IntoView {
@@ -33,19 +35,18 @@ pub fn OverviewTab() -> impl IntoView {
 
 #[component]
 fn OverviewCards(overview: Overview) -> impl IntoView {
-    let selected = overview.selected_app.as_ref().map(app_label);
-    let has_app = selected.is_some();
+    let selected = overview.selected_app.clone();
     view! {
         <div class="cards">
             <div class="card" data-testid="plan-card">
                 <h3>"Plan"</h3>
                 <p class="figure">{overview.plan.as_str()}</p>
-                <p>"Subscription: " {overview.subscription_state.as_str()}</p>
-                <p>"Paywall: " <span data-testid="paywall-state">{overview.paywall_state.as_str()}</span></p>
+                <p>"Subscription: " {overview.subscription_state.label()}</p>
+                <p>"API access: " <span data-testid="paywall-state" data-state=overview.paywall_state.as_str()>{overview.paywall_state.label()}</span></p>
             </div>
             <div class="card">
                 <h3>"Platform calls this month"</h3>
-                <p class="figure">{overview.monthly_calls_used} " / " {overview.monthly_call_limit}</p>
+                <p class="figure">{format_count(overview.monthly_calls_used)} " / " {format_count(overview.monthly_call_limit)}</p>
             </div>
             <div class="card">
                 <h3>"Configured"</h3>
@@ -55,7 +56,13 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
             </div>
             <div class="card" data-testid="selected-app-card">
                 <h3>"Selected app"</h3>
-                <p data-testid="selected-app">{selected.unwrap_or_else(|| "No app selected".to_owned())}</p>
+                {match selected {
+                    Some(app) => view! {
+                        <p data-testid="selected-app"><strong>{app.name.clone()}</strong></p>
+                        <p class="muted small">"App ID " <code class="id">{app.id.to_string()}</code></p>
+                    }.into_any(),
+                    None => view! { <p data-testid="selected-app">"No app selected"</p> }.into_any(),
+                }}
             </div>
         </div>
         {(!overview.expiring_keys.is_empty()).then(|| view! {
@@ -72,17 +79,94 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
                 <p><a href="/settings/developers/api-keys">"Rotate or replace them in API keys"</a></p>
             </div>
         })}
-        <div class="card checklist">
-            <h3>"Launch checklist"</h3>
-            <ol>
-                <li class:done=has_app>"Create or select an app"</li>
-                <li>"Issue the right key type for the customer integration"</li>
-                <li>"Configure webhooks if the customer needs event delivery"</li>
-                <li>"Copy the one-time secret into the customer system immediately"</li>
-                <li>"Hand the customer off to the reference docs for ongoing development"</li>
-            </ol>
-        </div>
+        <SetupGuideCard guide=overview.setup_guide />
     }
+}
+
+/// A step of the setup guide as the Overview shows it: what to do, why, and the tab
+/// where it is done.
+fn step_text(step: SetupStep) -> (&'static str, &'static str, &'static str) {
+    match step {
+        SetupStep::CreateApp => (
+            "Create an app",
+            "Keys, webhooks and usage belong to an app.",
+            "/settings/developers/apps",
+        ),
+        SetupStep::CreateKey => (
+            "Create an API key",
+            "Restricted to the scopes its program needs. Copy its secret when it is shown: it is shown once.",
+            "/settings/developers/api-keys",
+        ),
+        SetupStep::FirstCall => (
+            "Make a first call with the key",
+            "GET /v1/whoami answers with the key's app and scopes.",
+            "/settings/developers/docs",
+        ),
+        SetupStep::AddEndpoint => (
+            "Add a webhook endpoint",
+            "A URL of yours that receives signed events.",
+            "/settings/developers/webhooks",
+        ),
+        SetupStep::FirstDelivery => (
+            "Receive a first event",
+            "Send a test event from the endpoint's Manage dialog; it is done when your receiver answers 2xx.",
+            "/settings/developers/webhooks",
+        ),
+    }
+}
+
+/// The setup guide: each step ticks itself from the workspace's state and links to where
+/// it is done; once all are done, the person can dismiss it.
+#[component]
+fn SetupGuideCard(guide: SetupGuide) -> impl IntoView {
+    if guide.dismissed {
+        return ().into_any();
+    }
+    let dismiss = Action::new(|_: &()| dismiss_setup_guide());
+    let dismissed = move || dismiss.value().with(|done| matches!(done, Some(Ok(_))));
+    let done_count = SetupStep::ALL.iter().filter(|step| guide.is_done(**step)).count();
+    let total = SetupStep::ALL.len();
+    let complete = guide.is_complete();
+    let next = SetupStep::ALL.iter().copied().find(|step| !guide.is_done(*step));
+    let steps = SetupStep::ALL
+        .iter()
+        .map(|step| {
+            let (label, why, href) = step_text(*step);
+            let done = guide.is_done(*step);
+            let current = next == Some(*step);
+            view! {
+                <li class="setup-step" class:done=done class:current=current
+                    data-testid="setup-step" data-step=step.as_str() data-done=done.to_string()>
+                    <span class="step-mark" aria-hidden="true">{if done { "✓" } else { "" }}</span>
+                    <div>
+                        <a href=href aria-current=current.then_some("step")>{label}</a>
+                        <span class="visually-hidden">{if done { " (done)" } else { " (to do)" }}</span>
+                        <p class="muted small">{why}</p>
+                    </div>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card setup-guide" aria-labelledby="setup-guide-title" data-testid="setup-guide"
+            hidden=dismissed>
+                <div class="setup-header">
+                    <h3 id="setup-guide-title">"Set up your integration"</h3>
+                    <span class="muted small" data-testid="setup-progress">{format!("{done_count} of {total} done")}</span>
+                </div>
+                <progress max=total.to_string() value=done_count.to_string() aria-label="Setup progress"></progress>
+                <ol class="setup-steps">{steps}</ol>
+                {complete.then(|| view! {
+                    <div class="form-actions">
+                        <span>"Your integration is set up."</span>
+                        <button type="button" class="secondary" disabled=move || dismiss.pending().get()
+                            on:click=move |_| { dismiss.dispatch(()); }>"Dismiss the guide"</button>
+                    </div>
+                })}
+                <p class="error" role="alert">{move || dismiss.value().get().and_then(Result::err).map(|error| error.to_string())}</p>
+        </section>
+    }
+    .into_any()
 }
 
 /// The person's notices, each with Dismiss, and their choice per kind of alert.

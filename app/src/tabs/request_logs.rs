@@ -1,5 +1,5 @@
 //! The Logs page: the selected app's requests, live or test (never mixed), filtered by
-//! status class, error code, route, key and dates, newest first, a page at a time with
+//! status class, error code, route, key and dates (kept in the URL), newest first, a page at a time with
 //! "Load more"; each request opens to all that was recorded of it. The filtering is the
 //! server's (one domain search, as `GET /v1/request-logs`).
 
@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use crate::server_fns::load_request_logs;
 use crate::widgets::request_table::RequestTable;
 use crate::widgets::search::{
-    FilterChoice, FilterField, FilterFooter, Paged, PagedSearch, day_range, typed,
+    FilterChoice, FilterField, FilterFooter, FiltersInUrl, Paged, PagedSearch, day_range, typed,
 };
 use crate::widgets::ui::{app_label, failed_load, mode_label};
 
@@ -37,6 +37,16 @@ pub fn RequestLogsTab() -> impl IntoView {
         load_request_logs,
     );
     let errors = search.field_errors(own_error);
+    let mode_field = RwSignal::new(String::new());
+    let in_url = FiltersInUrl::read(vec![
+        ("mode", mode_field),
+        ("status", status),
+        ("error_code", error_code),
+        ("route", route),
+        ("key_id", key_id),
+        ("from", from_day),
+        ("to", to_day),
+    ]);
     let mode = move || {
         search
             .applied
@@ -45,10 +55,11 @@ pub fn RequestLogsTab() -> impl IntoView {
     let show_mode = move |chosen: KeyMode| {
         open.set(None);
         search.applied.update(|filter| filter.mode = Some(chosen));
+        mode_field.set(chosen.as_str().to_owned());
+        in_url.write();
     };
 
-    let on_apply = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
+    let apply = move |mode: KeyMode| {
         let key = match typed(key_id.get_untracked()) {
             None => None,
             Some(text) => match ApiKeyId::parse(&text) {
@@ -65,7 +76,7 @@ pub fn RequestLogsTab() -> impl IntoView {
         open.set(None);
         search.applied.set(RequestLogFilter {
             app_id: None,
-            mode: Some(mode()),
+            mode: Some(mode),
             status_class: StatusClass::parse(&status.get_untracked()),
             error_code: typed(error_code.get_untracked()),
             route: typed(route.get_untracked()),
@@ -73,6 +84,15 @@ pub fn RequestLogsTab() -> impl IntoView {
             from,
             to,
         });
+        in_url.write();
+    };
+    // A filtered view's link (or a reload) opens filtered, in its mode.
+    if in_url.any_set() {
+        apply(KeyMode::parse(&mode_field.get_untracked()).unwrap_or(KeyMode::Live));
+    }
+    let on_apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        apply(mode());
     };
     let on_clear = move |()| {
         for field in [status, error_code, route, key_id, from_day, to_day] {
@@ -84,6 +104,7 @@ pub fn RequestLogsTab() -> impl IntoView {
             mode: Some(mode()),
             ..RequestLogFilter::default()
         });
+        in_url.write();
     };
     let app = move || search.context.get().and_then(|(app, _)| app);
 

@@ -2,13 +2,15 @@
 //! enabled, the monthly limit and what is used of it, the billing window, and a chart of
 //! the window's live calls per day split by success and failure, for the tenant or the
 //! selected app. The chart is an SVG drawn on the server (failures hatched, so it reads
-//! without colour) with the same figures in a table behind it.
+//! without colour), its axis labels HTML beside it so they keep a readable size at any
+//! width, a readout of the day pointed at or chosen with the arrow keys, and the same
+//! figures in a table behind it.
 
 use gatehouse_model::{Overview, UsageDay, UsagePage};
 use leptos::prelude::*;
 
 use crate::server_fns::{load_overview, load_usage};
-use crate::widgets::ui::{app_label, format_time, show_error};
+use crate::widgets::ui::{app_label, format_count, format_time, show_error};
 
 #[component]
 pub fn UsageTab() -> impl IntoView {
@@ -54,34 +56,34 @@ fn plan_facts(overview: Option<&Overview>) -> impl IntoView + use<> {
         ("Plan", overview.map(|o| o.plan.as_str().to_owned()), None),
         (
             "Subscription state",
-            overview.map(|o| o.subscription_state.as_str().to_owned()),
+            overview.map(|o| o.subscription_state.label().to_owned()),
             None,
         ),
         (
-            "platform.api",
+            "API on the plan",
             overview.map(|o| {
                 if o.platform_api_enabled {
-                    "enabled"
+                    "Included"
                 } else {
-                    "not enabled"
+                    "Not included"
                 }
                 .to_owned()
             }),
             None,
         ),
         (
-            "Paywall",
-            overview.map(|o| o.paywall_state.as_str().to_owned()),
+            "API access",
+            overview.map(|o| o.paywall_state.label().to_owned()),
             Some("usage-paywall-state"),
         ),
         (
-            "Monthly platform-call limit",
-            overview.map(|o| o.monthly_call_limit.to_string()),
+            "Monthly call limit",
+            overview.map(|o| format_count(o.monthly_call_limit)),
             Some("usage-limit"),
         ),
         (
             "Used this billing window",
-            overview.map(|o| o.monthly_calls_used.to_string()),
+            overview.map(|o| format_count(o.monthly_calls_used)),
             Some("usage-used"),
         ),
         (
@@ -109,11 +111,10 @@ fn plan_facts(overview: Option<&Overview>) -> impl IntoView + use<> {
     view! { <dl class="facts" class:loading-facts=loading aria-busy=loading.to_string()>{rows}</dl> }
 }
 
-/// The chart's drawing area, in SVG user units.
+/// The plot's drawing area, in SVG user units (stretched to the box's width; the
+/// labels are HTML beside it, so they keep their size at any width).
 const CHART_WIDTH: f64 = 620.0;
-const CHART_HEIGHT: f64 = 180.0;
-const AXIS_LEFT: f64 = 48.0;
-const AXIS_BOTTOM: f64 = 24.0;
+const CHART_HEIGHT: f64 = 160.0;
 
 /// One day's bar: where it stands and how tall each part is.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,33 +126,73 @@ pub struct Bar {
     pub failure_height: f64,
 }
 
-/// The bars of `days` scaled so the busiest day fills the plot; every day gets a slot,
-/// so an empty window draws an empty chart.
-pub fn chart_bars(days: &[UsageDay]) -> (Vec<Bar>, i64) {
-    let busiest = days
+/// The value axis: its top and its ticks, from 0 up in steps of 1, 2 or 5 × 10ⁿ, about
+/// four of them above 0.
+pub fn value_ticks(busiest: i64) -> (i64, Vec<i64>) {
+    let raw = (busiest.max(4) as f64) / 4.0;
+    let magnitude = 10f64.powi(raw.log10().floor() as i32);
+    let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
-        .map(|day| day.successes + day.failures)
-        .max()
-        .unwrap_or(0);
-    let plot_width = CHART_WIDTH - AXIS_LEFT;
-    let plot_height = CHART_HEIGHT - AXIS_BOTTOM;
-    let slot = plot_width / days.len().max(1) as f64;
-    let scale = if busiest == 0 {
-        0.0
-    } else {
-        plot_height / busiest as f64
-    };
-    let bars = days
-        .iter()
+        .map(|factor| factor * magnitude)
+        .find(|step| *step >= raw)
+        .unwrap_or(10.0 * magnitude)
+        .max(1.0) as i64;
+    let top = busiest.max(4).div_ceil(step) * step;
+    (top, (0..=top / step).map(|index| index * step).collect())
+}
+
+/// The bars of `days` scaled to the value axis' top; every day gets a slot, so an empty
+/// window draws an empty chart.
+pub fn chart_bars(days: &[UsageDay], top: i64) -> Vec<Bar> {
+    let slot = CHART_WIDTH / days.len().max(1) as f64;
+    let scale = CHART_HEIGHT / top.max(1) as f64;
+    days.iter()
         .enumerate()
         .map(|(index, day)| Bar {
-            x: AXIS_LEFT + index as f64 * slot + slot * 0.15,
+            x: index as f64 * slot + slot * 0.15,
             width: slot * 0.7,
             success_height: day.successes as f64 * scale,
             failure_height: day.failures as f64 * scale,
         })
-        .collect();
-    (bars, busiest)
+        .collect()
+}
+
+/// `2026-12-07` as the axis says it: `Dec 7`.
+fn short_day(day: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = day.split('-').skip(1);
+    match (
+        parts.next().and_then(|month| month.parse::<usize>().ok()),
+        parts.next().and_then(|date| date.parse::<u32>().ok()),
+    ) {
+        (Some(month @ 1..=12), Some(date)) => format!("{} {date}", MONTHS[month - 1]),
+        _ => day.to_owned(),
+    }
+}
+
+/// The days the date axis names: every seventh from the first, and the last when it is
+/// not crowded by the one before.
+fn labelled_days(count: usize) -> Vec<usize> {
+    let mut labelled: Vec<usize> = (0..count).step_by(7).collect();
+    if let Some(&last_labelled) = labelled.last()
+        && count > 0
+        && count - 1 - last_labelled >= 3
+    {
+        labelled.push(count - 1);
+    }
+    labelled
+}
+
+/// What the readout says of a day.
+fn day_text(day: &UsageDay) -> String {
+    format!(
+        "{}: {} successful, {} failed",
+        day.day,
+        format_count(day.successes),
+        format_count(day.failures)
+    )
 }
 
 #[component]
@@ -162,36 +203,83 @@ fn UsageChart(page: UsagePage) -> impl IntoView {
         .as_ref()
         .map(app_label)
         .unwrap_or_else(|| "the whole tenant".to_owned());
-    let (bars, busiest) = chart_bars(&report.days);
-    let base = CHART_HEIGHT - AXIS_BOTTOM;
+    let busiest = report
+        .days
+        .iter()
+        .map(|day| day.successes + day.failures)
+        .max()
+        .unwrap_or(0);
+    let (top, ticks) = value_ticks(busiest);
+    let bars = chart_bars(&report.days, top);
     let summary = format!(
         "Live calls per day from {} to {} for {whose}: {} successful, {} failed.",
         report.from, report.to, report.total_successes, report.total_failures
     );
-    let first_day = report
-        .days
-        .first()
-        .map(|day| day.day.clone())
-        .unwrap_or_default();
-    let last_day = report
-        .days
-        .last()
-        .map(|day| day.day.clone())
-        .unwrap_or_default();
+    let day_count = report.days.len();
+    let days = StoredValue::new(report.days.clone());
+    // The day the readout shows: the one hovered, or chosen with the arrow keys.
+    let selected = RwSignal::new(None::<usize>);
+    let readout = move || {
+        selected
+            .get()
+            .and_then(|index| days.with_value(|days| days.get(index).map(day_text)))
+            .unwrap_or_else(|| "Point at a day, or focus the chart and use the arrow keys, to read its figures.".to_owned())
+    };
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        let step: i64 = match event.key().as_str() {
+            "ArrowLeft" => -1,
+            "ArrowRight" => 1,
+            "Home" => -(day_count as i64),
+            "End" => day_count as i64,
+            _ => return,
+        };
+        event.prevent_default();
+        selected.update(|chosen| {
+            let from = chosen.map_or(day_count as i64 - 1, |index| index as i64);
+            *chosen = Some((from + step).clamp(0, day_count.saturating_sub(1) as i64) as usize);
+        });
+    };
+    let gridlines = ticks
+        .iter()
+        .map(|tick| {
+            let y = CHART_HEIGHT - *tick as f64 * CHART_HEIGHT / top as f64;
+            view! { <line class="gridline" x1="0" y1=y x2=CHART_WIDTH y2=y /> }
+        })
+        .collect_view();
+    let value_labels = ticks
+        .iter()
+        .map(|tick| {
+            let from_top = 100.0 - *tick as f64 * 100.0 / top as f64;
+            view! { <span class="axis-label" style=format!("top: {from_top:.2}%")>{format_count(*tick)}</span> }
+        })
+        .collect_view();
+    let day_labels = labelled_days(day_count)
+        .into_iter()
+        .filter_map(|index| {
+            let day = report.days.get(index)?;
+            let centre = (index as f64 + 0.5) * 100.0 / day_count as f64;
+            // A label near the right edge ends at its day instead of centring on it.
+            Some(view! {
+                <span class="axis-label" class:at-end={centre > 90.0} style=format!("left: {centre:.2}%")>{short_day(&day.day)}</span>
+            })
+        })
+        .collect_view();
     let drawn = bars
         .iter()
         .zip(report.days.iter())
-        .map(|(bar, day)| {
-            let label = format!(
-                "{}: {} successful, {} failed",
-                day.day, day.successes, day.failures
-            );
+        .enumerate()
+        .map(|(index, (bar, day))| {
+            let label = format!("{}: {} successful, {} failed", day.day, day.successes, day.failures);
+            // The whole slot answers the pointer, not only the bar.
+            let slot = CHART_WIDTH / day_count.max(1) as f64;
             view! {
-                <g class="usage-bar">
+                <g class="usage-bar" class:selected=move || selected.get() == Some(index)
+                    on:mouseenter=move |_| selected.set(Some(index))>
                     <title>{label}</title>
-                    <rect class="bar-success" x=bar.x y=base - bar.success_height
+                    <rect class="slot" x=index as f64 * slot y="0" width=slot height=CHART_HEIGHT />
+                    <rect class="bar-success" x=bar.x y=CHART_HEIGHT - bar.success_height
                         width=bar.width height=bar.success_height />
-                    <rect class="bar-failure" x=bar.x y=base - bar.success_height - bar.failure_height
+                    <rect class="bar-failure" x=bar.x y=CHART_HEIGHT - bar.success_height - bar.failure_height
                         width=bar.width height=bar.failure_height fill="url(#failure-hatch)" />
                 </g>
             }
@@ -205,8 +293,8 @@ fn UsageChart(page: UsagePage) -> impl IntoView {
             view! {
                 <tr>
                     <th scope="row">{day.day.clone()}</th>
-                    <td>{day.successes}</td>
-                    <td>{day.failures}</td>
+                    <td>{format_count(day.successes)}</td>
+                    <td>{format_count(day.failures)}</td>
                 </tr>
             }
         })
@@ -214,24 +302,29 @@ fn UsageChart(page: UsagePage) -> impl IntoView {
     let empty = report.total_successes + report.total_failures == 0;
     view! {
         <figure class="usage-chart" data-testid="usage-chart">
-            <svg viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") role="img"
-                aria-labelledby="usage-chart-summary" preserveAspectRatio="xMidYMid meet">
-                <title id="usage-chart-summary">{summary.clone()}</title>
-                <defs>
-                    <pattern id="failure-hatch" width="6" height="6" patternUnits="userSpaceOnUse"
-                        patternTransform="rotate(45)">
-                        <rect width="6" height="6" class="hatch-ground" />
-                        <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
-                    </pattern>
-                </defs>
-                <line class="axis" x1=AXIS_LEFT y1=base x2=CHART_WIDTH y2=base />
-                <line class="axis" x1=AXIS_LEFT y1="0" x2=AXIS_LEFT y2=base />
-                <text class="axis-label" x=AXIS_LEFT - 6.0 y="12" text-anchor="end">{busiest}</text>
-                <text class="axis-label" x=AXIS_LEFT - 6.0 y=base text-anchor="end">"0"</text>
-                <text class="axis-label" x=AXIS_LEFT y=CHART_HEIGHT - 6.0>{first_day}</text>
-                <text class="axis-label" x=CHART_WIDTH y=CHART_HEIGHT - 6.0 text-anchor="end">{last_day}</text>
-                {drawn}
-            </svg>
+            <div class="chart-area">
+                <div class="value-axis" aria-hidden="true">{value_labels}</div>
+                <svg viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") role="img" tabindex="0"
+                    aria-labelledby="usage-chart-summary" aria-describedby="usage-chart-readout"
+                    preserveAspectRatio="none" on:keydown=on_key
+                    on:focus=move |_| if selected.get_untracked().is_none() {
+                        selected.set(day_count.checked_sub(1));
+                    }
+                    on:mouseleave=move |_| selected.set(None)>
+                    <title id="usage-chart-summary">{summary.clone()}</title>
+                    <defs>
+                        <pattern id="failure-hatch" width="6" height="6" patternUnits="userSpaceOnUse"
+                            patternTransform="rotate(45)">
+                            <rect width="6" height="6" class="hatch-ground" />
+                            <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" />
+                        </pattern>
+                    </defs>
+                    {gridlines}
+                    {drawn}
+                </svg>
+                <div class="day-axis" aria-hidden="true">{day_labels}</div>
+            </div>
+            <p class="chart-readout" id="usage-chart-readout" aria-live="polite" data-testid="chart-readout">{readout}</p>
             <figcaption>
                 <span class="legend-swatch bar-success" aria-hidden="true"></span> "Successful "
                 <span class="legend-swatch bar-failure hatched" aria-hidden="true"></span> "Failed (hatched) · "
@@ -263,19 +356,34 @@ mod tests {
     }
 
     #[test]
-    fn the_busiest_day_fills_the_plot_and_failures_stack_on_successes() {
-        let (bars, busiest) = chart_bars(&[day("2026-03-01", 6, 2), day("2026-03-02", 2, 0)]);
-        assert_eq!(busiest, 8);
-        let plot = CHART_HEIGHT - AXIS_BOTTOM;
-        assert!((bars[0].success_height + bars[0].failure_height - plot).abs() < 1e-9);
+    fn the_value_axis_has_round_ticks_above_the_busiest_day() {
+        assert_eq!(value_ticks(0), (4, vec![0, 1, 2, 3, 4]));
+        assert_eq!(value_ticks(7), (8, vec![0, 2, 4, 6, 8]));
+        assert_eq!(value_ticks(100), (100, vec![0, 50, 100]));
+        assert_eq!(value_ticks(1_234), (1_500, vec![0, 500, 1_000, 1_500]));
+    }
+
+    #[test]
+    fn the_top_fills_the_plot_and_failures_stack_on_successes() {
+        let bars = chart_bars(&[day("2026-03-01", 6, 2), day("2026-03-02", 2, 0)], 8);
+        assert!((bars[0].success_height + bars[0].failure_height - CHART_HEIGHT).abs() < 1e-9);
         assert!((bars[0].failure_height * 3.0 - bars[0].success_height).abs() < 1e-9);
         assert!(bars[1].x > bars[0].x + bars[0].width, "bars do not overlap");
     }
 
     #[test]
     fn an_empty_window_draws_flat_bars() {
-        let (bars, busiest) = chart_bars(&vec![day("2026-03-01", 0, 0); 31]);
-        assert_eq!((bars.len(), busiest), (31, 0));
+        let bars = chart_bars(&vec![day("2026-03-01", 0, 0); 31], 4);
+        assert_eq!(bars.len(), 31);
         assert!(bars.iter().all(|bar| bar.success_height == 0.0));
+    }
+
+    #[test]
+    fn the_date_axis_names_a_day_a_week_and_the_last() {
+        assert_eq!(labelled_days(31), [0, 7, 14, 21, 28]);
+        assert_eq!(labelled_days(30), [0, 7, 14, 21, 28]);
+        assert_eq!(labelled_days(26), [0, 7, 14, 21, 25]);
+        assert_eq!(labelled_days(1), [0]);
+        assert_eq!(short_day("2026-12-07"), "Dec 7");
     }
 }

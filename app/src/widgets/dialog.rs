@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 /// The controls a keyboard user can reach with Tab.
 #[cfg(feature = "hydrate")]
-const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), \
+pub(crate) const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), \
      textarea:not([disabled]), [tabindex]:not([tabindex=\"-1\"])";
 
 /// The dialog's keydown handler: Escape calls `close`; Tab on the last control goes to
@@ -94,6 +94,9 @@ pub fn dialog_focus() {
                     .flatten()
                     .is_some()
         });
+        // The control that opened this dialog, inside the dialog beneath (a detail's
+        // "Revoke" under its confirmation): focus goes back to it while that one stays.
+        let opened_here = send_wrapper::SendWrapper::new(active.clone().filter(|_| opened_from_a_dialog));
         let opener = if opened_from_a_dialog {
             FIRST_OPENER.with(|first| first.borrow().clone())
         } else {
@@ -102,6 +105,7 @@ pub fn dialog_focus() {
         };
         let opener = send_wrapper::SendWrapper::new(opener);
         on_cleanup(move || {
+            let opened_here = opened_here.take();
             let Some(control) = opener.take() else {
                 return;
             };
@@ -115,19 +119,23 @@ pub fn dialog_focus() {
                     else {
                         return;
                     };
-                    // A dialog that followed this one keeps the focus; it gives it back
-                    // when it closes.
-                    if document
-                        .query_selector("[aria-modal=\"true\"]")
-                        .ok()
-                        .flatten()
-                        .is_some()
-                    {
-                        return;
-                    }
                     let focus_lost = document
                         .active_element()
                         .is_none_or(|active| active.tag_name().eq_ignore_ascii_case("body"));
+                    // A dialog still open (one that followed this one, or the one
+                    // beneath it) keeps the focus, or gets it back on the control that
+                    // opened this one; the first dialog gives it back when it closes.
+                    if let Some(open) = document.query_selector("[aria-modal=\"true\"]").ok().flatten() {
+                        if let Some(here) = opened_here.as_ref().filter(|here| {
+                            focus_lost && here.is_connected() && open.contains(Some(here.unchecked_ref()))
+                        }) {
+                            let _ = here.focus();
+                        }
+                        if !focus_lost {
+                            return;
+                        }
+                        continue;
+                    }
                     if !focus_lost {
                         continue;
                     }

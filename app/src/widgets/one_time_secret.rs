@@ -5,6 +5,7 @@
 use gatehouse_model::{CreatedApiKey, CreatedEndpoint, KeyMode};
 use leptos::prelude::*;
 
+use crate::widgets::copy::{CopyButton, CopyState};
 use crate::widgets::dialog::dialog_keys;
 use crate::widgets::ui::mode_label;
 
@@ -24,6 +25,8 @@ pub struct OneTimeSecret {
     plaintext: String,
     warning: &'static str,
     note: Option<&'static str>,
+    /// The secret as a sentence names it ("the key").
+    what: &'static str,
 }
 
 impl OneTimeSecret {
@@ -36,6 +39,7 @@ impl OneTimeSecret {
             plaintext: created.plaintext,
             warning: ONE_TIME_WARNING,
             note,
+            what: "the key",
         }
     }
 
@@ -48,19 +52,13 @@ impl OneTimeSecret {
             plaintext: created.secret,
             warning: SIGNING_SECRET_WARNING,
             note,
+            what: "the signing secret",
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-enum CopyState {
-    Idle,
-    Copied,
-    Failed,
-}
-
-/// The one-time step: the plaintext, a copy button and the warning.
+/// The one-time step: the plaintext, a copy button and the warning. Escape before the
+/// secret was copied asks first (it cannot be shown again); "Done" closes.
 #[component]
 pub fn SecretDialog(
     shown: OneTimeSecret,
@@ -68,56 +66,33 @@ pub fn SecretDialog(
 ) -> impl IntoView {
     crate::widgets::dialog::dialog_focus();
     let copy_state = RwSignal::new(CopyState::Idle);
+    let asked = RwSignal::new(false);
     let close = move || secret.set(None);
-    let copy = move |_| {
-        let plaintext =
-            secret.with_untracked(|shown| shown.as_ref().map(|shown| shown.plaintext.clone()));
-        #[cfg(feature = "hydrate")]
-        if let Some(plaintext) = plaintext {
-            leptos::task::spawn_local(async move {
-                let Some(window) = web_sys::window() else {
-                    copy_state.set(CopyState::Failed);
-                    return;
-                };
-                let promise = window.navigator().clipboard().write_text(&plaintext);
-                let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-                copy_state.set(if copied {
-                    CopyState::Copied
-                } else {
-                    CopyState::Failed
-                });
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = plaintext;
+    let escape = move || {
+        if copy_state.get_untracked() == CopyState::Copied || asked.get_untracked() {
+            close();
+        } else {
+            asked.set(true);
         }
     };
+    let what = shown.what;
     view! {
         <div class="modal-backdrop">
             <div class="modal card secret-dialog" role="dialog" aria-modal="true" aria-labelledby="secret-title"
-                aria-describedby="secret-warning" data-testid="secret-dialog" on:keydown=dialog_keys(close)>
+                aria-describedby="secret-warning" data-testid="secret-dialog" on:keydown=dialog_keys(escape)>
                 <h2 id="secret-title">{shown.title}</h2>
                 <p>{shown.subject} " · " {mode_label(shown.mode)}</p>
                 <div class="secret-box">
-                    <code data-testid="one-time-plaintext">{shown.plaintext}</code>
-                    <button type="button" data-testid="copy-key" on:click=copy>
-                        {move || match copy_state.get() {
-                            CopyState::Copied => "Copied",
-                            CopyState::Idle | CopyState::Failed => "Copy",
-                        }}
-                    </button>
+                    <code data-testid="one-time-plaintext">{shown.plaintext.clone()}</code>
+                    <CopyButton text=shown.plaintext state=copy_state what test_id="copy-key" />
                 </div>
-                // Screen readers hear that the copy worked; sighted users see the button.
-                <p class="visually-hidden" role="status" data-testid="copy-status">
-                    {move || (copy_state.get() == CopyState::Copied).then_some("Copied to the clipboard.")}
-                </p>
-                <p class="error" role="alert">
-                    {move || (copy_state.get() == CopyState::Failed)
-                        .then_some("Copying failed. Select the key and copy it by hand.")}
-                </p>
                 <p id="secret-warning" class="warning" data-testid="one-time-warning">{shown.warning}</p>
                 {shown.note.map(|note| view! { <p class="muted" data-testid="rotation-note">{note}</p> })}
+                <p class="error" role="alert" data-testid="not-copied">
+                    {move || (asked.get() && copy_state.get() != CopyState::Copied).then(|| format!(
+                        "Have you copied {what}? It cannot be shown again. Press Escape again or Done to close."
+                    ))}
+                </p>
                 <div class="form-actions">
                     <button type="button" autofocus on:click=move |_| close()>"Done"</button>
                 </div>

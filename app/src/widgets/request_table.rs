@@ -5,6 +5,7 @@
 use gatehouse_model::{RequestId, RequestLogView};
 use leptos::prelude::*;
 
+use crate::widgets::copy::{CopyButton, CopyState};
 use crate::widgets::search::details_toggle;
 use crate::widgets::ui::{format_time, mode_label};
 
@@ -27,30 +28,31 @@ pub fn status_class(status: u16) -> &'static str {
 }
 
 /// Requests in a table, each opening to its detail; shared by the Logs page and a
-/// key's detail.
+/// key's detail (whose requests are all the key's own: no Key column there).
 #[component]
 pub fn RequestTable(
     requests: Signal<Vec<RequestLogView>>,
     open: RwSignal<Option<RequestId>>,
     test_id: &'static str,
     caption: &'static str,
+    #[prop(optional)] one_key: bool,
 ) -> impl IntoView {
     view! {
         <div class="table-scroll">
-            <table class="keys-table audit-table rows-on-phone" data-testid=test_id>
+            <table class="data-table rows-on-phone" data-testid=test_id>
                 <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
                         <th scope="col">"Time"</th>
                         <th scope="col">"Request"</th>
                         <th scope="col">"Status"</th>
-                        <th scope="col">"Key"</th>
+                        {(!one_key).then(|| view! { <th scope="col">"Key"</th> })}
                         <th scope="col">"Latency"</th>
                         <th scope="col"><span class="visually-hidden">"Details"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {move || requests.get().into_iter().map(|request| view! { <RequestRow request open /> }).collect_view()}
+                    {move || requests.get().into_iter().map(|request| view! { <RequestRow request open one_key /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -59,17 +61,25 @@ pub fn RequestTable(
 
 /// One request's line, and beneath it, when open, everything recorded of it.
 #[component]
-fn RequestRow(request: RequestLogView, open: RwSignal<Option<RequestId>>) -> impl IntoView {
+fn RequestRow(
+    request: RequestLogView,
+    open: RwSignal<Option<RequestId>>,
+    one_key: bool,
+) -> impl IntoView {
     let detail_id = format!("request-detail-{}", request.id);
     let (is_open, details_button) = details_toggle(open, request.id.clone(), detail_id.clone());
     let outcome = request
         .verify_code
         .clone()
         .or_else(|| request.error_code.clone());
+    let key_name = request
+        .key_name
+        .clone()
+        .unwrap_or_else(|| "A deleted key".to_owned());
+    let copied = RwSignal::new(CopyState::Idle);
     let facts: Vec<(&'static str, String)> = [
-        ("Request id", Some(request.id.to_string())),
         ("Time", Some(format_time(&request.occurred_at))),
-        ("Key", Some(request.key_id.to_string())),
+        ("Key", Some(format!("{key_name} ({})", request.key_id))),
         ("Mode", Some(mode_label(request.mode).to_owned())),
         ("Method", Some(request.method.clone())),
         ("Route", Some(request.route.clone())),
@@ -89,14 +99,20 @@ fn RequestRow(request: RequestLogView, open: RwSignal<Option<RequestId>>) -> imp
             <td data-label="Request"><code>{format!("{} {}", request.method, request.route)}</code></td>
             <td data-label="Status"><span class=status_class(request.status)>{request.status}</span>
                 {outcome.map(|code| view! { <div class="muted small"><code>{code}</code></div> })}</td>
-            <td data-label="Key"><code>{request.key_id.to_string()}</code></td>
+            {(!one_key).then(|| view! {
+                <td data-label="Key" title=request.key_id.to_string()>{key_name.clone()}</td>
+            })}
             <td data-label="Latency">{latency_text(request.latency_us)}</td>
             <td class="actions">{details_button}</td>
         </tr>
         {move || is_open.get().then(|| view! {
             <tr class="audit-detail" id=detail_id.clone() data-testid="request-detail">
-                <td colspan="6">
+                <td colspan=if one_key { "5" } else { "6" }>
                     <dl class="facts">
+                        <dt>"Request id"</dt>
+                        <dd class="with-copy"><code data-testid="request-id">{request.id.to_string()}</code>
+                            <CopyButton text=request.id.to_string() state=copied what="the request id"
+                                label="Copy the request id" /></dd>
                         {facts.iter().map(|(name, value)| view! {
                             <dt>{*name}</dt><dd><code>{value.clone()}</code></dd>
                         }).collect_view()}

@@ -1,7 +1,9 @@
 //! A list the server searches (the Audit page, the Logs page): the filter applied, the
 //! pages loaded so far ("Load more" asks for the next by its cursor), the failure of
-//! the last load with a retry that asks exactly that again, and the filter form's parts
-//! (typed fields, closed-list choices, the date range with Apply and Clear).
+//! the last load with a retry that asks exactly that again, the filter form's parts
+//! (typed fields, closed-list choices, the date range with Apply and Clear), and the
+//! applied filter kept in the page's URL, so that a filtered view survives a reload and
+//! can be shared as a link.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use gatehouse_model::Page;
@@ -174,6 +176,77 @@ where
     }
 }
 
+/// A filter form's fields kept in the page's query string (`?actor_id=usr_…`), by name.
+#[derive(Clone, Copy)]
+pub struct FiltersInUrl {
+    fields: StoredValue<Vec<(&'static str, RwSignal<String>)>>,
+}
+
+impl FiltersInUrl {
+    /// The fields, each set now from the page's URL where it names them.
+    pub fn read(fields: Vec<(&'static str, RwSignal<String>)>) -> Self {
+        let query = leptos_router::hooks::use_query_map();
+        query.with_untracked(|query| {
+            for (name, value) in &fields {
+                if let Some(found) = query.get(name) {
+                    value.set(found);
+                }
+            }
+        });
+        Self {
+            fields: StoredValue::new(fields),
+        }
+    }
+
+    /// Whether the URL set any field.
+    pub fn any_set(&self) -> bool {
+        self.fields
+            .with_value(|fields| fields.iter().any(|(_, value)| !value.with_untracked(String::is_empty)))
+    }
+
+    /// Puts the fields' values in the URL in place of what it had (no new history entry,
+    /// no navigation): what a reload or a shared link opens.
+    pub fn write(&self) {
+        let query = self.fields.with_value(|fields| query_string(fields));
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let path = window.location().pathname().unwrap_or_default();
+            let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+            if let Ok(history) = window.history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = query;
+    }
+}
+
+/// `name=value&…` of the fields that hold something, each value percent-encoded.
+fn query_string(fields: &[(&'static str, RwSignal<String>)]) -> String {
+    fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.get_untracked();
+            let value = value.trim();
+            (!value.is_empty()).then(|| format!("{name}={}", percent_encoded(value)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A query value with everything but unreserved characters percent-encoded.
+fn percent_encoded(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
 /// One typed filter: its label, its input (text unless `kind` says otherwise) and the
 /// message for its field. The input's id is `{form}-{field}`.
 #[component]
@@ -319,6 +392,14 @@ mod tests {
         );
         assert!(day("01/03/2026", 0).is_err());
         assert!(day("2026-02-30", 0).is_err());
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(percent_encoded("usr_01AB"), "usr_01AB");
+        assert_eq!(percent_encoded("/v1/api-keys/{id}"), "%2Fv1%2Fapi-keys%2F%7Bid%7D");
+        assert_eq!(percent_encoded("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(percent_encoded("é"), "%C3%A9");
     }
 
     #[test]

@@ -67,6 +67,22 @@ pub fn NoAppSelected(bound: &'static str) -> impl IntoView {
 }
 
 /// "Checkout (app_…)" for a selected app.
+/// A count as people read it: `100,000`.
+pub fn format_count(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if count < 0 {
+        grouped.push('-');
+    }
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 pub fn app_label(app: &AppView) -> String {
     format!("{} ({})", app.name, app.id)
 }
@@ -125,5 +141,20 @@ mod tests {
             .with_timezone(&chrono::Utc);
         assert_eq!(format_time(&time), "2026-03-04 05:06:07 UTC");
         assert_eq!(format_day(&time), "2026-03-04");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1_000), "1,000");
+        assert_eq!(format_count(100_000), "100,000");
+        assert_eq!(format_count(1_234_567), "1,234,567");
+        assert_eq!(format_count(-4_500), "-4,500");
     }
 }

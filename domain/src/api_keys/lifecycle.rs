@@ -2,6 +2,8 @@
 //! list, edit, disable and enable, revoke for good, rotate with an overlap, duplicate.
 //! Every change ends in [`Gatehouse::finish_key_change`], through the one commit path.
 
+use std::collections::HashMap;
+
 use gatehouse_model::{
     AlertKind, ApiKeyId, ApiKeyInput, ApiKeyListItem, ApiKeyUpdate, ApiKeyView, ApiKeysPage, AppId,
     CreatedApiKey, CredentialKind, EventType, ExpiringKey, KeyStatus, KeyType, Page, PageRequest,
@@ -246,6 +248,7 @@ impl Gatehouse {
         let counts = self
             .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
             .await?;
+        let overlaps = self.previous_secrets_until(&actor.tenant_id, app_id, now).await?;
         let now = time::from_ms(now);
         let items = keys
             .into_iter()
@@ -254,6 +257,7 @@ impl Gatehouse {
                     counts.get(key.id.as_str()).copied().unwrap_or_default();
                 ApiKeyListItem {
                     expiring_soon: key.expires_within_a_week(now),
+                    previous_secret_until: overlaps.get(key.id.as_str()).copied().map(time::from_ms),
                     key,
                     successes_24h,
                     failures_24h,
@@ -593,11 +597,7 @@ impl Gatehouse {
                 key_id,
                 EventType::ApiKeyRotated,
                 |after| {
-                    format!(
-                        "API key {} rotated; the old secret works for {} more seconds",
-                        after.name,
-                        overlap.seconds()
-                    )
+                    format!("API key {} rotated. {}", after.name, overlap.consequence())
                 },
                 Some(&key),
             )

@@ -9,7 +9,7 @@
 //! newest id of the next segment.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use gatehouse_model::{
     ApiKeyId, AppId, KeyMode, Page, PageRequest, RequestId, RequestLogFilter, RequestLogView,
@@ -21,6 +21,7 @@ use super::{first_id_at, first_ulid_at, request_id_of, ulid_of};
 use crate::Gatehouse;
 use crate::access::Access;
 use crate::actor::Actor;
+use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 
@@ -165,7 +166,8 @@ impl Gatehouse {
             },
         };
         let rows = keyset.rows_to_read() as usize;
-        let read = self.read_newest_first(actor, mode, &wanted, rows).await?;
+        let mut read = self.read_newest_first(actor, mode, &wanted, rows).await?;
+        self.name_keys(actor, &mut read.entries).await?;
         Ok(match read.stopped_above {
             // Not every segment was read: everything above the next one's newest id
             // was; the next page goes on from there.
@@ -176,6 +178,35 @@ impl Gatehouse {
             },
             None => keyset.page(read.entries, |entry| entry.id.to_string()),
         })
+    }
+
+    /// Fills in each entry's key name (one query for the page's keys).
+    async fn name_keys(
+        &self,
+        actor: &Actor,
+        entries: &mut [RequestLogView],
+    ) -> Result<(), DomainError> {
+        let mut key_ids: Vec<&str> = entries.iter().map(|entry| entry.key_id.as_str()).collect();
+        key_ids.sort_unstable();
+        key_ids.dedup();
+        if key_ids.is_empty() {
+            return Ok(());
+        }
+        let mut placeholders = Placeholders::new(self.db().engine());
+        let tenant_at = placeholders.next();
+        let sql = format!(
+            "SELECT id, name FROM api_keys WHERE tenant_id = {tenant_at} AND id IN ({})",
+            placeholders.list(key_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql).bind(actor.tenant_id.as_str());
+        for key_id in key_ids {
+            query = query.bind(key_id);
+        }
+        let names: HashMap<String, String> = query.fetch_all(self.db().pool()).await?.into_iter().collect();
+        for entry in entries {
+            entry.key_name = names.get(entry.key_id.as_str()).cloned();
+        }
+        Ok(())
     }
 
     /// Up to `rows` entries that `wanted` keeps, newest first, from at most
@@ -398,6 +429,7 @@ fn view_of(
         occurred_at: chrono::DateTime::from_timestamp_millis(entry.occurred_at_ms)
             .ok_or_else(|| corrupt("body"))?,
         key_id: ApiKeyId::parse(segment.text(entry.key_id)).map_err(|_| corrupt("body"))?,
+        key_name: None,
         app_id: app_id.clone(),
         mode,
         method: segment.text(entry.method).to_owned(),

@@ -122,6 +122,12 @@ impl NetworkPolicy {
         Ok(Self { allowed })
     }
 
+    /// Whether the operator allowed any network (whose addresses live endpoints may
+    /// reach over plain http).
+    pub fn allows_any_network(&self) -> bool {
+        !self.allowed.is_empty()
+    }
+
     /// Whether the operator allowed the network of `ip`.
     pub fn allows_network(&self, ip: IpAddr) -> bool {
         self.allowed.iter().any(|network| network.contains(&ip))

@@ -377,6 +377,12 @@ impl Gatehouse {
             app,
             endpoints,
             event_families: self.scope_catalog().event_families.clone(),
+            operator_allows_http_networks: self
+                .webhooks
+                .settings
+                .destinations
+                .policy
+                .allows_any_network(),
         })
     }
 

@@ -121,6 +121,14 @@ impl Gatehouse {
         if request.event_id.is_some() && events.is_empty() {
             return Err(DomainError::NotFound("event"));
         }
+        // Nothing to send: nothing changed, so nothing to audit.
+        if events.is_empty() {
+            return Ok(ReplayOutcome { queued: 0 });
+        }
+        let replayed = match events.len() {
+            1 => "1 event replayed".to_owned(),
+            count => format!("{count} events replayed"),
+        };
         let mut change = self.begin_change().await?;
         let now = change.now_ms;
         for (event_id, event_type) in &events {
@@ -144,7 +152,7 @@ impl Gatehouse {
             ..AuditRecord::by(
                 actor,
                 EventType::WebhookReplayed,
-                format!("{} event(s) replayed to {}", events.len(), endpoint.url),
+                format!("{replayed} to {}", endpoint.url),
             )
         }
         .in_app(&endpoint.app_id, endpoint.mode)

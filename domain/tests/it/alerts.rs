@@ -8,7 +8,7 @@ use crate::common::smtp::SmtpServer;
 use crate::common::{PASSWORD, app_named, key_input, tenant_with_user};
 use gatehouse_domain::alerts::AlertMailer;
 use gatehouse_domain::tenants::TenantUpdate;
-use gatehouse_domain::{Actor, Clock, Gatehouse};
+use gatehouse_domain::{Actor, CallOutcome, Clock, Gatehouse};
 use gatehouse_model::{
     AlertKind, AlertPreference, AuditFilter, ErrorCode, EventType, KeyMode, PageRequest, Role,
     TenantId,
@@ -230,7 +230,7 @@ on_both_engines!(
             .unwrap();
         let calls = |key, count| {
             for _ in 0..count {
-                gatehouse.record_call(key, true);
+                gatehouse.record_call(key, CallOutcome::Succeeded);
             }
         };
 

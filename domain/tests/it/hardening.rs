@@ -9,7 +9,7 @@ use crate::common::{
 };
 use chrono::TimeZone;
 use gatehouse_domain::api_keys::KeyRefusal;
-use gatehouse_domain::{Clock, DomainError, Gatehouse};
+use gatehouse_domain::{CallOutcome, Clock, DomainError, Gatehouse};
 use gatehouse_model::{
     ApiKeyInput, AppUpdate, ErrorCode, KeyMode, Role, RotationOverlap, VerifyCode, VerifyKeyRequest,
 };
@@ -520,10 +520,10 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         for _ in 0..7 {
-            gatehouse.record_call(&principal, true);
+            gatehouse.record_call(&principal, CallOutcome::Succeeded);
         }
         gatehouse.flush_usage_losing_the_answer().await.unwrap();
-        gatehouse.record_call(&principal, false);
+        gatehouse.record_call(&principal, CallOutcome::Failed);
         gatehouse.flush_usage().await.unwrap();
         gatehouse.flush_usage().await.unwrap();
         let calls = count(
@@ -552,7 +552,7 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         for _ in 0..3 {
-            gatehouse.record_call(&principal, true);
+            gatehouse.record_call(&principal, CallOutcome::Succeeded);
         }
         gatehouse.flush_usage().await.unwrap();
         let january = gatehouse.overview(&owner).await.unwrap();

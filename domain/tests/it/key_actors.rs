@@ -2,7 +2,8 @@
 //! and the usage counters, on both engines.
 
 use crate::common::{actor_for, app_named, create_key as create, key_input, tenant_with_user};
-use gatehouse_domain::Gatehouse;
+use gatehouse_domain::admission::CallAttempt;
+use gatehouse_domain::{CallOutcome, Gatehouse};
 use gatehouse_domain::api_keys::KeyRefusal;
 use gatehouse_model::{
     ApiKeyInput, ApiKeyUpdate, AppInput, ErrorCode, KeyMode, Role, RotationOverlap,
@@ -357,10 +358,10 @@ on_both_engines!(
         let test = create(&gatehouse, &owner, &app_id, KeyMode::Test, None).await;
         let live_principal = actor_for(&gatehouse, &live.plaintext).await;
         let test_principal = actor_for(&gatehouse, &test.plaintext).await;
-        for success in [true, true, true, false] {
-            gatehouse.record_call(live_principal.api_key().unwrap(), success);
+        for outcome in [CallOutcome::Succeeded, CallOutcome::Succeeded, CallOutcome::Succeeded, CallOutcome::Failed] {
+            gatehouse.record_call(live_principal.api_key().unwrap(), outcome);
         }
-        gatehouse.record_call(test_principal.api_key().unwrap(), true);
+        gatehouse.record_call(test_principal.api_key().unwrap(), CallOutcome::Succeeded);
 
         let before = gatehouse
             .list_api_keys(&owner, &app_id, &Default::default())
@@ -379,7 +380,7 @@ on_both_engines!(
             0,
             "a flush writes once"
         );
-        gatehouse.record_call(live_principal.api_key().unwrap(), false);
+        gatehouse.record_call(live_principal.api_key().unwrap(), CallOutcome::Failed);
         gatehouse.flush_usage().await.unwrap();
 
         let listed = gatehouse
@@ -401,6 +402,50 @@ on_both_engines!(
         // Live calls count against the month; test calls do not.
         let overview = gatehouse.overview(&owner).await.unwrap();
         assert_eq!(overview.monthly_calls_used, 5);
+    }
+);
+
+on_both_engines!(
+    a_disabled_or_revoked_keys_refused_calls_are_its_failures_but_not_usage,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner) = tenant_with_user(&gatehouse, "owner@acme.test", Role::Owner, true).await;
+        let app_id = app_named(&gatehouse, &owner, "Checkout").await;
+        let key = create(&gatehouse, &owner, &app_id, KeyMode::Live, None).await;
+        let call = || {
+            gatehouse.admit(CallAttempt {
+                credential: Some(&key.plaintext),
+                ..Default::default()
+            })
+        };
+        let admitted = call().await.expect("an enabled key is admitted");
+        gatehouse.finish_call(&admitted, true);
+        gatehouse
+            .set_api_key_enabled(&owner, &key.key.id, false)
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            assert!(call().await.is_err(), "a disabled key is refused");
+        }
+        gatehouse.revoke_api_key(&owner, &key.key.id).await.unwrap();
+        assert!(call().await.is_err(), "a revoked key is refused");
+        gatehouse.flush_usage().await.unwrap();
+
+        let listed = gatehouse
+            .list_api_keys(&owner, &app_id, &Default::default())
+            .await
+            .unwrap()
+            .data;
+        let row = listed.iter().find(|item| item.key.id == key.key.id).unwrap();
+        assert_eq!(
+            (row.successes_24h, row.failures_24h),
+            (1, 4),
+            "the four refused calls are the key's failures, as its Logs show them"
+        );
+        let overview = gatehouse.overview(&owner).await.unwrap();
+        assert_eq!(
+            overview.monthly_calls_used, 1,
+            "refused calls are not usage: only the call that ran counts"
+        );
     }
 );
 

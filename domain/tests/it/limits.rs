@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::common::{app_named, create_key, key_input, owner_with_app, tenant_with_user};
 use gatehouse_domain::tenants::TenantUpdate;
-use gatehouse_domain::{Clock, DomainError, Gatehouse};
+use gatehouse_domain::{CallOutcome, Clock, DomainError, Gatehouse};
 use gatehouse_model::{
     ErrorCode, KeyMode, KeyRateLimit, LimitPolicy, RatePeriod, Role, SubscriptionState, TenantId,
     UsageQuery, VerifyCode, VerifyKeyRequest,
@@ -429,15 +429,15 @@ on_both_engines!(
         let other_key = principal(other.plaintext.clone()).await;
         let test_key = principal(test.plaintext.clone()).await;
         let elsewhere_key = principal(elsewhere.plaintext.clone()).await;
-        gatehouse.record_call(&elsewhere_key, true);
-        gatehouse.record_call(&elsewhere_key, false);
+        gatehouse.record_call(&elsewhere_key, CallOutcome::Succeeded);
+        gatehouse.record_call(&elsewhere_key, CallOutcome::Failed);
         for _ in 0..3 {
-            gatehouse.record_call(&reader_key, true);
+            gatehouse.record_call(&reader_key, CallOutcome::Succeeded);
         }
-        gatehouse.record_call(&other_key, false);
-        gatehouse.record_call(&test_key, true);
+        gatehouse.record_call(&other_key, CallOutcome::Failed);
+        gatehouse.record_call(&test_key, CallOutcome::Succeeded);
         clock.advance_ms(86_400_000);
-        gatehouse.record_call(&other_key, true);
+        gatehouse.record_call(&other_key, CallOutcome::Succeeded);
         gatehouse.flush_usage().await.unwrap();
 
         let march = gatehouse

@@ -1094,6 +1094,27 @@ on_both_engines!(
                 .queued,
             0
         );
+        // Only the replay that sent something is in the audit trail.
+        let replays = gatehouse
+            .search_audit_events(
+                &owner,
+                &gatehouse_model::AuditFilter {
+                    event_type: Some(gatehouse_model::EventType::WebhookReplayed),
+                    ..Default::default()
+                },
+                &Default::default(),
+            )
+            .await
+            .unwrap()
+            .data;
+        assert_eq!(replays.len(), 1, "{replays:?}");
+        assert!(
+            replays[0]
+                .message
+                .as_deref()
+                .is_some_and(|message| message.starts_with("1 event replayed to http://127.0.0.1:")),
+            "{replays:?}"
+        );
         // An event the endpoint was never sent is not replayed to it.
         let other = gatehouse
             .send_event(&actor, &event("invoice.created"), None)
@@ -1526,5 +1547,53 @@ on_both_engines!(
         assert!(throttled.received().len() <= 50 * (elapsed_seconds + 1));
         stop.cancel();
         worker.await.unwrap();
+    }
+);
+
+on_both_engines!(
+    the_setup_guide_follows_what_the_workspace_holds,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_model::SetupStep;
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let guide = gatehouse.setup_guide(&owner).await.unwrap();
+        assert_eq!(guide.done, [SetupStep::CreateApp]);
+        assert!(
+            matches!(
+                gatehouse.dismiss_setup_guide(&owner).await,
+                Err(DomainError::Validation(_))
+            ),
+            "the guide is dismissed only once done"
+        );
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        gatehouse.record_call(actor.api_key().unwrap(), gatehouse_domain::CallOutcome::Succeeded);
+        gatehouse.flush_usage().await.unwrap();
+        let receiver = Receiver::start().await;
+        let created = gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &receiver.url, KeyMode::Test, &[]))
+            .await
+            .unwrap();
+        assert_eq!(
+            gatehouse.setup_guide(&owner).await.unwrap().done,
+            [
+                SetupStep::CreateApp,
+                SetupStep::CreateKey,
+                SetupStep::FirstCall,
+                SetupStep::AddEndpoint
+            ]
+        );
+        gatehouse
+            .send_test_webhook(&owner, &created.endpoint.id)
+            .await
+            .unwrap();
+        let done = gatehouse.setup_guide(&owner).await.unwrap();
+        assert!(done.is_complete() && !done.dismissed, "{done:?}");
+        assert!(gatehouse.dismiss_setup_guide(&owner).await.unwrap().dismissed);
+        assert!(gatehouse.setup_guide(&owner).await.unwrap().dismissed);
+        // Another tenant's guide is its own.
+        let (_, stranger) =
+            tenant_with_user(&gatehouse, "owner@elsewhere.test", gatehouse_model::Role::Owner, true).await;
+        let theirs = gatehouse.setup_guide(&stranger).await.unwrap();
+        assert!(theirs.done.is_empty() && !theirs.dismissed, "{theirs:?}");
     }
 );

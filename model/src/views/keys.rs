@@ -112,6 +112,9 @@ pub struct ApiKeyListItem {
     pub failures_24h: i64,
     /// Expires within the next 7 days.
     pub expiring_soon: bool,
+    /// After a rotation with an overlap: until when the previous secret still works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_until: Option<DateTime<Utc>>,
 }
 
 /// The API keys tab: the selected app, its keys and the scope catalog for the picker.
@@ -204,6 +207,17 @@ impl RotationOverlap {
             Self::OneHour => 3_600,
             Self::OneDay => 86_400,
             Self::SevenDays => 7 * 86_400,
+        }
+    }
+
+    /// What the overlap means for the previous secret, as the dashboard and the audit
+    /// trail say it.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            Self::Now => "The previous secret stopped working now.",
+            Self::OneHour => "The previous secret keeps working for 1 hour.",
+            Self::OneDay => "The previous secret keeps working for 24 hours.",
+            Self::SevenDays => "The previous secret keeps working for 7 days.",
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct RequestLogView {
     pub occurred_at: DateTime<Utc>,
     /// The key that called, or the key that was verified.
     pub key_id: ApiKeyId,
+    /// That key's name as it is now; none once the key is gone.
+    #[serde(default)]
+    pub key_name: Option<String>,
     pub app_id: AppId,
     pub mode: KeyMode,
     pub method: String,

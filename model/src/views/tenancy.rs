@@ -40,6 +40,16 @@ impl SubscriptionState {
     pub fn is_active(self) -> bool {
         matches!(self, Self::Trialing | Self::Active)
     }
+
+    /// The state as the dashboard says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Trialing => "Trial",
+            Self::Active => "Active",
+            Self::PastDue => "Past due",
+            Self::Canceled => "Canceled",
+        }
+    }
 }
 
 wire_enum! {
@@ -53,6 +63,18 @@ wire_enum! {
         SubscriptionInactive => "subscription_inactive",
         /// The monthly platform-call limit is used up.
         OverLimit => "over_limit",
+    }
+}
+
+impl PaywallState {
+    /// Whether the tenant's keys can make calls now, as the dashboard says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Open => "Calls allowed",
+            Self::Locked => "Blocked: the plan does not include the API",
+            Self::SubscriptionInactive => "Blocked: the subscription is not active",
+            Self::OverLimit => "Blocked: this month's call limit is used up",
+        }
     }
 }
 
@@ -91,4 +113,37 @@ pub struct Overview {
     /// Keys that expire within the next 7 days, soonest first.
     pub expiring_keys: Vec<ExpiringKey>,
     pub selected_app: Option<AppView>,
+    /// The setup guide, from the workspace's real state.
+    pub setup_guide: SetupGuide,
+}
+
+wire_enum! {
+    /// A step of the Overview's setup guide, in the order it is taken.
+    pub enum SetupStep {
+        CreateApp => "create_app",
+        CreateKey => "create_key",
+        FirstCall => "first_call",
+        AddEndpoint => "add_endpoint",
+        FirstDelivery => "first_delivery",
+    }
+}
+
+/// Where a workspace stands in the setup guide: each step is done when the workspace
+/// holds what it asks for (an app, a key, a call made with a key, an endpoint, an event
+/// its receiver answered with 2xx).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupGuide {
+    pub done: Vec<SetupStep>,
+    /// The person dismissed the guide (possible once every step is done).
+    pub dismissed: bool,
+}
+
+impl SetupGuide {
+    pub fn is_done(&self, step: SetupStep) -> bool {
+        self.done.contains(&step)
+    }
+
+    pub fn is_complete(&self) -> bool {
+        SetupStep::ALL.iter().all(|step| self.is_done(*step))
+    }
 }

@@ -216,6 +216,9 @@ pub struct WebhooksPage {
     pub app: Option<super::AppView>,
     pub endpoints: Vec<EndpointListItem>,
     pub event_families: Vec<String>,
+    /// Whether the operator allowed networks whose addresses live endpoints may reach
+    /// over plain http (the networks themselves are not shown to tenants).
+    pub operator_allows_http_networks: bool,
 }
 
 /// `Option<Option<T>>` from JSON: absent is `None`, `null` is `Some(None)`.

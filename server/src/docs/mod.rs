@@ -44,7 +44,12 @@ const SUMMARY: &str = "Gatehouse is a self-hosted developer workspace and API pl
 
 /// `/docs`, `/docs/<slug>`, `/docs/<slug>.md` and `/llms.txt`, rendered once.
 pub fn router(state: &AppState, document: &utoipa::openapi::OpenApi) -> Router<AppState> {
-    let site = Arc::new(Site::render(state.gatehouse.scope_catalog(), document));
+    let stylesheet = crate::site::stylesheet_href(&state.leptos_options);
+    let site = Arc::new(Site::render(
+        state.gatehouse.scope_catalog(),
+        document,
+        &stylesheet,
+    ));
     Router::new()
         .route("/docs", get(index))
         .route("/docs/{page}", get(page))
@@ -61,12 +66,17 @@ struct Site {
 }
 
 impl Site {
-    fn render(catalog: &ScopeCatalog, document: &utoipa::openapi::OpenApi) -> Self {
+    /// Every page, linking the dashboard's stylesheet at `stylesheet`.
+    fn render(
+        catalog: &ScopeCatalog,
+        document: &utoipa::openapi::OpenApi,
+        stylesheet: &str,
+    ) -> Self {
         let pages = DOC_PAGES
             .iter()
             .map(|page| {
                 let markdown = page_markdown(page, catalog, document);
-                let html = html_document(page.title, Some(page.slug), &markdown);
+                let html = html_document(page.title, Some(page.slug), &markdown, stylesheet);
                 (
                     page.slug,
                     (Bytes::from(html), Bytes::from(for_agents(&markdown))),
@@ -78,6 +88,7 @@ impl Site {
                 "Gatehouse documentation",
                 None,
                 &index_markdown(),
+                stylesheet,
             )),
             llms_txt: Bytes::from(llms_txt_text()),
             pages,
@@ -262,8 +273,10 @@ fn error_table() -> String {
     format!("| Status | Code | Meaning |\n|---|---|---|\n{rows}")
 }
 
-/// A whole HTML page around rendered Markdown, with a link to its Markdown form.
-fn html_document(title: &str, slug: Option<&str>, markdown: &str) -> String {
+/// A whole HTML page around rendered Markdown, in the dashboard's style: a header with
+/// the way back to the dashboard and to the docs' index, then the text at a readable
+/// measure, with a link to its Markdown form.
+fn html_document(title: &str, slug: Option<&str>, markdown: &str, stylesheet: &str) -> String {
     let mut body = String::new();
     let options = pulldown_cmark::Options::ENABLE_TABLES;
     // A line break inside a paragraph is a space, so that each paragraph is one line.
@@ -292,9 +305,12 @@ fn html_document(title: &str, slug: Option<&str>, markdown: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} · Gatehouse docs</title>\n\
-         <link rel=\"stylesheet\" href=\"/pkg/gatehouse.css\">\n{alternate}\n</head>\n\
-         <body>\n<main class=\"docs\">\n{navigation}\n{heading}{body}</main>\n</body>\n</html>\n",
-        title = escape(title)
+         <link rel=\"stylesheet\" href=\"{stylesheet}\">\n{alternate}\n</head>\n\
+         <body class=\"docs-page\">\n<header class=\"docs-header\"><a class=\"brand\" href=\"/docs\">Gatehouse docs</a>\
+         <a href=\"/settings/developers\">Back to the dashboard</a></header>\n\
+         <main class=\"docs\">\n{navigation}\n{heading}{body}</main>\n</body>\n</html>\n",
+        title = escape(title),
+        stylesheet = escape(stylesheet)
     )
 }
 

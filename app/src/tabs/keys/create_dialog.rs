@@ -36,6 +36,8 @@ pub(super) fn CreateDialog(
         .flat_map(|area| area.scopes())
         .collect();
     let errors = FieldErrors::of(create);
+    let form_element = NodeRef::<leptos::html::Form>::new();
+    errors.focus_first_in(form_element);
     let scopes_error = errors.field("scopes");
     let server_expiry_error = errors.field("expiry_days");
     let expiry_error = move || {
@@ -44,6 +46,21 @@ pub(super) fn CreateDialog(
             .or_else(|| server_expiry_error.get())
     };
     let close = move || form.open.set(false);
+    // Escape on a form with something typed or ticked asks first; a second one discards.
+    let entered = move || {
+        !form.name.get_untracked().trim().is_empty()
+            || !form.description.get_untracked().trim().is_empty()
+            || !form.typed.get_untracked().trim().is_empty()
+            || !form.ticked.with_untracked(Vec::is_empty)
+    };
+    let asked_to_discard = RwSignal::new(false);
+    let escape = move || {
+        if entered() && !asked_to_discard.get_untracked() {
+            asked_to_discard.set(true);
+        } else {
+            close();
+        }
+    };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let days = match chosen_expiry_days(
@@ -105,6 +122,7 @@ pub(super) fn CreateDialog(
                     typed=form.typed
                     id_prefix="create"
                     error=scopes_error
+                    suggest=true
                 />
             }
         })
@@ -112,8 +130,8 @@ pub(super) fn CreateDialog(
     view! {
         <div class="modal-backdrop">
             <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="create-key-title"
-                data-testid="create-key-dialog" on:keydown=dialog_keys(close)>
-                <form on:submit=on_submit novalidate>
+                data-testid="create-key-dialog" on:keydown=dialog_keys(escape)>
+                <form node_ref=form_element on:submit=on_submit novalidate>
                     <h2 id="create-key-title">"Create API key"</h2>
                     <p class="muted small">"For " {app_name}</p>
                     <label for="key-name">"Name"</label>
@@ -166,6 +184,9 @@ pub(super) fn CreateDialog(
                     <RateLimitField input=form.rate_limit id_prefix="create"
                         server_error=errors.field("rate_limit") />
                     <p class="error" role="alert">{move || errors.general()}</p>
+                    <p class="error" role="alert" data-testid="discard-warning">
+                        {move || asked_to_discard.get().then_some("Discard what you entered? Press Escape again to discard it, or Cancel.")}
+                    </p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
                         <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>

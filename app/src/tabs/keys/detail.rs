@@ -173,7 +173,7 @@ pub(super) fn KeyDetail(
                             }.into_any(),
                             Ok(shown) => view! {
                                 <p class="muted small">{format!("The latest {KEY_RECENT_REQUESTS} at most, newest first. The Logs tab has them all.")}</p>
-                                <RequestTable requests=Signal::stored(shown) open test_id="key-request-rows"
+                                <RequestTable requests=Signal::stored(shown) open test_id="key-request-rows" one_key=true
                                     caption="This key's latest requests, newest first" />
                             }.into_any(),
                             Err(error) => show_error(error, move || requests.refetch()),
@@ -189,23 +189,9 @@ pub(super) fn KeyDetail(
         let key_id = key.id.clone();
         let key_name = key.name.clone();
         move || {
-            let key_id = key_id.clone();
-            detail.confirming_revoke.get().then(|| view! {
-                <div class="modal-backdrop confirm">
-                    <div class="modal card" role="alertdialog" aria-modal="true" aria-labelledby="revoke-title"
-                        aria-describedby="revoke-text" data-testid="revoke-dialog"
-                        on:keydown=dialog_keys(move || detail.confirming_revoke.set(false))>
-                        <h2 id="revoke-title">"Revoke " {key_name.clone()} "?"</h2>
-                        <p id="revoke-text">"Revocation is permanent and cannot be undone. The key stops working from the very next request and stays in the list as revoked. Create a new key if a service needs to reconnect."</p>
-                        <div class="form-actions">
-                            <button type="button" class="danger" disabled=busy
-                                on:click=move |_| { actions.revoke.dispatch(key_id.clone()); }>"Revoke key"</button>
-                            <button type="button" class="secondary" autofocus
-                                on:click=move |_| detail.confirming_revoke.set(false)>"Cancel"</button>
-                        </div>
-                    </div>
-                </div>
-            }.into_any())
+            detail.confirming_revoke.get().then(|| {
+                view! { <RevokeConfirm key_id=key_id.clone() key_name=key_name.clone() actions detail /> }
+            })
         }
     };
 
@@ -258,4 +244,33 @@ pub(super) fn KeyDetail(
         {confirm}
     }
     .into_any()
+}
+
+/// "Revoke …?": the confirmation over a key's detail. Focus moves into it and, when it
+/// closes, back to the detail's "Revoke"; Escape closes only the confirmation.
+#[component]
+fn RevokeConfirm(
+    key_id: gatehouse_model::ApiKeyId,
+    key_name: String,
+    actions: KeyActions,
+    detail: Detail,
+) -> impl IntoView {
+    crate::widgets::dialog::dialog_focus();
+    let busy = move || actions.busy();
+    view! {
+        <div class="modal-backdrop confirm">
+            <div class="modal card" role="alertdialog" aria-modal="true" aria-labelledby="revoke-title"
+                aria-describedby="revoke-text" data-testid="revoke-dialog"
+                on:keydown=dialog_keys(move || detail.confirming_revoke.set(false))>
+                <h2 id="revoke-title">"Revoke " {key_name} "?"</h2>
+                <p id="revoke-text">"Revocation is permanent and cannot be undone. The key stops working from the very next request and stays in the list as revoked. Create a new key if a service needs to reconnect."</p>
+                <div class="form-actions">
+                    <button type="button" class="danger" disabled=busy
+                        on:click=move |_| { actions.revoke.dispatch(key_id.clone()); }>"Revoke key"</button>
+                    <button type="button" class="secondary" autofocus
+                        on:click=move |_| detail.confirming_revoke.set(false)>"Cancel"</button>
+                </div>
+            </div>
+        </div>
+    }
 }

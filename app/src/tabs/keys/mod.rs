@@ -24,7 +24,7 @@ use crate::widgets::one_time_secret::{OneTimeSecret, SecretDialog};
 use crate::widgets::ui::{NoAppSelected, show_error};
 use create_dialog::CreateDialog;
 use detail::KeyDetail;
-use state::{CreateForm, Detail, EditForm, KeyActions, overlap_label};
+use state::{CreateForm, Detail, EditForm, KeyActions};
 use table::KeysTable;
 
 #[component]
@@ -96,7 +96,7 @@ pub fn ApiKeysTab() -> impl IntoView {
             notice.set(Some(format!("Rotated {}.", created.key.name)));
             secret.set(Some(OneTimeSecret::api_key(
                 created,
-                Some(overlap_label(overlap)),
+                Some(overlap.consequence()),
             )));
             refetch();
         }
@@ -157,14 +157,11 @@ fn KeysForApp(
     detail: Detail,
     notice: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let open_create = {
-        let catalog = catalog.clone();
-        move || {
-            form.reset(&catalog);
-            actions.create.value().set(None);
-            notice.set(None);
-            form.open.set(true);
-        }
+    let open_create = move || {
+        form.reset();
+        actions.create.value().set(None);
+        notice.set(None);
+        form.open.set(true);
     };
     let create_button = {
         let open_create = open_create.clone();

@@ -6,7 +6,7 @@ pub(super) use crate::widgets::dialog::dialog_keys;
 pub(super) use crate::widgets::ui::mode_label;
 use gatehouse_model::{
     ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView, CreatedApiKey, KeyMode, KeyType,
-    RotationOverlap, ScopeCatalog,
+    RotationOverlap,
 };
 use leptos::prelude::*;
 
@@ -71,15 +71,6 @@ pub(super) fn type_label(key_type: KeyType) -> &'static str {
     }
 }
 
-pub(super) fn overlap_label(overlap: RotationOverlap) -> &'static str {
-    match overlap {
-        RotationOverlap::Now => "The previous secret stopped working now.",
-        RotationOverlap::OneHour => "The previous secret keeps working for 1 hour.",
-        RotationOverlap::OneDay => "The previous secret keeps working for 24 hours.",
-        RotationOverlap::SevenDays => "The previous secret keeps working for 7 days.",
-    }
-}
-
 pub(super) fn expiry_text(key: &ApiKeyView) -> String {
     key.expires_at
         .as_ref()
@@ -126,13 +117,13 @@ impl CreateForm {
         }
     }
 
-    /// A fresh form with the catalog's default pre-selection.
-    pub(super) fn reset(&self, catalog: &ScopeCatalog) {
+    /// A fresh form: nothing ticked (the picker offers the catalog's suggestion).
+    pub(super) fn reset(&self) {
         self.name.set(String::new());
         self.description.set(String::new());
         self.mode.set(KeyMode::Live);
         self.key_type.set(KeyType::Restricted);
-        self.ticked.set(catalog.default_scopes.clone());
+        self.ticked.set(Vec::new());
         self.typed.set(String::new());
         self.expiry.set("90".to_owned());
         self.custom_days.set(String::new());

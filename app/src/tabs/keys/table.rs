@@ -40,14 +40,20 @@ pub(super) fn KeysTable(
             let for_manage = key.clone();
             view! {
                 <tr data-testid="key-row" data-key-id=key.id.to_string() class:revoked={key.status == KeyStatus::Revoked}>
-                    <td data-label="Name">
+                    <td data-label="Name" class="name">
                         <strong data-testid="key-name">{key.name.clone()}</strong>
+                        <div><code data-testid="key-prefix">{key.masked_key.clone()}</code></div>
                         {(!key.description.is_empty()).then(|| view! { <div class="muted small">{key.description.clone()}</div> })}
                     </td>
-                    <td data-label="Key"><code data-testid="key-prefix">{key.masked_key.clone()}</code></td>
                     <td class="scopes" data-label="Scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
                     <td data-label="Mode" data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
-                    <td data-label="Status"><span data-testid="key-status" class=format!("status status-{status}")>{status}</span></td>
+                    <td data-label="Status"><span data-testid="key-status" class=format!("status status-{status}")>{status}</span>
+                        {item.previous_secret_until.as_ref().map(|until| view! {
+                            <div class="muted small" data-testid="previous-secret" title=format_time(until)>
+                                "Previous secret works until " {format_time(until)}
+                            </div>
+                        })}
+                    </td>
                     <td class="time" data-label="Created" title=format_time(&key.created_at)>
                         <div data-testid="key-created">{format_day(&key.created_at)}</div>
                         <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
@@ -57,9 +63,9 @@ pub(super) fn KeysTable(
                         {key.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
                         {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
                     </td>
-                    <td data-label="Requests" data-testid="key-usage" class="usage">
-                        "24h: " <span data-testid="key-successes">{item.successes_24h}</span> " ok / "
-                        <span data-testid="key-failures" class:has-failures={item.failures_24h > 0}>{item.failures_24h}</span> " failed"
+                    <td data-label="Last 24 h" data-testid="key-usage" class="usage">
+                        <div><span data-testid="key-successes">{item.successes_24h}</span> " ok"</div>
+                        <div><span data-testid="key-failures" class:has-failures={item.failures_24h > 0}>{item.failures_24h}</span> " failed"</div>
                     </td>
                     <td class="actions">
                         <button type="button" class="secondary" data-testid="manage-key"
@@ -75,18 +81,17 @@ pub(super) fn KeysTable(
         .collect_view();
     view! {
         <div class="table-scroll">
-            <table class="keys-table rows-on-phone" data-testid="keys-table">
+            <table class="data-table keys-table rows-on-phone" data-testid="keys-table">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
-                        <th scope="col">"Key"</th>
                         <th scope="col">"Scopes"</th>
                         <th scope="col">"Mode"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Last used"</th>
                         <th scope="col">"Expires"</th>
-                        <th scope="col">"Requests"</th>
+                        <th scope="col">"Last 24 h"</th>
                         <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>

@@ -94,9 +94,14 @@ pub(super) fn EndpointDetail(
         async move { send_test_webhook(id).await }
     });
     let log_version = RwSignal::new(0u32);
+    // What the facts say of the last success follows the test's answer.
+    let last_success = RwSignal::new(endpoint.last_success_at);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = test.value().get() {
+        if let Some(Ok(attempt)) = test.value().get() {
             log_version.update(|value| *value += 1);
+            if attempt.succeeded {
+                last_success.set(Some(attempt.attempted_at));
+            }
         }
     });
     let test_result = move || {
@@ -230,7 +235,7 @@ pub(super) fn EndpointDetail(
                     <dt>"Status"</dt><dd data-testid="endpoint-status">{endpoint.status.as_str()}
                         {endpoint.disabled_reason.map(|reason| format!(" ({})", reason.as_str()))}</dd>
                     <dt>"Signing secret"</dt><dd><code>{endpoint.masked_secret.clone()}</code></dd>
-                    <dt>"Last success"</dt><dd>{endpoint.last_success_at.as_ref().map(format_time).unwrap_or_else(|| "Never".to_owned())}</dd>
+                    <dt>"Last success"</dt><dd data-testid="last-success">{move || last_success.get().as_ref().map(format_time).unwrap_or_else(|| "Never".to_owned())}</dd>
                     <dt>"Created"</dt><dd>{format_time(&endpoint.created_at)} " by " {endpoint.created_by.clone()}</dd>
                 </dl>
                 <div class="form-actions">

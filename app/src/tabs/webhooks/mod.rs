@@ -68,6 +68,7 @@ pub fn WebhooksTab() -> impl IntoView {
                                 app_name=app.name
                                 endpoints=Arc::new(page.endpoints)
                                 families=Arc::new(page.event_families)
+                                http_networks=page.operator_allows_http_networks
                                 state
                             />
                         }.into_any(),
@@ -86,6 +87,8 @@ fn EndpointsForApp(
     app_name: String,
     endpoints: Arc<Vec<EndpointListItem>>,
     families: Arc<Vec<String>>,
+    /// Whether the operator lets live endpoints in some networks use plain http.
+    http_networks: bool,
     state: TabState,
 ) -> impl IntoView {
     let creating = RwSignal::new(false);
@@ -138,7 +141,7 @@ fn EndpointsForApp(
         move || {
             creating.get().then(|| {
                 view! {
-                    <CreateEndpointDialog families=families.clone() app_id=app_id.clone() creating create />
+                    <CreateEndpointDialog families=families.clone() app_id=app_id.clone() http_networks creating create />
                 }
             })
         }
@@ -287,6 +290,7 @@ fn typed_rate(text: &str) -> Result<Option<u32>, String> {
 fn CreateEndpointDialog(
     families: Arc<Vec<String>>,
     app_id: AppId,
+    http_networks: bool,
     creating: RwSignal<bool>,
     create: Action<EndpointInput, Answer<CreatedEndpoint>>,
 ) -> impl IntoView {
@@ -298,8 +302,30 @@ fn CreateEndpointDialog(
     let rate = RwSignal::new(String::new());
     let rate_error = RwSignal::new(None::<String>);
     let errors = FieldErrors::of(create);
+    let form_element = NodeRef::<leptos::html::Form>::new();
+    errors.focus_first_in(form_element);
     let server_rate_error = errors.field("rate_limit_per_second");
+    let live_hint = if http_networks {
+        "Live events. Use https://; plain http:// is accepted only for addresses in the networks this Gatehouse's operator allowed."
+    } else {
+        "Live events. The URL must use https://."
+    };
     let close = move || creating.set(false);
+    // Escape on a form with something typed or chosen asks first; a second one discards.
+    let entered = move || {
+        !url.get_untracked().trim().is_empty()
+            || !description.get_untracked().trim().is_empty()
+            || !rate.get_untracked().trim().is_empty()
+            || !chosen.with_untracked(Vec::is_empty)
+    };
+    let asked_to_discard = RwSignal::new(false);
+    let escape = move || {
+        if entered() && !asked_to_discard.get_untracked() {
+            asked_to_discard.set(true);
+        } else {
+            close();
+        }
+    };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let rate_limit_per_second = match typed_rate(&rate.get_untracked()) {
@@ -332,8 +358,8 @@ fn CreateEndpointDialog(
     view! {
         <div class="modal-backdrop">
             <div class="modal card" role="dialog" aria-modal="true" aria-labelledby="create-endpoint-title"
-                data-testid="create-endpoint-dialog" on:keydown=dialog_keys(close)>
-                <form on:submit=on_submit novalidate>
+                data-testid="create-endpoint-dialog" on:keydown=dialog_keys(escape)>
+                <form node_ref=form_element on:submit=on_submit novalidate>
                     <h2 id="create-endpoint-title">"Add webhook endpoint"</h2>
                     <label for="endpoint-url">"Endpoint URL"</label>
                     <input id="endpoint-url" name="url" type="url" bind:value=url required autofocus
@@ -345,7 +371,7 @@ fn CreateEndpointDialog(
                     <p class="field-error" data-field="description">{errors.field("description")}</p>
                     <fieldset class="choices">
                         <legend>"Mode"</legend>
-                        {radio("endpoint-mode-live", "Live", "Live events; the URL must use https.", KeyMode::Live)}
+                        {radio("endpoint-mode-live", "Live", live_hint, KeyMode::Live)}
                         {radio("endpoint-mode-test", "Test", "Test-mode events only.", KeyMode::Test)}
                         <p class="field-error" data-field="mode">{errors.field("mode")}</p>
                     </fieldset>
@@ -357,6 +383,9 @@ fn CreateEndpointDialog(
                         {move || rate_error.get().or_else(|| server_rate_error.get())}
                     </p>
                     <p class="error" role="alert">{move || errors.general()}</p>
+                    <p class="error" role="alert" data-testid="discard-warning">
+                        {move || asked_to_discard.get().then_some("Discard what you entered? Press Escape again to discard it, or Cancel.")}
+                    </p>
                     <div class="form-actions">
                         <button type="submit" disabled=move || create.pending().get()>"Add endpoint"</button>
                         <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>
