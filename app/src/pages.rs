@@ -189,6 +189,44 @@ fn DevelopersTabs(tab: Signal<String>) -> impl IntoView {
             .map_or("Overview", |(_, label)| *label);
         format!("{label} · Developers · Gatehouse")
     };
+    // Where the tabs scroll sideways (a phone), the open one is kept in sight.
+    Effect::new(move |_| {
+        let segment = tab.get();
+        #[cfg(not(feature = "hydrate"))]
+        let _ = segment;
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let keep_in_sight = move || {
+                let document = web_sys::window().and_then(|window| window.document());
+                let row = document
+                    .as_ref()
+                    .and_then(|document| document.query_selector("nav.tabs").ok().flatten());
+                let open = document
+                    .as_ref()
+                    .and_then(|document| {
+                        let open = format!("nav.tabs a[href=\"/settings/developers/{}\"]", segment);
+                        document.query_selector(&open).ok().flatten()
+                    })
+                    .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+                if let (Some(row), Some(open)) = (row, open) {
+                    let (left, width) = (open.offset_left(), open.offset_width());
+                    let (shown_from, shown_width) = (row.scroll_left(), row.client_width());
+                    if left < shown_from || left + width > shown_from + shown_width {
+                        row.set_scroll_left(left - 16);
+                    }
+                }
+            };
+            // The opened tab's code loads after this runs and the row may be laid out
+            // again meanwhile: looked at a few times over the next half second.
+            wasm_bindgen_futures::spawn_local(async move {
+                for _ in 0..10 {
+                    keep_in_sight();
+                    gloo_timers::future::TimeoutFuture::new(50).await;
+                }
+            });
+        }
+    });
     view! {
         <Title text=title />
         <header class="page-header">

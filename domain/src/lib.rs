@@ -44,8 +44,8 @@ pub use actor::{Actor, ActorKind, KeyCredential, KeyPrincipal};
 pub use clock::Clock;
 pub use db::{Db, DbOptions, Engine};
 pub use error::DomainError;
-pub use usage::CallOutcome;
 pub use gatehouse_model as model;
+pub use usage::CallOutcome;
 
 /// The product's operations over one database. Cheap to clone: clones share the
 /// database, the caches and the counters.

@@ -100,7 +100,11 @@ impl UsageCounters {
             successes: i64::from(outcome == CallOutcome::Succeeded),
             failures: i64::from(outcome == CallOutcome::Failed),
             refused: i64::from(outcome == CallOutcome::Refused),
-            last_used_ms: if outcome == CallOutcome::Refused { 0 } else { at_ms },
+            last_used_ms: if outcome == CallOutcome::Refused {
+                0
+            } else {
+                at_ms
+            },
         };
         let mut pending = self.lock();
         let calls = match pending.get_mut(&key.key_id) {
@@ -277,7 +281,11 @@ impl Gatehouse {
             ] {
                 // Refusals are kept per hour only (the keys list's counts), not as usage.
                 let (refused_column, refused_value, refused_update) = if table == "usage_hourly" {
-                    (", refused", ", $8", ", refused = usage_hourly.refused + excluded.refused")
+                    (
+                        ", refused",
+                        ", $8",
+                        ", refused = usage_hourly.refused + excluded.refused",
+                    )
                 } else if tally.is_usage() {
                     ("", "", "")
                 } else {

@@ -141,7 +141,8 @@ test("a restricted key: create with two scopes, copy once, call the API, see its
   const in45Days = new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10);
   await expect(row.getByTestId("key-expires")).toHaveText(in45Days);
   await expect(row.getByTestId("expires-soon")).toHaveCount(0);
-  await expect(row.getByTestId("key-usage")).toHaveText("24h: 0 ok / 0 failed");
+  await expect(row.getByTestId("key-successes")).toHaveText("0");
+  await expect(row.getByTestId("key-failures")).toHaveText("0");
 
   // The key works on its scopes and is refused off them.
   const own = await request.get(`/v1/api-keys/${keyId}`, { headers: bearer(key) });
@@ -325,6 +326,7 @@ test("a key expiring within a week is flagged in the list and on the Overview", 
 
   await page.getByRole("button", { name: "Create API key" }).click();
   const create = page.getByRole("dialog", { name: "Create API key" });
+  await create.getByRole("button", { name: "Use the suggestion" }).click();
   await create.getByLabel("Name").fill("Short-lived partner key");
   await create.getByLabel("Expiration").selectOption("custom");
   await create.getByLabel("Number of days").fill("3");

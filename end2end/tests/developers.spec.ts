@@ -71,11 +71,11 @@ test("Integration logs page through the latest events with buttons named as they
   await expect(next).toHaveText("Next");
   await expect(previous).toBeDisabled();
   await expect(pager.locator("span")).toHaveText(/^Page 1 of ([2-9]|1\d|20)$/);
-  await expect(page.locator(".logs tbody tr").first()).toContainText('Alerts "Live usage passed 80 % of the monthly limit" turned on');
+  await expect(page.getByTestId("integration-logs").locator("tbody tr").first()).toContainText('Alerts "Live usage passed 80 % of the monthly limit" turned on');
   await next.click();
   await expect(pager.locator("span")).toHaveText(/^Page 2 of \d+$/);
   await expect(previous).toBeEnabled();
-  await expect(page.locator(".logs tbody tr").first()).toBeVisible();
+  await expect(page.getByTestId("integration-logs").locator("tbody tr").first()).toBeVisible();
   await previous.click();
   await expect(pager.locator("span")).toHaveText(/^Page 1 of \d+$/);
 });

@@ -26,7 +26,8 @@ async function layoutProblems(page: Page): Promise<string[]> {
       return `${element.tagName.toLowerCase()}${id ? `[data-testid=${id}]` : ""}${element.className ? `.${String(element.className).replace(/ /g, ".")}` : ""} "${text}"`;
     };
     const shown = (element: Element) => {
-      if (element.closest(".visually-hidden, [hidden]")) return false;
+      // What is there for screen readers only (a phone's table headers too).
+      if (element.closest(".visually-hidden, [hidden], .rows-on-phone > thead")) return false;
       const box = element.getBoundingClientRect();
       return box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== "hidden";
     };

@@ -165,7 +165,10 @@ mod tests {
             message: "The request is not valid.".to_owned(),
             details: ErrorDetails {
                 fields: vec![
-                    problem("scopes", "`bad scope` is not a scope: use area:read or area:write."),
+                    problem(
+                        "scopes",
+                        "`bad scope` is not a scope: use area:read or area:write.",
+                    ),
                     problem("name", "Give the key a name."),
                     problem("scopes", "`rockets:read` is not in the scope catalog."),
                 ],
@@ -174,9 +177,14 @@ mod tests {
         };
         assert_eq!(
             error.field_message("scopes").as_deref(),
-            Some("`bad scope` is not a scope: use area:read or area:write. `rockets:read` is not in the scope catalog.")
+            Some(
+                "`bad scope` is not a scope: use area:read or area:write. `rockets:read` is not in the scope catalog."
+            )
         );
-        assert_eq!(error.field_message("name").as_deref(), Some("Give the key a name."));
+        assert_eq!(
+            error.field_message("name").as_deref(),
+            Some("Give the key a name.")
+        );
         assert_eq!(error.field_message("mode"), None);
     }
 }

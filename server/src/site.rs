@@ -36,7 +36,10 @@ pub fn stylesheet_href(options: &LeptosOptions) -> String {
     let hashes = options
         .hash_files
         .then(|| {
-            let beside_binary = std::env::current_exe().ok()?.parent()?.join(options.hash_file.as_ref());
+            let beside_binary = std::env::current_exe()
+                .ok()?
+                .parent()?
+                .join(options.hash_file.as_ref());
             std::fs::read_to_string(beside_binary).ok()
         })
         .flatten()
@@ -52,7 +55,10 @@ fn css_href(options: &LeptosOptions, hashes: &str) -> String {
         .find(|(file, _)| file.trim() == "css")
         .map(|(_, hash)| format!(".{}", hash.trim()))
         .unwrap_or_default();
-    format!("/{}/{}{hash}.css", options.site_pkg_dir, options.output_name)
+    format!(
+        "/{}/{}{hash}.css",
+        options.site_pkg_dir, options.output_name
+    )
 }
 
 /// The site options: build-time values from the environment cargo-leptos set at

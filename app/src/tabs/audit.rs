@@ -8,8 +8,8 @@ use leptos::prelude::*;
 
 use crate::server_fns::load_audit_events;
 use crate::widgets::search::{
-    FilterChoice, FilterField, FilterFooter, FiltersInUrl, PagedSearch, day_range,
-    details_toggle, typed,
+    FilterChoice, FilterField, FilterFooter, FiltersInUrl, PagedSearch, day_range, details_toggle,
+    typed,
 };
 use crate::widgets::ui::{failed_load, format_time};
 

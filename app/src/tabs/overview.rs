@@ -124,10 +124,16 @@ fn SetupGuideCard(guide: SetupGuide) -> impl IntoView {
     }
     let dismiss = Action::new(|_: &()| dismiss_setup_guide());
     let dismissed = move || dismiss.value().with(|done| matches!(done, Some(Ok(_))));
-    let done_count = SetupStep::ALL.iter().filter(|step| guide.is_done(**step)).count();
+    let done_count = SetupStep::ALL
+        .iter()
+        .filter(|step| guide.is_done(**step))
+        .count();
     let total = SetupStep::ALL.len();
     let complete = guide.is_complete();
-    let next = SetupStep::ALL.iter().copied().find(|step| !guide.is_done(*step));
+    let next = SetupStep::ALL
+        .iter()
+        .copied()
+        .find(|step| !guide.is_done(*step));
     let steps = SetupStep::ALL
         .iter()
         .map(|step| {

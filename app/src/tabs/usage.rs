@@ -137,7 +137,7 @@ pub fn value_ticks(busiest: i64) -> (i64, Vec<i64>) {
         .find(|step| *step >= raw)
         .unwrap_or(10.0 * magnitude)
         .max(1.0) as i64;
-    let top = busiest.max(4).div_ceil(step) * step;
+    let top = (busiest.max(4) + step - 1) / step * step;
     (top, (0..=top / step).map(|index| index * step).collect())
 }
 
@@ -223,7 +223,10 @@ fn UsageChart(page: UsagePage) -> impl IntoView {
         selected
             .get()
             .and_then(|index| days.with_value(|days| days.get(index).map(day_text)))
-            .unwrap_or_else(|| "Point at a day, or focus the chart and use the arrow keys, to read its figures.".to_owned())
+            .unwrap_or_else(|| {
+                "Point at a day, or focus the chart and use the arrow keys, to read its figures."
+                    .to_owned()
+            })
     };
     let on_key = move |event: leptos::ev::KeyboardEvent| {
         let step: i64 = match event.key().as_str() {

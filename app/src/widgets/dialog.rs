@@ -96,7 +96,8 @@ pub fn dialog_focus() {
         });
         // The control that opened this dialog, inside the dialog beneath (a detail's
         // "Revoke" under its confirmation): focus goes back to it while that one stays.
-        let opened_here = send_wrapper::SendWrapper::new(active.clone().filter(|_| opened_from_a_dialog));
+        let opened_here =
+            send_wrapper::SendWrapper::new(active.clone().filter(|_| opened_from_a_dialog));
         let opener = if opened_from_a_dialog {
             FIRST_OPENER.with(|first| first.borrow().clone())
         } else {
@@ -125,9 +126,15 @@ pub fn dialog_focus() {
                     // A dialog still open (one that followed this one, or the one
                     // beneath it) keeps the focus, or gets it back on the control that
                     // opened this one; the first dialog gives it back when it closes.
-                    if let Some(open) = document.query_selector("[aria-modal=\"true\"]").ok().flatten() {
+                    if let Some(open) = document
+                        .query_selector("[aria-modal=\"true\"]")
+                        .ok()
+                        .flatten()
+                    {
                         if let Some(here) = opened_here.as_ref().filter(|here| {
-                            focus_lost && here.is_connected() && open.contains(Some(here.unchecked_ref()))
+                            focus_lost
+                                && here.is_connected()
+                                && open.contains(Some(here.unchecked_ref()))
                         }) {
                             let _ = here.focus();
                         }

@@ -66,8 +66,8 @@ impl FieldErrors {
     pub fn focus_first_in(self, form: NodeRef<leptos::html::Form>) {
         let Self { failure, own } = self;
         Effect::new(move |_| {
-            let refused = failure.with(Option::is_some)
-                || own.is_some_and(|own| own.with(Option::is_some));
+            let refused =
+                failure.with(Option::is_some) || own.is_some_and(|own| own.with(Option::is_some));
             if refused {
                 focus_first_error_soon(form);
             }
@@ -101,15 +101,20 @@ fn focus_first_error_soon(form: NodeRef<leptos::html::Form>) {
                 .text_content()
                 .is_some_and(|text| !text.trim().is_empty())
         };
-        let Ok(found) = form.query_selector_all(&format!("{FOCUSABLE}, .field-error, .error")) else {
+        let Ok(found) = form.query_selector_all(&format!("{FOCUSABLE}, .field-error, .error"))
+        else {
             return;
         };
         let mut last_control: Option<web_sys::HtmlElement> = None;
         for index in 0..found.length() {
-            let Some(element) = found.item(index).and_then(|node| node.dyn_into::<web_sys::Element>().ok()) else {
+            let Some(element) = found
+                .item(index)
+                .and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+            else {
                 continue;
             };
-            let is_message = element.class_list().contains("field-error") || element.class_list().contains("error");
+            let is_message = element.class_list().contains("field-error")
+                || element.class_list().contains("error");
             if !is_message {
                 last_control = element.dyn_into::<web_sys::HtmlElement>().ok();
                 continue;
@@ -123,7 +128,13 @@ fn focus_first_error_soon(form: NodeRef<leptos::html::Form>) {
                 .flatten()
                 .and_then(|group| group.query_selector(FOCUSABLE).ok().flatten())
                 .and_then(|control| control.dyn_into::<web_sys::HtmlElement>().ok());
-            match in_group.or_else(|| element.class_list().contains("field-error").then(|| last_control.clone()).flatten()) {
+            match in_group.or_else(|| {
+                element
+                    .class_list()
+                    .contains("field-error")
+                    .then(|| last_control.clone())
+                    .flatten()
+            }) {
                 Some(control) => {
                     let _ = control.focus();
                 }

@@ -200,8 +200,11 @@ impl FiltersInUrl {
 
     /// Whether the URL set any field.
     pub fn any_set(&self) -> bool {
-        self.fields
-            .with_value(|fields| fields.iter().any(|(_, value)| !value.with_untracked(String::is_empty)))
+        self.fields.with_value(|fields| {
+            fields
+                .iter()
+                .any(|(_, value)| !value.with_untracked(String::is_empty))
+        })
     }
 
     /// Puts the fields' values in the URL in place of what it had (no new history entry,
@@ -211,9 +214,14 @@ impl FiltersInUrl {
         #[cfg(feature = "hydrate")]
         if let Some(window) = web_sys::window() {
             let path = window.location().pathname().unwrap_or_default();
-            let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+            let url = if query.is_empty() {
+                path
+            } else {
+                format!("{path}?{query}")
+            };
             if let Ok(history) = window.history() {
-                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
             }
         }
         #[cfg(not(feature = "hydrate"))]
@@ -397,7 +405,10 @@ mod tests {
     #[test]
     fn query_values_are_percent_encoded() {
         assert_eq!(percent_encoded("usr_01AB"), "usr_01AB");
-        assert_eq!(percent_encoded("/v1/api-keys/{id}"), "%2Fv1%2Fapi-keys%2F%7Bid%7D");
+        assert_eq!(
+            percent_encoded("/v1/api-keys/{id}"),
+            "%2Fv1%2Fapi-keys%2F%7Bid%7D"
+        );
         assert_eq!(percent_encoded("a b&c=d"), "a%20b%26c%3Dd");
         assert_eq!(percent_encoded("é"), "%C3%A9");
     }

@@ -75,7 +75,7 @@ pub fn format_count(count: i64) -> String {
         grouped.push('-');
     }
     for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -142,11 +142,6 @@ mod tests {
         assert_eq!(format_time(&time), "2026-03-04 05:06:07 UTC");
         assert_eq!(format_day(&time), "2026-03-04");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn counts_are_grouped_by_thousands() {

@@ -248,7 +248,9 @@ impl Gatehouse {
         let counts = self
             .key_call_counts(&actor.tenant_id, app_id, now - 24 * 3_600_000)
             .await?;
-        let overlaps = self.previous_secrets_until(&actor.tenant_id, app_id, now).await?;
+        let overlaps = self
+            .previous_secrets_until(&actor.tenant_id, app_id, now)
+            .await?;
         let now = time::from_ms(now);
         let items = keys
             .into_iter()
@@ -257,7 +259,10 @@ impl Gatehouse {
                     counts.get(key.id.as_str()).copied().unwrap_or_default();
                 ApiKeyListItem {
                     expiring_soon: key.expires_within_a_week(now),
-                    previous_secret_until: overlaps.get(key.id.as_str()).copied().map(time::from_ms),
+                    previous_secret_until: overlaps
+                        .get(key.id.as_str())
+                        .copied()
+                        .map(time::from_ms),
                     key,
                     successes_24h,
                     failures_24h,
@@ -265,6 +270,28 @@ impl Gatehouse {
             })
             .collect();
         Ok(keyset.page(items, |item| item.key.id.to_string()))
+    }
+
+    /// For each key of the app rotated with an overlap that has not ended: when its
+    /// previous secret stops working.
+    async fn previous_secrets_until(
+        &self,
+        tenant_id: &TenantId,
+        app_id: &AppId,
+        now_ms: i64,
+    ) -> Result<HashMap<String, i64>, DomainError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT s.key_id, MAX(s.retires_at) FROM api_key_secrets s
+             JOIN api_keys k ON k.id = s.key_id
+             WHERE k.tenant_id = $1 AND k.app_id = $2 AND s.retires_at > $3
+             GROUP BY s.key_id",
+        )
+        .bind(tenant_id.as_str())
+        .bind(app_id.as_str())
+        .bind(now_ms)
+        .fetch_all(self.db().pool())
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The API keys tab: the user's selected app, its keys, and the scope catalog.
@@ -596,9 +623,7 @@ impl Gatehouse {
                 actor,
                 key_id,
                 EventType::ApiKeyRotated,
-                |after| {
-                    format!("API key {} rotated. {}", after.name, overlap.consequence())
-                },
+                |after| format!("API key {} rotated. {}", after.name, overlap.consequence()),
                 Some(&key),
             )
             .await?;

@@ -202,7 +202,11 @@ impl Gatehouse {
         for key_id in key_ids {
             query = query.bind(key_id);
         }
-        let names: HashMap<String, String> = query.fetch_all(self.db().pool()).await?.into_iter().collect();
+        let names: HashMap<String, String> = query
+            .fetch_all(self.db().pool())
+            .await?
+            .into_iter()
+            .collect();
         for entry in entries {
             entry.key_name = names.get(entry.key_id.as_str()).cloned();
         }

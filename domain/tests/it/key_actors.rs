@@ -3,8 +3,8 @@
 
 use crate::common::{actor_for, app_named, create_key as create, key_input, tenant_with_user};
 use gatehouse_domain::admission::CallAttempt;
-use gatehouse_domain::{CallOutcome, Gatehouse};
 use gatehouse_domain::api_keys::KeyRefusal;
+use gatehouse_domain::{CallOutcome, Gatehouse};
 use gatehouse_model::{
     ApiKeyInput, ApiKeyUpdate, AppInput, ErrorCode, KeyMode, Role, RotationOverlap,
 };
@@ -358,7 +358,12 @@ on_both_engines!(
         let test = create(&gatehouse, &owner, &app_id, KeyMode::Test, None).await;
         let live_principal = actor_for(&gatehouse, &live.plaintext).await;
         let test_principal = actor_for(&gatehouse, &test.plaintext).await;
-        for outcome in [CallOutcome::Succeeded, CallOutcome::Succeeded, CallOutcome::Succeeded, CallOutcome::Failed] {
+        for outcome in [
+            CallOutcome::Succeeded,
+            CallOutcome::Succeeded,
+            CallOutcome::Succeeded,
+            CallOutcome::Failed,
+        ] {
             gatehouse.record_call(live_principal.api_key().unwrap(), outcome);
         }
         gatehouse.record_call(test_principal.api_key().unwrap(), CallOutcome::Succeeded);
@@ -435,7 +440,10 @@ on_both_engines!(
             .await
             .unwrap()
             .data;
-        let row = listed.iter().find(|item| item.key.id == key.key.id).unwrap();
+        let row = listed
+            .iter()
+            .find(|item| item.key.id == key.key.id)
+            .unwrap();
         assert_eq!(
             (row.successes_24h, row.failures_24h),
             (1, 4),

@@ -1566,7 +1566,10 @@ on_both_engines!(
         );
         let key = create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
         let actor = actor_for(&gatehouse, &key.plaintext).await;
-        gatehouse.record_call(actor.api_key().unwrap(), gatehouse_domain::CallOutcome::Succeeded);
+        gatehouse.record_call(
+            actor.api_key().unwrap(),
+            gatehouse_domain::CallOutcome::Succeeded,
+        );
         gatehouse.flush_usage().await.unwrap();
         let receiver = Receiver::start().await;
         let created = gatehouse
@@ -1588,11 +1591,22 @@ on_both_engines!(
             .unwrap();
         let done = gatehouse.setup_guide(&owner).await.unwrap();
         assert!(done.is_complete() && !done.dismissed, "{done:?}");
-        assert!(gatehouse.dismiss_setup_guide(&owner).await.unwrap().dismissed);
+        assert!(
+            gatehouse
+                .dismiss_setup_guide(&owner)
+                .await
+                .unwrap()
+                .dismissed
+        );
         assert!(gatehouse.setup_guide(&owner).await.unwrap().dismissed);
         // Another tenant's guide is its own.
-        let (_, stranger) =
-            tenant_with_user(&gatehouse, "owner@elsewhere.test", gatehouse_model::Role::Owner, true).await;
+        let (_, stranger) = tenant_with_user(
+            &gatehouse,
+            "owner@elsewhere.test",
+            gatehouse_model::Role::Owner,
+            true,
+        )
+        .await;
         let theirs = gatehouse.setup_guide(&stranger).await.unwrap();
         assert!(theirs.done.is_empty() && !theirs.dismissed, "{theirs:?}");
     }

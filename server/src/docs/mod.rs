@@ -60,6 +60,7 @@ pub fn router(state: &AppState, document: &utoipa::openapi::OpenApi) -> Router<A
 /// Every page in both forms, the index and `llms.txt`.
 struct Site {
     index_html: Bytes,
+    not_found_html: Bytes,
     llms_txt: Bytes,
     /// By slug: (HTML, Markdown).
     pages: HashMap<&'static str, (Bytes, Bytes)>,
@@ -90,6 +91,12 @@ impl Site {
                 &index_markdown(),
                 stylesheet,
             )),
+            not_found_html: Bytes::from(html_document(
+                "Page not found",
+                None,
+                "No docs page has this address. [All docs](/docs)",
+                stylesheet,
+            )),
             llms_txt: Bytes::from(llms_txt_text()),
             pages,
         }
@@ -112,11 +119,7 @@ async fn page(State(site): State<Arc<Site>>, Path(page): Path<String>) -> Respon
         (None, _) => (
             StatusCode::NOT_FOUND,
             [(CONTENT_TYPE, "text/html; charset=utf-8")],
-            html_document(
-                "Page not found",
-                None,
-                "No docs page has this address. [All docs](/docs)",
-            ),
+            site.not_found_html.clone(),
         )
             .into_response(),
     }

@@ -164,9 +164,7 @@ fn KeysForApp(
         form.open.set(true);
     };
     let create_button = {
-        let open_create = open_create.clone();
         move || {
-            let open_create = open_create.clone();
             view! {
                 <button type="button" data-testid="create-key" on:click=move |_| open_create()>
                     "Create API key"

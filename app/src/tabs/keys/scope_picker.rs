@@ -143,6 +143,8 @@ fn arrow_keys(event: leptos::ev::KeyboardEvent) {
         _ => return,
     };
     event.prevent_default();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (across, down);
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
@@ -177,26 +179,34 @@ fn arrow_keys(event: leptos::ev::KeyboardEvent) {
         let active = web_sys::window()
             .and_then(|window| window.document())
             .and_then(|document| document.active_element());
-        let Some(row_index) = rows.iter().position(|row| row.contains(active.as_ref().map(|active| active.unchecked_ref()))) else {
+        let Some(row_index) = rows
+            .iter()
+            .position(|row| row.contains(active.as_ref().map(|active| active.unchecked_ref())))
+        else {
             return;
         };
         let here = boxes_of(&rows[row_index]);
-        let Some(column) = here
-            .iter()
-            .position(|checkbox| active.as_ref().is_some_and(|active| active == checkbox.unchecked_ref::<web_sys::Element>()))
-        else {
+        let Some(column) = here.iter().position(|checkbox| {
+            active
+                .as_ref()
+                .is_some_and(|active| active == checkbox.unchecked_ref::<web_sys::Element>())
+        }) else {
             return;
         };
         let target = if down == 0 {
             let next = column as i32 + across;
-            (0..here.len() as i32).contains(&next).then(|| here[next as usize].clone())
+            (0..here.len() as i32)
+                .contains(&next)
+                .then(|| here[next as usize].clone())
         } else {
             let next_row = row_index as i32 + down;
             (0..rows.len() as i32)
                 .contains(&next_row)
                 .then(|| {
                     let there = boxes_of(&rows[next_row as usize]);
-                    there.get(column.min(there.len().saturating_sub(1))).cloned()
+                    there
+                        .get(column.min(there.len().saturating_sub(1)))
+                        .cloned()
                 })
                 .flatten()
         };

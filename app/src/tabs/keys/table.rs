@@ -46,8 +46,9 @@ pub(super) fn KeysTable(
                         {(!key.description.is_empty()).then(|| view! { <div class="muted small">{key.description.clone()}</div> })}
                     </td>
                     <td class="scopes" data-label="Scopes" data-testid="key-scopes">{scope_chips(key.scopes.as_deref())}</td>
-                    <td data-label="Mode" data-testid="key-mode"><span class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span></td>
-                    <td data-label="Status"><span data-testid="key-status" class=format!("status status-{status}")>{status}</span>
+                    <td data-label="Status">
+                        <span data-testid="key-status" class=format!("status status-{status}")>{status}</span>
+                        <span data-testid="key-mode" class=format!("badge mode-{}", key.mode.as_str())>{key.mode.as_str()}</span>
                         {item.previous_secret_until.as_ref().map(|until| view! {
                             <div class="muted small" data-testid="previous-secret" title=format_time(until)>
                                 "Previous secret works until " {format_time(until)}
@@ -58,7 +59,9 @@ pub(super) fn KeysTable(
                         <div data-testid="key-created">{format_day(&key.created_at)}</div>
                         <div class="muted small">"by " <span data-testid="key-creator">{key.created_by.clone()}</span></div>
                     </td>
-                    <td class="time" data-label="Last used" data-testid="key-last-used">{last_used_text(&key)}</td>
+                    <td class="time" data-label="Last used" data-testid="key-last-used" title=last_used_text(&key)>
+                        {key.last_used_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
+                    </td>
                     <td class="time" data-label="Expires" data-testid="key-expires" title=expiry_text(&key)>
                         {key.expires_at.as_ref().map_or_else(|| "Never".to_owned(), format_day)}
                         {item.expiring_soon.then(|| view! { <span class="flag expiring" data-testid="expires-soon">"Expires soon"</span> })}
@@ -86,7 +89,6 @@ pub(super) fn KeysTable(
                     <tr>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Scopes"</th>
-                        <th scope="col">"Mode"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Last used"</th>
