@@ -46,6 +46,14 @@ pub(super) fn KeyDetail(
         .flat_map(|area| area.scopes())
         .collect();
     let close = move || detail.close();
+    // Escape closes the confirmation over the detail first, wherever focus is.
+    let escape = move || {
+        if detail.confirming_revoke.get_untracked() {
+            detail.confirming_revoke.set(false);
+        } else {
+            detail.close();
+        }
+    };
     let busy = move || actions.busy();
 
     let errors = FieldErrors::of(actions.update);
@@ -198,7 +206,7 @@ pub(super) fn KeyDetail(
     view! {
         <div class="modal-backdrop">
             <div class="modal card key-detail" role="dialog" aria-modal="true" aria-labelledby="key-detail-title"
-                data-testid="key-detail" data-key-id=key.id.to_string() on:keydown=dialog_keys(close)>
+                data-testid="key-detail" data-key-id=key.id.to_string() on:keydown=dialog_keys(escape)>
                 <div class="modal-header">
                     <h2 id="key-detail-title">{key.name.clone()}</h2>
                     <span class=format!("status status-{status}") data-testid="key-detail-status">{status}</span>
