@@ -2,8 +2,8 @@
 # The dashboard's weight and first interaction (`./dev bench`): starts the release
 # server on a fresh SQLite database and runs end2end/measure-frontend.mjs in Chromium,
 # which prints the bytes of JS and wasm over the wire for a first visit to the sign-in
-# page and for opening each tab, and the time until the sign-in page is interactive
-# with the CPU slowed 4x.
+# page, for signing in to the Overview and for opening each tab, and, with the CPU
+# slowed 4x, the time until the sign-in page is ready and the Overview interactive.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh

@@ -23,8 +23,10 @@ use leptos_router::Lazy;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-/// The HTML document the server renders around the app.
+/// The HTML document the server renders around the app. Pages that work as plain HTML
+/// (the sign-in form) are served without the wasm and its hydration.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let hydrate = needs_wasm().then(|| view! { <HydrationScripts options=options.clone() /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -33,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                {hydrate}
                 <MetaTags />
             </head>
             <body>
@@ -41,6 +43,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether the page being served needs the wasm: every page but the sign-in form.
+fn needs_wasm() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .is_none_or(|parts| parts.uri.path().trim_end_matches('/') != pages::SIGN_IN_PATH)
+    }
+    #[cfg(not(feature = "ssr"))]
+    true
 }
 
 /// Marks the page interactive once hydration (with the opened tab's code) is done:

@@ -2,6 +2,7 @@
 
 use gatehouse_model::Viewer;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::components::Redirect;
@@ -26,7 +27,7 @@ pub const TABS: &[(&str, &str)] = &[
 
 #[component]
 pub fn Home() -> impl IntoView {
-    view! { <Redirect path="/settings/developers" /> }
+    view! { <Redirect path=DEVELOPERS_PATH /> }
 }
 
 #[component]
@@ -40,37 +41,57 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+/// Where the sign-in form is, and where signing in lands.
+pub const SIGN_IN_PATH: &str = "/login";
+pub const DEVELOPERS_PATH: &str = "/settings/developers";
+
+/// A failed sign-in, shown once on the sign-in page the form's POST redirects back to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignInFailure {
+    pub email: String,
+    pub message: String,
+}
+
+impl SignInFailure {
+    /// Longer than any email an account can have (RFC 5321 allows 254).
+    const MAX_EMAIL_CHARS: usize = 320;
+
+    pub fn new(email: &str, message: &str) -> Self {
+        Self {
+            email: email.chars().take(Self::MAX_EMAIL_CHARS).collect(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// The sign-in page: a plain HTML form posted to the `sign_in` server function. The
+/// server serves this page without the wasm (see `shell`): it is ready as soon as it
+/// is shown, and a first visit downloads none of the dashboard's code.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            #[cfg(feature = "hydrate")]
-            if let Some(window) = web_sys::window() {
-                let _ = window.location().set_href("/settings/developers");
-            }
-        }
-    });
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|error| error.to_string())
-    };
+    #[cfg(feature = "ssr")]
+    let failure = crate::ssr::take_sign_in_failure();
+    #[cfg(not(feature = "ssr"))]
+    let failure: Option<SignInFailure> = None;
+    let (email, message) = failure
+        .map(|failure| (failure.email, failure.message))
+        .unwrap_or_default();
+    let failed = !message.is_empty();
     view! {
         <Title text="Sign in · Gatehouse" />
         <main class="centered">
             <div class="card sign-in">
                 <h1>"Sign in to Gatehouse"</h1>
-                <ActionForm action>
+                <form method="post" action=SignIn::url()>
                     <label for="email">"Email"</label>
-                    <input id="email" type="email" name="email" autocomplete="username" required />
+                    <input id="email" type="email" name="email" autocomplete="username" required
+                        value=email autofocus=!failed />
                     <label for="password">"Password"</label>
-                    <input id="password" type="password" name="password" autocomplete="current-password" required />
-                    <p class="error" role="alert">{error}</p>
-                    <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
-                </ActionForm>
+                    <input id="password" type="password" name="password" autocomplete="current-password" required
+                        autofocus=failed />
+                    <p class="error" role="alert">{message}</p>
+                    <button type="submit">"Sign in"</button>
+                </form>
             </div>
         </main>
     }
@@ -85,7 +106,7 @@ pub fn DevelopersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) => view! { <Workspace viewer /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Ok(None) => view! { <Redirect path=SIGN_IN_PATH /> }.into_any(),
                     Err(error) => show_error(error, move || viewer.refetch()),
                 }
             })}
@@ -111,7 +132,7 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
         if let Some(Ok(())) = sign_out_action.value().get() {
             #[cfg(feature = "hydrate")]
             if let Some(window) = web_sys::window() {
-                let _ = window.location().set_href("/login");
+                let _ = window.location().set_href(SIGN_IN_PATH);
             }
         }
     });

@@ -4,9 +4,10 @@
 use gatehouse_model::{
     AlertId, AlertPreference, AlertsPanel, ApiKeyId, ApiKeyInput, ApiKeyUpdate, ApiKeyView,
     ApiKeysPage, AppId, AppInput, AppView, AppsPage, AttemptView, AuditEventView, AuditFilter,
-    CreatedApiKey, CreatedEndpoint, EndpointInput, EndpointUpdate, EndpointView, EventId, Overview,
-    Page, ReplayOutcome, RequestLogFilter, RequestLogView, RequestLogsPage, RotationOverlap,
-    SetupGuide, UsagePage, Viewer, WebhookEndpointId, WebhooksPage,
+    CreatedApiKey, CreatedEndpoint, EndpointInput, EndpointUpdate, EndpointView, EventId,
+    KeyActivity, Overview, Page, ReplayOutcome, RequestLogFilter, RequestLogView, RequestLogsPage,
+    RotationOverlap, SetupGuide, UsagePage, Viewer, WebhookEndpointId, WebhookMessage,
+    WebhooksPage,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -25,16 +26,38 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     }
 }
 
+/// Signs in. The sign-in page is a plain HTML form (it loads no wasm), so a browser's
+/// own submission is answered with a redirect: to the Developers page, or back to the
+/// form with the message and the email kept. Other callers get the viewer as JSON.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<Viewer, AppError> {
     let context = ssr::context()?;
-    let session = context
+    let signed_in = context
         .gatehouse
         .sign_in(&email, &password, ssr::client_address())
-        .await?;
-    let max_age = gatehouse_domain::auth::SESSION_TTL_MS / 1000;
-    ssr::set_session_cookie(Some((&session.token, max_age)));
-    Ok(session.viewer)
+        .await;
+    let plain_form = ssr::is_plain_form_post();
+    match signed_in {
+        Ok(session) => {
+            let max_age = gatehouse_domain::auth::SESSION_TTL_MS / 1000;
+            ssr::set_session_cookie(Some((&session.token, max_age)));
+            if plain_form {
+                leptos_axum::redirect(crate::pages::DEVELOPERS_PATH);
+            }
+            Ok(session.viewer)
+        }
+        Err(error) => {
+            let error = AppError::from(error);
+            if plain_form {
+                ssr::remember_sign_in_failure(&crate::pages::SignInFailure::new(
+                    &email,
+                    &error.to_string(),
+                ));
+                leptos_axum::redirect(crate::pages::SIGN_IN_PATH);
+            }
+            Err(error)
+        }
+    }
 }
 
 #[server(prefix = "/api", endpoint = "sign_out")]
@@ -175,6 +198,13 @@ pub async fn load_key_requests(key_id: ApiKeyId) -> Result<Vec<RequestLogView>, 
     Ok(gatehouse
         .recent_requests_of_key(&signed_in.actor, &key_id, KEY_RECENT_REQUESTS)
         .await?)
+}
+
+/// A key's calls per hour (24 hours) and per day (30 days), for its detail's chart.
+#[server(prefix = "/api", input = Json, endpoint = "load_key_activity")]
+pub async fn load_key_activity(key_id: ApiKeyId) -> Result<KeyActivity, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse.key_activity(&signed_in.actor, &key_id).await?)
 }
 
 /// The API keys tab: the selected app's keys, with 24-hour counts, and the scope catalog.
@@ -318,6 +348,18 @@ pub async fn load_delivery_attempts(
     };
     Ok(gatehouse
         .list_delivery_attempts(&signed_in.actor, &endpoint_id, &page)
+        .await?)
+}
+
+/// One event as the endpoint was sent it: the body and each attempt with its headers.
+#[server(prefix = "/api", input = Json, endpoint = "load_webhook_message")]
+pub async fn load_webhook_message(
+    endpoint_id: WebhookEndpointId,
+    event_id: EventId,
+) -> Result<WebhookMessage, AppError> {
+    let (gatehouse, signed_in) = ssr::signed_in().await?;
+    Ok(gatehouse
+        .webhook_message(&signed_in.actor, &endpoint_id, &event_id)
         .await?)
 }
 

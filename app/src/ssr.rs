@@ -55,7 +55,11 @@ pub fn client_address() -> Option<std::net::IpAddr> {
 
 /// The session token from the request's cookie, if any.
 pub fn session_token() -> Option<String> {
-    let name = context().ok()?.session_cookie_name();
+    request_cookie(context().ok()?.session_cookie_name())
+}
+
+/// The value of the request's cookie `name`, if it sent one.
+fn request_cookie(name: &str) -> Option<String> {
     let parts = use_context::<Parts>()?;
     parts.headers.get_all(COOKIE).iter().find_map(|header| {
         cookie::Cookie::split_parse(header.to_str().ok()?)
@@ -81,7 +85,18 @@ pub async fn signed_in() -> Result<(Gatehouse, SignedIn), AppError> {
 pub fn set_session_cookie(token: Option<(&str, i64)>) {
     let Ok(context) = context() else { return };
     let (value, max_age_seconds) = token.unwrap_or(("", 0));
-    let cookie = cookie::Cookie::build((context.session_cookie_name(), value))
+    set_cookie(
+        &context,
+        context.session_cookie_name(),
+        value,
+        max_age_seconds,
+    );
+}
+
+/// Appends a `Set-Cookie` to the response: HttpOnly, SameSite=Lax, Path=/, and `Secure`
+/// over https. A max age of 0 clears the cookie.
+fn set_cookie(context: &DashboardContext, name: &str, value: &str, max_age_seconds: i64) {
+    let cookie = cookie::Cookie::build((name, value))
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
         .path("/")
@@ -94,4 +109,55 @@ pub fn set_session_cookie(token: Option<(&str, i64)>) {
     ) {
         response.append_header(SET_COOKIE, value);
     }
+}
+
+/// Whether the request is a browser's own form submission (it takes HTML back), not a
+/// call from the hydrated page (which takes JSON).
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
+/// The cookie that carries a failed sign-in from the form's POST to the sign-in page
+/// it redirects to, for one minute: the message to show and the email to keep.
+const SIGN_IN_FAILURE_COOKIE: &str = "gatehouse_sign_in_failed";
+const SIGN_IN_FAILURE_SECONDS: i64 = 60;
+/// Longer values are not read back: a forged cookie cannot make the page large.
+const SIGN_IN_FAILURE_MAX_BYTES: usize = 2048;
+
+/// Remembers a failed sign-in for the page the browser is sent back to.
+pub fn remember_sign_in_failure(failure: &crate::pages::SignInFailure) {
+    use base64::Engine;
+    let Ok(context) = context() else { return };
+    let Ok(json) = serde_json::to_vec(failure) else {
+        return;
+    };
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    set_cookie(
+        &context,
+        SIGN_IN_FAILURE_COOKIE,
+        &value,
+        SIGN_IN_FAILURE_SECONDS,
+    );
+}
+
+/// The failed sign-in remembered for this page, if any; it is shown once (cleared).
+pub fn take_sign_in_failure() -> Option<crate::pages::SignInFailure> {
+    use base64::Engine;
+    let value = request_cookie(SIGN_IN_FAILURE_COOKIE)?;
+    if let Ok(context) = context() {
+        set_cookie(&context, SIGN_IN_FAILURE_COOKIE, "", 0);
+    }
+    if value.len() > SIGN_IN_FAILURE_MAX_BYTES {
+        return None;
+    }
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .ok()?;
+    serde_json::from_slice(&json).ok()
 }

@@ -1,10 +1,13 @@
 //! Usage per day (`GET /v1/usage`): the flushed counters of a window of days,
 //! for the tenant, one app or one key, in one mode, split by outcome, every day of the
 //! window present (days without calls are zeros, so a chart of an empty window is an
-//! empty chart, not an error).
+//! empty chart, not an error); and a key's activity per hour and per day, its refused
+//! calls counted as failures as on its own counts.
 
 use chrono::NaiveDate;
-use gatehouse_model::{AppId, UsageDay, UsagePage, UsageQuery, UsageReport};
+use gatehouse_model::{
+    ActivitySlot, ApiKeyId, AppId, KeyActivity, UsageDay, UsagePage, UsageQuery, UsageReport,
+};
 
 use crate::access::Access;
 use crate::actor::Actor;
@@ -14,6 +17,11 @@ use crate::{Gatehouse, time};
 
 /// The longest window one report covers.
 pub const MAX_REPORT_DAYS: u64 = 366;
+/// A key's activity: this many hours, and this many days, up to now.
+pub const ACTIVITY_HOURS: i64 = 24;
+pub const ACTIVITY_DAYS: i64 = 30;
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 fn parse_day(field: &str, value: &str) -> Result<NaiveDate, DomainError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -41,6 +49,58 @@ impl Gatehouse {
         };
         let report = self.usage_report(actor, &query).await?;
         Ok(UsagePage { app, report })
+    }
+
+    /// A key's calls per hour (the last [`ACTIVITY_HOURS`], this one included) and per
+    /// UTC day (the last [`ACTIVITY_DAYS`], today included), oldest first.
+    pub async fn key_activity(
+        &self,
+        actor: &Actor,
+        key_id: &ApiKeyId,
+    ) -> Result<KeyActivity, DomainError> {
+        actor.require(Access::USAGE_READ)?;
+        let key = self.visible_key(actor, key_id).await?;
+        let now = self.now_ms();
+        let first_hour = now - now.rem_euclid(HOUR_MS) - (ACTIVITY_HOURS - 1) * HOUR_MS;
+        let first_day = now - now.rem_euclid(DAY_MS) - (ACTIVITY_DAYS - 1) * DAY_MS;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT hour_start, successes, failures + refused FROM usage_hourly
+             WHERE tenant_id = $1 AND app_id = $2 AND key_id = $3 AND hour_start >= $4",
+        )
+        .bind(actor.tenant_id.as_str())
+        .bind(key.app_id.as_str())
+        .bind(key_id.as_str())
+        .bind(first_day.min(first_hour))
+        .fetch_all(self.db().pool())
+        .await?;
+        let slots = |first: i64, length: i64, count: i64| -> Vec<ActivitySlot> {
+            (0..count)
+                .map(|index| ActivitySlot {
+                    start: time::from_ms(first + index * length),
+                    successes: 0,
+                    failures: 0,
+                })
+                .collect()
+        };
+        let mut hours = slots(first_hour, HOUR_MS, ACTIVITY_HOURS);
+        let mut days = slots(first_day, DAY_MS, ACTIVITY_DAYS);
+        for (hour_start, successes, failures) in rows {
+            for (slots, first, length) in [
+                (&mut hours, first_hour, HOUR_MS),
+                (&mut days, first_day, DAY_MS),
+            ] {
+                let index = (hour_start - first).div_euclid(length);
+                if let Some(slot) = usize::try_from(index).ok().and_then(|i| slots.get_mut(i)) {
+                    slot.successes += successes;
+                    slot.failures += failures;
+                }
+            }
+        }
+        Ok(KeyActivity {
+            key_id: key.id,
+            hours,
+            days,
+        })
     }
 
     /// Calls per day in a window; by default the current billing window of the live

@@ -9,6 +9,9 @@ export interface Delivery {
   id: string;
   type: string;
   verified: boolean;
+  /** The body and the signature header, as received. */
+  body: string;
+  signature: string;
 }
 
 export class Receiver {
@@ -40,7 +43,8 @@ export class Receiver {
         verified = false;
       }
       const seenBefore = this.deliveries.filter((delivery) => delivery.id === id).length;
-      this.deliveries.push({ id, type, verified });
+      const signature = String(request.headers["webhook-signature"] ?? "");
+      this.deliveries.push({ id, type, verified, body, signature });
       response.statusCode = verified ? this.answer(id, seenBefore) : 400;
       response.end(verified ? "ok" : "signature did not verify");
     });

@@ -4,13 +4,30 @@ import { signIn } from "../support/session";
 
 const OWNER = ["owner@demo.gatehouse.test", "demo-owner-password-1"] as const;
 
-test("wrong password is refused with one message", async ({ page }) => {
+test("wrong password is refused with one message, the email kept; the page loads no code", async ({ page }) => {
+  const code: string[] = [];
+  page.on("request", (request) => {
+    if (/\.(js|wasm)(\?|$)/.test(request.url())) code.push(request.url());
+  });
   await page.goto("/login");
-  await page.locator("#root[data-hydrated]").waitFor();
+  await expect(page.getByLabel("Email")).toBeFocused();
   await page.getByLabel("Email").fill(OWNER[0]);
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Invalid email or password.");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByLabel("Email")).toHaveValue(OWNER[0]);
+  await expect(page.getByLabel("Password")).toHaveValue("");
+  await expect(page.getByLabel("Password")).toBeFocused();
+  // Shown once: a reload is a fresh form.
+  await page.reload();
+  await expect(page.getByRole("alert")).toHaveText("");
+  expect(code, "the sign-in page needs none of the dashboard's code").toEqual([]);
+  await page.getByLabel("Email").fill(OWNER[0]);
+  await page.getByLabel("Password").fill(OWNER[1]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/settings/developers");
+  await page.locator("#root[data-hydrated]").waitFor();
 });
 
 test("owner sees the tabs, creates an app and selects it", async ({ page }) => {

@@ -241,7 +241,7 @@ for (const viewport of [
       // The sign-in page too.
       await page.context().clearCookies();
       await page.goto("/login");
-      await hydrated(page);
+      await page.getByRole("button", { name: "Sign in" }).waitFor();
       expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     });
   });
@@ -258,7 +258,7 @@ async function seriousViolations(page: Page) {
 
 test("no tab, form or dialog has a serious accessibility violation", async ({ page }) => {
   await page.goto("/login");
-  await hydrated(page);
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
   expect(await seriousViolations(page), "sign-in page").toEqual([]);
   await signIn(page, ...OWNER);
   const tabs = page.getByRole("navigation", { name: "Developers" });

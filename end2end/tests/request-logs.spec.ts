@@ -101,6 +101,25 @@ test("the Logs page lists the selected app's requests by filter and mode, and a 
   expect(text).not.toContain(live.secret);
   expect(text).not.toContain(test_key.secret);
 
+  // A row's key name opens that key on the API keys tab.
+  await rows.first().getByTestId("request-key").click();
+  await page.waitForURL(`**/settings/developers/api-keys?key=${test_key.id}`);
+  const linked = page.getByTestId("key-detail");
+  await expect(linked).toHaveAttribute("data-key-id", test_key.id);
+  await expect(linked).toContainText("Sandbox");
+  // Its activity: the one call, this hour and today.
+  const activity = linked.getByTestId("key-activity-chart");
+  await expect(activity.getByTestId("usage-totals")).toHaveText("1 successful, 0 failed");
+  await activity.locator("svg").focus();
+  // Focused, the readout names the last hour (this one).
+  await expect(activity.getByTestId("chart-readout")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:00 UTC: [01] successful, 0 failed$/);
+  await linked.getByTestId("activity-days").click();
+  await expect(linked.getByTestId("activity-days")).toHaveAttribute("aria-pressed", "true");
+  await expect(activity.getByTestId("usage-totals")).toHaveText("1 successful, 0 failed");
+  await expect(activity.locator(".usage-bar")).toHaveCount(30);
+  await linked.press("Escape");
+  await expect(linked).toHaveCount(0);
+
   // The live key's detail shows its latest requests.
   await tabs.getByRole("link", { name: "API keys", exact: true }).click();
   await page.waitForURL("**/settings/developers/api-keys");

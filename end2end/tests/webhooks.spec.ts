@@ -126,6 +126,33 @@ test("an endpoint receives signed test and API events, and a failed one is repla
       .toBeGreaterThanOrEqual(2);
     await expectLogged(page, failed, "succeeded");
 
+    // View opens the message: the body as sent (copied byte for byte), each attempt
+    // newest first with its answer and the headers it carried, the signature cut short.
+    const sentFailed = receiver.deliveries.filter((d) => d.id === failed);
+    await failedRow.getByTestId("view-message").click();
+    const message = page.getByTestId("message-view");
+    await expect(message.getByRole("heading", { name: "Message" })).toBeFocused();
+    await expect(message.getByTestId("message-event-id")).toHaveText(failed);
+    const body = message.getByTestId("message-body");
+    await expect(body).toContainText('"type": "payment_intent.payment_failed"');
+    await expect(body).toContainText('"amount": 1200');
+    await message.getByTestId("copy-body").click();
+    await expect(message.getByTestId("copy-body")).toHaveText("Copied");
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(sentFailed[0].body);
+    const attempts = message.getByTestId("message-attempt");
+    expect(await attempts.count()).toBeGreaterThanOrEqual(2);
+    await expect(attempts.first()).toContainText("Succeeded · HTTP 200");
+    await expect(attempts.last()).toContainText("Failed · HTTP 500");
+    await expect(attempts.last()).toContainText(`webhook-id: ${failed}`);
+    const shownSignature = (await attempts.last().locator("li", { hasText: "webhook-signature" }).textContent())!
+      .replace("webhook-signature: ", "");
+    expect(shownSignature).toMatch(/^v1,.{8}…$/);
+    expect(sentFailed[0].signature.startsWith(shownSignature.slice(0, -1))).toBe(true);
+    // Escape closes the message, not the endpoint's dialog.
+    await page.keyboard.press("Escape");
+    await expect(message).toHaveCount(0);
+    await expect(page.getByTestId("endpoint-detail")).toBeVisible();
+
     // Disable, then delete after confirming.
     await page.getByTestId("toggle-endpoint").click();
     await expect(page.getByRole("status")).toContainText("is now disabled");

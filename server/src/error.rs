@@ -228,3 +228,29 @@ impl<T: PathIdKind + Send, S: Send + Sync> axum::extract::FromRequestParts<S> fo
             .ok_or_else(|| DomainError::NotFound(T::RESOURCE).into())
     }
 }
+
+/// Two ids from the path, in order (`/v1/webhook-endpoints/{id}/messages/{event_id}`);
+/// one that does not parse answers 404 naming its resource.
+pub struct PathIds<A, B>(pub A, pub B);
+
+impl<A, B, S> axum::extract::FromRequestParts<S> for PathIds<A, B>
+where
+    A: PathIdKind + Send,
+    B: PathIdKind + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((first, second)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| DomainError::NotFound(A::RESOURCE))?;
+        let first = A::parse_path(&first).ok_or(DomainError::NotFound(A::RESOURCE))?;
+        let second = B::parse_path(&second).ok_or(DomainError::NotFound(B::RESOURCE))?;
+        Ok(PathIds(first, second))
+    }
+}

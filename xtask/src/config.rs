@@ -38,6 +38,9 @@ struct LeptosSection {
     hash_file_name: Option<String>,
     #[serde(default)]
     always_erase_components: bool,
+    /// As in cargo-leptos: release builds minify the JS unless this is false.
+    #[serde(default = "default_js_minify")]
+    js_minify: bool,
     // Read by `cargo leptos end-to-end` and `watch` only.
     #[allow(dead_code)]
     end2end_cmd: Option<String>,
@@ -56,6 +59,9 @@ fn default_site_addr() -> String {
 }
 fn default_reload_port() -> u16 {
     3001
+}
+fn default_js_minify() -> bool {
+    true
 }
 fn default_browserquery() -> String {
     "defaults".into()
@@ -135,6 +141,7 @@ pub struct Project {
     pub assets_dir: Option<PathBuf>,
     pub hash_files: bool,
     pub hash_file_name: String,
+    pub js_minify: bool,
     /// Environment for both cargo builds (without RUSTFLAGS, see [`Project::rustflags`]).
     pub env: Vec<(&'static str, String)>,
     /// Whether both cargo builds write a `--timings` report (`target/cargo-timings/`).
@@ -237,7 +244,7 @@ impl Project {
             ("LEPTOS_RELOAD_PORT", s.reload_port.to_string()),
             ("LEPTOS_LIB_DIR", dir_of(lib)?.display().to_string()),
             ("LEPTOS_BIN_DIR", dir_of(bin)?.display().to_string()),
-            ("LEPTOS_JS_MINIFY", "true".into()),
+            ("LEPTOS_JS_MINIFY", s.js_minify.to_string()),
             ("LEPTOS_HASH_FILES", s.hash_files.to_string()),
         ];
         if s.hash_files {
@@ -260,6 +267,7 @@ impl Project {
             assets_dir: s.assets_dir,
             hash_files: s.hash_files,
             hash_file_name,
+            js_minify: s.js_minify,
             env,
             timings: false,
             erase_components: s.always_erase_components,

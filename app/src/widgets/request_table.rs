@@ -76,6 +76,8 @@ fn RequestRow(
         .key_name
         .clone()
         .unwrap_or_else(|| "A deleted key".to_owned());
+    // The key's detail on the API keys tab (Logs show the selected app's keys only).
+    let key_link = format!("/settings/developers/api-keys?key={}", request.key_id);
     let copied = RwSignal::new(CopyState::Idle);
     let facts: Vec<(&'static str, String)> = [
         ("Time", Some(format_time(&request.occurred_at))),
@@ -100,7 +102,9 @@ fn RequestRow(
             <td data-label="Status"><span class=status_class(request.status)>{request.status}</span>
                 {outcome.map(|code| view! { <div class="muted small"><code>{code}</code></div> })}</td>
             {(!one_key).then(|| view! {
-                <td data-label="Key" title=request.key_id.to_string()>{key_name.clone()}</td>
+                <td data-label="Key" title=request.key_id.to_string()>
+                    <a href=key_link.clone() data-testid="request-key">{key_name.clone()}</a>
+                </td>
             })}
             <td data-label="Latency">{latency_text(request.latency_us)}</td>
             <td class="actions">{details_button}</td>

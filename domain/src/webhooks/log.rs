@@ -1,9 +1,10 @@
-//! The delivery log: an endpoint's attempts newest first, replaying one
-//! event or every failed one since a time, and the test event sent at once.
+//! The delivery log: an endpoint's attempts newest first, one message (an event as the
+//! endpoint was sent it, with each attempt's headers), replaying one event or every
+//! failed one since a time, and the test event sent at once.
 
 use gatehouse_model::{
-    AttemptId, AttemptView, DeliveryId, EventId, EventType, Page, PageRequest, ReplayOutcome,
-    ReplayRequest, WebhookEndpointId,
+    AttemptId, AttemptView, DeliveryId, EventId, EventType, MessageAttempt, Page, PageRequest,
+    ReplayOutcome, ReplayRequest, SentHeader, WebhookEndpointId, WebhookMessage,
 };
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -17,9 +18,12 @@ use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::{self, Stored};
 use crate::webhooks::events::NewEvent;
+use crate::webhooks::signing;
 
 /// Most deliveries one bulk replay queues.
 pub const MAX_BULK_REPLAY: usize = 10_000;
+/// Most attempts a message lists (the newest).
+pub const MESSAGE_ATTEMPTS: i64 = 100;
 
 fn attempt_from_row(row: &AnyRow) -> Result<AttemptView, DomainError> {
     let stored = Stored::new(row, "delivery attempt");
@@ -70,6 +74,75 @@ impl Gatehouse {
             .map(attempt_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(keyset.page(attempts, |attempt| attempt.id.to_string()))
+    }
+
+    /// One event as the endpoint was sent it: the exact body and each attempt (newest
+    /// first) with its headers. Only an event in the endpoint's delivery log is found.
+    pub async fn webhook_message(
+        &self,
+        actor: &Actor,
+        endpoint_id: &WebhookEndpointId,
+        event_id: &EventId,
+    ) -> Result<WebhookMessage, DomainError> {
+        self.webhook_endpoint(actor, endpoint_id).await?;
+        let event = sqlx::query(
+            "SELECT e.event_type, e.payload, e.occurred_at FROM outbox_events e
+             WHERE e.id = $1 AND e.tenant_id = $2
+               AND EXISTS (SELECT 1 FROM webhook_deliveries d
+                   WHERE d.event_id = e.id AND d.endpoint_id = $3 AND d.tenant_id = $2)",
+        )
+        .bind(event_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .bind(endpoint_id.as_str())
+        .fetch_optional(self.db().pool())
+        .await?
+        .ok_or(DomainError::NotFound("event"))?;
+        let stored = Stored::new(&event, "event");
+        let event_type: String = stored.get("event_type")?;
+        let payload: String = stored.get("payload")?;
+        let occurred_at: i64 = stored.get("occurred_at")?;
+        let body = super::delivery::payload_body(&event_type, occurred_at, &payload);
+        let rows = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS}, signature_excerpt FROM webhook_attempts
+             WHERE endpoint_id = $1 AND event_id = $2 AND tenant_id = $3
+             ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(endpoint_id.as_str())
+        .bind(event_id.as_str())
+        .bind(actor.tenant_id.as_str())
+        .bind(MESSAGE_ATTEMPTS)
+        .fetch_all(self.db().pool())
+        .await?;
+        let attempts = rows
+            .iter()
+            .map(|row| {
+                let attempt = attempt_from_row(row)?;
+                let signatures: Option<String> =
+                    Stored::new(row, "delivery attempt").get("signature_excerpt")?;
+                let headers = signing::delivery_headers(
+                    event_id.as_str(),
+                    attempt.attempted_at.timestamp(),
+                    signatures.unwrap_or_else(|| "(not recorded)".to_owned()),
+                );
+                Ok(MessageAttempt {
+                    attempt,
+                    headers: headers
+                        .into_iter()
+                        .map(|(name, value)| SentHeader {
+                            name: name.to_owned(),
+                            value,
+                        })
+                        .collect(),
+                })
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        Ok(WebhookMessage {
+            endpoint_id: endpoint_id.clone(),
+            event_id: event_id.clone(),
+            event_type,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            attempts,
+        })
     }
 
     /// Queues an event again for an endpoint: one event (`event_id`), or every event

@@ -562,3 +562,85 @@ on_both_engines!(
         }
     }
 );
+
+on_both_engines!(
+    a_keys_activity_counts_its_hours_and_days_with_refusals_as_failures,
+    |gatehouse: Gatehouse| async move {
+        // Forty days before 2026-03-10T12:30Z, where the activity is read.
+        let clock = clock_at("2026-01-29T12:30:00Z");
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let mine = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let other = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let key = Arc::new(
+            gatehouse
+                .authenticate_api_key(&mine.plaintext)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+        let other_key = Arc::new(
+            gatehouse
+                .authenticate_api_key(&other.plaintext)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+        let calls = |outcome: CallOutcome, count: usize| {
+            for _ in 0..count {
+                gatehouse.record_call(&key, outcome);
+            }
+        };
+        calls(CallOutcome::Succeeded, 1); // 40 days ago: outside both windows
+        clock.advance_ms(37 * 86_400_000); // 3 days ago
+        calls(CallOutcome::Succeeded, 2);
+        calls(CallOutcome::Failed, 1);
+        clock.advance_ms(3 * 86_400_000 - 2 * 3_600_000); // 2 hours ago
+        calls(CallOutcome::Succeeded, 1);
+        calls(CallOutcome::Refused, 1);
+        clock.advance_ms(2 * 3_600_000); // now, 12:30
+        calls(CallOutcome::Succeeded, 4);
+        gatehouse.record_call(&other_key, CallOutcome::Succeeded);
+        gatehouse.flush_usage().await.unwrap();
+
+        let activity = gatehouse.key_activity(&owner, &mine.key.id).await.unwrap();
+        let figures = |slots: &[gatehouse_model::ActivitySlot]| -> Vec<(String, i64, i64)> {
+            slots
+                .iter()
+                .filter(|slot| slot.successes + slot.failures > 0)
+                .map(|slot| (slot.start.to_rfc3339(), slot.successes, slot.failures))
+                .collect()
+        };
+        assert_eq!(activity.hours.len(), 24);
+        assert_eq!(
+            activity.hours[0].start.to_rfc3339(),
+            "2026-03-09T13:00:00+00:00"
+        );
+        assert_eq!(
+            figures(&activity.hours),
+            [
+                ("2026-03-10T10:00:00+00:00".to_owned(), 1, 1),
+                ("2026-03-10T12:00:00+00:00".to_owned(), 4, 0),
+            ]
+        );
+        assert_eq!(activity.days.len(), 30);
+        assert_eq!(
+            activity.days[0].start.to_rfc3339(),
+            "2026-02-09T00:00:00+00:00"
+        );
+        assert_eq!(
+            figures(&activity.days),
+            [
+                ("2026-03-07T00:00:00+00:00".to_owned(), 2, 1),
+                ("2026-03-10T00:00:00+00:00".to_owned(), 5, 1),
+            ]
+        );
+        // Another tenant does not find the key.
+        let (_, stranger) =
+            tenant_with_user(&gatehouse, "eve@elsewhere.test", Role::Owner, true).await;
+        assert!(matches!(
+            gatehouse.key_activity(&stranger, &mine.key.id).await,
+            Err(DomainError::NotFound(_))
+        ));
+    }
+);

@@ -1611,3 +1611,95 @@ on_both_engines!(
         assert!(theirs.done.is_empty() && !theirs.dismissed, "{theirs:?}");
     }
 );
+
+on_both_engines!(
+    a_message_shows_the_body_and_each_attempts_headers_as_sent,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_800_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::answering(|n| Reply::status(if n == 0 { 500 } else { 200 })).await;
+        let id = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap()
+            .endpoint
+            .id;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        let sent = gatehouse
+            .send_event(&actor, &event("payment_intent.failed"), None)
+            .await
+            .unwrap();
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        // Past the first retry's time: the second attempt succeeds.
+        clock.advance_ms(24 * 3_600_000);
+        gatehouse.deliver_due_webhooks().await.unwrap();
+        let received = receiver.received();
+        assert_eq!(received.len(), 2);
+
+        let message = gatehouse
+            .webhook_message(&owner, &id, &sent.event.id)
+            .await
+            .unwrap();
+        assert_eq!(message.event_type, "payment_intent.failed");
+        assert_eq!(message.body, received[0].body, "the body byte for byte");
+        let statuses: Vec<_> = message
+            .attempts
+            .iter()
+            .map(|shown| shown.attempt.http_status)
+            .collect();
+        assert_eq!(statuses, [Some(200), Some(500)], "newest first");
+        for (shown, got) in message.attempts.iter().zip(received.iter().rev()) {
+            let names: Vec<_> = shown.headers.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "content-type",
+                    "webhook-id",
+                    "webhook-timestamp",
+                    "webhook-signature"
+                ]
+            );
+            let header = |name: &str| {
+                shown
+                    .headers
+                    .iter()
+                    .find(|header| header.name == name)
+                    .unwrap()
+                    .value
+                    .clone()
+            };
+            assert_eq!(header("webhook-id"), got.webhook_id);
+            assert_eq!(header("webhook-timestamp"), got.timestamp);
+            // The start of the signature sent, never the whole of it.
+            let signature = header("webhook-signature");
+            let start = signature.strip_suffix('…').unwrap();
+            assert_eq!(start.len(), 11, "{signature}");
+            assert!(got.signature.starts_with(start), "{signature}");
+            assert!(got.signature.len() > 40);
+        }
+
+        // An event this endpoint was never sent, and another tenant: not found.
+        let unsent = gatehouse
+            .send_event(&actor, &event("invoice.paid"), None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            gatehouse
+                .webhook_message(&owner, &id, &unsent.event.id)
+                .await,
+            Err(DomainError::NotFound(_))
+        ));
+        let (_, intruder) = tenant_with_user(&gatehouse, "eve@other.test", Role::Owner, true).await;
+        assert!(matches!(
+            gatehouse
+                .webhook_message(&intruder, &id, &sent.event.id)
+                .await,
+            Err(DomainError::NotFound(_))
+        ));
+    }
+);

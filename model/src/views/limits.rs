@@ -1,6 +1,6 @@
 //! Limits on calls and the usage they are measured against: the tenant's monthly quota
 //! and a key's optional rate limit, as the `RateLimit` headers and 429 answers report
-//! them, and the per-day usage report.
+//! them, the per-day usage report, and a key's activity chart.
 
 use serde::{Deserialize, Serialize};
 
@@ -113,4 +113,23 @@ pub struct UsagePage {
     /// The selected app, when the report is about it.
     pub app: Option<super::AppView>,
     pub report: UsageReport,
+}
+
+/// One bar of a key's activity: an hour, or a UTC day, from `start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivitySlot {
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub successes: i64,
+    /// Failed calls, and calls refused before they ran (the key disabled, revoked or
+    /// expired, a limit), as the key's counts and its Logs show them.
+    pub failures: i64,
+}
+
+/// A key's calls per hour over the last 24 hours and per UTC day over the last 30 days,
+/// oldest first, every slot present.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyActivity {
+    pub key_id: ApiKeyId,
+    pub hours: Vec<ActivitySlot>,
+    pub days: Vec<ActivitySlot>,
 }

@@ -191,6 +191,39 @@ pub struct AttemptView {
     pub next_retry_at: Option<DateTime<Utc>>,
 }
 
+/// One event as an endpoint was sent it: the exact body, and every attempt with the
+/// headers it carried.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookMessage {
+    pub endpoint_id: WebhookEndpointId,
+    pub event_id: EventId,
+    pub event_type: String,
+    /// The body as sent, byte for byte (Standard Webhooks' `type`, `timestamp`, `data`).
+    pub body: String,
+    /// Newest first; at most the last 100.
+    pub attempts: Vec<MessageAttempt>,
+}
+
+/// One attempt of a message, with the headers it was sent with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageAttempt {
+    #[serde(flatten)]
+    pub attempt: AttemptView,
+    /// In the order sent. `webhook-signature` shows the start of each signature only;
+    /// attempts recorded before signatures were kept show none.
+    pub headers: Vec<SentHeader>,
+}
+
+/// A request header as a delivery sent it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentHeader {
+    pub name: String,
+    pub value: String,
+}
+
 /// Replays: one event, or every event whose delivery to the endpoint
 /// failed since a time.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

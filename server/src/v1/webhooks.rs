@@ -1,5 +1,5 @@
 //! The webhook resources: `/v1/webhook-endpoints` (and its actions: disable, enable,
-//! rotate-secret, test, deliveries, replay) and `/v1/events`. Thin handlers: each reads
+//! rotate-secret, test, deliveries, messages, replay) and `/v1/events`. Thin handlers: each reads
 //! its typed input and calls one domain operation with the key's [`Actor`].
 
 use axum::body::Bytes;
@@ -15,11 +15,11 @@ use gatehouse_domain::Actor;
 use gatehouse_model::{
     AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate, EndpointView,
     EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome, ReplayRequest,
-    WebhookEndpointId,
+    WebhookEndpointId, WebhookMessage,
 };
 
 use super::AppListQuery;
-use crate::error::{ApiError, ApiQuery, PathId, json_body};
+use crate::error::{ApiError, ApiQuery, PathId, PathIds, json_body};
 use crate::state::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rotate_secret))
         .routes(routes!(send_test))
         .routes(routes!(list_attempts))
+        .routes(routes!(get_message))
         .routes(routes!(replay))
         .routes(routes!(list_events, send_event))
         .routes(routes!(get_event))
@@ -229,6 +230,28 @@ async fn list_attempts(
         state
             .gatehouse
             .list_delivery_attempts(&actor, &id, &page)
+            .await?,
+    ))
+}
+
+/// Show one message
+///
+/// One event as the endpoint was sent it: the body byte for byte, and the newest 100
+/// attempts with the headers each carried (the start of each signature only). 404 for
+/// an event the endpoint was never sent.
+#[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/messages/{event_id}", tag = "Webhook endpoints",
+    params(("id" = WebhookEndpointId, Path), ("event_id" = EventId, Path)),
+    security(("api_key" = ["webhook_endpoints:read"])),
+    responses((status = 200, description = "The message and its attempts.", body = WebhookMessage)))]
+async fn get_message(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Arc<Actor>>,
+    PathIds(id, event_id): PathIds<WebhookEndpointId, EventId>,
+) -> ApiResult<WebhookMessage> {
+    Ok(Json(
+        state
+            .gatehouse
+            .webhook_message(&actor, &id, &event_id)
             .await?,
     ))
 }

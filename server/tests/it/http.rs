@@ -93,6 +93,69 @@ async fn wrong_passwords_get_one_answer_and_no_cookie() {
     assert_eq!(body["message"], "Invalid email or password.");
 }
 
+/// What a browser does with the sign-in page, which is plain HTML (no script, no wasm):
+/// its own form posts are answered with redirects, and a failure is shown on the form
+/// once, with the email kept and the password not.
+#[tokio::test]
+async fn the_sign_in_form_works_as_plain_html() {
+    let server = start().await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
+    headers.insert("accept", "text/html,application/xhtml+xml".parse().unwrap());
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let page = |browser: &reqwest::Client| {
+        let browser = browser.clone();
+        let url = format!("{}/login", server.base);
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let form = page(&browser).await;
+    assert!(form.contains(r#"action="/api/sign_in""#), "{form}");
+    // Leptos's inline state scripts aside, nothing is loaded: no JS module, no wasm.
+    assert!(
+        !form.contains(".js") && !form.contains(".wasm") && !form.contains("modulepreload"),
+        "the sign-in page loads no code: {form}"
+    );
+
+    let refused = browser
+        .post(format!("{}/api/sign_in", server.base))
+        .form(&[("email", OWNER), ("password", "wrong-password-here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 302);
+    assert_eq!(refused.headers()["location"], "/login");
+    let shown = page(&browser).await;
+    assert!(shown.contains("Invalid email or password."), "{shown}");
+    assert!(shown.contains(&format!(r#"value="{OWNER}""#)), "{shown}");
+    assert!(!shown.contains("wrong-password-here"));
+    let reloaded = page(&browser).await;
+    assert!(
+        !reloaded.contains("Invalid email or password."),
+        "the message is shown once"
+    );
+
+    let signed_in = browser
+        .post(format!("{}/api/sign_in", server.base))
+        .form(&[("email", OWNER), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 302);
+    assert_eq!(signed_in.headers()["location"], "/settings/developers");
+    let developers = browser
+        .get(format!("{}/settings/developers", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(developers.status(), 200, "the session cookie was set");
+    assert!(developers.text().await.unwrap().contains(".wasm"));
+}
+
 #[tokio::test]
 async fn cross_site_calls_to_server_functions_are_refused() {
     let server = start().await;

@@ -1,5 +1,6 @@
-//! A key's detail dialog: its facts and history, and the actions on it: edit, enable or
-//! disable, revoke (after a confirmation), rotate and duplicate.
+//! A key's detail dialog: its facts, activity chart, history and recent requests, and
+//! the actions on it: edit, enable or disable, revoke (after a confirmation), rotate and
+//! duplicate.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use super::activity::KeyActivity;
 use super::rate_limit::{RateLimitField, rate_limit_text};
 use super::scope_picker::ScopePicker;
 use super::state::{
@@ -221,6 +223,7 @@ pub(super) fn KeyDetail(
                     <dt>"Rate limit"</dt><dd data-testid="key-detail-rate-limit">{rate_limit_text(key.rate_limit)}</dd>
                     <dt>"Last used"</dt><dd>{last_used_text(&key)}</dd>
                 </dl>
+                <KeyActivity key_id=key.id.clone() />
                 <section aria-labelledby="key-history-title">
                     <h3 id="key-history-title">"History"</h3>
                     <ul class="history" data-testid="key-history">

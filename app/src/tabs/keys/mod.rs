@@ -7,6 +7,7 @@
 //! each server answer into a notice or a one-time secret, and the body it shows for the
 //! selected app. Each part of the tab has a module of its own below.
 
+mod activity;
 mod create_dialog;
 mod detail;
 mod rate_limit;
@@ -36,6 +37,10 @@ pub fn ApiKeysTab() -> impl IntoView {
     let secret = RwSignal::new(None::<OneTimeSecret>);
     let form = CreateForm::new();
     let actions = KeyActions::new();
+    // A key's name in Logs links here as `?key=<id>`: that key's detail opens, once.
+    let linked_key = StoredValue::new(
+        leptos_router::hooks::use_query_map().with_untracked(|query| query.get("key")),
+    );
     let detail = Detail {
         managing: RwSignal::new(None),
         edit: EditForm::new(),
@@ -134,6 +139,7 @@ pub fn ApiKeysTab() -> impl IntoView {
                                     actions
                                     detail
                                     notice
+                                    linked_key
                                 />
                             }.into_any()
                         }
@@ -156,7 +162,13 @@ fn KeysForApp(
     actions: KeyActions,
     detail: Detail,
     notice: RwSignal<Option<String>>,
+    linked_key: StoredValue<Option<String>>,
 ) -> impl IntoView {
+    if let Some(linked) = linked_key.try_update_value(Option::take).flatten()
+        && let Some(item) = keys.iter().find(|item| item.key.id.as_str() == linked)
+    {
+        detail.managing.set(Some(item.key.id.clone()));
+    }
     let open_create = move || {
         form.reset();
         actions.create.value().set(None);

@@ -1,6 +1,6 @@
 //! One endpoint's detail: its settings (editable), "Send test event" with the result
-//! in place, the delivery log with replay per event and bulk replay of failures, secret
-//! rotation, disable or enable, and delete after confirming.
+//! in place, the delivery log with a message view and replay per event and bulk replay
+//! of failures, secret rotation, disable or enable, and delete after confirming.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use gatehouse_model::{
 };
 use leptos::prelude::*;
 
+use super::message::MessageView;
 use super::{FamilyPicker, TabState, families_label, typed_rate};
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
@@ -36,6 +37,15 @@ pub(super) fn EndpointDetail(
     let endpoint = item.endpoint;
     let id = endpoint.id.clone();
     let close = move || state.managing.set(None);
+    // The message opened from the delivery log; Escape closes it before the dialog.
+    let viewing = RwSignal::new(None::<EventId>);
+    let escape = move || {
+        if viewing.get_untracked().is_some() {
+            viewing.set(None);
+        } else {
+            close();
+        }
+    };
     let error = RwSignal::new(None::<String>);
 
     // Edit form.
@@ -227,7 +237,7 @@ pub(super) fn EndpointDetail(
     view! {
         <div class="modal-backdrop">
             <div class="modal card wide" role="dialog" aria-modal="true" aria-labelledby="endpoint-title"
-                data-testid="endpoint-detail" data-endpoint-id=id.to_string() on:keydown=dialog_keys(close)>
+                data-testid="endpoint-detail" data-endpoint-id=id.to_string() on:keydown=dialog_keys(escape)>
                 <h2 id="endpoint-title"><code class="url">{endpoint.url.clone()}</code></h2>
                 <dl class="facts">
                     <dt>"Mode"</dt><dd>{mode_label(endpoint.mode)}</dd>
@@ -279,7 +289,14 @@ pub(super) fn EndpointDetail(
                     <button type="button" class="secondary" data-testid="bulk-replay" on:click=bulk_replay>"Replay failed"</button>
                 </div>
                 {replay_result}
-                <DeliveryLog endpoint_id=id.clone() version=log_version replay_one />
+                {
+                    let id = id.clone();
+                    move || viewing.get().map(|event_id| view! {
+                        <MessageView endpoint_id=id.clone() event_id close=Callback::new(move |()| viewing.set(None)) />
+                    })
+                }
+                <DeliveryLog endpoint_id=id.clone() version=log_version replay_one
+                    view_one=Callback::new(move |event_id| viewing.set(Some(event_id))) />
 
                 <h3>"Edit endpoint"</h3>
                 <form on:submit=on_save novalidate data-testid="edit-endpoint">
@@ -311,6 +328,7 @@ fn DeliveryLog(
     endpoint_id: WebhookEndpointId,
     version: RwSignal<u32>,
     replay_one: Callback<EventId>,
+    view_one: Callback<EventId>,
 ) -> impl IntoView {
     let shown = RwSignal::new(Vec::<AttemptView>::new());
     let next_cursor = RwSignal::new(None::<String>);
@@ -373,6 +391,7 @@ fn DeliveryLog(
                         <tbody>
                             {shown.get().into_iter().map(|attempt| {
                                 let event_id = attempt.event_id.clone();
+                                let shown_event_id = attempt.event_id.clone();
                                 let result = match (attempt.succeeded, attempt.http_status) {
                                     (true, Some(status)) => format!("Succeeded · HTTP {status}"),
                                     (_, Some(status)) => format!("Failed · HTTP {status}"),
@@ -387,8 +406,12 @@ fn DeliveryLog(
                                         <td data-label="Latency">{format!("{} ms", attempt.latency_ms)}</td>
                                         <td data-label="Response"><code class="excerpt">{attempt.response_excerpt.clone()}</code></td>
                                         <td data-label="Next retry">{attempt.next_retry_at.as_ref().map(format_time).unwrap_or_else(|| "—".to_owned())}</td>
-                                        <td class="actions"><button type="button" class="secondary" data-testid="replay-event"
-                                            on:click=move |_| replay_one.run(event_id.clone())>"Replay"</button></td>
+                                        <td class="actions">
+                                            <button type="button" class="secondary" data-testid="view-message"
+                                                on:click=move |_| view_one.run(shown_event_id.clone())>"View"</button>
+                                            <button type="button" class="secondary" data-testid="replay-event"
+                                                on:click=move |_| replay_one.run(event_id.clone())>"Replay"</button>
+                                        </td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -1,9 +1,11 @@
 //! The Webhooks tab: the selected app's endpoints, the create dialog with its family
 //! picker, the one-time signing secret, and each endpoint's detail (edit, test event,
-//! delivery log, replay, rotate, disable, delete) in [`detail`]. Every rule is the
+//! delivery log, replay, rotate, disable, delete) in [`detail`], and one message of its
+//! log (body, attempts, headers) in [`message`]. Every rule is the
 //! server's; this module gathers input, calls server functions and shows answers.
 
 mod detail;
+mod message;
 
 use std::sync::Arc;
 

@@ -92,6 +92,8 @@ pub(crate) struct Outcome {
     excerpt: String,
     error: Option<String>,
     retry_after: Option<Duration>,
+    /// The start of each signature it was sent with; `None` when it was not sent.
+    signature_excerpt: Option<String>,
 }
 
 impl Outcome {

@@ -114,8 +114,8 @@ impl Gatehouse {
             let sql = format!(
                 "INSERT INTO webhook_attempts (id, tenant_id, delivery_id, endpoint_id, event_id,
                     event_type, attempted_at, succeeded, http_status, latency_ms, response_excerpt,
-                    error, next_retry_at) VALUES {}",
-                Placeholders::new(engine).rows(chunk.len(), 13)
+                    error, next_retry_at, signature_excerpt) VALUES {}",
+                Placeholders::new(engine).rows(chunk.len(), 14)
             );
             let mut query = sqlx::query(&sql);
             for (outcome, next) in chunk.iter().zip(chunk_nexts) {
@@ -132,7 +132,8 @@ impl Gatehouse {
                     .bind(outcome.latency_ms)
                     .bind(outcome.excerpt.as_str())
                     .bind(outcome.error.as_deref())
-                    .bind(*next);
+                    .bind(*next)
+                    .bind(outcome.signature_excerpt.as_deref());
             }
             query.execute(&mut *transaction).await?;
         }

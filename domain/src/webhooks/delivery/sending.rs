@@ -43,6 +43,7 @@ impl Gatehouse {
             excerpt: String::new(),
             error: None,
             retry_after: None,
+            signature_excerpt: None,
         };
         if let Err(why) = self
             .webhooks
@@ -59,15 +60,16 @@ impl Gatehouse {
             timestamp,
             &job.body.bytes,
         );
+        outcome.signature_excerpt = Some(signing::signature_excerpt(&signature));
         let started = Instant::now();
-        let request = self
-            .webhooks
-            .client
-            .post(&job.url)
-            .header("content-type", "application/json")
-            .header("webhook-id", outcome.claimed.event_id.as_str())
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
+        let headers =
+            signing::delivery_headers(outcome.claimed.event_id.as_str(), timestamp, signature);
+        let request = headers
+            .into_iter()
+            .fold(
+                self.webhooks.client.post(&job.url),
+                |request, (name, value)| request.header(name, value),
+            )
             .body(job.body.bytes.to_vec());
         let answer = tokio::time::timeout(self.webhooks.settings.delivery.timeout, async {
             let mut response = request.send().await?;
