@@ -78,12 +78,15 @@ impl Gatehouse {
 
     /// One event as the endpoint was sent it: the exact body and each attempt (newest
     /// first) with its headers. Only an event in the endpoint's delivery log is found.
+    /// The body is the event's data, so a key needs `events:read` besides the endpoint's
+    /// `webhook_endpoints:read`: the delivery log gives no way around the events scope.
     pub async fn webhook_message(
         &self,
         actor: &Actor,
         endpoint_id: &WebhookEndpointId,
         event_id: &EventId,
     ) -> Result<WebhookMessage, DomainError> {
+        actor.require(Access::EVENTS_READ)?;
         self.webhook_endpoint(actor, endpoint_id).await?;
         let event = sqlx::query(
             "SELECT e.event_type, e.payload, e.occurred_at FROM outbox_events e

@@ -1683,6 +1683,40 @@ on_both_engines!(
             assert!(got.signature.len() > 40);
         }
 
+        // A key that may read endpoints but not events does not read their bodies here.
+        let endpoints_only = create_key(
+            &gatehouse,
+            &owner,
+            &app,
+            KeyMode::Live,
+            Some(&["webhook_endpoints:read"]),
+        )
+        .await;
+        let endpoints_only = actor_for(&gatehouse, &endpoints_only.plaintext).await;
+        assert!(matches!(
+            gatehouse
+                .webhook_message(&endpoints_only, &id, &sent.event.id)
+                .await,
+            Err(DomainError::InsufficientScope("events:read"))
+        ));
+        let both = create_key(
+            &gatehouse,
+            &owner,
+            &app,
+            KeyMode::Live,
+            Some(&["webhook_endpoints:read", "events:read"]),
+        )
+        .await;
+        let both = actor_for(&gatehouse, &both.plaintext).await;
+        assert_eq!(
+            gatehouse
+                .webhook_message(&both, &id, &sent.event.id)
+                .await
+                .unwrap()
+                .body,
+            message.body
+        );
+
         // An event this endpoint was never sent, and another tenant: not found.
         let unsent = gatehouse
             .send_event(&actor, &event("invoice.paid"), None)

@@ -238,10 +238,11 @@ async fn list_attempts(
 ///
 /// One event as the endpoint was sent it: the body byte for byte, and the newest 100
 /// attempts with the headers each carried (the start of each signature only). 404 for
-/// an event the endpoint was never sent.
+/// an event the endpoint was never sent. The body is event data: the key needs
+/// `webhook_endpoints:read` as well as `events:read`.
 #[utoipa::path(get, path = "/v1/webhook-endpoints/{id}/messages/{event_id}", tag = "Webhook endpoints",
     params(("id" = WebhookEndpointId, Path), ("event_id" = EventId, Path)),
-    security(("api_key" = ["webhook_endpoints:read"])),
+    security(("api_key" = ["events:read"])),
     responses((status = 200, description = "The message and its attempts.", body = WebhookMessage)))]
 async fn get_message(
     State(state): State<AppState>,

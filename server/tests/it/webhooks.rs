@@ -181,6 +181,51 @@ async fn endpoints_events_and_deliveries_through_the_api() {
     assert_eq!(log["data"][0]["succeeded"], true);
     assert_eq!(log["has_more"], true);
 
+    // The message: the body byte for byte and the attempt's headers; a key that may read
+    // endpoints but not events is refused it, an unknown event is 404.
+    let (status, _, message) = call(
+        &client,
+        Method::GET,
+        format!("{base}/v1/webhook-endpoints/{endpoint_id}/messages/{event_id}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(message["body"], delivered[0].body.as_str());
+    assert_eq!(message["attempts"][0]["http_status"], 200);
+    assert_eq!(
+        message["attempts"][0]["headers"][1],
+        json!({ "name": "webhook-id", "value": event_id })
+    );
+    let (_, endpoints_only) = dashboard_key(
+        &dashboard,
+        base,
+        &app_id,
+        "live",
+        Some(&["webhook_endpoints:read"]),
+    )
+    .await;
+    let (status, _, refused) = call(
+        &client,
+        Method::GET,
+        format!("{base}/v1/webhook-endpoints/{endpoint_id}/messages/{event_id}"),
+        &endpoints_only,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(refused["error"]["code"], "insufficient_scope");
+    let (status, _, _) = call(
+        &client,
+        Method::GET,
+        format!("{base}/v1/webhook-endpoints/{endpoint_id}/messages/evt_doesnotexist"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
     // Refusals a client sees: a stable code, the field named, nothing echoed.
     let (status, _, refused) = call(
         &client,
