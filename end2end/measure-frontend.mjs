@@ -58,7 +58,8 @@ const overview = await codeBytes(page, async () => {
   await page.waitForURL("**/settings/developers");
   await page.locator("#root[data-hydrated]").waitFor();
 });
-let worst = overview.total;
+// Tabs opened after the Overview (which is the dashboard's first visit, above).
+let worst = 0;
 console.log(`first visit to the dashboard, signing in to the Overview: ${kb(overview.total)} (target <= 250 KB)`);
 for (const file of overview.files) console.log(`    ${file}`);
 for (const [segment, label] of tabs.slice(1)) {

@@ -164,11 +164,15 @@ fn KeysForApp(
     notice: RwSignal<Option<String>>,
     linked_key: StoredValue<Option<String>>,
 ) -> impl IntoView {
-    if let Some(linked) = linked_key.try_update_value(Option::take).flatten()
-        && let Some(item) = keys.iter().find(|item| item.key.id.as_str() == linked)
-    {
-        detail.managing.set(Some(item.key.id.clone()));
-    }
+    // In the browser only: the detail is never rendered on the server.
+    let listed = keys.clone();
+    Effect::new(move |_| {
+        if let Some(linked) = linked_key.try_update_value(Option::take).flatten()
+            && let Some(item) = listed.iter().find(|item| item.key.id.as_str() == linked)
+        {
+            detail.managing.set(Some(item.key.id.clone()));
+        }
+    });
     let open_create = move || {
         form.reset();
         actions.create.value().set(None);
@@ -219,7 +223,12 @@ fn KeysForApp(
     let key_detail = move || {
         let managing = detail.managing.get()?;
         let item = keys.iter().find(|item| item.key.id == managing)?.clone();
-        Some(view! { <KeyDetail item catalog=catalog.clone() actions detail /> }.into_any())
+        let catalog = catalog.clone();
+        Some(view! {
+            <Suspense fallback=|| ()>
+                {Suspend::new(async move { key_detail_view(item, catalog, actions, detail).await })}
+            </Suspense>
+        })
     };
     view! {
         <header class="keys-header">
@@ -236,4 +245,16 @@ fn KeysForApp(
         {key_detail}
     }
     .into_any()
+}
+
+/// A key's detail behind a split point of its own: its code (the edit form, the activity
+/// chart, the request table) loads when a key is first opened, not with the tab.
+#[leptos::lazy]
+fn key_detail_view(
+    item: ApiKeyListItem,
+    catalog: Arc<ScopeCatalog>,
+    actions: KeyActions,
+    detail: Detail,
+) -> AnyView {
+    view! { <KeyDetail item catalog actions detail /> }.into_any()
 }
