@@ -326,12 +326,16 @@ pub async fn rotate_webhook_secret(
         .await?)
 }
 
-/// Sends `webhook.test` at once and answers with the attempt.
+/// Sends `webhook.test`, or the catalog's example of `event_type`, at once and answers with
+/// the attempt.
 #[server(prefix = "/api", input = Json, endpoint = "send_test_webhook")]
-pub async fn send_test_webhook(endpoint_id: WebhookEndpointId) -> Result<AttemptView, AppError> {
+pub async fn send_test_webhook(
+    endpoint_id: WebhookEndpointId,
+    event_type: Option<String>,
+) -> Result<AttemptView, AppError> {
     let (gatehouse, signed_in) = ssr::signed_in().await?;
     Ok(gatehouse
-        .send_test_webhook(&signed_in.actor, &endpoint_id)
+        .send_test_webhook(&signed_in.actor, &endpoint_id, event_type.as_deref())
         .await?)
 }
 

@@ -1,5 +1,6 @@
 //! The scope catalog: built in from `catalog/default_scopes.json`, or read
-//! from the operator's own file, and checked before use.
+//! from the operator's own file, and checked before use (scopes, defaults, and the
+//! event examples' types and data).
 
 use gatehouse_model::ScopeCatalog;
 
@@ -46,6 +47,25 @@ pub fn parse(text: &str) -> Result<ScopeCatalog, String> {
     {
         return Err(format!("the default scope `{missing}` is not in any area"));
     }
+    let mut seen = std::collections::HashSet::new();
+    for example in &catalog.event_examples {
+        let event_type = &example.event_type;
+        crate::webhooks::events::validate_event_type(event_type, &catalog).map_err(|error| {
+            let why = error
+                .to_detail()
+                .field_message("type")
+                .unwrap_or_else(|| error.to_string());
+            format!("the event example `{event_type}`: {why}")
+        })?;
+        if !example.data.is_object() {
+            return Err(format!(
+                "the event example `{event_type}`: its data is not a JSON object"
+            ));
+        }
+        if !seen.insert(event_type) {
+            return Err(format!("the event example `{event_type}` is listed twice"));
+        }
+    }
     Ok(catalog)
 }
 
@@ -88,5 +108,32 @@ mod tests {
         assert!(parse(bad_scope).unwrap_err().contains("is not a scope"));
         let bad_default = r#"{"areas":[{"id":"imports","label":"Imports","access":["read"]}],"default_scopes":["imports:write"],"event_families":[]}"#;
         assert!(parse(bad_default).unwrap_err().contains("imports:write"));
+        let example = |example: &str| {
+            format!(
+                r#"{{"areas":[{{"id":"imports","label":"Imports","access":["read"]}}],"default_scopes":[],"event_families":["import.*"],"event_examples":[{example}]}}"#
+            )
+        };
+        assert!(parse(&example(r#"{"type":"import.completed","data":{"rows":1}}"#)).is_ok());
+        for (bad, reason) in [
+            (
+                r#"{"type":"export.ready","data":{}}"#,
+                "not an event family",
+            ),
+            (
+                r#"{"type":"webhook.test","data":{}}"#,
+                "sent by Gatehouse itself",
+            ),
+            (
+                r#"{"type":"import.completed","data":[1]}"#,
+                "not a JSON object",
+            ),
+            (
+                r#"{"type":"import.completed","data":{}},{"type":"import.completed","data":{}}"#,
+                "listed twice",
+            ),
+        ] {
+            let error = parse(&example(bad)).unwrap_err();
+            assert!(error.contains(reason), "{bad}: {error}");
+        }
     }
 }

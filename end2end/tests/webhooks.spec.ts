@@ -86,11 +86,17 @@ test("an endpoint receives signed test and API events, and a failed one is repla
     await manage(page);
     await expect(page.getByTestId("last-success")).toHaveText("Never");
     await page.getByTestId("send-test-event").click();
-    await expect(page.getByTestId("test-result")).toContainText("Delivered: HTTP 200");
+    await expect(page.getByTestId("test-result")).toContainText("Delivered webhook.test: HTTP 200");
     // The endpoint's facts follow at once: its last success is now.
     await expect(page.getByTestId("last-success")).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     expect(receiver.deliveries.filter((d) => d.verified && d.type === "webhook.test")).toHaveLength(1);
     await expect(page.getByTestId("attempt-row").first()).toContainText("webhook.test");
+    // Or an example of one of the catalog's types, which the receiver handles as the real one.
+    await page.getByLabel("Test event").selectOption("payment_intent.succeeded");
+    await page.getByTestId("send-test-event").click();
+    await expect(page.getByTestId("test-result")).toContainText("Delivered payment_intent.succeeded: HTTP 200");
+    expect(receiver.deliveries.filter((d) => d.verified && d.type === "payment_intent.succeeded")).toHaveLength(1);
+    await expect(page.getByTestId("attempt-row").first()).toContainText("payment_intent.succeeded");
 
     // An event posted through the API reaches the receiver and the delivery log.
     const created = await page.request.post("/api/create_api_key", {

@@ -377,6 +377,12 @@ impl Gatehouse {
             app,
             endpoints,
             event_families: self.scope_catalog().event_families.clone(),
+            example_event_types: self
+                .scope_catalog()
+                .event_examples
+                .iter()
+                .map(|example| example.event_type.clone())
+                .collect(),
             operator_allows_http_networks: self
                 .webhooks
                 .settings

@@ -129,7 +129,7 @@ impl Change<'_> {
     /// delivers it itself at once.
     pub(crate) async fn record_event_for(
         &mut self,
-        event: NewEvent,
+        event: SentEvent<'_>,
         endpoint: &gatehouse_model::EndpointView,
     ) -> Result<EventId, DomainError> {
         let id = EventId::from_body(&ids::fresh_body());
@@ -141,7 +141,7 @@ impl Change<'_> {
         .bind(event.tenant_id.as_str())
         .bind(event.mode.as_str())
         .bind(event.app_id.as_str())
-        .bind(event.event_type.as_str())
+        .bind(event.event_type)
         .bind(event.data.to_string())
         .bind(self.now_ms)
         .execute(self.connection())
@@ -149,10 +149,10 @@ impl Change<'_> {
         let now_ms = self.now_ms;
         queue_deliveries(
             self.connection(),
-            &event.tenant_id,
+            event.tenant_id,
             &[endpoint.into()],
             &id,
-            event.event_type.as_str(),
+            event.event_type,
             now_ms,
         )
         .await?;

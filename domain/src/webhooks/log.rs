@@ -17,7 +17,7 @@ use crate::audit::AuditRecord;
 use crate::error::DomainError;
 use crate::paging::Keyset;
 use crate::stored::{self, Stored};
-use crate::webhooks::events::NewEvent;
+use crate::webhooks::events::SentEvent;
 use crate::webhooks::signing;
 
 /// Most deliveries one bulk replay queues.
@@ -240,29 +240,49 @@ impl Gatehouse {
         })
     }
 
-    /// Sends a signed `webhook.test` event to one endpoint at once and answers with the
-    /// attempt. It goes to this endpoint only, enabled or not.
+    /// Sends a signed test event to one endpoint at once and answers with the attempt:
+    /// `webhook.test`, or (`example`) an event type of the scope catalog's examples with
+    /// its example data, so the receiver's handler for that type can be tried. It goes to
+    /// this endpoint only, enabled or not.
     pub async fn send_test_webhook(
         &self,
         actor: &Actor,
         endpoint_id: &WebhookEndpointId,
+        example: Option<&str>,
     ) -> Result<AttemptView, DomainError> {
         actor.require(Access::WEBHOOKS_WRITE)?;
         let endpoint = self.webhook_endpoint(actor, endpoint_id).await?;
+        let (event_type, data) = match example {
+            None => (
+                EventType::WebhookTest.as_str(),
+                json!({
+                    "endpoint_id": endpoint.id,
+                    "message": "A test event from Gatehouse: this endpoint receives signed webhooks.",
+                }),
+            ),
+            Some(event_type) => {
+                let example = self
+                    .scope_catalog()
+                    .event_example(event_type)
+                    .ok_or_else(|| {
+                        DomainError::field(
+                            "event_type",
+                            "Choose webhook.test or an event type with an example in the catalog.",
+                        )
+                    })?;
+                (example.event_type.as_str(), example.data.clone())
+            }
+        };
         let mut change = self.begin_change().await?;
-        let data = json!({
-            "endpoint_id": endpoint.id,
-            "message": "A test event from Gatehouse: this endpoint receives signed webhooks.",
-        });
         // Written as the test event of this endpoint alone, not fanned out.
         let event_id = change
             .record_event_for(
-                NewEvent {
-                    tenant_id: actor.tenant_id.clone(),
+                SentEvent {
+                    tenant_id: &actor.tenant_id,
                     mode: endpoint.mode,
-                    app_id: endpoint.app_id.clone(),
-                    event_type: EventType::WebhookTest,
-                    data,
+                    app_id: &endpoint.app_id,
+                    event_type,
+                    data: &data,
                 },
                 &endpoint,
             )
@@ -270,7 +290,7 @@ impl Gatehouse {
         let record = AuditRecord::by(
             actor,
             EventType::WebhookTest,
-            format!("Test event sent to {}", endpoint.url),
+            format!("Test event {event_type} sent to {}", endpoint.url),
         )
         .in_app(&endpoint.app_id, endpoint.mode)
         .related("endpoint_id", endpoint_id)

@@ -303,7 +303,7 @@ on_both_engines!(
             Err(DomainError::NotFound(_))
         ));
         assert!(matches!(
-            gatehouse.send_test_webhook(&intruder, &theirs).await,
+            gatehouse.send_test_webhook(&intruder, &theirs, None).await,
             Err(DomainError::NotFound(_))
         ));
         assert!(matches!(
@@ -774,7 +774,10 @@ on_both_engines!(
             .lock()
             .unwrap()
             .insert("rebind.test".into(), vec!["127.0.0.2".parse().unwrap()]);
-        let attempt = gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        let attempt = gatehouse
+            .send_test_webhook(&owner, &id, None)
+            .await
+            .unwrap();
         assert!(!attempt.succeeded);
         assert_eq!(attempt.http_status, None);
         let error = attempt.error.unwrap();
@@ -790,7 +793,10 @@ on_both_engines!(
             .lock()
             .unwrap()
             .insert("rebind.test".into(), vec!["127.0.0.1".parse().unwrap()]);
-        let attempt = gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        let attempt = gatehouse
+            .send_test_webhook(&owner, &id, None)
+            .await
+            .unwrap();
         assert!(attempt.succeeded, "{attempt:?}");
         assert_eq!(receiver.received()[0].event_type(), "webhook.test");
     }
@@ -810,13 +816,19 @@ on_both_engines!(
         let id = created.endpoint.id.clone();
         let rotated = gatehouse.rotate_webhook_secret(&owner, &id).await.unwrap();
         assert_ne!(rotated.secret, created.secret);
-        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        gatehouse
+            .send_test_webhook(&owner, &id, None)
+            .await
+            .unwrap();
         let first = &receiver.received()[0];
         assert_eq!(first.signature.split(' ').count(), 2);
         assert!(signature_verifies(&created.secret, first));
         assert!(signature_verifies(&rotated.secret, first));
         clock.advance_ms(24 * 3_600_000 + 1);
-        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        gatehouse
+            .send_test_webhook(&owner, &id, None)
+            .await
+            .unwrap();
         let second = &receiver.received()[1];
         assert_eq!(second.signature.split(' ').count(), 1);
         assert!(signature_verifies(&rotated.secret, second));
@@ -834,7 +846,10 @@ on_both_engines!(
                 .unwrap()
                 .secret;
         }
-        gatehouse.send_test_webhook(&owner, &id).await.unwrap();
+        gatehouse
+            .send_test_webhook(&owner, &id, None)
+            .await
+            .unwrap();
         let third = &receiver.received()[2];
         assert_eq!(third.signature.split(' ').count(), 2, "{}", third.signature);
         assert!(signature_verifies(&newest, third));
@@ -1181,7 +1196,7 @@ on_both_engines!(
         settings.destinations.policy =
             Arc::new(gatehouse_domain::webhooks::NetworkPolicy::default());
         let stricter = gatehouse.clone().with_webhooks(settings);
-        let attempt = stricter.send_test_webhook(&owner, &id).await.unwrap();
+        let attempt = stricter.send_test_webhook(&owner, &id, None).await.unwrap();
         assert!(!attempt.succeeded);
         assert!(attempt.error.unwrap().contains("loopback"));
         assert!(receiver.received().is_empty());
@@ -1586,7 +1601,7 @@ on_both_engines!(
             ]
         );
         gatehouse
-            .send_test_webhook(&owner, &created.endpoint.id)
+            .send_test_webhook(&owner, &created.endpoint.id, None)
             .await
             .unwrap();
         let done = gatehouse.setup_guide(&owner).await.unwrap();
@@ -1735,5 +1750,60 @@ on_both_engines!(
                 .await,
             Err(DomainError::NotFound(_))
         ));
+    }
+);
+
+on_both_engines!(
+    a_test_event_can_be_a_catalog_example_of_an_event_type,
+    |gatehouse: Gatehouse| async move {
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        let created = gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &endpoint(&app, &receiver.url, KeyMode::Test, &["payment_intent.*"]),
+            )
+            .await
+            .unwrap();
+        let id = created.endpoint.id.clone();
+        // Another endpoint of the app and mode, subscribed to everything: a test event is
+        // not fanned out to it.
+        let bystander = Receiver::start().await;
+        gatehouse
+            .create_webhook_endpoint(&owner, &endpoint(&app, &bystander.url, KeyMode::Test, &[]))
+            .await
+            .unwrap();
+
+        let attempt = gatehouse
+            .send_test_webhook(&owner, &id, Some("payment_intent.succeeded"))
+            .await
+            .unwrap();
+        assert!(attempt.succeeded, "{attempt:?}");
+        assert_eq!(attempt.event_type, "payment_intent.succeeded");
+        let received = receiver.received();
+        assert_eq!(received.len(), 1);
+        assert!(signature_verifies(&created.secret, &received[0]));
+        let body: serde_json::Value = serde_json::from_str(&received[0].body).unwrap();
+        assert_eq!(body["type"], "payment_intent.succeeded");
+        let example = gatehouse_domain::catalog::built_in()
+            .event_example("payment_intent.succeeded")
+            .unwrap()
+            .data
+            .clone();
+        assert_eq!(body["data"], example);
+        assert!(bystander.received().is_empty());
+
+        // A type without an example, Gatehouse's own test type by name, and no type at
+        // all written as text: refused beside the field, nothing sent.
+        for refused in ["payment_intent.created", "webhook.test", ""] {
+            let Err(DomainError::Validation(fields)) = gatehouse
+                .send_test_webhook(&owner, &id, Some(refused))
+                .await
+            else {
+                panic!("{refused:?} was sent")
+            };
+            assert_eq!(fields[0].field, "event_type");
+        }
+        assert_eq!(receiver.received().len(), 1);
     }
 );

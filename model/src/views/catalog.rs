@@ -1,5 +1,5 @@
 //! The scope catalog: capability areas with read and write, the default
-//! pre-selection and the event families.
+//! pre-selection, the event families and an example event of some of their types.
 
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +30,29 @@ pub struct ScopeCatalog {
     pub areas: Vec<ScopeArea>,
     pub default_scopes: Vec<String>,
     pub event_families: Vec<String>,
+    /// Example events "Send test event" can send, one per type.
+    #[serde(default)]
+    pub event_examples: Vec<EventExample>,
+}
+
+/// An event type of the SaaS's families with an example of its data.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventExample {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// A JSON object, sent as the event's `data`.
+    pub data: serde_json::Value,
 }
 
 impl ScopeCatalog {
+    /// The example of `event_type`, if the catalog has one.
+    pub fn event_example(&self, event_type: &str) -> Option<&EventExample> {
+        self.event_examples
+            .iter()
+            .find(|example| example.event_type == event_type)
+    }
+
     /// Whether the catalog lists `scope`.
     pub fn contains(&self, scope: &str) -> bool {
         self.areas

@@ -224,6 +224,17 @@ pub struct SentHeader {
     pub value: String,
 }
 
+/// What `POST /v1/webhook-endpoints/{id}/test` may send; without a body, `webhook.test`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestEventRequest {
+    /// An event type with an example in the scope catalog (`event_examples`), sent with
+    /// the example's data; left out, Gatehouse's own `webhook.test`.
+    #[serde(default)]
+    pub event_type: Option<String>,
+}
+
 /// Replays: one event, or every event whose delivery to the endpoint
 /// failed since a time.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -249,6 +260,8 @@ pub struct WebhooksPage {
     pub app: Option<super::AppView>,
     pub endpoints: Vec<EndpointListItem>,
     pub event_families: Vec<String>,
+    /// The event types "Send test event" can send an example of (the catalog's).
+    pub example_event_types: Vec<String>,
     /// Whether the operator allowed networks whose addresses live endpoints may reach
     /// over plain http (the networks themselves are not shown to tenants).
     pub operator_allows_http_networks: bool,

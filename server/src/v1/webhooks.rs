@@ -15,7 +15,7 @@ use gatehouse_domain::Actor;
 use gatehouse_model::{
     AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointUpdate, EndpointView,
     EventDetail, EventId, EventInput, EventView, Page, PageRequest, ReplayOutcome, ReplayRequest,
-    WebhookEndpointId, WebhookMessage,
+    TestEventRequest, WebhookEndpointId, WebhookMessage,
 };
 
 use super::AppListQuery;
@@ -200,17 +200,32 @@ async fn rotate_secret(
 
 /// Send a test event
 ///
-/// Sends a signed `webhook.test` event to the endpoint now and answers the attempt.
+/// Sends a signed test event to the endpoint now and answers the attempt: Gatehouse's
+/// `webhook.test` without a body, or with `{"event_type": …}` an event type that has an
+/// example in the scope catalog (`event_examples`), sent with the example's data.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/test", tag = "Webhook endpoints",
     params(("id" = WebhookEndpointId, Path)),
+    request_body(content = Option<TestEventRequest>, example = json!({ "event_type": "payment_intent.succeeded" })),
     security(("api_key" = ["webhook_endpoints:write"])),
+    extensions(("x-error-codes" = json!(["validation_failed"]))),
     responses((status = 200, description = "The attempt: status, latency, answer excerpt.", body = AttemptView)))]
 async fn send_test(
     State(state): State<AppState>,
     Extension(actor): Extension<Arc<Actor>>,
     PathId(id): PathId<WebhookEndpointId>,
+    body: Bytes,
 ) -> ApiResult<AttemptView> {
-    Ok(Json(state.gatehouse.send_test_webhook(&actor, &id).await?))
+    let request: TestEventRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        TestEventRequest::default()
+    } else {
+        json_body(&body)?
+    };
+    Ok(Json(
+        state
+            .gatehouse
+            .send_test_webhook(&actor, &id, request.event_type.as_deref())
+            .await?,
+    ))
 }
 
 /// List an endpoint's delivery attempts

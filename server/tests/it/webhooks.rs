@@ -89,6 +89,41 @@ async fn endpoints_events_and_deliveries_through_the_api() {
     assert_eq!(attempt["succeeded"], true);
     assert_eq!(attempt["http_status"], 200);
     assert_eq!(attempt["event_type"], "webhook.test");
+    // Or the catalog's example of a type; a type without one is refused beside the field.
+    let test_url = format!("{base}/v1/webhook-endpoints/{endpoint_id}/test");
+    let (status, _, attempt) = call(
+        &client,
+        Method::POST,
+        test_url.clone(),
+        &key,
+        Some(json!({ "event_type": "payment_intent.payment_failed" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{attempt}");
+    assert_eq!(attempt["event_type"], "payment_intent.payment_failed");
+    assert_eq!(attempt["succeeded"], true);
+    let (status, _, refused) = call(
+        &client,
+        Method::POST,
+        test_url.clone(),
+        &key,
+        Some(json!({ "event_type": "payment_intent.created" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["details"]["fields"][0]["field"],
+        "event_type"
+    );
+    let (status, _, _) = call(
+        &client,
+        Method::POST,
+        test_url,
+        &key,
+        Some(json!({ "type": "payment_intent.succeeded" })),
+    )
+    .await;
+    assert_eq!(status, 400, "an unknown field is refused");
 
     // An event is committed with its delivery before the answer, and the worker sends it.
     let event =

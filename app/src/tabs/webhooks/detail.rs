@@ -10,7 +10,7 @@ use gatehouse_model::{
 use leptos::prelude::*;
 
 use super::message::MessageView;
-use super::{FamilyPicker, TabState, families_label, typed_rate};
+use super::{FamilyPicker, TabState, families_label, receivable_types, typed_rate};
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
@@ -31,6 +31,7 @@ const REPLAY_WINDOWS: &[(i64, &str)] = &[
 pub(super) fn EndpointDetail(
     item: EndpointListItem,
     families: Arc<Vec<String>>,
+    example_types: Arc<Vec<String>>,
     state: TabState,
 ) -> impl IntoView {
     crate::widgets::dialog::dialog_focus();
@@ -98,10 +99,13 @@ pub(super) fn EndpointDetail(
         }
     };
 
-    // Test event: the attempt shows in place.
-    let test = Action::new(|id: &WebhookEndpointId| {
-        let id = id.clone();
-        async move { send_test_webhook(id).await }
+    // Test event, `webhook.test` or an example of a type it receives: the attempt shows
+    // in place.
+    let test_types = receivable_types(&example_types, &endpoint.event_families);
+    let test_type = RwSignal::new(String::new());
+    let test = Action::new(|(id, event_type): &(WebhookEndpointId, Option<String>)| {
+        let (id, event_type) = (id.clone(), event_type.clone());
+        async move { send_test_webhook(id, event_type).await }
     });
     let log_version = RwSignal::new(0u32);
     // What the facts say of the last success follows the test's answer.
@@ -118,7 +122,7 @@ pub(super) fn EndpointDetail(
         test.value().get().map(|answer| match answer {
             Ok(attempt) if attempt.succeeded => view! {
                 <p class="notice success" role="status" data-testid="test-result">
-                    {format!("Delivered: HTTP {} in {} ms.", attempt.http_status.unwrap_or_default(), attempt.latency_ms)}
+                    {format!("Delivered {}: HTTP {} in {} ms.", attempt.event_type, attempt.http_status.unwrap_or_default(), attempt.latency_ms)}
                 </p>
             }.into_any(),
             Ok(attempt) => view! {
@@ -248,11 +252,24 @@ pub(super) fn EndpointDetail(
                     <dt>"Last success"</dt><dd data-testid="last-success">{move || last_success.get().as_ref().map(format_time).unwrap_or_else(|| "Never".to_owned())}</dd>
                     <dt>"Created"</dt><dd>{format_time(&endpoint.created_at)} " by " {endpoint.created_by.clone()}</dd>
                 </dl>
-                <div class="form-actions">
+                <div class="inline-form test-event">
+                    <label for="test-event-type">"Test event"</label>
+                    <select id="test-event-type" data-testid="test-event-type"
+                        on:change=move |event| test_type.set(event_target_value(&event))>
+                        <option value="" selected>"webhook.test"</option>
+                        {test_types.into_iter().map(|event_type| view! {
+                            <option value=event_type.clone()>{event_type.clone()}" (example)"</option>
+                        }).collect_view()}
+                    </select>
                     <button type="button" data-testid="send-test-event" disabled=move || test.pending().get()
-                        on:click=move |_| { test.dispatch(id_test.clone()); }>
+                        on:click=move |_| {
+                            let chosen = test_type.get_untracked();
+                            test.dispatch((id_test.clone(), (!chosen.is_empty()).then_some(chosen)));
+                        }>
                         {move || if test.pending().get() { "Sending…" } else { "Send test event" }}
                     </button>
+                </div>
+                <div class="form-actions">
                     <button type="button" class="secondary" data-testid="rotate-secret"
                         on:click=move |_| { rotate.dispatch(id_rotate.clone()); }>"Rotate secret"</button>
                     <button type="button" class="secondary" data-testid="toggle-endpoint"

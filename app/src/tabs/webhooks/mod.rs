@@ -40,6 +40,22 @@ impl TabState {
     }
 }
 
+/// The example types an endpoint subscribed to `families` receives (all, for "*").
+fn receivable_types(example_types: &[String], families: &[String]) -> Vec<String> {
+    example_types
+        .iter()
+        .filter(|event_type| {
+            families.iter().any(|family| {
+                family == ALL_EVENT_FAMILIES
+                    || family
+                        .strip_suffix('*')
+                        .is_some_and(|prefix| event_type.starts_with(prefix))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// "All events" or the families, as the list shows them.
 fn families_label(families: &[String]) -> String {
     if families.iter().any(|family| family == ALL_EVENT_FAMILIES) {
@@ -70,6 +86,7 @@ pub fn WebhooksTab() -> impl IntoView {
                                 app_name=app.name
                                 endpoints=Arc::new(page.endpoints)
                                 families=Arc::new(page.event_families)
+                                example_types=Arc::new(page.example_event_types)
                                 http_networks=page.operator_allows_http_networks
                                 state
                             />
@@ -89,6 +106,8 @@ fn EndpointsForApp(
     app_name: String,
     endpoints: Arc<Vec<EndpointListItem>>,
     families: Arc<Vec<String>>,
+    /// The event types "Send test event" can send an example of.
+    example_types: Arc<Vec<String>>,
     /// Whether the operator lets live endpoints in some networks use plain http.
     http_networks: bool,
     state: TabState,
@@ -154,7 +173,9 @@ fn EndpointsForApp(
             .iter()
             .find(|item| item.endpoint.id == managing)?
             .clone();
-        Some(view! { <EndpointDetail item families=families.clone() state /> })
+        Some(
+            view! { <EndpointDetail item families=families.clone() example_types=example_types.clone() state /> },
+        )
     };
     view! {
         <header class="keys-header">
@@ -412,5 +433,16 @@ mod tests {
         assert_eq!(typed_rate(" "), Ok(None));
         assert_eq!(typed_rate("20"), Ok(Some(20)));
         assert!(typed_rate("2.5").is_err());
+    }
+
+    #[test]
+    fn an_endpoint_is_offered_the_examples_of_its_families() {
+        let examples = ["invoice.paid".to_owned(), "payout.paid".to_owned()];
+        assert_eq!(receivable_types(&examples, &["*".to_owned()]), examples);
+        assert_eq!(
+            receivable_types(&examples, &["payout.*".to_owned()]),
+            ["payout.paid"]
+        );
+        assert!(receivable_types(&examples, &["import.*".to_owned()]).is_empty());
     }
 }
