@@ -14,9 +14,15 @@ pub const MAX_PAGE_LIMIT: u32 = 100;
 pub struct PageRequest {
     /// 1 to 100; 100 when left out.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page; the first page when left out.
+    /// The `next_cursor` of the previous page (an id of the list's items); the first
+    /// page when left out.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^[a-z]{2,4}_[0-9a-hjkmnp-tv-z]{26}$")
+    )]
     pub cursor: Option<String>,
 }
 

@@ -91,8 +91,11 @@ pub struct AppListQuery {
     /// Defaults to the calling key's app.
     app_id: Option<gatehouse_model::AppId>,
     /// 1 to 100; 100 when left out.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// The `next_cursor` of the previous page; the first page when left out.
+    /// The `next_cursor` of the previous page (an id of the list's items); the first
+    /// page when left out.
+    #[param(pattern = "^[a-z]{2,4}_[0-9a-hjkmnp-tv-z]{26}$")]
     cursor: Option<String>,
 }
 

@@ -46,7 +46,8 @@ const KEY_CHECK: &[ErrorCode] = &[
 /// An operation that reads a body.
 const WITH_BODY: &[ErrorCode] = &[ErrorCode::BadRequest, ErrorCode::PayloadTooLarge];
 /// An operation that reads a query string.
-const WITH_QUERY: &[ErrorCode] = &[ErrorCode::BadRequest];
+/// (422: a value of the right type the operation refuses, such as a cursor of no page.)
+const WITH_QUERY: &[ErrorCode] = &[ErrorCode::BadRequest, ErrorCode::ValidationFailed];
 /// An operation on one resource, named by the id in its path.
 const WITH_PATH_ID: &[ErrorCode] = &[ErrorCode::NotFound];
 

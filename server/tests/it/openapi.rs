@@ -202,6 +202,44 @@ async fn the_document_is_openapi_3_1_with_every_route_its_scope_schemes_and_erro
         }
     }
 
+    // Every list states the bounds it enforces on its page, and documents the 422 a
+    // value of the right type but out of them gets.
+    for path in [
+        "/v1/apps",
+        "/v1/api-keys",
+        "/v1/webhook-endpoints",
+        "/v1/events",
+        "/v1/audit-events",
+        "/v1/request-logs",
+    ] {
+        let operation = &document["paths"][path]["get"];
+        let parameter = |name: &str| {
+            operation["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|parameter| parameter["name"] == name)
+                .unwrap_or_else(|| panic!("{path} has no {name}"))["schema"]
+                .clone()
+        };
+        let limit = parameter("limit");
+        assert_eq!(
+            (&limit["minimum"], &limit["maximum"]),
+            (&json!(1), &json!(100)),
+            "{path}"
+        );
+        let cursor = parameter("cursor");
+        assert_eq!(
+            cursor["pattern"], "^[a-z]{2,4}_[0-9a-hjkmnp-tv-z]{26}$",
+            "{path}"
+        );
+        let refused = operation["responses"]["422"]["x-error-codes"].as_array();
+        assert!(
+            refused.is_some_and(|codes| codes.contains(&json!("validation_failed"))),
+            "{path}"
+        );
+    }
+
     let schemes = &document["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["type"], "http");
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
