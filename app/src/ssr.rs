@@ -33,6 +33,15 @@ impl DashboardContext {
             SESSION_COOKIE
         }
     }
+
+    /// The failed sign-in's cookie name on this server; no other name is read.
+    fn sign_in_failure_cookie_name(&self) -> &'static str {
+        if self.https {
+            SECURE_SIGN_IN_FAILURE_COOKIE
+        } else {
+            SIGN_IN_FAILURE_COOKIE
+        }
+    }
 }
 
 pub fn context() -> Result<DashboardContext, AppError> {
@@ -124,8 +133,11 @@ pub fn is_plain_form_post() -> bool {
 }
 
 /// The cookie that carries a failed sign-in from the form's POST to the sign-in page
-/// it redirects to, for one minute: the message to show and the email to keep.
+/// it redirects to, for one minute: the message to show and the email to keep. Over
+/// https it is `__Host-` prefixed like the session's, so a sibling subdomain cannot
+/// plant a message of its own on the sign-in page.
 const SIGN_IN_FAILURE_COOKIE: &str = "gatehouse_sign_in_failed";
+const SECURE_SIGN_IN_FAILURE_COOKIE: &str = "__Host-gatehouse_sign_in_failed";
 const SIGN_IN_FAILURE_SECONDS: i64 = 60;
 /// Longer values are not read back: a forged cookie cannot make the page large.
 const SIGN_IN_FAILURE_MAX_BYTES: usize = 2048;
@@ -138,21 +150,17 @@ pub fn remember_sign_in_failure(failure: &crate::pages::SignInFailure) {
         return;
     };
     let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-    set_cookie(
-        &context,
-        SIGN_IN_FAILURE_COOKIE,
-        &value,
-        SIGN_IN_FAILURE_SECONDS,
-    );
+    let name = context.sign_in_failure_cookie_name();
+    set_cookie(&context, name, &value, SIGN_IN_FAILURE_SECONDS);
 }
 
 /// The failed sign-in remembered for this page, if any; it is shown once (cleared).
 pub fn take_sign_in_failure() -> Option<crate::pages::SignInFailure> {
     use base64::Engine;
-    let value = request_cookie(SIGN_IN_FAILURE_COOKIE)?;
-    if let Ok(context) = context() {
-        set_cookie(&context, SIGN_IN_FAILURE_COOKIE, "", 0);
-    }
+    let context = context().ok()?;
+    let name = context.sign_in_failure_cookie_name();
+    let value = request_cookie(name)?;
+    set_cookie(&context, name, "", 0);
     if value.len() > SIGN_IN_FAILURE_MAX_BYTES {
         return None;
     }

@@ -81,6 +81,67 @@ async fn over_https_the_session_cookie_is_host_prefixed_and_no_planted_cookie_co
     assert_ne!(load("gatehouse_session").await, 200);
 }
 
+/// The sign-in page shows a failed sign-in's message from a cookie: over https it is
+/// `__Host-` prefixed, so one planted under the plain name by a sibling subdomain is
+/// never shown.
+#[tokio::test]
+async fn over_https_only_the_prefixed_sign_in_message_is_shown() {
+    let server =
+        start_with_env(&[("GATEHOUSE_PUBLIC_URL", "https://gatehouse.example.test")]).await;
+    let refused = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/api/sign_in", server.base))
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "text/html")
+        .form(&[("email", OWNER), ("password", "wrong-password-here")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 302);
+    let cookie = refused
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("__Host-gatehouse_sign_in_failed="),
+        "{cookie}"
+    );
+    for part in ["Secure", "HttpOnly", "Path=/"] {
+        assert!(cookie.contains(part), "{part} missing: {cookie}");
+    }
+    let value = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let page = |name: &'static str| {
+        let url = format!("{}/login", server.base);
+        let value = value.to_owned();
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .header("cookie", format!("{name}={value}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        page("__Host-gatehouse_sign_in_failed")
+            .await
+            .contains("Invalid email or password.")
+    );
+    assert!(
+        !page("gatehouse_sign_in_failed")
+            .await
+            .contains("Invalid email or password.")
+    );
+}
+
 #[tokio::test]
 async fn bodies_are_bounded_and_bad_fields_are_named() {
     let server = start().await;
