@@ -47,6 +47,16 @@ impl IntoResponse for ApiError {
 
 /// Reads a JSON body, answering `bad_request` that names the field at fault (never
 /// echoing the client's values back).
+/// A body that may be left out: nothing, white space or `null` is the default (what
+/// a client sends when it has nothing to say); anything else is read as [`json_body`].
+pub fn optional_json_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    let text = body.trim_ascii();
+    if text.is_empty() || text == b"null" {
+        return Ok(T::default());
+    }
+    json_body(text)
+}
+
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let unreadable = |reason: String| {
         ApiError::new(

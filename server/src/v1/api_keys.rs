@@ -20,7 +20,7 @@ use gatehouse_model::{
 use serde::Deserialize;
 
 use super::AppListQuery;
-use crate::error::{ApiError, ApiQuery, PathId, json_body};
+use crate::error::{ApiError, ApiQuery, PathId, json_body, optional_json_body};
 use crate::state::AppState;
 
 /// The API key and credential routes; each route's path, scope and answers are in its
@@ -190,7 +190,7 @@ async fn revoke_key(
 }
 
 /// How long a rotated-out secret keeps working.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rotation {
     /// `now`, `1h`, `24h` or `7d`; 24 hours when left out.
@@ -213,11 +213,7 @@ async fn rotate_key(
     PathId(id): PathId<ApiKeyId>,
     body: Bytes,
 ) -> ApiResult<CreatedApiKey> {
-    let overlap = if body.iter().all(u8::is_ascii_whitespace) {
-        RotationOverlap::default()
-    } else {
-        json_body::<Rotation>(&body)?.overlap
-    };
+    let Rotation { overlap } = optional_json_body(&body)?;
     Ok(Json(
         state.gatehouse.rotate_api_key(&actor, &id, overlap).await?,
     ))

@@ -19,7 +19,7 @@ use gatehouse_model::{
 };
 
 use super::AppListQuery;
-use crate::error::{ApiError, ApiQuery, PathId, PathIds, json_body};
+use crate::error::{ApiError, ApiQuery, PathId, PathIds, json_body, optional_json_body};
 use crate::state::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
@@ -215,11 +215,7 @@ async fn send_test(
     PathId(id): PathId<WebhookEndpointId>,
     body: Bytes,
 ) -> ApiResult<AttemptView> {
-    let request: TestEventRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        TestEventRequest::default()
-    } else {
-        json_body(&body)?
-    };
+    let request: TestEventRequest = optional_json_body(&body)?;
     Ok(Json(
         state
             .gatehouse

@@ -118,12 +118,19 @@ async fn endpoints_events_and_deliveries_through_the_api() {
     let (status, _, _) = call(
         &client,
         Method::POST,
-        test_url,
+        test_url.clone(),
         &key,
         Some(json!({ "type": "payment_intent.succeeded" })),
     )
     .await;
     assert_eq!(status, 400, "an unknown field is refused");
+    // A `null` body is no body: webhook.test.
+    let (status, _, attempt) = call(&client, Method::POST, test_url, &key, Some(Value::Null)).await;
+    assert_eq!(
+        (status, &attempt["event_type"]),
+        (200, &json!("webhook.test")),
+        "{attempt}"
+    );
 
     // An event is committed with its delivery before the answer, and the worker sends it.
     let event =
