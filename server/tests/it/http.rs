@@ -156,6 +156,36 @@ async fn the_sign_in_form_works_as_plain_html() {
     assert!(developers.text().await.unwrap().contains(".wasm"));
 }
 
+/// A huge "email" in the sign-in form: past the 64 KiB body limit it is refused before
+/// any work (413); under it, refused like any wrong sign-in, and what is carried back to
+/// the form stays small (the email is cut to 320 characters).
+#[tokio::test]
+async fn a_huge_email_in_the_sign_in_form_costs_a_small_cookie() {
+    let server = start().await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post = |length: usize| {
+        let email = format!("{}@example.com", "a".repeat(length));
+        browser
+            .post(format!("{}/api/sign_in", server.base))
+            .header("sec-fetch-site", "same-origin")
+            .header("accept", "text/html")
+            .form(&[
+                ("email", email),
+                ("password", "wrong-password-here".to_owned()),
+            ])
+            .send()
+    };
+    assert_eq!(post(100_000).await.unwrap().status(), 413);
+    let refused = post(60_000).await.unwrap();
+    assert_eq!(refused.status(), 302);
+    let cookie = refused.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("gatehouse_sign_in_failed="), "{cookie}");
+    assert!(cookie.len() < 1_000, "{} bytes", cookie.len());
+}
+
 #[tokio::test]
 async fn cross_site_calls_to_server_functions_are_refused() {
     let server = start().await;

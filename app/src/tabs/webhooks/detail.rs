@@ -10,7 +10,7 @@ use gatehouse_model::{
 use leptos::prelude::*;
 
 use super::message::MessageView;
-use super::{FamilyPicker, TabState, families_label, receivable_types, typed_rate};
+use super::{FamilyPicker, TabState, attempt_result, families_label, receivable_types, typed_rate};
 use crate::server_fns::{
     delete_webhook_endpoint, load_delivery_attempts, replay_webhooks, rotate_webhook_secret,
     send_test_webhook, set_webhook_endpoint_enabled, update_webhook_endpoint,
@@ -409,11 +409,7 @@ fn DeliveryLog(
                             {shown.get().into_iter().map(|attempt| {
                                 let event_id = attempt.event_id.clone();
                                 let shown_event_id = attempt.event_id.clone();
-                                let result = match (attempt.succeeded, attempt.http_status) {
-                                    (true, Some(status)) => format!("Succeeded · HTTP {status}"),
-                                    (_, Some(status)) => format!("Failed · HTTP {status}"),
-                                    (_, None) => format!("Failed · {}", attempt.error.clone().unwrap_or_default()),
-                                };
+                                let result = attempt_result(&attempt);
                                 view! {
                                     <tr data-testid="attempt-row" data-event-id=attempt.event_id.to_string()
                                         data-outcome=if attempt.succeeded { "succeeded" } else { "failed" }>

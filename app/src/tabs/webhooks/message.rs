@@ -5,6 +5,7 @@
 use gatehouse_model::{EventId, MessageAttempt, WebhookEndpointId};
 use leptos::prelude::*;
 
+use super::attempt_result;
 use crate::server_fns::load_webhook_message;
 use crate::widgets::copy::{CopyButton, CopyState};
 use crate::widgets::ui::format_time;
@@ -78,11 +79,7 @@ fn AttemptList(attempts: Vec<MessageAttempt>) -> impl IntoView {
                 <tbody>
                     {attempts.into_iter().map(|shown| {
                         let attempt = shown.attempt;
-                        let result = match (attempt.succeeded, attempt.http_status) {
-                            (true, Some(status)) => format!("Succeeded · HTTP {status}"),
-                            (_, Some(status)) => format!("Failed · HTTP {status}"),
-                            (_, None) => format!("Failed · {}", attempt.error.clone().unwrap_or_default()),
-                        };
+                        let result = attempt_result(&attempt);
                         view! {
                             <tr data-testid="message-attempt">
                                 <td data-label="Time" class="time">{format_time(&attempt.attempted_at)}</td>

@@ -10,8 +10,8 @@ mod message;
 use std::sync::Arc;
 
 use gatehouse_model::{
-    ALL_EVENT_FAMILIES, AppId, CreatedEndpoint, EndpointInput, EndpointListItem, EndpointStatus,
-    KeyMode, WebhookEndpointId,
+    ALL_EVENT_FAMILIES, AppId, AttemptView, CreatedEndpoint, EndpointInput, EndpointListItem,
+    EndpointStatus, KeyMode, WebhookEndpointId,
 };
 use leptos::prelude::*;
 
@@ -37,6 +37,15 @@ struct TabState {
 impl TabState {
     fn reload(&self) {
         self.version.update(|value| *value += 1);
+    }
+}
+
+/// An attempt's result as the delivery log and the message view say it.
+fn attempt_result(attempt: &AttemptView) -> String {
+    match (attempt.succeeded, attempt.http_status) {
+        (true, Some(status)) => format!("Succeeded · HTTP {status}"),
+        (_, Some(status)) => format!("Failed · HTTP {status}"),
+        (_, None) => format!("Failed · {}", attempt.error.clone().unwrap_or_default()),
     }
 }
 
