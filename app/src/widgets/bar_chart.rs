@@ -20,10 +20,11 @@ pub enum SlotUnit {
 }
 
 impl SlotUnit {
+    /// With its article: "a day", "an hour".
     fn noun(self) -> &'static str {
         match self {
-            Self::Day => "day",
-            Self::Hour => "hour",
+            Self::Day => "a day",
+            Self::Hour => "an hour",
         }
     }
 
@@ -116,6 +117,14 @@ pub fn labelled_slots(count: usize, every: usize) -> Vec<usize> {
     labelled
 }
 
+/// The slots an axis names counting back from the last (the latest always named):
+/// every `every`-th, evenly spaced.
+pub fn labelled_from_last(count: usize, every: usize) -> Vec<usize> {
+    let mut labelled: Vec<usize> = (0..count).rev().step_by(every.max(1)).collect();
+    labelled.reverse();
+    labelled
+}
+
 fn slot_text(slot: &ChartSlot) -> String {
     format!(
         "{}: {} successful, {} failed",
@@ -163,7 +172,7 @@ pub fn CallsChart(
             .and_then(|index| shown.with_value(|slots| slots.get(index).map(slot_text)))
             .unwrap_or_else(|| {
                 format!(
-                    "Point at a {}, or focus the chart and use the arrow keys, to read its figures.",
+                    "Point at {}, or focus the chart and use the arrow keys, to read its figures.",
                     unit.noun()
                 )
             })
@@ -326,7 +335,8 @@ mod tests {
         assert_eq!(labelled_slots(30, 7), [0, 7, 14, 21, 28]);
         assert_eq!(labelled_slots(26, 7), [0, 7, 14, 21, 25]);
         assert_eq!(labelled_slots(1, 7), [0]);
-        assert_eq!(labelled_slots(24, 6), [0, 6, 12, 18, 23]);
+        assert_eq!(labelled_from_last(24, 6), [5, 11, 17, 23]);
+        assert_eq!(labelled_from_last(30, 7), [1, 8, 15, 22, 29]);
         assert_eq!(short_day("2026-12-07"), "Dec 7");
     }
 }

@@ -6,7 +6,7 @@ use gatehouse_model::{ActivitySlot, ApiKeyId};
 use leptos::prelude::*;
 
 use crate::server_fns::load_key_activity;
-use crate::widgets::bar_chart::{CallsChart, ChartSlot, SlotUnit, labelled_slots, short_day};
+use crate::widgets::bar_chart::{CallsChart, ChartSlot, SlotUnit, labelled_from_last, short_day};
 use crate::widgets::ui::{format_day, show_error};
 
 #[component]
@@ -76,7 +76,8 @@ fn activity_chart(slots: Vec<ActivitySlot>, unit: SlotUnit) -> impl IntoView {
     let summary = format!(
         "Calls with this key {period} (UTC): {successes} successful, {failures} failed or refused."
     );
-    let labelled = labelled_slots(slots.len(), every);
+    // Counted back from now, so the latest slot is always named.
+    let labelled = labelled_from_last(slots.len(), every);
     view! {
         <CallsChart slots unit labelled summary id="key-activity" test_id="key-activity-chart" />
     }
