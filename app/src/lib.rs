@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod docs;
+pub mod embedding;
 pub mod error;
 pub mod lazy_tabs;
 pub mod pages;
@@ -50,7 +51,10 @@ fn needs_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>()
-            .is_none_or(|parts| parts.uri.path().trim_end_matches('/') != pages::SIGN_IN_PATH)
+            .is_none_or(|parts| {
+                let path = parts.uri.path().trim_end_matches('/');
+                path != pages::SIGN_IN_PATH && path != pages::SPENT_LINK_PATH
+            })
     }
     #[cfg(not(feature = "ssr"))]
     true
@@ -79,6 +83,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound /> }>
                     <Route path=path!("/") view=pages::Home />
                     <Route path=path!("/login") view=pages::LoginPage />
+                    <Route path=path!("/sign-in/expired") view=pages::SpentLinkPage />
                     <ParentRoute path=path!("/settings/developers") view=pages::DevelopersPage>
                         <Route path=path!("") view={Lazy::<OverviewRoute>::new()} />
                         <Route path=path!("overview") view={Lazy::<OverviewRoute>::new()} />

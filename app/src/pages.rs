@@ -97,6 +97,37 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
+/// Where a spent sign-in link lands (see the server's `sign_in_links`).
+pub const SPENT_LINK_PATH: &str = "/sign-in/expired";
+
+/// A sign-in link that was used, expired or never existed: said plainly, with the way
+/// back to the SaaS's settings page (`GATEHOUSE_RETURN_URL`), where a fresh link is one
+/// click away. Plain HTML, like the sign-in page.
+#[component]
+pub fn SpentLinkPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let return_url = crate::ssr::context()
+        .ok()
+        .and_then(|context| context.return_url);
+    #[cfg(not(feature = "ssr"))]
+    let return_url: Option<String> = None;
+    let (href, label) = match return_url {
+        Some(url) => (url, "Back to settings"),
+        None => (SIGN_IN_PATH.to_owned(), "Go to the sign-in page"),
+    };
+    view! {
+        <Title text="Sign-in link expired · Gatehouse" />
+        <main class="centered">
+            <div class="card spent-link">
+                <h1>"This sign-in link has expired"</h1>
+                <p>"A sign-in link works once, for a short time. It was already used, or it is too old."</p>
+                <p>"Go back and open Developers again to get a fresh one."</p>
+                <p><a class="button" href=href target="_top">{label}</a></p>
+            </div>
+        </main>
+    }
+}
+
 /// Settings > Developers: gated by session, role and module, then the tabs.
 #[component]
 pub fn DevelopersPage() -> impl IntoView {
@@ -176,6 +207,18 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
             }
         }
     };
+    if viewer.embedded {
+        // Inside the SaaS's page: its own navigation frames this, so none of ours (no
+        // tenant, no sign-out: the SaaS signs people out), and the height goes to it.
+        #[cfg(feature = "hydrate")]
+        crate::embedding::report_height(viewer.frame_origins.clone());
+        return view! {
+            <div class="embedded" id=crate::embedding::EMBEDDED_ROOT_ID>
+                <main class="content">{body}</main>
+            </div>
+        }
+        .into_any();
+    }
     view! {
         <a class="skip-link" href="#tab-content" on:click=skip_to_content>"Skip to the tab's content"</a>
         <div class="layout">
@@ -197,6 +240,7 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
             <main class="content">{body}</main>
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -20,7 +20,13 @@ use crate::ssr;
 #[server(prefix = "/api", endpoint = "current_viewer")]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     match ssr::signed_in().await {
-        Ok((_, signed_in)) => Ok(Some(signed_in.viewer)),
+        Ok((_, signed_in)) => {
+            let mut viewer = signed_in.viewer;
+            if viewer.embedded {
+                viewer.frame_origins = ssr::context()?.embed_origins;
+            }
+            Ok(Some(viewer))
+        }
         Err(error) if error.code() == gatehouse_model::ErrorCode::Unauthenticated => Ok(None),
         Err(error) => Err(error),
     }

@@ -22,6 +22,10 @@ pub struct DashboardContext {
     pub gatehouse: Gatehouse,
     /// Served over https: the session cookie is `Secure` and `__Host-` prefixed.
     pub https: bool,
+    /// Where a person goes back to from a spent sign-in link (the SaaS's settings page).
+    pub return_url: Option<String>,
+    /// The SaaS's origins that may frame the workspace.
+    pub embed_origins: Vec<String>,
 }
 
 impl DashboardContext {
@@ -102,22 +106,44 @@ pub fn set_session_cookie(token: Option<(&str, i64)>) {
     );
 }
 
-/// Appends a `Set-Cookie` to the response: HttpOnly, SameSite=Lax, Path=/, and `Secure`
-/// over https. A max age of 0 clears the cookie.
+/// Appends a `Set-Cookie` to the response (see [`cookie_header`]); a max age of 0
+/// clears the cookie.
 fn set_cookie(context: &DashboardContext, name: &str, value: &str, max_age_seconds: i64) {
-    let cookie = cookie::Cookie::build((name, value))
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax)
-        .path("/")
-        .secure(context.https)
-        .max_age(cookie::time::Duration::seconds(max_age_seconds))
-        .build();
+    let header = cookie_header(name, value, max_age_seconds, CookieSite::Own { https: context.https });
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        HeaderValue::from_str(&cookie.to_string()),
+        HeaderValue::from_str(&header),
     ) {
         response.append_header(SET_COOKIE, value);
     }
+}
+
+/// Where a cookie is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSite {
+    /// On Gatehouse's own pages: `SameSite=Lax`, and `Secure` over https.
+    Own { https: bool },
+    /// Inside the SaaS's page, in a frame: `SameSite=None; Secure; Partitioned`, so
+    /// that the browser keeps it for that site's frame even with third-party cookies
+    /// blocked (CHIPS). Browsers take `Secure` from https and from loopback
+    /// (`http://127.0.0.1`, `http://localhost`), the local exception tests use.
+    Framed,
+}
+
+/// A `Set-Cookie` value: HttpOnly, Path=/, and the attributes of `site`.
+pub fn cookie_header(name: &str, value: &str, max_age_seconds: i64, site: CookieSite) -> String {
+    let builder = cookie::Cookie::build((name, value))
+        .http_only(true)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_seconds));
+    let builder = match site {
+        CookieSite::Own { https } => builder.same_site(cookie::SameSite::Lax).secure(https),
+        CookieSite::Framed => builder
+            .same_site(cookie::SameSite::None)
+            .secure(true)
+            .partitioned(true),
+    };
+    builder.build().to_string()
 }
 
 /// Whether the request is a browser's own form submission (it takes HTML back), not a

@@ -24,7 +24,13 @@ pub enum ActorKind {
         key: std::sync::Arc<KeyPrincipal>,
         credential: KeyCredential,
     },
-    /// Gatehouse itself (bootstrap, housekeeping).
+    /// The SaaS's backend through an operator token (`/operator/v1`), acting in a
+    /// tenant it provisions.
+    Operator {
+        token_id: gatehouse_model::OperatorTokenId,
+        name: String,
+    },
+    /// Gatehouse itself (bootstrap, housekeeping, the operator's CLI).
     System,
 }
 
@@ -103,9 +109,15 @@ pub struct Actor {
 impl Actor {
     /// Gatehouse itself acting in a tenant (the operator's commands, housekeeping).
     pub fn system(tenant_id: TenantId) -> Self {
+        Self::beyond_the_tenant(tenant_id, ActorKind::System)
+    }
+
+    /// One who acts from outside the tenant (Gatehouse, the operator), whom the
+    /// tenant's plan and subscription do not hold back.
+    pub(crate) fn beyond_the_tenant(tenant_id: TenantId, kind: ActorKind) -> Self {
         Self {
             tenant_id,
-            kind: ActorKind::System,
+            kind,
             standing: TenantStanding {
                 platform_api_enabled: true,
                 subscription_active: true,
@@ -144,7 +156,7 @@ impl Actor {
     pub fn user_id(&self) -> Option<&UserId> {
         match &self.kind {
             ActorKind::User { user_id, .. } => Some(user_id),
-            ActorKind::ApiKey { .. } | ActorKind::System => None,
+            ActorKind::ApiKey { .. } | ActorKind::Operator { .. } | ActorKind::System => None,
         }
     }
 
@@ -179,7 +191,9 @@ impl Actor {
                 app_id: &key.app_id,
                 mode: key.mode,
             },
-            ActorKind::User { .. } | ActorKind::System => Reach::Tenant,
+            ActorKind::User { .. } | ActorKind::Operator { .. } | ActorKind::System => {
+                Reach::Tenant
+            }
         }
     }
 
@@ -233,6 +247,11 @@ impl Actor {
                 ActorType::ApiKey,
                 Some(key.key_id.to_string()),
                 key.masked_key.clone(),
+            ),
+            ActorKind::Operator { token_id, name } => (
+                ActorType::Operator,
+                Some(token_id.to_string()),
+                format!("operator:{name}"),
             ),
             ActorKind::System => (ActorType::System, None, "Gatehouse".to_owned()),
         }

@@ -40,6 +40,15 @@ pub enum DomainError {
     CredentialNotAllowed(&'static str),
     #[error("the tenant's subscription is not active")]
     SubscriptionInactive,
+    /// A call to `/operator/v1` without an operator token.
+    #[error("operator token missing")]
+    OperatorTokenMissing,
+    /// An operator token that is malformed, unknown or revoked.
+    #[error("operator token refused")]
+    OperatorTokenInvalid,
+    /// An idempotency key sent again with another request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
     /// A browser call from an origin the key's app does not allow.
     #[error("origin not allowed")]
     OriginNotAllowed,
@@ -99,6 +108,9 @@ impl DomainError {
             | Self::KeyOutlived { .. } => ErrorCode::InsufficientScope,
             Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
             Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
+            Self::OperatorTokenMissing => ErrorCode::OperatorTokenMissing,
+            Self::OperatorTokenInvalid => ErrorCode::OperatorTokenInvalid,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::OriginNotAllowed => ErrorCode::OriginNotAllowed,
             Self::LimitReached(_) => ErrorCode::LimitReached,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -148,7 +160,7 @@ impl DomainError {
             Self::KeyRefused(refusal) => refusal.message().to_owned(),
             Self::InsufficientScope(scope) => {
                 details.required_scope = Some((*scope).to_owned());
-                format!("This API key lacks the {scope} scope.")
+                format!("This credential lacks the {scope} scope.")
             }
             Self::KeyOutranked => {
                 "An API key can only create or manage keys whose access it holds itself.".to_owned()
@@ -166,6 +178,16 @@ impl DomainError {
             Self::CredentialNotAllowed(why) => (*why).to_owned(),
             Self::SubscriptionInactive => {
                 "The subscription is past due or canceled: API keys work again once it is active."
+                    .to_owned()
+            }
+            Self::OperatorTokenMissing => {
+                "Send an operator token: `Authorization: Bearer op_…`.".to_owned()
+            }
+            Self::OperatorTokenInvalid => {
+                "This operator token is not valid: it is malformed, unknown or revoked.".to_owned()
+            }
+            Self::IdempotencyKeyReused => {
+                "This Idempotency-Key was used with another request body; use a new key for a new request."
                     .to_owned()
             }
             Self::OriginNotAllowed => {

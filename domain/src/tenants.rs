@@ -2,10 +2,11 @@
 //! billing window, and the shadow test tenant every live tenant gets.
 
 use chrono::{Datelike, TimeZone, Utc};
-use gatehouse_model::{EventType, Plan, SubscriptionState, TenantId};
+use gatehouse_model::{EventType, OperatorScope, Plan, SubscriptionState, TenantId};
 use std::sync::atomic::Ordering;
 
 use crate::audit::AuditRecord;
+use crate::change::Change;
 use crate::error::DomainError;
 use crate::operator::Operator;
 use crate::stored::Stored;
@@ -40,6 +41,8 @@ impl Default for TenantCaps {
 #[derive(Debug, Clone)]
 pub struct NewTenant {
     pub name: String,
+    /// The SaaS's own id of the account (the operator's API sets it).
+    pub external_id: Option<String>,
     pub plan: Plan,
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
@@ -52,6 +55,7 @@ impl NewTenant {
     pub fn new(name: &str, plan: Plan, modules: &[&str]) -> Self {
         Self {
             name: name.to_owned(),
+            external_id: None,
             plan,
             modules: modules.iter().map(|module| (*module).to_owned()).collect(),
             subscription_state: SubscriptionState::Active,
@@ -75,6 +79,7 @@ pub fn default_monthly_limit(plan: Plan) -> i64 {
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    pub external_id: Option<String>,
     pub plan: Plan,
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
@@ -117,6 +122,7 @@ pub fn month_window(now_ms: i64) -> (i64, i64) {
 /// `None` keeps its value.
 #[derive(Debug, Clone, Default)]
 pub struct TenantUpdate {
+    pub name: Option<String>,
     pub plan: Option<Plan>,
     pub modules: Option<Vec<String>>,
     pub subscription_state: Option<SubscriptionState>,
@@ -126,11 +132,37 @@ pub struct TenantUpdate {
     pub monthly_test_events: Option<i64>,
 }
 
-fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
+/// The longest `external_id` taken.
+pub const MAX_EXTERNAL_ID_CHARS: usize = 200;
+
+fn validate_tenant_name(name: &str) -> Result<String, DomainError> {
     TextRule::name("tenant", 120)
-        .check(&new_tenant.name)
-        .map_err(|message| DomainError::field("name", message))?;
+        .check(name)
+        .map_err(|message| DomainError::field("name", message))
+}
+
+fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
+    validate_tenant_name(&new_tenant.name)?;
+    if let Some(external_id) = &new_tenant.external_id {
+        validate_external_id(external_id)?;
+    }
     validate_modules_and_limit(&new_tenant.modules, new_tenant.monthly_call_limit)
+}
+
+/// The SaaS's account id: 1 to 200 printable ASCII characters without spaces.
+pub fn validate_external_id(external_id: &str) -> Result<(), DomainError> {
+    if external_id.is_empty()
+        || external_id.len() > MAX_EXTERNAL_ID_CHARS
+        || !external_id.bytes().all(|byte| byte.is_ascii_graphic())
+    {
+        return Err(DomainError::field(
+            "external_id",
+            format!(
+                "Use your account's id: 1 to {MAX_EXTERNAL_ID_CHARS} printable ASCII characters without spaces."
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn validate_modules_and_limit(
@@ -174,15 +206,31 @@ fn validate_caps(caps: &TenantCaps) -> Result<(), DomainError> {
 impl Gatehouse {
     /// A live tenant by id.
     pub async fn tenant(&self, tenant_id: &TenantId) -> Result<Tenant, DomainError> {
+        self.read_tenant(self.db().pool(), tenant_id).await
+    }
+
+    /// A live tenant by id, as `change` sees it (its own writes included).
+    pub(crate) async fn tenant_in(
+        &self,
+        change: &mut Change<'_>,
+        tenant_id: &TenantId,
+    ) -> Result<Tenant, DomainError> {
+        self.read_tenant(change.connection(), tenant_id).await
+    }
+
+    async fn read_tenant<'c, E>(&self, executor: E, tenant_id: &TenantId) -> Result<Tenant, DomainError>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         let row = sqlx::query(
-            "SELECT live.id, live.name, live.plan, live.modules, live.subscription_state,
+            "SELECT live.id, live.name, live.external_id, live.plan, live.modules, live.subscription_state,
                     live.monthly_call_limit, live.max_apps, live.max_webhook_endpoints,
                     live.monthly_test_events, shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
              WHERE live.id = $1",
         )
         .bind(tenant_id.as_str())
-        .fetch_optional(self.db().pool())
+        .fetch_optional(executor)
         .await?
         .ok_or(DomainError::NotFound("tenant"))?;
         let stored = Stored::new(&row, "tenant");
@@ -190,6 +238,7 @@ impl Gatehouse {
         Ok(Tenant {
             id: stored.parsed("id", |id| TenantId::parse(id).ok())?,
             name: stored.get("name")?,
+            external_id: stored.get("external_id")?,
             plan: stored.parsed("plan", Plan::parse)?,
             modules: stored
                 .get::<String>("modules")?
@@ -222,6 +271,7 @@ impl Gatehouse {
 /// The audit trail's view of a tenant's settings.
 fn tenant_state(tenant: &Tenant) -> serde_json::Value {
     serde_json::json!({
+        "name": tenant.name,
         "plan": tenant.plan.as_str(),
         "modules": tenant.modules,
         "subscription_state": tenant.subscription_state.as_str(),
@@ -276,8 +326,14 @@ impl Operator<'_> {
         tenant_id: &TenantId,
         update: &TenantUpdate,
     ) -> Result<Tenant, DomainError> {
+        self.require(OperatorScope::TenantsWrite)?;
         let before = self.gatehouse.tenant(tenant_id).await?;
+        let name = match &update.name {
+            Some(name) => validate_tenant_name(name)?,
+            None => before.name.clone(),
+        };
         let after = Tenant {
+            name,
             plan: update.plan.unwrap_or(before.plan),
             modules: update
                 .modules
@@ -307,6 +363,7 @@ impl Operator<'_> {
             "UPDATE tenants SET plan = $1, modules = $2, subscription_state = $3,
                 monthly_call_limit = $4, max_apps = $5, max_webhook_endpoints = $6,
                 monthly_test_events = $7,
+                name = CASE WHEN live_tenant_id IS NULL THEN $9 ELSE $10 END,
                 revision = (SELECT COALESCE(MAX(revision), 0) + 1 FROM tenants)
              WHERE id = $8 OR live_tenant_id = $8",
         )
@@ -318,13 +375,15 @@ impl Operator<'_> {
         .bind(after.caps.max_webhook_endpoints)
         .bind(after.caps.monthly_test_events)
         .bind(tenant_id.as_str())
+        .bind(&after.name)
+        .bind(format!("{} (test)", after.name))
         .execute(change.connection())
         .await?;
         let record = AuditRecord {
             before: Some(tenant_state(&before)),
             after: Some(tenant_state(&after)),
-            ..AuditRecord::by_system(
-                tenant_id,
+            ..AuditRecord::by(
+                &self.actor_in(tenant_id),
                 EventType::TenantUpdated,
                 format!("Tenant {} updated by the operator", before.name),
             )
@@ -337,29 +396,59 @@ impl Operator<'_> {
 
     /// Creates a live tenant and its shadow test tenant in one transaction.
     pub async fn create_tenant(&self, new_tenant: NewTenant) -> Result<TenantId, DomainError> {
-        validate_new_tenant(&new_tenant)?;
+        let mut change = self.gatehouse.begin_change().await?;
+        let live_id = self.create_tenant_in(&mut change, &new_tenant).await?;
+        change.commit().await?;
+        Ok(live_id)
+    }
+
+    /// Writes a new tenant and its shadow in `change` (not committed).
+    pub(crate) async fn create_tenant_in(
+        &self,
+        change: &mut Change<'_>,
+        new_tenant: &NewTenant,
+    ) -> Result<TenantId, DomainError> {
+        self.require(OperatorScope::TenantsWrite)?;
+        validate_new_tenant(new_tenant)?;
         validate_caps(&new_tenant.caps)?;
         let live_id = TenantId::from_body(&ids::fresh_body());
         let test_id = TenantId::from_body(&ids::fresh_body());
         let modules = new_tenant.modules.join(" ");
-        let mut change = self.gatehouse.begin_change().await?;
         let now = change.now_ms;
+        if let Some(external_id) = &new_tenant.external_id {
+            let taken: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM tenants WHERE external_id = $1")
+                    .bind(external_id)
+                    .fetch_optional(change.connection())
+                    .await?;
+            if taken.is_some() {
+                return Err(DomainError::Conflict(format!(
+                    "A tenant with the external_id {external_id} already exists."
+                )));
+            }
+        }
         // The window columns record the month of creation; the current window is
         // always derived from the clock (`Gatehouse::tenant`).
         let (window_start, window_end) = month_window(now);
-        for (id, name, live_tenant_id) in [
-            (&live_id, new_tenant.name.trim().to_owned(), None),
+        for (id, name, live_tenant_id, external_id) in [
+            (
+                &live_id,
+                new_tenant.name.trim().to_owned(),
+                None,
+                new_tenant.external_id.as_deref(),
+            ),
             (
                 &test_id,
                 format!("{} (test)", new_tenant.name.trim()),
                 Some(live_id.as_str()),
+                None,
             ),
         ] {
             sqlx::query(
                 "INSERT INTO tenants (id, name, live_tenant_id, plan, modules, subscription_state,
                     monthly_call_limit, billing_window_start, billing_window_end, created_at,
-                    max_apps, max_webhook_endpoints, monthly_test_events)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    max_apps, max_webhook_endpoints, monthly_test_events, external_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(id.as_str())
             .bind(name)
@@ -374,11 +463,12 @@ impl Operator<'_> {
             .bind(new_tenant.caps.max_apps)
             .bind(new_tenant.caps.max_webhook_endpoints)
             .bind(new_tenant.caps.monthly_test_events)
+            .bind(external_id)
             .execute(change.connection())
             .await?;
         }
-        let record = AuditRecord::by_system(
-            &live_id,
+        let record = AuditRecord::by(
+            &self.actor_in(&live_id),
             EventType::TenantCreated,
             format!(
                 "Tenant {} created on the {} plan",
@@ -387,8 +477,11 @@ impl Operator<'_> {
             ),
         )
         .related("test_tenant_id", &test_id);
+        let record = match &new_tenant.external_id {
+            Some(external_id) => record.related("external_id", external_id),
+            None => record,
+        };
         change.audit(record).await?;
-        change.commit().await?;
         Ok(live_id)
     }
 

@@ -59,9 +59,13 @@ error_codes! {
     ApiKeyRevoked => "api_key_revoked", 401;
     /// The key, its access token, or a rotated-out secret has expired.
     ApiKeyExpired => "api_key_expired", 401;
+    /// No operator token was sent to `/operator/v1` (`Authorization: Bearer op_…`).
+    OperatorTokenMissing => "operator_token_missing", 401;
+    /// The operator token is malformed, unknown or revoked (a tenant's API key is never one).
+    OperatorTokenInvalid => "operator_token_invalid", 401;
     /// Signed in, but the role lacks the permission the action needs.
     PermissionDenied => "permission_denied", 403;
-    /// The key lacks the route's scope (`details.required_scope` names it), or would create or manage a key with more access or a longer life than its own.
+    /// The key (or operator token) lacks the route's scope (`details.required_scope` names it), or would create or manage a key with more access or a longer life than its own.
     InsufficientScope => "insufficient_scope", 403;
     /// This kind of credential may not do this: an access token exchanging itself or managing its own key, a key creating apps or changing another app.
     CredentialNotAllowed => "credential_not_allowed", 403;
@@ -79,6 +83,8 @@ error_codes! {
     MethodNotAllowed => "method_not_allowed", 405;
     /// The change conflicts with the current state (e.g. a revoked key cannot be edited).
     Conflict => "conflict", 409;
+    /// This `Idempotency-Key` was used before with another request body.
+    IdempotencyKeyReused => "idempotency_key_reused", 409;
     /// Too many failed sign-ins on this account from this address, too many attempts from this address, or too many sign-ins at once; `details.retry_after_seconds` says when to try again.
     SignInThrottled => "sign_in_throttled", 429;
     /// A limit on how many of something may exist at once was reached (e.g. live access tokens per key).

@@ -38,6 +38,9 @@ event_types! {
     TenantCreated => "tenant.created", false;
     TenantUpdated => "tenant.updated", false;
     UserCreated => "user.created", false;
+    UserUpdated => "user.updated", false;
+    UserRemoved => "user.removed", false;
+    SignInLinkCreated => "sign_in_link.created", false;
     UserSignedIn => "user.signed_in", false;
     UserSignedOut => "user.signed_out", false;
     UserSignInFailed => "user.sign_in_failed", false;

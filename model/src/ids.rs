@@ -147,6 +147,11 @@ define_id!(
     /// An alert to a tenant's owners and managers (a key about to expire, …).
     AlertId, "alr_", "alert"
 );
+define_id!(
+    /// An operator token: the credential the SaaS's backend calls `/operator/v1` with
+    /// (its secret is never an id).
+    OperatorTokenId, "opt_", "operator token"
+);
 
 #[cfg(test)]
 mod tests {

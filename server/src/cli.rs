@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use gatehouse_domain::tenants::{NewTenant, TenantUpdate};
 use gatehouse_domain::webhooks::{DeliverySettings, Destinations, NetworkPolicy, WebhookSettings};
 use gatehouse_domain::{Db, DbOptions, Gatehouse};
-use gatehouse_model::{Plan, Role, SubscriptionState};
+use gatehouse_model::{OperatorScope, OperatorTokenId, Plan, Role, SubscriptionState};
 
 use crate::config::Config;
 
@@ -82,6 +82,26 @@ enum Command {
         /// Test-mode events the tenant may send per calendar month (100,000 by default).
         #[arg(long)]
         monthly_test_events: Option<i64>,
+    },
+    /// Make a token for the SaaS's backend to call /operator/v1 with; it is printed
+    /// once and only its digest is kept.
+    CreateOperatorToken {
+        /// What the token is for, e.g. "billing-service"; audited as operator:<name>.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: tenants:read, tenants:write, tenants:delete,
+        /// people:write, sign_in_links:create, events:write. All but tenants:delete
+        /// when left out.
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List the operator tokens (never their secrets).
+    ListOperatorTokens,
+    /// Revoke an operator token for good: it fails from the next request.
+    RevokeOperatorToken {
+        /// The token's id (opt_…), as list-operator-tokens shows it.
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -256,6 +276,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let tenant_id = find_tenant(&gatehouse, &tenant).await?;
             let update = TenantUpdate {
+                name: None,
                 plan: plan
                     .map(|plan| {
                         Plan::parse(&plan)
@@ -298,5 +319,79 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::CreateOperatorToken { name, scopes } => {
+            let scopes = scopes
+                .iter()
+                .filter(|scope| !scope.is_empty())
+                .map(|scope| {
+                    OperatorScope::parse(scope).ok_or(format!(
+                        "unknown scope {scope}: use {}",
+                        OperatorScope::ALL
+                            .iter()
+                            .map(|scope| scope.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let created = gatehouse
+                .operator()
+                .create_operator_token(&name, &scopes)
+                .await
+                .map_err(refusal)?;
+            println!(
+                "Created operator token {} ({}) with scopes {}. It is shown once:\n{}",
+                created.view.id,
+                created.view.name,
+                scope_list(&created.view.scopes),
+                created.token
+            );
+            Ok(())
+        }
+        Command::ListOperatorTokens => {
+            let tokens = gatehouse
+                .operator()
+                .list_operator_tokens()
+                .await
+                .map_err(refusal)?;
+            if tokens.is_empty() {
+                println!("No operator tokens.");
+            }
+            for token in tokens {
+                let state = match (token.revoked_at, token.last_used_at) {
+                    (Some(revoked_at), _) => format!("revoked {}", revoked_at.to_rfc3339()),
+                    (None, Some(used)) => format!("last used {}", used.to_rfc3339()),
+                    (None, None) => "never used".to_owned(),
+                };
+                println!(
+                    "{}  {}  [{}]  created {}  {}",
+                    token.id,
+                    token.name,
+                    scope_list(&token.scopes),
+                    token.created_at.to_rfc3339(),
+                    state
+                );
+            }
+            Ok(())
+        }
+        Command::RevokeOperatorToken { id } => {
+            let id = OperatorTokenId::parse(&id)
+                .map_err(|_| format!("{id} is not an operator token id (opt_…)"))?;
+            let token = gatehouse
+                .operator()
+                .revoke_operator_token(&id)
+                .await
+                .map_err(refusal)?;
+            println!("Revoked operator token {} ({}).", token.id, token.name);
+            Ok(())
+        }
     }
+}
+
+fn scope_list(scopes: &[OperatorScope]) -> String {
+    scopes
+        .iter()
+        .map(|scope| scope.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }

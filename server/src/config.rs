@@ -102,6 +102,14 @@ pub struct Config {
     /// with `smtp_url`.
     #[serde(deserialize_with = "text")]
     pub smtp_from: String,
+    /// The SaaS's origins that may show the workspace in a frame, comma separated,
+    /// e.g. `https://app.example.com`. Empty: no site may frame it.
+    #[serde(deserialize_with = "text")]
+    pub embed_origins: String,
+    /// Where a person goes back to from an expired or used sign-in link: the SaaS's
+    /// settings page, e.g. `https://app.example.com/settings`. Empty: the sign-in page.
+    #[serde(deserialize_with = "text")]
+    pub return_url: String,
 }
 
 impl Default for Config {
@@ -125,8 +133,32 @@ impl Default for Config {
             request_log_retention_days: gatehouse_domain::request_log::DEFAULT_RETENTION_DAYS,
             smtp_url: Secret::default(),
             smtp_from: String::new(),
+            embed_origins: String::new(),
+            return_url: String::new(),
         }
     }
+}
+
+/// The origins of a comma-separated list (`scheme://host[:port]`, http or https, no
+/// path), each as browsers write it.
+pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let url = url::Url::parse(origin)
+                .map_err(|_| format!("{origin} is not an origin, e.g. https://app.example.com"))?;
+            let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+            let credentials = !url.username().is_empty() || url.password().is_some();
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare || credentials
+            {
+                return Err(format!(
+                    "{origin} is not an origin: use scheme://host[:port], e.g. https://app.example.com"
+                ));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 /// Text read from any layer: an environment variable that looks like a number (a
@@ -321,6 +353,19 @@ impl Config {
                     "public_url",
                     "GATEHOUSE_PUBLIC_URL",
                     "expected an http or https URL, e.g. https://gatehouse.example.com".to_owned(),
+                );
+            }
+        }
+        if let Err(message) = parse_origins(&self.embed_origins) {
+            return invalid("embed_origins", "GATEHOUSE_EMBED_ORIGINS", message);
+        }
+        if !self.return_url.is_empty() {
+            let url = url::Url::parse(&self.return_url).ok();
+            if !url.is_some_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some()) {
+                return invalid(
+                    "return_url",
+                    "GATEHOUSE_RETURN_URL",
+                    "expected an http or https URL, e.g. https://app.example.com/settings".to_owned(),
                 );
             }
         }

@@ -222,6 +222,35 @@ impl PathIdKind for gatehouse_model::EventId {
     }
 }
 
+impl PathIdKind for gatehouse_model::TenantId {
+    const RESOURCE: &'static str = "tenant";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+impl PathIdKind for gatehouse_model::UserId {
+    const RESOURCE: &'static str = "person";
+    fn parse_path(raw: &str) -> Option<Self> {
+        Self::parse(raw).ok()
+    }
+}
+
+/// The request's `Idempotency-Key`, if it sent one (its rules are the domain's).
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            value.to_str().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    "The Idempotency-Key header must be printable ASCII.",
+                )
+            })
+        })
+        .transpose()
+}
+
 impl<T: PathIdKind + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for PathId<T> {
     type Rejection = ApiError;
 

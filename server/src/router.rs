@@ -18,6 +18,8 @@ pub fn router(state: AppState) -> Router {
     let dashboard_context = DashboardContext {
         gatehouse: state.gatehouse.clone(),
         https: state.https,
+        return_url: state.return_url.clone(),
+        embed_origins: state.embed_origins.clone(),
     };
     let (api, document) = crate::v1::router(&state);
     let openapi_json = axum::body::Bytes::from(
@@ -44,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::docs::router(&state, &document))
         .merge(api)
+        .route(
+            "/sign-in/{token}",
+            get(crate::sign_in_links::open_link),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -58,7 +64,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::csrf::refuse_cross_site,
         ))
-        .layer(axum::middleware::from_fn(crate::framing::refuse_framing))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::framing::frame_policy,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::assets::cache_headers,
@@ -72,6 +81,18 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::client_address::remember_client_address,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |request: &axum::http::Request<axum::body::Body>| {
+                    // The path without a sign-in link's token (and no query string).
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        path = crate::sign_in_links::path_for_logs(request.uri().path()),
+                        version = ?request.version(),
+                    )
+                },
+            ),
+        )
         .with_state(state)
 }

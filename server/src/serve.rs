@@ -19,6 +19,9 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         https: config.served_over_https(),
         metrics_token: Some(config.metrics_token.0.clone()).filter(|token| !token.is_empty()),
         trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy::parse(&config.trusted_proxies)?,
+        dashboard_url: config.dashboard_url(),
+        embed_origins: crate::config::parse_origins(&config.embed_origins)?,
+        return_url: Some(config.return_url.clone()).filter(|url| !url.is_empty()),
     }));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -19,6 +19,12 @@ pub struct SharedState {
     pub metrics_token: Option<String>,
     /// Proxies whose `X-Forwarded-For` is believed (see `client_address`).
     pub trusted_proxies: gatehouse_domain::webhooks::NetworkPolicy,
+    /// Where people open the dashboard: sign-in links start with it.
+    pub dashboard_url: String,
+    /// The SaaS's origins that may frame the workspace (none: no site may).
+    pub embed_origins: Vec<String>,
+    /// Where a person goes back to from a spent sign-in link (`GATEHOUSE_RETURN_URL`).
+    pub return_url: Option<String>,
 }
 
 impl std::ops::Deref for AppState {

@@ -35,6 +35,9 @@ pub async fn state() -> (crate::state::AppState, TempDir) {
         https: false,
         metrics_token: None,
         trusted_proxies: Default::default(),
+        dashboard_url: "http://127.0.0.1:3000".to_owned(),
+        embed_origins: Vec::new(),
+        return_url: None,
     }));
     (state, TempDir(folder))
 }

@@ -69,9 +69,26 @@ pub fn generate_access_token(mode: KeyMode) -> String {
 }
 
 fn generate_credential(kind: PresentedKind, mode: KeyMode) -> String {
-    let head = format!("{}{}", prefix(kind, mode), random_base62(RANDOM_LEN));
+    generate_prefixed(&prefix(kind, mode))
+}
+
+/// A fresh secret of this shape after `prefix` (operator tokens use it too).
+pub(crate) fn generate_prefixed(prefix: &str) -> String {
+    let head = format!("{prefix}{}", random_base62(RANDOM_LEN));
     let tail = checksum(&head);
     format!("{head}{tail}")
+}
+
+/// Whether `presented` is `prefix`, [`RANDOM_LEN`] base62 characters and their
+/// checksum: no I/O.
+pub(crate) fn is_well_formed_after(prefix: &str, presented: &str) -> bool {
+    presented.len() == prefix.len() + RANDOM_LEN + CHECKSUM_LEN
+        && presented.starts_with(prefix)
+        && presented[prefix.len()..]
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric())
+        && checksum_bytes(&presented[..prefix.len() + RANDOM_LEN])
+            == presented.as_bytes()[prefix.len() + RANDOM_LEN..]
 }
 
 /// Checks a presented key's prefix, length, alphabet and checksum: no I/O.

@@ -13,6 +13,7 @@
 //! Failures for emails that belong to no user are counted like any other, but write no
 //! audit row (they belong to no tenant, and anyone can send them).
 
+pub mod links;
 pub mod password;
 
 use std::net::IpAddr;
@@ -189,7 +190,7 @@ impl Gatehouse {
         change.audit(record).await?;
         change.commit().await?;
 
-        let signed_in = self.signed_in(&user_id, &tenant_id).await?;
+        let signed_in = self.signed_in(&user_id, &tenant_id, false).await?;
         Ok(NewSession {
             token,
             expires_at_ms,
@@ -243,13 +244,13 @@ impl Gatehouse {
         if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
             return Err(DomainError::Unauthenticated);
         }
-        let row: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT user_id, tenant_id, expires_at FROM sessions WHERE token_digest = $1",
+        let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT user_id, tenant_id, expires_at, from_link FROM sessions WHERE token_digest = $1",
         )
         .bind(token_digest(token))
         .fetch_optional(self.db().pool())
         .await?;
-        let Some((user_id, tenant_id, expires_at)) = row else {
+        let Some((user_id, tenant_id, expires_at, from_link)) = row else {
             return Err(DomainError::Unauthenticated);
         };
         if expires_at <= self.now_ms() {
@@ -259,7 +260,7 @@ impl Gatehouse {
         let tenant_id = stored::parsed("session", "tenant_id", &tenant_id, |id| {
             TenantId::parse(id).ok()
         })?;
-        self.signed_in(&user_id, &tenant_id).await
+        self.signed_in(&user_id, &tenant_id, from_link != 0).await
     }
 
     /// Ends a session on the server.
@@ -303,6 +304,7 @@ impl Gatehouse {
         &self,
         user_id: &UserId,
         tenant_id: &TenantId,
+        embedded: bool,
     ) -> Result<SignedIn, DomainError> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT u.email, m.role FROM users u JOIN memberships m ON m.user_id = u.id
@@ -337,6 +339,8 @@ impl Gatehouse {
                 role,
                 can_open_developers: role_opens_developers(role),
                 platform_api_enabled,
+                embedded,
+                frame_origins: Vec::new(),
             },
         })
     }

@@ -193,12 +193,16 @@ thread_local! {
 }
 
 fn verify_now(password: &str, stored_hash: Option<String>) -> bool {
-    let hash_text = stored_hash.clone().unwrap_or_else(|| DUMMY_HASH.clone());
+    // A person without a password (one who signs in by the SaaS's links only) is
+    // checked against the dummy hash, like an unknown email, so the time taken tells
+    // nothing.
+    let usable = stored_hash.filter(|hash| PasswordHash::new(hash).is_ok());
+    let hash_text = usable.clone().unwrap_or_else(|| DUMMY_HASH.clone());
     let Ok(parsed) = PasswordHash::new(&hash_text) else {
         return false;
     };
     let matches = check_in_reused_memory(password.as_bytes(), &parsed).unwrap_or(false);
-    matches && stored_hash.is_some()
+    matches && usable.is_some()
 }
 
 /// Computes the hash of `password` with the stored hash's algorithm, version,

@@ -365,7 +365,7 @@ pub fn validate_event_type(
     Ok(())
 }
 
-fn validate_idempotency_key(key: &str) -> Result<(), DomainError> {
+pub(crate) fn validate_idempotency_key(key: &str) -> Result<(), DomainError> {
     if key.is_empty()
         || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
         || !key.chars().all(|c| c.is_ascii_graphic())
@@ -396,6 +396,14 @@ fn event_from_row(row: &AnyRow) -> Result<EventView, DomainError> {
     })
 }
 
+/// Whose event it is: the tenant, app and mode it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventOrigin<'a> {
+    pub tenant_id: &'a TenantId,
+    pub app_id: &'a AppId,
+    pub mode: KeyMode,
+}
+
 /// The outcome of sending an event: the event, and whether an earlier call with the
 /// same idempotency key had already sent it (nothing new was queued then).
 #[derive(Debug, Clone)]
@@ -421,6 +429,24 @@ impl Gatehouse {
                 "Events are sent by the SaaS's services with an API key.",
             ));
         };
+        let origin = EventOrigin {
+            tenant_id: &key.tenant_id,
+            app_id: &key.app_id,
+            mode: key.mode,
+        };
+        self.send_event_from(actor, origin, input, idempotency_key)
+            .await
+    }
+
+    /// Sends an event of `origin`'s app and mode, as `actor` (a key of that app, or
+    /// the operator): see [`Self::send_event`].
+    pub(crate) async fn send_event_from(
+        &self,
+        actor: &Actor,
+        key: EventOrigin<'_>,
+        input: &EventInput,
+        idempotency_key: Option<&str>,
+    ) -> Result<SentOutcome, DomainError> {
         validate_event_type(&input.event_type, self.scope_catalog())?;
         if !input.data.is_object() {
             return Err(DomainError::field(

@@ -9,5 +9,6 @@ mod foundation;
 mod hardening;
 mod key_actors;
 mod limits;
+mod operator;
 mod request_logs;
 mod webhooks;

@@ -17,6 +17,8 @@ wire_enum! {
     pub enum ActorType {
         User => "user",
         ApiKey => "api_key",
+        /// The SaaS's backend through an operator token.
+        Operator => "operator",
         System => "system",
     }
 }

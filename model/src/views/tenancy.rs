@@ -90,6 +90,13 @@ pub struct Viewer {
     pub can_open_developers: bool,
     /// The tenant's plan includes `platform.api`.
     pub platform_api_enabled: bool,
+    /// The session was opened by the SaaS's sign-in link: the workspace is shown inside
+    /// the SaaS's page, without Gatehouse's own navigation or sign-out.
+    #[serde(default)]
+    pub embedded: bool,
+    /// The SaaS's origins the workspace tells its height when framed.
+    #[serde(default)]
+    pub frame_origins: Vec<String>,
 }
 
 /// The Overview tab.

@@ -50,8 +50,18 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
             state.clone(),
             layers::cors::cors,
         ));
+    // The operator's API shares the document but none of `/v1`'s layers: no CORS, no
+    // request log, its own token check.
+    let (operator, operator_document) = OpenApiRouter::new()
+        .merge(crate::operator_api::router(state))
+        .split_for_parts();
+    let operator = operator
+        .route("/operator/v1/{*rest}", axum::routing::any(no_such_route))
+        .method_not_allowed_fallback(wrong_method);
+    let mut document = document;
+    document.merge(operator_document);
     (
-        router,
+        router.merge(operator),
         openapi::finish(document, state.gatehouse.scope_catalog()),
     )
 }

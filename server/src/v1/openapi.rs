@@ -24,6 +24,13 @@ const KEY: &str = "api_key";
 /// The three ways a client sends its key, as security schemes.
 const SECURITY_SCHEMES: [&str; 3] = ["bearer", "x_api_key", "authorization_x_api_key"];
 
+/// The operator token check's refusals (`/operator/v1`).
+const OPERATOR_CHECK: &[ErrorCode] = &[
+    ErrorCode::OperatorTokenMissing,
+    ErrorCode::OperatorTokenInvalid,
+    ErrorCode::InsufficientScope,
+];
+
 /// Codes of the router itself, for a path or method it does not serve (in the document's
 /// description, since no operation answers them).
 const ROUTING: &[ErrorCode] = &[ErrorCode::MethodNotAllowed];
@@ -79,6 +86,7 @@ fn throttled() -> impl Iterator<Item = ErrorCode> {
         (name = "Audit", description = "The append-only audit trail: who changed what, when, with before and after."),
         (name = "Request logs", description = "Every call by a key and every verification of a key, as it was answered: route, status, error code, latency, client."),
         (name = "Meta", description = "Liveness."),
+        (name = "Operator", description = "For the SaaS's backend, with an operator token (`op_…`), never a tenant's key: tenants for its accounts, their people, one-time sign-in links and events. See [Run Gatehouse beside your SaaS](/docs/embedding)."),
     ),
     components(schemas(ErrorBody)),
     external_docs(url = "/docs", description = "The Gatehouse docs"),
@@ -105,6 +113,17 @@ pub fn finish(
     for (name, scheme) in SECURITY_SCHEMES.iter().zip(security_schemes()) {
         components.add_security_scheme(*name, scheme);
     }
+    components.add_security_scheme(
+        crate::operator_api::OPERATOR_TOKEN,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "`Authorization: Bearer op_…`: an operator token, made with `gatehouse create-operator-token` (`/operator/v1` only).",
+                ))
+                .build(),
+        ),
+    );
     document.info.description = Some(format!(
         "{}\n\n{}",
         document.info.description.take().unwrap_or_default(),
@@ -202,6 +221,9 @@ enum Needs {
     AnyKey,
     /// `security(("api_key" = ["area:read"]))`: a key holding that scope.
     Scope(String),
+    /// `security(("operator_token" = ["tenants:read"]))`: an operator token holding that
+    /// scope.
+    OperatorScope(String),
 }
 
 impl Needs {
@@ -215,6 +237,14 @@ impl Needs {
         let requirement: BTreeMap<String, Vec<String>> = serde_json::to_value(requirement)
             .and_then(serde_json::from_value)
             .expect("a security requirement is a map of scheme names to scopes");
+        if let (Some([scope]), 1) = (
+            requirement
+                .get(crate::operator_api::OPERATOR_TOKEN)
+                .map(Vec::as_slice),
+            requirement.len(),
+        ) {
+            return Self::OperatorScope(scope.clone());
+        }
         match requirement.get(KEY).map(Vec::as_slice) {
             Some([]) if requirement.len() == 1 => Self::AnyKey,
             Some([scope]) if requirement.len() == 1 => Self::Scope(scope.clone()),
@@ -224,7 +254,7 @@ impl Needs {
 
     fn scopes(&self) -> Vec<String> {
         match self {
-            Self::Scope(scope) => vec![scope.clone()],
+            Self::Scope(scope) | Self::OperatorScope(scope) => vec![scope.clone()],
             _ => Vec::new(),
         }
     }
@@ -238,6 +268,9 @@ impl Needs {
             Self::Scope(scope) => format!(
                 "**Required scope:** `{scope}` (secret keys have every scope; `area:write` also grants `area:read`)."
             ),
+            Self::OperatorScope(scope) => {
+                format!("**Required operator scope:** `{scope}` (an operator token, never a tenant's key).")
+            }
         }
     }
 }
@@ -251,7 +284,7 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
         "x-error-codes".to_owned(),
         json!(codes.iter().map(|code| code.as_str()).collect::<Vec<_>>()),
     );
-    if let Needs::Scope(scope) = &needs {
+    if let Needs::Scope(scope) | Needs::OperatorScope(scope) = &needs {
         extensions.insert("x-required-scope".to_owned(), json!(scope));
     }
     operation.description = Some(match operation.description.take() {
@@ -262,13 +295,17 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
     });
     operation.security = Some(match needs {
         Needs::Nothing => Vec::new(),
+        Needs::OperatorScope(_) => vec![SecurityRequirement::new(
+            crate::operator_api::OPERATOR_TOKEN,
+            needs.scopes(),
+        )],
         _ => SECURITY_SCHEMES
             .iter()
             .map(|name| SecurityRequirement::new(*name, needs.scopes()))
             .collect(),
     });
     let responses = &mut operation.responses.responses;
-    if !matches!(needs, Needs::Nothing) && throttling {
+    if matches!(needs, Needs::AnyKey | Needs::Scope(_)) && throttling {
         for (status, response) in responses.iter_mut() {
             if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
                 response.headers.extend(rate_limit_headers());
@@ -304,9 +341,13 @@ fn error_codes(
                 .unwrap_or_else(|| panic!("{method} {path}: `{wire}` is no error code"))
         }));
     }
-    if !matches!(needs, Needs::Nothing) {
-        codes.extend(KEY_CHECK);
-        codes.extend(throttled());
+    match needs {
+        Needs::Nothing => {}
+        Needs::OperatorScope(_) => codes.extend(OPERATOR_CHECK),
+        Needs::AnyKey | Needs::Scope(_) => {
+            codes.extend(KEY_CHECK);
+            codes.extend(throttled());
+        }
     }
     if let Needs::Scope(_) = needs {
         codes.push(ErrorCode::InsufficientScope);
@@ -429,7 +470,10 @@ mod tests {
         let debug = format!("{router:?}");
         debug
             .split('"')
-            .filter(|text| text.starts_with("/v1/") && *text != "/v1/{*rest}")
+            .filter(|text| {
+                (text.starts_with("/v1/") || text.starts_with("/operator/v1/"))
+                    && !text.ends_with("/{*rest}")
+            })
             .map(str::to_owned)
             .collect()
     }

@@ -19,7 +19,9 @@ use gatehouse_model::{
 };
 
 use super::AppListQuery;
-use crate::error::{ApiError, ApiQuery, PathId, PathIds, json_body, optional_json_body};
+use crate::error::{
+    ApiError, ApiQuery, PathId, PathIds, idempotency_key, json_body, optional_json_body,
+};
 use crate::state::AppState;
 
 /// The webhook resources; each route's path, scope and answers are in its handler's
@@ -335,15 +337,7 @@ async fn send_event(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let input: EventInput = json_body(&body)?;
-    let idempotency_key = match headers.get("idempotency-key") {
-        Some(value) => Some(value.to_str().map_err(|_| {
-            ApiError::new(
-                gatehouse_model::ErrorCode::BadRequest,
-                "The Idempotency-Key header must be printable ASCII.",
-            )
-        })?),
-        None => None,
-    };
+    let idempotency_key = idempotency_key(&headers)?;
     let sent = state
         .gatehouse
         .send_event(&actor, &input, idempotency_key)
