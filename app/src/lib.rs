@@ -50,11 +50,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 fn needs_wasm() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>()
-            .is_none_or(|parts| {
-                let path = parts.uri.path().trim_end_matches('/');
-                path != pages::SIGN_IN_PATH && path != pages::SPENT_LINK_PATH
-            })
+        use_context::<http::request::Parts>().is_none_or(|parts| {
+            let path = parts.uri.path().trim_end_matches('/');
+            path != pages::SIGN_IN_PATH && path != pages::SPENT_LINK_PATH
+        })
     }
     #[cfg(not(feature = "ssr"))]
     true

@@ -109,7 +109,14 @@ pub fn set_session_cookie(token: Option<(&str, i64)>) {
 /// Appends a `Set-Cookie` to the response (see [`cookie_header`]); a max age of 0
 /// clears the cookie.
 fn set_cookie(context: &DashboardContext, name: &str, value: &str, max_age_seconds: i64) {
-    let header = cookie_header(name, value, max_age_seconds, CookieSite::Own { https: context.https });
+    let header = cookie_header(
+        name,
+        value,
+        max_age_seconds,
+        CookieSite::Own {
+            https: context.https,
+        },
+    );
     if let (Some(response), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         HeaderValue::from_str(&header),

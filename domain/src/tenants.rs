@@ -218,7 +218,11 @@ impl Gatehouse {
         self.read_tenant(change.connection(), tenant_id).await
     }
 
-    async fn read_tenant<'c, E>(&self, executor: E, tenant_id: &TenantId) -> Result<Tenant, DomainError>
+    async fn read_tenant<'c, E>(
+        &self,
+        executor: E,
+        tenant_id: &TenantId,
+    ) -> Result<Tenant, DomainError>
     where
         E: sqlx::Executor<'c, Database = sqlx::Any>,
     {

@@ -361,11 +361,14 @@ impl Config {
         }
         if !self.return_url.is_empty() {
             let url = url::Url::parse(&self.return_url).ok();
-            if !url.is_some_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some()) {
+            if !url
+                .is_some_and(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some())
+            {
                 return invalid(
                     "return_url",
                     "GATEHOUSE_RETURN_URL",
-                    "expected an http or https URL, e.g. https://app.example.com/settings".to_owned(),
+                    "expected an http or https URL, e.g. https://app.example.com/settings"
+                        .to_owned(),
                 );
             }
         }

@@ -46,7 +46,10 @@ mod tests {
     fn only_the_listed_origins_may_frame() {
         assert_eq!(frame_ancestors(&[]), "frame-ancestors 'none'");
         assert_eq!(
-            frame_ancestors(&["https://app.example.com".to_owned(), "http://localhost:4000".to_owned()]),
+            frame_ancestors(&[
+                "https://app.example.com".to_owned(),
+                "http://localhost:4000".to_owned()
+            ]),
             "frame-ancestors 'self' https://app.example.com http://localhost:4000"
         );
     }

@@ -17,9 +17,9 @@ use utoipa_axum::routes;
 
 use gatehouse_domain::operator::OperatorPrincipal;
 use gatehouse_model::{
-    EventView, OperatorEventInput, OperatorTenantInput, OperatorTenantQuery,
-    OperatorTenantUpdate, OperatorTenantView, Page, PageRequest, PersonInput, PersonView,
-    SignInLinkInput, SignInLinkView, TenantId, UserId,
+    EventView, OperatorEventInput, OperatorTenantInput, OperatorTenantQuery, OperatorTenantUpdate,
+    OperatorTenantView, Page, PageRequest, PersonInput, PersonView, SignInLinkInput,
+    SignInLinkView, TenantId, UserId,
 };
 
 use crate::error::{ApiError, ApiQuery, PathId, idempotency_key, json_body};
@@ -53,7 +53,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Checks the operator token on every call (a revoked one fails at once) and hands the
 /// principal to the handler.
-async fn authenticate(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
     match state
         .gatehouse
         .authenticate_operator(bearer(request.headers()))
@@ -131,7 +135,9 @@ async fn list_tenants(
     Extension(principal): Principal,
     ApiQuery(query): ApiQuery<OperatorTenantQuery>,
 ) -> ApiResult<Page<OperatorTenantView>> {
-    Ok(Json(operator(&state, &principal).list_tenants(&query).await?))
+    Ok(Json(
+        operator(&state, &principal).list_tenants(&query).await?,
+    ))
 }
 
 /// Get a tenant
@@ -165,7 +171,9 @@ async fn update_tenant(
 ) -> ApiResult<OperatorTenantView> {
     let update: OperatorTenantUpdate = json_body(&body)?;
     Ok(Json(
-        operator(&state, &principal).change_tenant(&id, &update).await?,
+        operator(&state, &principal)
+            .change_tenant(&id, &update)
+            .await?,
     ))
 }
 

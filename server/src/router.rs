@@ -46,10 +46,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(crate::docs::router(&state, &document))
         .merge(api)
-        .route(
-            "/sign-in/{token}",
-            get(crate::sign_in_links::open_link),
-        )
+        .route("/sign-in/{token}", get(crate::sign_in_links::open_link))
         .leptos_routes_with_context(
             &state,
             routes,

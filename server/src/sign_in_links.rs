@@ -52,7 +52,10 @@ pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>)
     };
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(cookie) = cookie.and_then(|cookie| HeaderValue::from_str(&cookie).ok()) {
         headers.insert(header::SET_COOKIE, cookie);
@@ -68,6 +71,9 @@ mod tests {
     fn logs_never_show_a_link_token() {
         assert_eq!(path_for_logs("/sign-in/AbCdEf0123"), "/sign-in/");
         assert_eq!(path_for_logs("/sign-in/expired"), "/sign-in/expired");
-        assert_eq!(path_for_logs("/settings/developers"), "/settings/developers");
+        assert_eq!(
+            path_for_logs("/settings/developers"),
+            "/settings/developers"
+        );
     }
 }

@@ -62,9 +62,9 @@ pub fn landing_path(asked: Option<&str>) -> Result<String, DomainError> {
     let rest = route.strip_prefix(WORKSPACE_PATH).ok_or_else(refused)?;
     let route_ok = (rest.is_empty() || rest.starts_with('/'))
         && !rest.contains("//")
-        && rest
-            .bytes()
-            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"/-_".contains(&byte));
+        && rest.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"/-_".contains(&byte)
+        });
     let query_ok = query.is_none_or(|query| {
         query
             .bytes()
@@ -185,19 +185,20 @@ impl Gatehouse {
         let Some((tenant_id, email, name, role, path)) = spent else {
             return Err(gone);
         };
-        let tenant_id =
-            stored::parsed("sign-in link", "tenant_id", &tenant_id, |id| TenantId::parse(id).ok())?;
+        let tenant_id = stored::parsed("sign-in link", "tenant_id", &tenant_id, |id| {
+            TenantId::parse(id).ok()
+        })?;
         let role = stored::parsed("sign-in link", "role", &role, gatehouse_model::Role::parse)?;
         // The tenant may have gone since the link was made.
         let tenant = self.tenant_in(&mut change, &tenant_id).await?;
-        let person = Person {
-            email,
-            name,
-            role,
-        };
-        let (person, _) =
-            upsert_person(&mut change, &Actor::system(tenant.id.clone()), &tenant.id, &person)
-                .await?;
+        let person = Person { email, name, role };
+        let (person, _) = upsert_person(
+            &mut change,
+            &Actor::system(tenant.id.clone()),
+            &tenant.id,
+            &person,
+        )
+        .await?;
         let session_token = ids::random_hex(32);
         let expires_at_ms = now + SESSION_TTL_MS;
         sqlx::query(

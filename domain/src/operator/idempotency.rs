@@ -81,8 +81,8 @@ pub(crate) async fn remember(
     key: &str,
     answer: &impl serde::Serialize,
 ) -> Result<(), DomainError> {
-    let response = serde_json::to_string(answer)
-        .map_err(|error| DomainError::Internal(error.to_string()))?;
+    let response =
+        serde_json::to_string(answer).map_err(|error| DomainError::Internal(error.to_string()))?;
     sqlx::query(
         "UPDATE operator_idempotency SET response = $1
          WHERE operation = $2 AND idempotency_key = $3",

@@ -12,9 +12,9 @@ pub mod tokens;
 
 use gatehouse_model::{OperatorScope, OperatorTokenId, TenantId};
 
+use crate::Gatehouse;
 use crate::actor::{Actor, ActorKind};
 use crate::error::DomainError;
-use crate::Gatehouse;
 
 /// An operator token that authenticated: who it is and what it may do.
 #[derive(Debug, Clone, PartialEq, Eq)]

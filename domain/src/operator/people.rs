@@ -126,7 +126,8 @@ pub(crate) async fn upsert_person(
             (Upserted::Added, now)
         }
         Some((role_before, added_at)) => {
-            let role_before = crate::stored::parsed("membership", "role", &role_before, Role::parse)?;
+            let role_before =
+                crate::stored::parsed("membership", "role", &role_before, Role::parse)?;
             if role_before == person.role && name == name_before {
                 (Upserted::Unchanged, added_at)
             } else {

@@ -88,7 +88,9 @@ impl Operator<'_> {
                 });
             }
         }
-        let tenant_id = self.create_tenant_in(&mut change, &new_tenant(input)).await?;
+        let tenant_id = self
+            .create_tenant_in(&mut change, &new_tenant(input))
+            .await?;
         // Answered as written, read back inside the change that wrote it.
         let tenant = operator_view(&self.gatehouse.tenant_in(&mut change, &tenant_id).await?);
         if let Some(key) = idempotency_key {

@@ -189,7 +189,10 @@ mod tests {
             &String::from_utf8(typo).unwrap()
         ));
         assert!(!format::is_well_formed_after(TOKEN_PREFIX, &token[..40]));
-        let key = format::generate(gatehouse_model::KeyType::Secret, gatehouse_model::KeyMode::Live);
+        let key = format::generate(
+            gatehouse_model::KeyType::Secret,
+            gatehouse_model::KeyMode::Live,
+        );
         assert!(!format::is_well_formed_after(TOKEN_PREFIX, &key));
     }
 }

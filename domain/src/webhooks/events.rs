@@ -443,7 +443,7 @@ impl Gatehouse {
     pub(crate) async fn send_event_from(
         &self,
         actor: &Actor,
-        key: EventOrigin<'_>,
+        origin: EventOrigin<'_>,
         input: &EventInput,
         idempotency_key: Option<&str>,
     ) -> Result<SentOutcome, DomainError> {
@@ -471,13 +471,13 @@ impl Gatehouse {
                     WHERE event_idempotency_keys.expires_at <= $6
                  RETURNING event_id",
             )
-            .bind(key.tenant_id.as_str())
-            .bind(key.mode.as_str())
+            .bind(origin.tenant_id.as_str())
+            .bind(origin.mode.as_str())
             .bind(idempotency_key)
             .bind(event_id.as_str())
             .bind(now + IDEMPOTENCY_WINDOW_MS)
             .bind(now)
-            .bind(key.app_id.as_str())
+            .bind(origin.app_id.as_str())
             .fetch_optional(change.connection())
             .await?;
             if claimed.is_none() {
@@ -486,9 +486,9 @@ impl Gatehouse {
                     "SELECT event_id FROM event_idempotency_keys
                      WHERE tenant_id = $1 AND mode = $2 AND app_id = $3 AND idempotency_key = $4",
                 )
-                .bind(key.tenant_id.as_str())
-                .bind(key.mode.as_str())
-                .bind(key.app_id.as_str())
+                .bind(origin.tenant_id.as_str())
+                .bind(origin.mode.as_str())
+                .bind(origin.app_id.as_str())
                 .bind(idempotency_key)
                 .fetch_one(self.db().pool())
                 .await?;
@@ -496,22 +496,22 @@ impl Gatehouse {
                     EventId::parse(id).ok()
                 })?;
                 return Ok(SentOutcome {
-                    event: self.find_event(actor, key.mode, &first).await?,
+                    event: self.find_event(actor, origin.mode, &first).await?,
                     replayed: true,
                 });
             }
         }
-        if key.mode == KeyMode::Test {
-            let limit = self.tenant(&key.tenant_id).await?.caps.monthly_test_events;
-            count_test_event(change.connection(), &key.tenant_id, limit, now).await?;
+        if origin.mode == KeyMode::Test {
+            let limit = self.tenant(origin.tenant_id).await?.caps.monthly_test_events;
+            count_test_event(change.connection(), origin.tenant_id, limit, now).await?;
         }
         let deliveries = change
             .emit_sent(
                 &event_id,
                 SentEvent {
-                    tenant_id: &key.tenant_id,
-                    mode: key.mode,
-                    app_id: &key.app_id,
+                    tenant_id: origin.tenant_id,
+                    mode: origin.mode,
+                    app_id: origin.app_id,
                     event_type: &input.event_type,
                     data: &input.data,
                 },
@@ -524,7 +524,7 @@ impl Gatehouse {
             EventType::EventSent,
             format!("Event {} sent", input.event_type),
         )
-        .in_app(&key.app_id, key.mode)
+        .in_app(origin.app_id, origin.mode)
         .related("event_id", &event_id)
         .related_to_data_ids(&input.data);
         change.audit(record).await?;
@@ -535,8 +535,8 @@ impl Gatehouse {
             event: EventView {
                 id: event_id,
                 event_type: input.event_type.clone(),
-                mode: key.mode,
-                app_id: Some(key.app_id.clone()),
+                mode: origin.mode,
+                app_id: Some(origin.app_id.clone()),
                 data: input.data.clone(),
                 created_at,
                 deliveries: deliveries as i64,

@@ -7,8 +7,8 @@ use gatehouse_domain::error::DomainError;
 use gatehouse_domain::operator::OperatorPrincipal;
 use gatehouse_model::{
     ActorType, AuditFilter, ErrorCode, EventType, KeyMode, OperatorEventInput, OperatorScope,
-    OperatorTenantInput, OperatorTenantQuery, OperatorTenantUpdate, PageRequest, PersonInput,
-    Plan, Role, SignInLinkInput, TenantId,
+    OperatorTenantInput, OperatorTenantQuery, OperatorTenantUpdate, PageRequest, PersonInput, Plan,
+    Role, SignInLinkInput, TenantId,
 };
 use serde_json::json;
 
@@ -66,303 +66,421 @@ fn code(error: DomainError) -> ErrorCode {
     error.code()
 }
 
-on_both_engines!(tokens_are_checked_on_every_call_and_hold_their_scopes, |gatehouse: Gatehouse| async move {
-    let (plaintext, principal) = token(&gatehouse, &[]).await;
-    assert!(plaintext.starts_with("op_"));
-    assert!(!principal.scopes.contains(&OperatorScope::TenantsDelete));
-    assert!(principal.scopes.contains(&OperatorScope::SignInLinksCreate));
+on_both_engines!(
+    tokens_are_checked_on_every_call_and_hold_their_scopes,
+    |gatehouse: Gatehouse| async move {
+        let (plaintext, principal) = token(&gatehouse, &[]).await;
+        assert!(plaintext.starts_with("op_"));
+        assert!(!principal.scopes.contains(&OperatorScope::TenantsDelete));
+        assert!(principal.scopes.contains(&OperatorScope::SignInLinksCreate));
 
-    assert_eq!(
-        code(gatehouse.authenticate_operator(None).await.unwrap_err()),
-        ErrorCode::OperatorTokenMissing
-    );
-    // A tenant's key is never an operator token.
-    let (_, owner, app) = owner_with_app(&gatehouse).await;
-    let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-    assert_eq!(
-        code(gatehouse.authenticate_operator(Some(&key.plaintext)).await.unwrap_err()),
-        ErrorCode::OperatorTokenInvalid
-    );
-    // Nor is an operator token a key.
-    assert!(gatehouse.api_key_actor(Some(&plaintext)).await.is_err());
+        assert_eq!(
+            code(gatehouse.authenticate_operator(None).await.unwrap_err()),
+            ErrorCode::OperatorTokenMissing
+        );
+        // A tenant's key is never an operator token.
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        assert_eq!(
+            code(
+                gatehouse
+                    .authenticate_operator(Some(&key.plaintext))
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::OperatorTokenInvalid
+        );
+        // Nor is an operator token a key.
+        assert!(gatehouse.api_key_actor(Some(&plaintext)).await.is_err());
 
-    // Revoked: refused from the next call, by another instance too.
-    let other = gatehouse.operator().list_operator_tokens().await.unwrap();
-    assert_eq!(other.len(), 1);
-    gatehouse
-        .operator()
-        .revoke_operator_token(&principal.token_id)
-        .await
-        .unwrap();
-    assert_eq!(
-        code(gatehouse.authenticate_operator(Some(&plaintext)).await.unwrap_err()),
-        ErrorCode::OperatorTokenInvalid
-    );
+        // Revoked: refused from the next call, by another instance too.
+        let other = gatehouse.operator().list_operator_tokens().await.unwrap();
+        assert_eq!(other.len(), 1);
+        gatehouse
+            .operator()
+            .revoke_operator_token(&principal.token_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            code(
+                gatehouse
+                    .authenticate_operator(Some(&plaintext))
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::OperatorTokenInvalid
+        );
 
-    // A token that may only make links can do nothing else.
-    let (_, links_only) = token(&gatehouse, &[OperatorScope::SignInLinksCreate]).await;
-    let operator = gatehouse.operator_with(links_only);
-    let refused = operator.create_tenant_for_account(&account("acct_1"), None).await;
-    assert!(matches!(refused, Err(DomainError::InsufficientScope("tenants:write"))));
-    let refused = operator.list_tenants(&OperatorTenantQuery::default()).await;
-    assert!(matches!(refused, Err(DomainError::InsufficientScope("tenants:read"))));
-    // And no token can make tokens.
-    assert_eq!(
-        code(operator.create_operator_token("more", &[]).await.unwrap_err()),
-        ErrorCode::CredentialNotAllowed
-    );
-});
-
-on_both_engines!(tenants_are_created_once_per_idempotency_key, |gatehouse: Gatehouse| async move {
-    let (_, principal) = token(&gatehouse, &[]).await;
-    let operator = gatehouse.operator_with(principal.clone());
-    let first = operator
-        .create_tenant_for_account(&account("acct_1042"), Some("create-1042"))
-        .await
-        .unwrap();
-    assert!(!first.replayed);
-    assert_eq!(first.tenant.external_id.as_deref(), Some("acct_1042"));
-    assert_eq!(first.tenant.plan, Plan::Pro);
-    assert_eq!(first.tenant.modules, vec!["platform.api".to_owned()]);
-    let again = operator
-        .create_tenant_for_account(&account("acct_1042"), Some("create-1042"))
-        .await
-        .unwrap();
-    assert!(again.replayed);
-    assert_eq!(again.tenant, first.tenant);
-    let other_body = operator
-        .create_tenant_for_account(&account("acct_9999"), Some("create-1042"))
-        .await;
-    assert!(matches!(other_body, Err(DomainError::IdempotencyKeyReused)));
-    // Without a key, the account's id is still unique.
-    let duplicate = operator
-        .create_tenant_for_account(&account("acct_1042"), None)
-        .await;
-    assert!(matches!(duplicate, Err(DomainError::Conflict(_))));
-
-    // Ten concurrent retries of one create make one tenant.
-    let answers = concurrently((0..10).map(|_| {
-        let gatehouse = gatehouse.clone();
-        let principal = principal.clone();
-        async move {
-            gatehouse
-                .operator_with(principal)
-                .create_tenant_for_account(&account("acct_2000"), Some("create-2000"))
-                .await
-        }
-    }))
-    .await;
-    let made: Vec<TenantId> = answers
-        .iter()
-        .filter_map(|answer| answer.as_ref().ok().map(|created| created.tenant.id.clone()))
-        .collect();
-    assert!(!made.is_empty(), "{answers:?}");
-    assert!(made.iter().all(|id| *id == made[0]), "{made:?}");
-    for answer in &answers {
-        if let Err(error) = answer {
-            // A retry that found the first still running is told to retry.
-            assert_eq!(error.code(), ErrorCode::Conflict, "{error:?}");
-        }
-    }
-    let found = operator
-        .list_tenants(&OperatorTenantQuery {
-            external_id: Some("acct_2000".to_owned()),
-            ..OperatorTenantQuery::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(found.data.len(), 1);
-    assert_eq!(found.data[0].id, made[0]);
-
-    // A change of plan and name, audited as the operator.
-    let changed = operator
-        .change_tenant(
-            &first.tenant.id,
-            &OperatorTenantUpdate {
-                name: Some("Acme Corp".to_owned()),
-                plan: Some(Plan::Enterprise),
-                ..OperatorTenantUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!((changed.name.as_str(), changed.plan), ("Acme Corp", Plan::Enterprise));
-    assert_eq!(changed.external_id.as_deref(), Some("acct_1042"));
-    let trail = gatehouse
-        .search_audit_events(
-            &gatehouse_domain::Actor::system(first.tenant.id.clone()),
-            &AuditFilter::default(),
-            &PageRequest::default(),
-        )
-        .await
-        .unwrap()
-        .data;
-    assert!(trail.iter().any(|event| event.event_type == EventType::TenantUpdated.as_str()
-        && event.actor_type == ActorType::Operator
-        && event.actor_label == "operator:billing-service"));
-    assert!(trail.iter().any(|event| event.event_type == EventType::TenantCreated.as_str()
-        && event.actor_label == "operator:billing-service"));
-    // The shadow test tenant is no tenant of the API.
-    assert!(matches!(
-        operator.tenant(&first.tenant.test_tenant_id).await,
-        Err(DomainError::NotFound("tenant"))
-    ));
-});
-
-on_both_engines!(people_changes_hold_from_their_next_request, |gatehouse: Gatehouse| async move {
-    let (_, principal) = token(&gatehouse, &[]).await;
-    let operator = gatehouse.operator_with(principal);
-    let tenant = operator
-        .create_tenant_for_account(&account("acct_7"), None)
-        .await
-        .unwrap()
-        .tenant;
-    let person = PersonInput {
-        email: "Dana@Acme.example".to_owned(),
-        name: Some("Dana".to_owned()),
-        role: Role::Manager,
-    };
-    let added = operator.upsert_person(&tenant.id, &person).await.unwrap();
-    assert!(added.added);
-    assert_eq!(added.person.email, "dana@acme.example");
-    // A person the SaaS adds has no password to guess.
-    assert!(gatehouse.sign_in("dana@acme.example", "!", None).await.is_err());
-
-    let link = operator
-        .create_sign_in_link(&tenant.id, &link_for("dana@acme.example", Role::Manager))
-        .await
-        .unwrap();
-    let opened = gatehouse
-        .open_sign_in_link(link.path.trim_start_matches("/sign-in/"))
-        .await
-        .unwrap();
-    let session = gatehouse.session(&opened.session.token).await.unwrap();
-    assert_eq!(session.viewer.role, Role::Manager);
-    assert!(session.viewer.embedded);
-
-    // Role change: the next request sees it.
-    let demoted = operator
-        .upsert_person(&tenant.id, &PersonInput { role: Role::Member, name: None, ..person.clone() })
-        .await
-        .unwrap();
-    assert!(!demoted.added);
-    // The link's name replaced the first; a name left out keeps it.
-    assert_eq!(demoted.person.name, "Dana Developer");
-    let session = gatehouse.session(&opened.session.token).await.unwrap();
-    assert_eq!(session.viewer.role, Role::Member);
-    assert!(!session.viewer.can_open_developers);
-
-    let people = operator.list_people(&tenant.id, &PageRequest::default()).await.unwrap();
-    assert_eq!(people.data.len(), 1);
-    // Removal: the session ends at once.
-    operator.remove_person(&tenant.id, &added.person.id).await.unwrap();
-    assert!(matches!(
-        gatehouse.session(&opened.session.token).await,
-        Err(DomainError::Unauthenticated)
-    ));
-    assert!(matches!(
-        operator.remove_person(&tenant.id, &added.person.id).await,
-        Err(DomainError::NotFound("person"))
-    ));
-});
-
-on_both_engines!(a_sign_in_link_works_once_in_its_tenant_within_its_lifetime, |gatehouse: Gatehouse| async move {
-    let clock = Clock::manual(1_780_000_000_000);
-    let gatehouse = gatehouse.with_clock(clock.clone());
-    let (_, principal) = token(&gatehouse, &[]).await;
-    let operator = gatehouse.operator_with(principal);
-    let tenant_a = operator.create_tenant_for_account(&account("acct_a"), None).await.unwrap().tenant;
-    let tenant_b = operator.create_tenant_for_account(&account("acct_b"), None).await.unwrap().tenant;
-
-    let link = operator
-        .create_sign_in_link(&tenant_a.id, &link_for("lee@acme.example", Role::Owner))
-        .await
-        .unwrap();
-    assert_eq!(link.expires_at_ms, 1_780_000_000_000 + 60_000);
-    let token = link.path.trim_start_matches("/sign-in/").to_owned();
-    assert!(token.len() >= 32, "at least 128 random bits: {token}");
-
-    // Twenty concurrent openings: exactly one session.
-    let openings = concurrently((0..20).map(|_| {
-        let gatehouse = gatehouse.clone();
-        let token = token.clone();
-        async move { gatehouse.open_sign_in_link(&token).await }
-    }))
-    .await;
-    let opened: Vec<_> = openings.iter().filter_map(|opening| opening.as_ref().ok()).collect();
-    assert_eq!(opened.len(), 1, "{openings:?}");
-    for opening in &openings {
-        if let Err(error) = opening {
-            assert!(matches!(error, DomainError::NotFound("sign-in link")), "{error:?}");
-        }
-    }
-    let session = gatehouse.session(&opened[0].session.token).await.unwrap();
-    assert_eq!(session.viewer.tenant_id, tenant_a.id, "a link of A opens A only");
-    assert_ne!(session.viewer.tenant_id, tenant_b.id);
-    assert_eq!(opened[0].landing_path, "/settings/developers/api-keys");
-
-    // Expired: a minute and a moment later it opens nothing.
-    let late = operator
-        .create_sign_in_link(&tenant_a.id, &link_for("lee@acme.example", Role::Owner))
-        .await
-        .unwrap();
-    clock.set_ms(1_780_000_000_000 + 60_001);
-    assert!(gatehouse
-        .open_sign_in_link(late.path.trim_start_matches("/sign-in/"))
-        .await
-        .is_err());
-    // Lifetimes: 1 to 600 seconds; pages inside the workspace only.
-    for ttl in [0, 601] {
+        // A token that may only make links can do nothing else.
+        let (_, links_only) = token(&gatehouse, &[OperatorScope::SignInLinksCreate]).await;
+        let operator = gatehouse.operator_with(links_only);
         let refused = operator
-            .create_sign_in_link(&tenant_a.id, &SignInLinkInput { ttl_seconds: Some(ttl), ..link_for("lee@acme.example", Role::Owner) })
+            .create_tenant_for_account(&account("acct_1"), None)
             .await;
-        assert!(matches!(refused, Err(DomainError::Validation(_))), "{ttl}");
+        assert!(matches!(
+            refused,
+            Err(DomainError::InsufficientScope("tenants:write"))
+        ));
+        let refused = operator.list_tenants(&OperatorTenantQuery::default()).await;
+        assert!(matches!(
+            refused,
+            Err(DomainError::InsufficientScope("tenants:read"))
+        ));
+        // And no token can make tokens.
+        assert_eq!(
+            code(
+                operator
+                    .create_operator_token("more", &[])
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::CredentialNotAllowed
+        );
     }
-    let off_site = operator
-        .create_sign_in_link(&tenant_a.id, &SignInLinkInput { path: Some("https://evil.example".to_owned()), ..link_for("lee@acme.example", Role::Owner) })
-        .await;
-    assert!(matches!(off_site, Err(DomainError::Validation(_))));
-    // Markup in a name is kept as text, and a huge one is refused.
-    let huge = operator
-        .create_sign_in_link(&tenant_a.id, &SignInLinkInput { name: Some("x".repeat(1_000_000)), ..link_for("lee@acme.example", Role::Owner) })
-        .await;
-    assert!(matches!(huge, Err(DomainError::Validation(_))));
-    // The link is never stored: only its digest.
-    let stored: Vec<(String,)> = sqlx::query_as("SELECT token_digest FROM sign_in_links")
-        .fetch_all(gatehouse.db().pool_for_tests())
-        .await
-        .unwrap();
-    assert!(stored.iter().all(|(digest,)| !digest.contains(&token)));
-});
+);
 
-on_both_engines!(operator_events_fan_out_like_a_keys, |gatehouse: Gatehouse| async move {
-    let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
-    let (_, other_owner) =
-        tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
-    let other_app = app_named(&gatehouse, &other_owner, "Elsewhere").await;
-    let (_, principal) = token(&gatehouse, &[OperatorScope::EventsWrite]).await;
-    let operator = gatehouse.operator_with(principal);
-    let input = OperatorEventInput {
-        app_id: app.clone(),
-        mode: Some(KeyMode::Test),
-        event_type: "invoice.paid".to_owned(),
-        data: json!({ "id": "in_1" }),
-    };
-    let sent = operator.send_event(&tenant_id, &input, Some("evt-1")).await.unwrap();
-    assert!(!sent.replayed);
-    assert_eq!(sent.event.mode, KeyMode::Test);
-    let again = operator.send_event(&tenant_id, &input, Some("evt-1")).await.unwrap();
-    assert!(again.replayed);
-    assert_eq!(again.event.id, sent.event.id);
-    // Another tenant's app is no app of this tenant.
-    let elsewhere = operator
-        .send_event(&tenant_id, &OperatorEventInput { app_id: other_app, ..input.clone() }, None)
+on_both_engines!(
+    tenants_are_created_once_per_idempotency_key,
+    |gatehouse: Gatehouse| async move {
+        let (_, principal) = token(&gatehouse, &[]).await;
+        let operator = gatehouse.operator_with(principal.clone());
+        let first = operator
+            .create_tenant_for_account(&account("acct_1042"), Some("create-1042"))
+            .await
+            .unwrap();
+        assert!(!first.replayed);
+        assert_eq!(first.tenant.external_id.as_deref(), Some("acct_1042"));
+        assert_eq!(first.tenant.plan, Plan::Pro);
+        assert_eq!(first.tenant.modules, vec!["platform.api".to_owned()]);
+        let again = operator
+            .create_tenant_for_account(&account("acct_1042"), Some("create-1042"))
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.tenant, first.tenant);
+        let other_body = operator
+            .create_tenant_for_account(&account("acct_9999"), Some("create-1042"))
+            .await;
+        assert!(matches!(other_body, Err(DomainError::IdempotencyKeyReused)));
+        // Without a key, the account's id is still unique.
+        let duplicate = operator
+            .create_tenant_for_account(&account("acct_1042"), None)
+            .await;
+        assert!(matches!(duplicate, Err(DomainError::Conflict(_))));
+
+        // Ten concurrent retries of one create make one tenant.
+        let answers = concurrently((0..10).map(|_| {
+            let gatehouse = gatehouse.clone();
+            let principal = principal.clone();
+            async move {
+                gatehouse
+                    .operator_with(principal)
+                    .create_tenant_for_account(&account("acct_2000"), Some("create-2000"))
+                    .await
+            }
+        }))
         .await;
-    assert!(matches!(elsewhere, Err(DomainError::NotFound("app"))));
-    // The owner sees the event in the test mode's list.
-    let events = gatehouse
-        .list_events(&owner, Some(KeyMode::Test), &PageRequest::default())
-        .await
-        .unwrap();
-    assert!(events.data.iter().any(|event| event.id == sent.event.id));
-});
+        let made: Vec<TenantId> = answers
+            .iter()
+            .filter_map(|answer| {
+                answer
+                    .as_ref()
+                    .ok()
+                    .map(|created| created.tenant.id.clone())
+            })
+            .collect();
+        assert!(!made.is_empty(), "{answers:?}");
+        assert!(made.iter().all(|id| *id == made[0]), "{made:?}");
+        for answer in &answers {
+            if let Err(error) = answer {
+                // A retry that found the first still running is told to retry.
+                assert_eq!(error.code(), ErrorCode::Conflict, "{error:?}");
+            }
+        }
+        let found = operator
+            .list_tenants(&OperatorTenantQuery {
+                external_id: Some("acct_2000".to_owned()),
+                ..OperatorTenantQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.data.len(), 1);
+        assert_eq!(found.data[0].id, made[0]);
+
+        // A change of plan and name, audited as the operator.
+        let changed = operator
+            .change_tenant(
+                &first.tenant.id,
+                &OperatorTenantUpdate {
+                    name: Some("Acme Corp".to_owned()),
+                    plan: Some(Plan::Enterprise),
+                    ..OperatorTenantUpdate::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (changed.name.as_str(), changed.plan),
+            ("Acme Corp", Plan::Enterprise)
+        );
+        assert_eq!(changed.external_id.as_deref(), Some("acct_1042"));
+        let trail = gatehouse
+            .search_audit_events(
+                &gatehouse_domain::Actor::system(first.tenant.id.clone()),
+                &AuditFilter::default(),
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .data;
+        assert!(trail.iter().any(
+            |event| event.event_type == EventType::TenantUpdated.as_str()
+                && event.actor_type == ActorType::Operator
+                && event.actor_label == "operator:billing-service"
+        ));
+        assert!(trail.iter().any(
+            |event| event.event_type == EventType::TenantCreated.as_str()
+                && event.actor_label == "operator:billing-service"
+        ));
+        // The shadow test tenant is no tenant of the API.
+        assert!(matches!(
+            operator.tenant(&first.tenant.test_tenant_id).await,
+            Err(DomainError::NotFound("tenant"))
+        ));
+    }
+);
+
+on_both_engines!(
+    people_changes_hold_from_their_next_request,
+    |gatehouse: Gatehouse| async move {
+        let (_, principal) = token(&gatehouse, &[]).await;
+        let operator = gatehouse.operator_with(principal);
+        let tenant = operator
+            .create_tenant_for_account(&account("acct_7"), None)
+            .await
+            .unwrap()
+            .tenant;
+        let person = PersonInput {
+            email: "Dana@Acme.example".to_owned(),
+            name: Some("Dana".to_owned()),
+            role: Role::Manager,
+        };
+        let added = operator.upsert_person(&tenant.id, &person).await.unwrap();
+        assert!(added.added);
+        assert_eq!(added.person.email, "dana@acme.example");
+        // A person the SaaS adds has no password to guess.
+        assert!(
+            gatehouse
+                .sign_in("dana@acme.example", "!", None)
+                .await
+                .is_err()
+        );
+
+        let link = operator
+            .create_sign_in_link(&tenant.id, &link_for("dana@acme.example", Role::Manager))
+            .await
+            .unwrap();
+        let opened = gatehouse
+            .open_sign_in_link(link.path.trim_start_matches("/sign-in/"))
+            .await
+            .unwrap();
+        let session = gatehouse.session(&opened.session.token).await.unwrap();
+        assert_eq!(session.viewer.role, Role::Manager);
+        assert!(session.viewer.embedded);
+
+        // Role change: the next request sees it.
+        let demoted = operator
+            .upsert_person(
+                &tenant.id,
+                &PersonInput {
+                    role: Role::Member,
+                    name: None,
+                    ..person.clone()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(!demoted.added);
+        // The link's name replaced the first; a name left out keeps it.
+        assert_eq!(demoted.person.name, "Dana Developer");
+        let session = gatehouse.session(&opened.session.token).await.unwrap();
+        assert_eq!(session.viewer.role, Role::Member);
+        assert!(!session.viewer.can_open_developers);
+
+        let people = operator
+            .list_people(&tenant.id, &PageRequest::default())
+            .await
+            .unwrap();
+        assert_eq!(people.data.len(), 1);
+        // Removal: the session ends at once.
+        operator
+            .remove_person(&tenant.id, &added.person.id)
+            .await
+            .unwrap();
+        assert!(matches!(
+            gatehouse.session(&opened.session.token).await,
+            Err(DomainError::Unauthenticated)
+        ));
+        assert!(matches!(
+            operator.remove_person(&tenant.id, &added.person.id).await,
+            Err(DomainError::NotFound("person"))
+        ));
+    }
+);
+
+on_both_engines!(
+    a_sign_in_link_works_once_in_its_tenant_within_its_lifetime,
+    |gatehouse: Gatehouse| async move {
+        let clock = Clock::manual(1_780_000_000_000);
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let (_, principal) = token(&gatehouse, &[]).await;
+        let operator = gatehouse.operator_with(principal);
+        let tenant_a = operator
+            .create_tenant_for_account(&account("acct_a"), None)
+            .await
+            .unwrap()
+            .tenant;
+        let tenant_b = operator
+            .create_tenant_for_account(&account("acct_b"), None)
+            .await
+            .unwrap()
+            .tenant;
+
+        let link = operator
+            .create_sign_in_link(&tenant_a.id, &link_for("lee@acme.example", Role::Owner))
+            .await
+            .unwrap();
+        assert_eq!(link.expires_at_ms, 1_780_000_000_000 + 60_000);
+        let token = link.path.trim_start_matches("/sign-in/").to_owned();
+        assert!(token.len() >= 32, "at least 128 random bits: {token}");
+
+        // Twenty concurrent openings: exactly one session.
+        let openings = concurrently((0..20).map(|_| {
+            let gatehouse = gatehouse.clone();
+            let token = token.clone();
+            async move { gatehouse.open_sign_in_link(&token).await }
+        }))
+        .await;
+        let opened: Vec<_> = openings
+            .iter()
+            .filter_map(|opening| opening.as_ref().ok())
+            .collect();
+        assert_eq!(opened.len(), 1, "{openings:?}");
+        for opening in &openings {
+            if let Err(error) = opening {
+                assert!(
+                    matches!(error, DomainError::NotFound("sign-in link")),
+                    "{error:?}"
+                );
+            }
+        }
+        let session = gatehouse.session(&opened[0].session.token).await.unwrap();
+        assert_eq!(
+            session.viewer.tenant_id, tenant_a.id,
+            "a link of A opens A only"
+        );
+        assert_ne!(session.viewer.tenant_id, tenant_b.id);
+        assert_eq!(opened[0].landing_path, "/settings/developers/api-keys");
+
+        // Expired: a minute and a moment later it opens nothing.
+        let late = operator
+            .create_sign_in_link(&tenant_a.id, &link_for("lee@acme.example", Role::Owner))
+            .await
+            .unwrap();
+        clock.set_ms(1_780_000_000_000 + 60_001);
+        assert!(
+            gatehouse
+                .open_sign_in_link(late.path.trim_start_matches("/sign-in/"))
+                .await
+                .is_err()
+        );
+        // Lifetimes: 1 to 600 seconds; pages inside the workspace only.
+        for ttl in [0, 601] {
+            let refused = operator
+                .create_sign_in_link(
+                    &tenant_a.id,
+                    &SignInLinkInput {
+                        ttl_seconds: Some(ttl),
+                        ..link_for("lee@acme.example", Role::Owner)
+                    },
+                )
+                .await;
+            assert!(matches!(refused, Err(DomainError::Validation(_))), "{ttl}");
+        }
+        let off_site = operator
+            .create_sign_in_link(
+                &tenant_a.id,
+                &SignInLinkInput {
+                    path: Some("https://evil.example".to_owned()),
+                    ..link_for("lee@acme.example", Role::Owner)
+                },
+            )
+            .await;
+        assert!(matches!(off_site, Err(DomainError::Validation(_))));
+        // Markup in a name is kept as text, and a huge one is refused.
+        let huge = operator
+            .create_sign_in_link(
+                &tenant_a.id,
+                &SignInLinkInput {
+                    name: Some("x".repeat(1_000_000)),
+                    ..link_for("lee@acme.example", Role::Owner)
+                },
+            )
+            .await;
+        assert!(matches!(huge, Err(DomainError::Validation(_))));
+        // The link is never stored: only its digest.
+        let stored: Vec<(String,)> = sqlx::query_as("SELECT token_digest FROM sign_in_links")
+            .fetch_all(gatehouse.db().pool_for_tests())
+            .await
+            .unwrap();
+        assert!(stored.iter().all(|(digest,)| !digest.contains(&token)));
+    }
+);
+
+on_both_engines!(
+    operator_events_fan_out_like_a_keys,
+    |gatehouse: Gatehouse| async move {
+        let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
+        let (_, other_owner) =
+            tenant_with_user(&gatehouse, "owner@other.test", Role::Owner, true).await;
+        let other_app = app_named(&gatehouse, &other_owner, "Elsewhere").await;
+        let (_, principal) = token(&gatehouse, &[OperatorScope::EventsWrite]).await;
+        let operator = gatehouse.operator_with(principal);
+        let input = OperatorEventInput {
+            app_id: app.clone(),
+            mode: Some(KeyMode::Test),
+            event_type: "invoice.paid".to_owned(),
+            data: json!({ "id": "in_1" }),
+        };
+        let sent = operator
+            .send_event(&tenant_id, &input, Some("evt-1"))
+            .await
+            .unwrap();
+        assert!(!sent.replayed);
+        assert_eq!(sent.event.mode, KeyMode::Test);
+        let again = operator
+            .send_event(&tenant_id, &input, Some("evt-1"))
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.event.id, sent.event.id);
+        // Another tenant's app is no app of this tenant.
+        let elsewhere = operator
+            .send_event(
+                &tenant_id,
+                &OperatorEventInput {
+                    app_id: other_app,
+                    ..input.clone()
+                },
+                None,
+            )
+            .await;
+        assert!(matches!(elsewhere, Err(DomainError::NotFound("app"))));
+        // The owner sees the event in the test mode's list.
+        let events = gatehouse
+            .list_events(&owner, Some(KeyMode::Test), &PageRequest::default())
+            .await
+            .unwrap();
+        assert!(events.data.iter().any(|event| event.id == sent.event.id));
+    }
+);

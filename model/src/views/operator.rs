@@ -104,6 +104,7 @@ pub struct OperatorTenantView {
 
 /// `GET /operator/v1/tenants`: a page, or the one tenant of an `external_id`.
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorTenantQuery {

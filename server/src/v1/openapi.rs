@@ -269,7 +269,9 @@ impl Needs {
                 "**Required scope:** `{scope}` (secret keys have every scope; `area:write` also grants `area:read`)."
             ),
             Self::OperatorScope(scope) => {
-                format!("**Required operator scope:** `{scope}` (an operator token, never a tenant's key).")
+                format!(
+                    "**Required operator scope:** `{scope}` (an operator token, never a tenant's key)."
+                )
             }
         }
     }

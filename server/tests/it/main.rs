@@ -11,6 +11,7 @@ mod http;
 mod limits;
 mod metrics;
 mod openapi;
+mod operator;
 #[allow(dead_code)]
 #[path = "../../../domain/tests/it/common/receiver.rs"]
 mod receiver;

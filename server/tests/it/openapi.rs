@@ -300,6 +300,22 @@ async fn documented_scopes_and_authentication_are_what_the_server_enforces() {
         let body = request_example(&operation);
         let needs_key = !operation["security"].as_array().unwrap().is_empty();
         let (status, answer) = send(&server, &method, &concrete, None, body.clone()).await;
+        if path.starts_with("/operator/") {
+            // The operator's API takes operator tokens only (see the operator tests):
+            // nothing, or a tenant's key, is refused before any scope is looked at.
+            assert_eq!(
+                (status, answer["error"]["code"].as_str()),
+                (401, Some("operator_token_missing")),
+                "{method} {path} without a token"
+            );
+            let (status, answer) = send(&server, &method, &concrete, Some(&key), body).await;
+            assert_eq!(
+                (status, answer["error"]["code"].as_str()),
+                (401, Some("operator_token_invalid")),
+                "{method} {path} with a tenant's key"
+            );
+            continue;
+        }
         if needs_key {
             assert_eq!(
                 (status, answer["error"]["code"].as_str()),

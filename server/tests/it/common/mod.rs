@@ -262,9 +262,15 @@ pub async fn whoami(base: &str, key: &str) -> reqwest::Response {
 
 /// Runs `gatehouse update-tenant` against the server's database, as an operator would.
 pub fn update_tenant(server: &Server, arguments: &[&str]) -> String {
+    let mut command = vec!["update-tenant", "--tenant", "Demo Company"];
+    command.extend_from_slice(arguments);
+    gatehouse_command(server, &command)
+}
+
+/// Runs a `gatehouse` command against the server's (SQLite) database, as an operator
+/// would on its machine; answers what it printed, and fails the test if it failed.
+pub fn gatehouse_command(server: &Server, arguments: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .arg("update-tenant")
-        .args(["--tenant", "Demo Company"])
         .args(arguments)
         .env("DATABASE_URL", server.sqlite_url())
         .env("GATEHOUSE_LOG", "warn")
