@@ -10,6 +10,12 @@ export GATEHOUSE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
 export GATEHOUSE_BOOTSTRAP_PASSWORD="demo-owner-password-1"
 # The browser tests' webhook receivers listen on 127.0.0.1.
 export GATEHOUSE_WEBHOOK_ALLOW_NETWORKS="127.0.0.1"
+# The SaaS of the embedding spec (embedded.spec.ts) serves its settings page on
+# localhost, another site than 127.0.0.1, one port up; a second page one port further
+# is not allowed to frame the workspace.
+saas="http://localhost:$(( ${E2E_PORT:-3100} + 1 ))"
+export GATEHOUSE_EMBED_ORIGINS="$saas"
+export GATEHOUSE_RETURN_URL="$saas/settings"
 bin=target/release/gatehouse
 
 # First start on the empty database creates the demo tenant; stop it once healthy.
@@ -60,4 +66,6 @@ $bin create-user --tenant "Layout Company" --email owner@layout.test --role owne
 # The setup guide spec (setup-guide.spec.ts): a workspace that starts empty.
 $bin create-tenant --name "Setup Company" >/dev/null
 $bin create-user --tenant "Setup Company" --email owner@setup.test --role owner --password "setup-owner-password-1" >/dev/null
+# The SaaS's backend calls /operator/v1 with a token made here.
+$bin create-operator-token --name "e2e-saas" | tail -n 1 > end2end/.operator-token
 exec $bin serve

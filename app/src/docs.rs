@@ -55,6 +55,11 @@ pub const DOC_PAGES: &[DocPage] = &[
         summary: "The error body and every error code with its HTTP status and meaning.",
     },
     DocPage {
+        slug: "embedding",
+        title: "Run Gatehouse beside your SaaS",
+        summary: "The operator API: tenants for your accounts, people, one-time sign-in links, events; the workspace framed in your settings page.",
+    },
+    DocPage {
         slug: "agents",
         title: "Agent workflows",
         summary: "How an AI agent gets a restricted key, learns its scopes, exchanges it for a token, pages through lists and backs off.",
@@ -70,14 +75,14 @@ pub fn DocsTab() -> impl IntoView {
         <ul class="doc-links">
             {DOC_PAGES.iter().map(|page| view! {
                 <li>
-                    <a href=format!("/docs/{}", page.slug) rel="external">{page.title}</a>
+                    <a href=format!("/docs/{}", page.slug) rel="external" target=crate::embedding::leaving_target()>{page.title}</a>
                     " — " {page.summary}
                 </li>
             }).collect_view()}
         </ul>
         <p class="muted">
-            "For client generators: " <a href="/openapi.json" rel="external">"the OpenAPI 3.1 document"</a>
-            ". For AI agents: " <a href="/llms.txt" rel="external">"/llms.txt"</a> "."
+            "For client generators: " <a href="/openapi.json" rel="external" target=crate::embedding::leaving_target()>"the OpenAPI 3.1 document"</a>
+            ". For AI agents: " <a href="/llms.txt" rel="external" target=crate::embedding::leaving_target()>"/llms.txt"</a> "."
         </p>
     }
 }

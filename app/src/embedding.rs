@@ -3,6 +3,18 @@
 //! to the configured origins only (a page of another origin never receives it), is
 //! `{"type": "gatehouse:resize", "height": <CSS pixels>}`.
 
+/// Whether the workspace is shown inside the SaaS's page (in the Leptos context of
+/// the workspace's tabs): links that leave the workspace, to the docs, open a new tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Embedded(pub bool);
+
+/// The `target` of a link that leaves the workspace: a new tab when embedded.
+pub fn leaving_target() -> Option<&'static str> {
+    leptos::prelude::use_context::<Embedded>()
+        .is_some_and(|Embedded(embedded)| embedded)
+        .then_some("_blank")
+}
+
 /// The message's `type`.
 pub const RESIZE_MESSAGE: &str = "gatehouse:resize";
 /// The element whose height is reported.

@@ -207,6 +207,7 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
             }
         }
     };
+    provide_context(crate::embedding::Embedded(viewer.embedded));
     if viewer.embedded {
         // Inside the SaaS's page: its own navigation frames this, so none of ours (no
         // tenant, no sign-out: the SaaS signs people out), and the height goes to it.

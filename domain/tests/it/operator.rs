@@ -484,3 +484,93 @@ on_both_engines!(
         assert!(events.data.iter().any(|event| event.id == sent.event.id));
     }
 );
+
+on_both_engines!(a_suspended_tenant_keeps_everything_and_gets_it_back, |gatehouse: Gatehouse| async move {
+    use crate::common::receiver::Receiver;
+    use gatehouse_model::{AppInput, EndpointInput, VerifyCode, VerifyKeyRequest};
+    let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
+    let receiver = Receiver::start().await;
+    gatehouse
+        .create_webhook_endpoint(
+            &owner,
+            &EndpointInput {
+                app_id: Some(app.clone()),
+                url: receiver.url.clone(),
+                description: String::new(),
+                mode: KeyMode::Live,
+                event_families: vec!["invoice.*".to_owned()],
+                rate_limit_per_second: None,
+            },
+        )
+        .await
+        .unwrap();
+    let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+    let (_, principal) = token(&gatehouse, &[]).await;
+    let operator = gatehouse.operator_with(principal);
+
+    for suspension in [
+        OperatorTenantUpdate { suspended: Some(true), ..OperatorTenantUpdate::default() },
+        OperatorTenantUpdate {
+            subscription_state: Some(gatehouse_model::SubscriptionState::Canceled),
+            ..OperatorTenantUpdate::default()
+        },
+    ] {
+        let suspended = operator.change_tenant(&tenant_id, &suspension).await.unwrap();
+        assert!(suspended.suspended, "{suspended:?}");
+        gatehouse.apply_tenant_changes().await.unwrap();
+
+        // Keys are refused with their own code, at /v1 and at verification.
+        let refused = gatehouse.api_key_actor(Some(&key.plaintext)).await;
+        let refused = match refused {
+            Ok(actor) => gatehouse.list_apps(&actor, &PageRequest::default()).await.map(|_| ()),
+            Err(error) => Err(error),
+        };
+        assert!(matches!(refused, Err(DomainError::TenantSuspended)), "{refused:?}");
+        let verified = gatehouse
+            .verify_api_key(&VerifyKeyRequest { key: key.plaintext.clone(), scope: None })
+            .await
+            .unwrap();
+        assert_eq!(verified.code, VerifyCode::TenantSuspended);
+
+        // The dashboard reads but does not change.
+        let session = gatehouse.sign_in("owner@acme.test", PASSWORD, None).await.unwrap();
+        let person = gatehouse.session(&session.token).await.unwrap();
+        assert!(person.viewer.suspended);
+        assert!(gatehouse.list_apps(&person.actor, &PageRequest::default()).await.is_ok());
+        let write = gatehouse
+            .create_app(&person.actor, &AppInput { name: "More".into(), ..AppInput::default() })
+            .await;
+        assert!(matches!(write, Err(DomainError::TenantSuspended)), "{write:?}");
+
+        // An event the SaaS posts meanwhile waits, and is not lost.
+        let sent = operator
+            .send_event(
+                &tenant_id,
+                &OperatorEventInput {
+                    app_id: app.clone(),
+                    mode: None,
+                    event_type: "invoice.paid".to_owned(),
+                    data: json!({ "id": "in_1" }),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(sent.event.deliveries, 1);
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+        assert!(receiver.received().iter().all(|request| request.webhook_id != sent.event.id.as_str()));
+
+        // Lifted: the key works, and the waiting delivery goes out.
+        let lifted = OperatorTenantUpdate {
+            suspended: Some(false),
+            subscription_state: Some(gatehouse_model::SubscriptionState::Active),
+            ..OperatorTenantUpdate::default()
+        };
+        assert!(!operator.change_tenant(&tenant_id, &lifted).await.unwrap().suspended);
+        gatehouse.apply_tenant_changes().await.unwrap();
+        let actor = gatehouse.api_key_actor(Some(&key.plaintext)).await.unwrap();
+        assert!(gatehouse.list_apps(&actor, &PageRequest::default()).await.is_ok());
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().succeeded, 1);
+        assert!(receiver.received().iter().any(|request| request.webhook_id == sent.event.id.as_str()));
+    }
+});

@@ -34,6 +34,7 @@ fn source(slug: &str) -> Option<&'static str> {
         "request-logs" => include_str!("pages/request-logs.md"),
         "errors" => include_str!("pages/errors.md"),
         "agents" => include_str!("pages/agents.md"),
+        "embedding" => include_str!("pages/embedding.md"),
         _ => return None,
     })
 }

@@ -420,3 +420,83 @@ async fn a_sign_in_link_opens_one_session_on_its_page_and_never_reaches_a_log() 
         "the link's token reached the log"
     );
 }
+
+/// Polls `GET /v1/apps` with `key` until it answers `status` (tenant changes reach a
+/// running server within a second); answers the last body.
+async fn apps_answer(server: &Server, key: &str, status: u16) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..40 {
+        let (answered, body) = get_json(server, "/v1/apps", key).await;
+        if answered == status {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("/v1/apps never answered {status}: {last}");
+}
+
+#[tokio::test]
+async fn suspension_refuses_keys_until_it_is_lifted() {
+    let server = start().await;
+    let token = operator_token(&server, "billing-service", None);
+    let (owner, app_id) = owner_with_app(&server, &[]).await;
+    let (_, key) = dashboard_key(&owner, &server.base, &app_id, "live", None).await;
+    let (_, tenants) = {
+        let (status, _, body) = call(
+            &server,
+            reqwest::Method::GET,
+            "/operator/v1/tenants",
+            Some(&token),
+            None,
+        )
+        .await;
+        (status, body)
+    };
+    let demo = tenants["data"][0]["id"].as_str().unwrap().to_owned();
+    apps_answer(&server, &key, 200).await;
+
+    let (status, _, changed) = call(
+        &server,
+        reqwest::Method::PATCH,
+        &format!("/operator/v1/tenants/{demo}"),
+        Some(&token),
+        Some(json!({ "suspended": true })),
+    )
+    .await;
+    assert_eq!((status, changed["suspended"].as_bool()), (StatusCode::OK, Some(true)));
+    let refused = apps_answer(&server, &key, 403).await;
+    assert_eq!(error_code(&refused), "tenant_suspended");
+    let verified: Value = client()
+        .post(format!("{}/v1/keys/verify", server.base))
+        .json(&json!({ "key": key }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verified["code"], "TENANT_SUSPENDED", "{verified}");
+    // The dashboard reads, and refuses changes with the same code.
+    let (status, viewer) = server_fn(&owner, &server.base, "current_viewer", json!({})).await;
+    assert_eq!((status, viewer["suspended"].as_bool()), (200, Some(true)));
+    let (status, refused) = server_fn(
+        &owner,
+        &server.base,
+        "create_app",
+        json!({ "input": { "name": "More", "description": "", "allowed_origins": [] } }),
+    )
+    .await;
+    assert_eq!((status, refused["code"].as_str()), (403, Some("tenant_suspended")), "{refused}");
+
+    let (status, _, _) = call(
+        &server,
+        reqwest::Method::PATCH,
+        &format!("/operator/v1/tenants/{demo}"),
+        Some(&token),
+        Some(json!({ "suspended": false })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    apps_answer(&server, &key, 200).await;
+}
