@@ -36,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
+                {brand_style()}
                 {hydrate}
                 <MetaTags />
             </head>
@@ -43,6 +44,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The SaaS's brand as CSS variables, when the operator set one (server side only: the
+/// head is not hydrated). The text is the server's own, escaped for CSS.
+fn brand_style() -> Option<impl IntoView> {
+    #[cfg(feature = "ssr")]
+    {
+        let css = use_context::<ssr::DashboardContext>()?.brand_css?;
+        Some(view! { <style id="brand" inner_html=css></style> })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None::<()>
     }
 }
 

@@ -208,6 +208,20 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
         }
     };
     provide_context(crate::embedding::Embedded(viewer.embedded));
+    let body = {
+        let suspended = viewer.suspended;
+        move || {
+            view! {
+                {suspended.then(|| view! {
+                    <p class="banner suspended" role="status">
+                        <strong>"This workspace is suspended."</strong>
+                        " API keys are refused and nothing can be changed until the suspension is lifted. Nothing is lost: keys, endpoints and waiting webhook deliveries come back as they were."
+                    </p>
+                })}
+                {body()}
+            }
+        }
+    };
     if viewer.embedded {
         // Inside the SaaS's page: its own navigation frames this, so none of ours (no
         // tenant, no sign-out: the SaaS signs people out), and the height goes to it.
@@ -224,7 +238,7 @@ fn Workspace(viewer: Viewer) -> impl IntoView {
         <a class="skip-link" href="#tab-content" on:click=skip_to_content>"Skip to the tab's content"</a>
         <div class="layout">
             <nav class="sidebar" aria-label="Settings">
-                <p class="brand">"Gatehouse"</p>
+                <p class="brand"></p>
                 <p class="tenant">{viewer.tenant_name.clone()}</p>
                 <p class="nav-heading">"Settings"</p>
                 {viewer.can_open_developers.then(|| view! {

@@ -26,6 +26,9 @@ pub struct DashboardContext {
     pub return_url: Option<String>,
     /// The SaaS's origins that may frame the workspace.
     pub embed_origins: Vec<String>,
+    /// The SaaS's brand as CSS variables (`html:root { --accent: … }`), put in every
+    /// page's head.
+    pub brand_css: Option<String>,
 }
 
 impl DashboardContext {

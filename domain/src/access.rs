@@ -55,6 +55,12 @@ impl Access {
     const fn new(permission: Permission, scope: &'static str) -> Self {
         Self { permission, scope }
     }
+
+    /// Whether the operation changes something (its scope is an area's `write`): what a
+    /// suspended tenant's people may not do.
+    pub fn changes_something(&self) -> bool {
+        self.scope.ends_with(":write")
+    }
 }
 
 /// Whether a role grants a permission: owners everything, managers all but tenant

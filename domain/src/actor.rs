@@ -96,6 +96,9 @@ pub struct TenantStanding {
     pub platform_api_enabled: bool,
     /// The subscription is trialing or active (not past due or canceled).
     pub subscription_active: bool,
+    /// Suspended by the operator or by a canceled subscription: keys are refused and
+    /// people may read but change nothing.
+    pub suspended: bool,
 }
 
 /// The one who acts, resolved from a session or an API key.
@@ -121,6 +124,7 @@ impl Actor {
             standing: TenantStanding {
                 platform_api_enabled: true,
                 subscription_active: true,
+                suspended: false,
             },
         }
     }
@@ -132,6 +136,9 @@ impl Actor {
         match &self.kind {
             ActorKind::User { role, .. } if !role_grants(*role, access.permission) => {
                 return Err(DomainError::PermissionDenied(access.permission));
+            }
+            ActorKind::User { .. } if self.standing.suspended && access.changes_something() => {
+                return Err(DomainError::TenantSuspended);
             }
             ActorKind::ApiKey { key, .. } if !key.grants(access.scope) => {
                 return Err(DomainError::InsufficientScope(access.scope));
@@ -146,6 +153,9 @@ impl Actor {
     pub fn require_platform(&self) -> Result<(), DomainError> {
         if !self.standing.platform_api_enabled {
             return Err(DomainError::ModuleNotEnabled);
+        }
+        if self.api_key().is_some() && self.standing.suspended {
+            return Err(DomainError::TenantSuspended);
         }
         if self.api_key().is_some() && !self.standing.subscription_active {
             return Err(DomainError::SubscriptionInactive);

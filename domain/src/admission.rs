@@ -97,6 +97,7 @@ fn verify_code(error: &DomainError) -> Option<VerifyCode> {
         },
         DomainError::ModuleNotEnabled => VerifyCode::PlatformApiDisabled,
         DomainError::SubscriptionInactive => VerifyCode::SubscriptionInactive,
+        DomainError::TenantSuspended => VerifyCode::TenantSuspended,
         DomainError::UsageExceeded(_) => VerifyCode::UsageExceeded,
         DomainError::RateLimited(_) => VerifyCode::RateLimited,
         DomainError::InsufficientScope(_) => VerifyCode::InsufficientScope,

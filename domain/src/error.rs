@@ -40,6 +40,9 @@ pub enum DomainError {
     CredentialNotAllowed(&'static str),
     #[error("the tenant's subscription is not active")]
     SubscriptionInactive,
+    /// The tenant is suspended: keys refused, the dashboard read-only.
+    #[error("the tenant is suspended")]
+    TenantSuspended,
     /// A call to `/operator/v1` without an operator token.
     #[error("operator token missing")]
     OperatorTokenMissing,
@@ -108,6 +111,7 @@ impl DomainError {
             | Self::KeyOutlived { .. } => ErrorCode::InsufficientScope,
             Self::CredentialNotAllowed(_) => ErrorCode::CredentialNotAllowed,
             Self::SubscriptionInactive => ErrorCode::SubscriptionInactive,
+            Self::TenantSuspended => ErrorCode::TenantSuspended,
             Self::OperatorTokenMissing => ErrorCode::OperatorTokenMissing,
             Self::OperatorTokenInvalid => ErrorCode::OperatorTokenInvalid,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
@@ -177,7 +181,10 @@ impl DomainError {
             ),
             Self::CredentialNotAllowed(why) => (*why).to_owned(),
             Self::SubscriptionInactive => {
-                "The subscription is past due or canceled: API keys work again once it is active."
+                "The subscription is past due: API keys work again once it is active.".to_owned()
+            }
+            Self::TenantSuspended => {
+                "This workspace is suspended: API keys are refused and nothing can be changed until the suspension is lifted. Nothing is lost meanwhile."
                     .to_owned()
             }
             Self::OperatorTokenMissing => {

@@ -85,6 +85,8 @@ pub struct Tenant {
     pub subscription_state: SubscriptionState,
     pub monthly_call_limit: i64,
     pub caps: TenantCaps,
+    /// The operator's suspension flag (see [`Tenant::is_suspended`]).
+    pub suspended: bool,
     /// The current billing window: the calendar month (UTC) around now, so it rolls
     /// forward at midnight UTC on the first of each month.
     pub billing_window_start_ms: i64,
@@ -92,7 +94,22 @@ pub struct Tenant {
     pub test_tenant_id: TenantId,
 }
 
+/// Whether a tenant is suspended: by the operator's flag, or by a canceled subscription.
+pub fn is_suspended(flag: i64, subscription: SubscriptionState) -> bool {
+    flag != 0 || subscription == SubscriptionState::Canceled
+}
+
+/// The tenants whose webhook deliveries wait (SQL, for `NOT IN`): the suspended ones,
+/// live and shadow alike (the shadow follows its live tenant's flag and state).
+pub const SUSPENDED_TENANT_IDS: &str =
+    "SELECT id FROM tenants WHERE suspended <> 0 OR subscription_state = 'canceled'";
+
 impl Tenant {
+    /// Keys refused, deliveries waiting, the dashboard read-only.
+    pub fn is_suspended(&self) -> bool {
+        is_suspended(i64::from(self.suspended), self.subscription_state)
+    }
+
     pub fn has_module(&self, module: &str) -> bool {
         self.modules.iter().any(|candidate| candidate == module)
     }
@@ -130,6 +147,7 @@ pub struct TenantUpdate {
     pub max_apps: Option<i64>,
     pub max_webhook_endpoints: Option<i64>,
     pub monthly_test_events: Option<i64>,
+    pub suspended: Option<bool>,
 }
 
 /// The longest `external_id` taken.
@@ -229,7 +247,7 @@ impl Gatehouse {
         let row = sqlx::query(
             "SELECT live.id, live.name, live.external_id, live.plan, live.modules, live.subscription_state,
                     live.monthly_call_limit, live.max_apps, live.max_webhook_endpoints,
-                    live.monthly_test_events, shadow.id AS test_tenant_id
+                    live.monthly_test_events, live.suspended, shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
              WHERE live.id = $1",
         )
@@ -256,6 +274,7 @@ impl Gatehouse {
                 max_webhook_endpoints: stored.get("max_webhook_endpoints")?,
                 monthly_test_events: stored.get("monthly_test_events")?,
             },
+            suspended: stored.get::<i64>("suspended")? != 0,
             billing_window_start_ms,
             billing_window_end_ms,
             test_tenant_id: stored.parsed("test_tenant_id", |id| TenantId::parse(id).ok())?,
@@ -283,6 +302,7 @@ fn tenant_state(tenant: &Tenant) -> serde_json::Value {
         "max_apps": tenant.caps.max_apps,
         "max_webhook_endpoints": tenant.caps.max_webhook_endpoints,
         "monthly_test_events": tenant.caps.monthly_test_events,
+        "suspended": tenant.suspended,
     })
 }
 
@@ -338,6 +358,7 @@ impl Operator<'_> {
         };
         let after = Tenant {
             name,
+            suspended: update.suspended.unwrap_or(before.suspended),
             plan: update.plan.unwrap_or(before.plan),
             modules: update
                 .modules
@@ -368,6 +389,7 @@ impl Operator<'_> {
                 monthly_call_limit = $4, max_apps = $5, max_webhook_endpoints = $6,
                 monthly_test_events = $7,
                 name = CASE WHEN live_tenant_id IS NULL THEN $9 ELSE $10 END,
+                suspended = $11,
                 revision = (SELECT COALESCE(MAX(revision), 0) + 1 FROM tenants)
              WHERE id = $8 OR live_tenant_id = $8",
         )
@@ -381,6 +403,7 @@ impl Operator<'_> {
         .bind(tenant_id.as_str())
         .bind(&after.name)
         .bind(format!("{} (test)", after.name))
+        .bind(i64::from(after.suspended))
         .execute(change.connection())
         .await?;
         let record = AuditRecord {

@@ -71,8 +71,10 @@ error_codes! {
     CredentialNotAllowed => "credential_not_allowed", 403;
     /// The tenant's plan does not include the `platform.api` module.
     ModuleNotEnabled => "module_not_enabled", 403;
-    /// The tenant's subscription is past due or canceled: API keys do not work until it is active again.
+    /// The tenant's subscription is past due: API keys do not work until it is active again.
     SubscriptionInactive => "subscription_inactive", 403;
+    /// The tenant is suspended (by the operator, or its subscription was canceled): its keys are refused and its dashboard is read-only until the suspension is lifted; nothing is lost meanwhile.
+    TenantSuspended => "tenant_suspended", 403;
     /// A browser call from an origin the key's app does not allow.
     OriginNotAllowed => "origin_not_allowed", 403;
     /// A state-changing dashboard call that came from another site.

@@ -82,6 +82,10 @@ enum Command {
         /// Test-mode events the tenant may send per calendar month (100,000 by default).
         #[arg(long)]
         monthly_test_events: Option<i64>,
+        /// true suspends the tenant (keys refused, deliveries waiting, the dashboard
+        /// read-only); false lifts it.
+        #[arg(long)]
+        suspended: Option<bool>,
     },
     /// Make a token for the SaaS's backend to call /operator/v1 with; it is printed
     /// once and only its digest is kept.
@@ -273,6 +277,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             max_apps,
             max_webhook_endpoints,
             monthly_test_events,
+            suspended,
         } => {
             let tenant_id = find_tenant(&gatehouse, &tenant).await?;
             let update = TenantUpdate {
@@ -300,6 +305,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 max_apps,
                 max_webhook_endpoints,
                 monthly_test_events,
+                suspended,
             };
             let tenant = gatehouse
                 .operator()

@@ -110,6 +110,16 @@ pub struct Config {
     /// settings page, e.g. `https://app.example.com/settings`. Empty: the sign-in page.
     #[serde(deserialize_with = "text")]
     pub return_url: String,
+    /// The SaaS's name on the workspace (at most 60 characters). Empty: Gatehouse.
+    #[serde(deserialize_with = "text")]
+    pub brand_name: String,
+    /// The SaaS's accent colour, `#rrggbb`, for buttons and links; white text on it must
+    /// reach 4.5:1 contrast. Empty: Gatehouse's blue.
+    #[serde(deserialize_with = "text")]
+    pub brand_accent: String,
+    /// An http(s) URL of the SaaS's logo, shown beside its name. Empty: none.
+    #[serde(deserialize_with = "text")]
+    pub brand_logo_url: String,
 }
 
 impl Default for Config {
@@ -135,6 +145,9 @@ impl Default for Config {
             smtp_from: String::new(),
             embed_origins: String::new(),
             return_url: String::new(),
+            brand_name: String::new(),
+            brand_accent: String::new(),
+            brand_logo_url: String::new(),
         }
     }
 }
@@ -297,6 +310,11 @@ impl Config {
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 
+    /// The brand the pages carry (see `branding`).
+    pub fn brand(&self) -> Result<crate::branding::Brand, (&'static str, String)> {
+        crate::branding::Brand::parse(&self.brand_name, &self.brand_accent, &self.brand_logo_url)
+    }
+
     /// The address links in emails point at: the public URL, else `http://addr`.
     pub fn dashboard_url(&self) -> String {
         if self.public_url.is_empty() {
@@ -355,6 +373,14 @@ impl Config {
                     "expected an http or https URL, e.g. https://gatehouse.example.com".to_owned(),
                 );
             }
+        }
+        if let Err((setting, message)) = self.brand() {
+            let env = match setting {
+                "brand_name" => "GATEHOUSE_BRAND_NAME",
+                "brand_accent" => "GATEHOUSE_BRAND_ACCENT",
+                _ => "GATEHOUSE_BRAND_LOGO_URL",
+            };
+            return invalid(setting, env, message);
         }
         if let Err(message) = parse_origins(&self.embed_origins) {
             return invalid("embed_origins", "GATEHOUSE_EMBED_ORIGINS", message);

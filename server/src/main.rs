@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 mod assets;
+mod branding;
 mod cli;
 mod client_address;
 mod config;

@@ -20,6 +20,7 @@ pub fn router(state: AppState) -> Router {
         https: state.https,
         return_url: state.return_url.clone(),
         embed_origins: state.embed_origins.clone(),
+        brand_css: state.brand_css.clone(),
     };
     let (api, document) = crate::v1::router(&state);
     let openapi_json = axum::body::Bytes::from(

@@ -22,6 +22,7 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         dashboard_url: config.dashboard_url(),
         embed_origins: crate::config::parse_origins(&config.embed_origins)?,
         return_url: Some(config.return_url.clone()).filter(|url| !url.is_empty()),
+        brand_css: config.brand().map_err(|(_, message)| message)?.css(),
     }));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await

@@ -25,6 +25,8 @@ pub struct SharedState {
     pub embed_origins: Vec<String>,
     /// Where a person goes back to from a spent sign-in link (`GATEHOUSE_RETURN_URL`).
     pub return_url: Option<String>,
+    /// The SaaS's brand as CSS variables for every page's head (none: Gatehouse's own).
+    pub brand_css: Option<String>,
 }
 
 impl std::ops::Deref for AppState {

@@ -38,6 +38,7 @@ pub async fn state() -> (crate::state::AppState, TempDir) {
         dashboard_url: "http://127.0.0.1:3000".to_owned(),
         embed_origins: Vec::new(),
         return_url: None,
+        brand_css: None,
     }));
     (state, TempDir(folder))
 }

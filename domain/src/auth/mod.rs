@@ -329,6 +329,7 @@ impl Gatehouse {
                 standing: TenantStanding {
                     platform_api_enabled,
                     subscription_active: tenant.subscription_state.is_active(),
+                    suspended: tenant.is_suspended(),
                 },
             },
             viewer: Viewer {
@@ -341,6 +342,7 @@ impl Gatehouse {
                 platform_api_enabled,
                 embedded,
                 frame_origins: Vec::new(),
+                suspended: tenant.is_suspended(),
             },
         })
     }
@@ -359,6 +361,7 @@ fn acting_person(tenant_id: &TenantId, user_id: &UserId, email: &str) -> Actor {
         standing: TenantStanding {
             platform_api_enabled: false,
             subscription_active: false,
+            suspended: false,
         },
     }
 }

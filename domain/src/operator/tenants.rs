@@ -30,6 +30,7 @@ pub fn operator_view(tenant: &Tenant) -> OperatorTenantView {
         modules: tenant.modules.clone(),
         subscription_state: tenant.subscription_state,
         monthly_call_limit: tenant.monthly_call_limit,
+        suspended: tenant.is_suspended(),
         billing_window_start: time::from_ms(tenant.billing_window_start_ms),
         billing_window_end: time::from_ms(tenant.billing_window_end_ms),
         test_tenant_id: tenant.test_tenant_id.clone(),
@@ -159,6 +160,7 @@ impl Operator<'_> {
                     modules: update.modules.clone(),
                     subscription_state: update.subscription_state,
                     monthly_call_limit: update.monthly_call_limit,
+                    suspended: update.suspended,
                     ..TenantUpdate::default()
                 },
             )

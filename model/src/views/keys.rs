@@ -246,8 +246,10 @@ wire_enum! {
         RateLimited => "RATE_LIMITED",
         /// The key's tenant does not have the `platform.api` module.
         PlatformApiDisabled => "PLATFORM_API_DISABLED",
-        /// The key's tenant's subscription is past due or canceled.
+        /// The key's tenant's subscription is past due.
         SubscriptionInactive => "SUBSCRIPTION_INACTIVE",
+        /// The key's tenant is suspended (by the operator, or canceled).
+        TenantSuspended => "TENANT_SUSPENDED",
     }
 }
 

@@ -81,6 +81,11 @@ pub struct OperatorTenantUpdate {
     pub subscription_state: Option<SubscriptionState>,
     #[serde(default)]
     pub monthly_call_limit: Option<i64>,
+    /// `true` suspends the tenant: its keys are refused (`tenant_suspended`), its
+    /// webhook deliveries wait and its dashboard is read-only; `false` lifts it and
+    /// everything is as it was. A canceled subscription suspends it too.
+    #[serde(default)]
+    pub suspended: Option<bool>,
 }
 
 /// A tenant as the operator's API shows it.
@@ -95,6 +100,8 @@ pub struct OperatorTenantView {
     pub modules: Vec<String>,
     pub subscription_state: SubscriptionState,
     pub monthly_call_limit: i64,
+    /// Suspended, by the operator or by a canceled subscription.
+    pub suspended: bool,
     /// The current billing window (the calendar month, UTC).
     pub billing_window_start: DateTime<Utc>,
     pub billing_window_end: DateTime<Utc>,

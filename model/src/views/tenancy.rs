@@ -97,6 +97,9 @@ pub struct Viewer {
     /// The SaaS's origins the workspace tells its height when framed.
     #[serde(default)]
     pub frame_origins: Vec<String>,
+    /// The tenant is suspended: the workspace is read-only.
+    #[serde(default)]
+    pub suspended: bool,
 }
 
 /// The Overview tab.

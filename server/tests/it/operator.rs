@@ -500,3 +500,43 @@ async fn suspension_refuses_keys_until_it_is_lifted() {
     assert_eq!(status, StatusCode::OK);
     apps_answer(&server, &key, 200).await;
 }
+
+#[tokio::test]
+async fn the_saas_brand_reaches_every_page_as_css_variables() {
+    let server = start_with_env(&[
+        ("GATEHOUSE_BRAND_NAME", "Acme </style>"),
+        ("GATEHOUSE_BRAND_ACCENT", "#1d4ed8"),
+        ("GATEHOUSE_BRAND_LOGO_URL", "https://cdn.acme.example/logo.svg"),
+    ])
+    .await;
+    for page in ["/login", "/sign-in/expired"] {
+        let html = reqwest::get(format!("{}{page}", server.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let style = html
+            .split("<style id=\"brand\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</style>").next())
+            .unwrap_or_else(|| panic!("{page} has no brand style: {html}"));
+        assert!(style.contains("--accent: #1d4ed8;"), "{style}");
+        assert!(style.contains("--brand-name: \"Acme \\3c \\2f style\\3e \";"), "{style}");
+        assert!(style.contains("--brand-logo: url(\"https\\3a "), "{style}");
+    }
+
+    // An accent white text cannot be read on stops the start, saying why.
+    let data = std::env::temp_dir().join(format!("gatehouse-brand-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("migrate")
+        .env("DATABASE_URL", format!("sqlite://{}/gatehouse.db", data.display()))
+        .env("GATEHOUSE_BRAND_ACCENT", "#ffcc00")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&data);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("GATEHOUSE_BRAND_ACCENT") && stderr.contains("1.6:1"), "{stderr}");
+}

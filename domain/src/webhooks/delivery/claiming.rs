@@ -14,6 +14,7 @@ use super::gates::{Admitted, Blocked};
 use crate::db::Placeholders;
 use crate::error::DomainError;
 use crate::stored::Stored;
+use crate::tenants::SUSPENDED_TENANT_IDS;
 use crate::webhooks::events::QueuedDelivery;
 use crate::{Engine, Gatehouse};
 
@@ -137,6 +138,7 @@ impl Gatehouse {
              JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
              WHERE d.state = 'pending' AND d.next_attempt_at <= {due_at}
                AND (d.lease_until IS NULL OR d.lease_until <= {lease_free_at}){exclusions}
+               AND d.tenant_id NOT IN ({SUSPENDED_TENANT_IDS})
              ORDER BY d.next_attempt_at LIMIT {window_at}"
         );
         let sql = match ranking {
@@ -217,6 +219,7 @@ impl Gatehouse {
              WHERE next_attempt_at <= {due_at} AND (lease_until IS NULL OR lease_until <= {lease_free_at})
                AND id IN ({id_list}) AND {PENDING_BY_ID}
                AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE status = 'enabled')
+               AND tenant_id NOT IN ({SUSPENDED_TENANT_IDS})
              RETURNING {CLAIMED_COLUMNS}"
         );
         self.lease_admitted(&sql, 2, admitted).await
