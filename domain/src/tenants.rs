@@ -249,7 +249,8 @@ impl Gatehouse {
                     live.monthly_call_limit, live.max_apps, live.max_webhook_endpoints,
                     live.monthly_test_events, live.suspended, shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
-             WHERE live.id = $1",
+             WHERE live.id = $1
+               AND NOT EXISTS (SELECT 1 FROM tenant_purges p WHERE p.tenant_id = live.id)",
         )
         .bind(tenant_id.as_str())
         .fetch_optional(executor)

@@ -37,6 +37,7 @@ macro_rules! event_types {
 event_types! {
     TenantCreated => "tenant.created", false;
     TenantUpdated => "tenant.updated", false;
+    TenantDeleted => "tenant.deleted", false;
     UserCreated => "user.created", false;
     UserUpdated => "user.updated", false;
     UserRemoved => "user.removed", false;

@@ -36,6 +36,7 @@ impl BackgroundTasks {
         tasks.spawn(housekeeping(gatehouse.clone(), stop.clone()));
         tasks.spawn(follow_limits(gatehouse.clone(), stop.clone()));
         tasks.spawn(send_alerts(gatehouse.clone(), stop.clone()));
+        tasks.spawn(purge_tenants(gatehouse.clone(), stop.clone()));
         if let Some(metrics_addr) = metrics_addr {
             let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
                 .await
@@ -192,6 +193,27 @@ async fn housekeeping(gatehouse: Gatehouse, stop: CancellationToken) {
         tick_count += 1;
         if let Err(error) = gatehouse.reload_origin_index().await {
             tracing::warn!(%error, "allowed origins not reloaded");
+        }
+    }
+}
+
+/// Every second, goes on with the purges of deleted tenants (a batch at a time, so a
+/// stop waits for one batch at most; one cut short resumes at the next start).
+async fn purge_tenants(gatehouse: Gatehouse, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = ticks.tick() => {}
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            purged = gatehouse.continue_purges() => match purged {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "tenant purge: rows removed"),
+                Err(error) => tracing::warn!(%error, "tenant purge interrupted; resuming"),
+            },
         }
     }
 }

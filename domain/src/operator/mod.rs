@@ -7,6 +7,7 @@
 pub mod events;
 pub mod idempotency;
 pub mod people;
+pub mod purge;
 pub mod tenants;
 pub mod tokens;
 

@@ -130,6 +130,7 @@ impl Operator<'_> {
         let ids: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM tenants
              WHERE live_tenant_id IS NULL AND id > $1 AND ($2 = '' OR external_id = $2)
+               AND id NOT IN (SELECT tenant_id FROM tenant_purges)
              ORDER BY id LIMIT $3",
         )
         .bind(keyset.after.clone().unwrap_or_default())

@@ -128,6 +128,31 @@ pub struct OperatorTenantQuery {
     pub cursor: Option<String>,
 }
 
+wire_enum! {
+    /// Where a tenant's purge stands.
+    pub enum PurgeState {
+        Running => "running",
+        Finished => "finished",
+    }
+}
+
+/// The record of a deleted tenant's purge: it outlives the tenant.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantPurgeView {
+    pub tenant_id: TenantId,
+    pub external_id: Option<String>,
+    pub name: String,
+    /// `operator:<token name>`, or `cli`.
+    pub requested_by: String,
+    pub state: PurgeState,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Rows removed so far, by table.
+    pub removed: std::collections::BTreeMap<String, i64>,
+    pub total_removed: i64,
+}
+
 /// `POST /operator/v1/tenants/{id}/people`: a person of the SaaS, added or updated by
 /// email.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
