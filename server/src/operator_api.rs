@@ -19,7 +19,7 @@ use gatehouse_domain::operator::OperatorPrincipal;
 use gatehouse_model::{
     EventView, OperatorEventInput, OperatorTenantInput, OperatorTenantQuery, OperatorTenantUpdate,
     OperatorTenantView, Page, PageRequest, PersonInput, PersonView, SignInLinkInput,
-    SignInLinkView, TenantId, UserId,
+    SignInLinkView, TenantId, TenantPurgeView, UserId,
 };
 
 use crate::error::{ApiError, ApiQuery, PathId, idempotency_key, json_body};
@@ -32,7 +32,8 @@ pub const OPERATOR_TOKEN: &str = "operator_token";
 pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(create_tenant, list_tenants))
-        .routes(routes!(get_tenant, update_tenant))
+        .routes(routes!(get_tenant, update_tenant, delete_tenant))
+        .routes(routes!(get_purge))
         .routes(routes!(upsert_person, list_people))
         .routes(routes!(remove_person))
         .routes(routes!(create_sign_in_link))
@@ -175,6 +176,42 @@ async fn update_tenant(
             .change_tenant(&id, &update)
             .await?,
     ))
+}
+
+/// Delete a tenant
+///
+/// Deletes the tenant and its shadow test tenant with everything they hold. From this
+/// answer on, their keys are refused and their deliveries stop; the rows are then
+/// purged in the background, in bounded batches that resume after a restart. The
+/// answer is the purge's record, with rows removed per table; follow it at
+/// `GET /operator/v1/tenants/{id}/purge`.
+#[utoipa::path(delete, path = "/operator/v1/tenants/{id}", tag = "Operator",
+    params(("id" = TenantId, Path)),
+    security(("operator_token" = ["tenants:delete"])),
+    responses((status = 202, description = "The purge, started.", body = TenantPurgeView)))]
+async fn delete_tenant(
+    State(state): State<AppState>,
+    Extension(principal): Principal,
+    PathId(id): PathId<TenantId>,
+) -> Result<(StatusCode, Json<TenantPurgeView>), ApiError> {
+    let purge = operator(&state, &principal).delete_tenant(&id).await?;
+    Ok((StatusCode::ACCEPTED, Json(purge)))
+}
+
+/// Get a tenant's purge
+///
+/// The record of a deleted tenant's purge, which outlives the tenant: running or
+/// finished, who asked, and the rows removed per table.
+#[utoipa::path(get, path = "/operator/v1/tenants/{id}/purge", tag = "Operator",
+    params(("id" = TenantId, Path)),
+    security(("operator_token" = ["tenants:read"])),
+    responses((status = 200, description = "The purge.", body = TenantPurgeView)))]
+async fn get_purge(
+    State(state): State<AppState>,
+    Extension(principal): Principal,
+    PathId(id): PathId<TenantId>,
+) -> ApiResult<TenantPurgeView> {
+    Ok(Json(operator(&state, &principal).purge(&id).await?))
 }
 
 /// Add or update a person
