@@ -574,3 +574,183 @@ on_both_engines!(a_suspended_tenant_keeps_everything_and_gets_it_back, |gatehous
         assert!(receiver.received().iter().any(|request| request.webhook_id == sent.event.id.as_str()));
     }
 });
+
+/// Every table with a `tenant_id` column, read from the database itself (so a table the
+/// purge forgot is found), but the purge's own record.
+async fn tenant_tables(gatehouse: &Gatehouse) -> Vec<String> {
+    let sql = match gatehouse.db().engine() {
+        gatehouse_domain::Engine::Sqlite => {
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND c.name = 'tenant_id' ORDER BY m.name"
+        }
+        gatehouse_domain::Engine::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.columns
+             WHERE column_name = 'tenant_id' AND table_schema = current_schema()
+             ORDER BY table_name"
+        }
+    };
+    let tables: Vec<(String,)> = sqlx::query_as(sql)
+        .fetch_all(gatehouse.db().pool_for_tests())
+        .await
+        .unwrap();
+    tables
+        .into_iter()
+        .map(|(table,)| table)
+        .filter(|table| !table.starts_with("tenant_purge"))
+        .collect()
+}
+
+/// Rows of a tenant and its shadow, by table (and the tenants rows themselves).
+async fn rows_of(gatehouse: &Gatehouse, tenant: &TenantId) -> std::collections::BTreeMap<String, i64> {
+    let shadow = gatehouse.tenant(tenant).await.map(|tenant| tenant.test_tenant_id);
+    let (shadow,): (String,) = match shadow {
+        Ok(shadow) => (shadow.to_string(),),
+        Err(_) => sqlx::query_as("SELECT test_tenant_id FROM tenant_purges WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(gatehouse.db().pool_for_tests())
+            .await
+            .unwrap(),
+    };
+    let mut counts = std::collections::BTreeMap::new();
+    for table in tenant_tables(gatehouse).await {
+        let (count,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM {table} WHERE tenant_id IN ($1, $2)"
+        ))
+        .bind(tenant.as_str())
+        .bind(&shadow)
+        .fetch_one(gatehouse.db().pool_for_tests())
+        .await
+        .unwrap();
+        counts.insert(table, count);
+    }
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants WHERE id IN ($1, $2)")
+        .bind(tenant.as_str())
+        .bind(&shadow)
+        .fetch_one(gatehouse.db().pool_for_tests())
+        .await
+        .unwrap();
+    counts.insert("tenants".to_owned(), count);
+    counts
+}
+
+/// `rows` rows of bulk for a tenant: usage by the hour, and audit events with their
+/// index entries (what grows largest in a real tenant).
+async fn bulk(gatehouse: &Gatehouse, tenant: &TenantId, app: &str, key: &str, rows: i64) {
+    let pool = gatehouse.db().pool_for_tests();
+    let numbers = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $4)";
+    for statement in [
+        format!(
+            "INSERT INTO usage_hourly (tenant_id, app_id, key_id, mode, hour_start, successes, failures)
+             {numbers} SELECT $1, $2, $3, 'live', CAST(i AS BIGINT) * 3600000, 1, 0 FROM n"
+        ),
+        format!(
+            "INSERT INTO audit_events (id, tenant_id, occurred_at, actor_type, actor_id, actor_label,
+                event_type, message, app_id, mode, related_ids, before_state, after_state)
+             {numbers} SELECT 'aud_bulk_' || $1 || '_' || CAST(i AS TEXT), $1, CAST(i AS BIGINT), 'system',
+                NULL, 'Gatehouse', 'app.updated', 'bulk', $2, 'live', '{{}}', NULL, NULL
+             FROM n WHERE $3 = $3"
+        ),
+        format!(
+            "INSERT INTO audit_event_refs (tenant_id, ref_id, occurred_at, event_id, app_id, mode)
+             {numbers} SELECT $1, $3, CAST(i AS BIGINT), 'aud_bulk_' || $1 || '_' || CAST(i AS TEXT), $2, 'live'
+             FROM n"
+        ),
+    ] {
+        sqlx::query(&statement)
+            .bind(tenant.as_str())
+            .bind(app)
+            .bind(key)
+            .bind(rows)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+on_both_engines!(deleting_a_tenant_purges_all_of_it_and_nothing_of_another, |gatehouse: Gatehouse| async move {
+    use gatehouse_model::PurgeState;
+    // Two tenants with a bit of everything: people, apps, keys of both modes, an
+    // endpoint, events and their deliveries, a link, and a big history.
+    let mut tenants = Vec::new();
+    for email in ["owner@acme.test", "owner@other.test"] {
+        let (tenant_id, owner) = tenant_with_user(&gatehouse, email, Role::Owner, true).await;
+        let app = app_named(&gatehouse, &owner, "Checkout").await;
+        let live = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+        gatehouse
+            .operator()
+            .send_event(
+                &tenant_id,
+                &OperatorEventInput {
+                    app_id: app.clone(),
+                    mode: None,
+                    event_type: "invoice.paid".to_owned(),
+                    data: json!({ "id": "in_1" }),
+                },
+                Some("first"),
+            )
+            .await
+            .unwrap();
+        gatehouse
+            .operator()
+            .create_sign_in_link(&tenant_id, &link_for("dev@acme.example", Role::Manager))
+            .await
+            .unwrap();
+        tenants.push((tenant_id, app, live));
+    }
+    let (doomed, doomed_app, doomed_key) = &tenants[0];
+    let (kept, kept_app, kept_key) = &tenants[1];
+    bulk(&gatehouse, doomed, doomed_app.as_str(), doomed_key.key.id.as_str(), 35_000).await;
+    bulk(&gatehouse, kept, kept_app.as_str(), kept_key.key.id.as_str(), 1_000).await;
+    let doomed_rows = rows_of(&gatehouse, doomed).await;
+    let kept_before = rows_of(&gatehouse, kept).await;
+    let doomed_total: i64 = doomed_rows.values().sum();
+    assert!(doomed_total >= 100_000, "{doomed_rows:?}");
+
+    let purge = gatehouse.operator().delete_tenant(doomed).await.unwrap();
+    assert_eq!(purge.state, PurgeState::Running);
+    assert_eq!(purge.requested_by, "cli");
+    // From the first moment: gone from the API, its keys refused.
+    assert!(matches!(gatehouse.tenant(doomed).await, Err(DomainError::NotFound("tenant"))));
+    let refused = gatehouse.api_key_actor(Some(&doomed_key.plaintext)).await;
+    let refused = match refused {
+        Ok(actor) => gatehouse.list_apps(&actor, &PageRequest::default()).await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    assert!(refused.is_err(), "a deleted tenant's key still works");
+
+    let removed = gatehouse.continue_purges().await.unwrap();
+    assert!(removed >= doomed_total, "{removed} < {doomed_total}");
+    let receipt = gatehouse.operator().purge(doomed).await.unwrap();
+    assert_eq!(receipt.state, PurgeState::Finished);
+    for (table, count) in &doomed_rows {
+        assert_eq!(receipt.removed.get(table).copied().unwrap_or(0), *count, "{table}: {receipt:?}");
+    }
+    assert!(rows_of(&gatehouse, doomed).await.values().all(|count| *count == 0));
+    assert_eq!(rows_of(&gatehouse, kept).await, kept_before, "another tenant's rows changed");
+    // Rows without a tenant column went with their parents.
+    for orphans in [
+        "SELECT COUNT(*) FROM api_key_secrets WHERE key_id NOT IN (SELECT id FROM api_keys)",
+        "SELECT COUNT(*) FROM webhook_secrets WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)",
+        "SELECT COUNT(*) FROM users WHERE email = 'owner@acme.test'",
+    ] {
+        let (count,): (i64,) = sqlx::query_as(orphans)
+            .fetch_one(gatehouse.db().pool_for_tests())
+            .await
+            .unwrap();
+        assert_eq!(count, 0, "{orphans}");
+    }
+    // The other tenant's audit trail is append-only as before.
+    let deleted = sqlx::query("DELETE FROM audit_events WHERE tenant_id = $1")
+        .bind(kept.as_str())
+        .execute(gatehouse.db().pool_for_tests())
+        .await;
+    assert!(deleted.is_err(), "an audit row of a live tenant was deleted");
+    let updated = sqlx::query("UPDATE audit_events SET message = 'x' WHERE tenant_id = $1")
+        .bind(kept.as_str())
+        .execute(gatehouse.db().pool_for_tests())
+        .await;
+    assert!(updated.is_err());
+    // A second run finds nothing left to do.
+    assert_eq!(gatehouse.continue_purges().await.unwrap(), 0);
+});
