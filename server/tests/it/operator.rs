@@ -540,3 +540,100 @@ async fn the_saas_brand_reaches_every_page_as_css_variables() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("GATEHOUSE_BRAND_ACCENT") && stderr.contains("1.6:1"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_tenant_purge_killed_midway_finishes_after_a_restart() {
+    let mut server = start().await;
+    let token = operator_token(
+        &server,
+        "offboarding",
+        Some("tenants:read,tenants:write,tenants:delete"),
+    );
+    let (status, tenant) = post(
+        &server,
+        "/operator/v1/tenants",
+        &token,
+        json!({ "name": "Leaving Inc", "external_id": "acct_leaving" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let tenant_id = tenant["id"].as_str().unwrap().to_owned();
+    // A big history, written straight into the server's database.
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&server.sqlite_url())
+        .await
+        .unwrap();
+    let rows: i64 = 100_000;
+    for statement in [
+        "INSERT INTO audit_events (id, tenant_id, occurred_at, actor_type, actor_id, actor_label,
+            event_type, message, app_id, mode, related_ids, before_state, after_state)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+         SELECT 'aud_bulk_' || CAST(i AS TEXT), $1, i, 'system', NULL, 'Gatehouse', 'app.updated',
+            'bulk', NULL, NULL, '{}', NULL, NULL FROM n",
+        "INSERT INTO usage_hourly (tenant_id, app_id, key_id, mode, hour_start, successes, failures)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+         SELECT $1, 'app_x', 'key_x', 'live', i * 3600000, 1, 0 FROM n",
+    ] {
+        sqlx::query(statement)
+            .bind(&tenant_id)
+            .bind(rows)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let (status, _, started) = call(
+        &server,
+        reqwest::Method::DELETE,
+        &format!("/operator/v1/tenants/{tenant_id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    assert_eq!(started["state"], "running");
+    let (status, _, _) = call(
+        &server,
+        reqwest::Method::GET,
+        &format!("/operator/v1/tenants/{tenant_id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a deleted tenant is gone at once");
+    let purge_path = format!("/operator/v1/tenants/{tenant_id}/purge");
+    // kill -9 as soon as the purge has removed something, and before it finished.
+    let mut killed_at = None;
+    for _ in 0..500 {
+        let (_, _, purge) = call(&server, reqwest::Method::GET, &purge_path, Some(&token), None).await;
+        if purge["total_removed"].as_i64().unwrap_or(0) > 0 {
+            server.child.kill().unwrap();
+            server.child.wait().unwrap();
+            killed_at = Some(purge);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let killed_at = killed_at.expect("the purge never started");
+    assert_eq!(killed_at["state"], "running", "finished before the kill: {killed_at}");
+    let data = server.data.0.clone();
+    std::mem::forget(server);
+    let restarted = start_on(&format!("sqlite://{}/gatehouse.db", data.display()), data).await;
+    let mut finished = Value::Null;
+    for _ in 0..300 {
+        let (_, _, purge) = call(&restarted, reqwest::Method::GET, &purge_path, Some(&token), None).await;
+        if purge["state"] == "finished" {
+            finished = purge;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(finished["state"], "finished", "the purge did not resume");
+    assert_eq!(finished["removed"]["audit_events"], rows + 1, "{finished}");
+    assert_eq!(finished["removed"]["usage_hourly"], rows, "{finished}");
+    assert_eq!(finished["removed"]["tenants"], 2, "{finished}");
+    assert_eq!(finished["external_id"], "acct_leaving");
+    assert_eq!(finished["requested_by"], "operator:offboarding");
+}
