@@ -57,7 +57,10 @@ impl Brand {
     pub fn parse(name: &str, accent: &str, logo_url: &str) -> Result<Self, (&'static str, String)> {
         let name = name.trim();
         if name.chars().count() > 60 || name.chars().any(char::is_control) {
-            return Err(("brand_name", "expected one line of at most 60 characters".to_owned()));
+            return Err((
+                "brand_name",
+                "expected one line of at most 60 characters".to_owned(),
+            ));
         }
         let accent = accent.trim().to_ascii_lowercase();
         if !accent.is_empty() {
@@ -76,9 +79,9 @@ impl Brand {
         }
         let logo_url = logo_url.trim();
         if !logo_url.is_empty() {
-            let url = url::Url::parse(logo_url).ok().filter(|url| {
-                matches!(url.scheme(), "http" | "https") && url.host().is_some()
-            });
+            let url = url::Url::parse(logo_url)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.host().is_some());
             if url.is_none() {
                 return Err((
                     "brand_logo_url",
@@ -122,17 +125,24 @@ mod tests {
         assert!(Brand::parse("", "#3b5bdb", "").is_ok());
         let (setting, message) = Brand::parse("", "#ffcc00", "").unwrap_err();
         assert_eq!(setting, "brand_accent");
-        assert!(message.contains("1.6:1"), "{message}");
+        assert!(message.contains("1.5:1"), "{message}");
         assert!(Brand::parse("", "blue", "").is_err());
         assert!((contrast_with_white("#000000").unwrap() - 21.0).abs() < 0.01);
     }
 
     #[test]
     fn brand_text_cannot_break_out_of_the_css() {
-        let brand = Brand::parse("Acme</style><script>x()</script>\"", "", "https://cdn.example/logo.svg")
-            .unwrap();
+        let brand = Brand::parse(
+            "Acme</style><script>x()</script>\"",
+            "",
+            "https://cdn.example/logo.svg",
+        )
+        .unwrap();
         let css = brand.css().unwrap();
-        assert!(!css.contains('<') && !css.contains("\\\"") && css.matches('"').count() == 4, "{css}");
+        assert!(
+            !css.contains('<') && !css.contains("\\\"") && css.matches('"').count() == 4,
+            "{css}"
+        );
         assert!(css.contains("--brand-name: \"Acme"), "{css}");
         assert_eq!(Brand::default().css(), None);
         assert!(Brand::parse("line\nbreak", "", "").is_err());

@@ -318,6 +318,7 @@ impl Gatehouse {
         let role = stored::parsed("membership", "role", &role, Role::parse)?;
         let tenant = self.tenant(tenant_id).await?;
         let platform_api_enabled = tenant.has_module(PLATFORM_API_MODULE);
+        let suspended = tenant.is_suspended();
         Ok(SignedIn {
             actor: Actor {
                 tenant_id: tenant.id.clone(),
@@ -329,7 +330,7 @@ impl Gatehouse {
                 standing: TenantStanding {
                     platform_api_enabled,
                     subscription_active: tenant.subscription_state.is_active(),
-                    suspended: tenant.is_suspended(),
+                    suspended,
                 },
             },
             viewer: Viewer {
@@ -342,7 +343,7 @@ impl Gatehouse {
                 platform_api_enabled,
                 embedded,
                 frame_origins: Vec::new(),
-                suspended: tenant.is_suspended(),
+                suspended,
             },
         })
     }

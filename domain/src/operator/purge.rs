@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use gatehouse_model::{
-    EventType, OperatorScope, PurgeState, TenantId, TenantPurgeView,
-};
+use gatehouse_model::{EventType, OperatorScope, PurgeState, TenantId, TenantPurgeView};
 
 use super::Operator;
 use crate::audit::AuditRecord;
@@ -21,8 +19,9 @@ use crate::{Engine, Gatehouse};
 pub const PURGE_BATCH: i64 = 2_000;
 
 /// What the purge takes from one table: its rows `WHERE` this (with `$1` the live
-/// tenant and `$2` its shadow), in dependency order (children first). `key` names a
-/// row on SQLite where the table has no rowid.
+/// tenant and `$2` its shadow), in dependency order (children first). On SQLite a row
+/// is named by `sqlite_key`: its rowid, or its primary key's columns where the table
+/// has no rowid (on PostgreSQL, by its `ctid`).
 struct Step {
     table: &'static str,
     rows: &'static str,
@@ -69,7 +68,7 @@ const STEPS: &[Step] = &[
     Step {
         table: "request_logs",
         rows: OF_TENANT,
-        sqlite_key: "(tenant_id, app_id, mode, id)",
+        sqlite_key: "tenant_id, app_id, mode, id",
     },
     Step {
         table: "request_log_segments",
@@ -79,7 +78,7 @@ const STEPS: &[Step] = &[
     Step {
         table: "request_log_terms",
         rows: OF_TENANT,
-        sqlite_key: "(tenant_id, mode, term, last_id)",
+        sqlite_key: "tenant_id, mode, term, last_id",
     },
     Step {
         table: "alert_recipients",
@@ -124,7 +123,10 @@ fn purge_from_row(
 impl Operator<'_> {
     /// Deletes a tenant and its shadow: at once suspended and gone from the API, then
     /// purged in the background (see the module). Answers the purge as it starts.
-    pub async fn delete_tenant(&self, tenant_id: &TenantId) -> Result<TenantPurgeView, DomainError> {
+    pub async fn delete_tenant(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<TenantPurgeView, DomainError> {
         self.require(OperatorScope::TenantsDelete)?;
         let tenant = self.gatehouse.tenant(tenant_id).await?;
         let mut change = self.gatehouse.begin_change().await?;
@@ -173,7 +175,10 @@ impl Operator<'_> {
 }
 
 impl Gatehouse {
-    pub(crate) async fn tenant_purge(&self, tenant_id: &TenantId) -> Result<TenantPurgeView, DomainError> {
+    pub(crate) async fn tenant_purge(
+        &self,
+        tenant_id: &TenantId,
+    ) -> Result<TenantPurgeView, DomainError> {
         let row = sqlx::query(
             "SELECT tenant_id, external_id, name, requested_by, started_at, finished_at
              FROM tenant_purges WHERE tenant_id = $1",
@@ -221,16 +226,19 @@ impl Gatehouse {
 
     /// Deletes one batch of `step`'s rows and counts them, in one transaction.
     async fn purge_batch(&self, live: &str, shadow: &str, step: &Step) -> Result<i64, DomainError> {
-        let key = match self.db().engine() {
-            Engine::Sqlite => step.sqlite_key,
-            Engine::Postgres => "ctid",
+        let (table, rows) = (step.table, step.rows);
+        // PostgreSQL finds rows by `ctid` straight away from an array of them.
+        let statement = match self.db().engine() {
+            Engine::Sqlite => format!(
+                "DELETE FROM {table} WHERE ({key}) IN (
+                    SELECT {key} FROM {table} WHERE {rows} LIMIT {PURGE_BATCH})",
+                key = step.sqlite_key,
+            ),
+            Engine::Postgres => format!(
+                "DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM {table} WHERE {rows} LIMIT {PURGE_BATCH}))"
+            ),
         };
-        let statement = format!(
-            "DELETE FROM {table} WHERE {key} IN (
-                SELECT {key} FROM {table} WHERE {rows} LIMIT {PURGE_BATCH})",
-            table = step.table,
-            rows = step.rows,
-        );
         let mut transaction = self.db().pool().begin().await?;
         let deleted = sqlx::query(&statement)
             .bind(live)
@@ -275,10 +283,7 @@ impl Gatehouse {
                 Some(value) => query.bind(value),
                 None => query,
             };
-            let deleted = query
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected() as i64;
+            let deleted = query.execute(&mut *transaction).await?.rows_affected() as i64;
             if deleted > 0 {
                 count_removed(&mut transaction, live, table, deleted).await?;
             }

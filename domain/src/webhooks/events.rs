@@ -502,7 +502,11 @@ impl Gatehouse {
             }
         }
         if origin.mode == KeyMode::Test {
-            let limit = self.tenant(origin.tenant_id).await?.caps.monthly_test_events;
+            let limit = self
+                .tenant(origin.tenant_id)
+                .await?
+                .caps
+                .monthly_test_events;
             count_test_event(change.connection(), origin.tenant_id, limit, now).await?;
         }
         let deliveries = change

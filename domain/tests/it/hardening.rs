@@ -609,7 +609,7 @@ on_both_engines!(
                 gatehouse.forget_cached_keys();
             }
         };
-        set_tenant("subscription_state", "canceled").await;
+        set_tenant("subscription_state", "past_due").await;
         assert_eq!(
             verify(&gatehouse, &key.plaintext).await,
             VerifyCode::SubscriptionInactive
@@ -618,6 +618,17 @@ on_both_engines!(
         assert_eq!(
             code(gatehouse.list_apps(&actor, &Default::default()).await),
             ErrorCode::SubscriptionInactive
+        );
+        // Canceled is more than unpaid: the tenant is suspended.
+        set_tenant("subscription_state", "canceled").await;
+        assert_eq!(
+            verify(&gatehouse, &key.plaintext).await,
+            VerifyCode::TenantSuspended
+        );
+        let actor = actor_for(&gatehouse, &key.plaintext).await;
+        assert_eq!(
+            code(gatehouse.list_apps(&actor, &Default::default()).await),
+            ErrorCode::TenantSuspended
         );
         set_tenant("subscription_state", "active").await;
         set_tenant("modules", "").await;

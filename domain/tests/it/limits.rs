@@ -202,7 +202,8 @@ on_both_engines!(
             })
             .await
             .unwrap();
-        assert_eq!(verdict.code, VerifyCode::SubscriptionInactive);
+        // A canceled subscription suspends the tenant.
+        assert_eq!(verdict.code, VerifyCode::TenantSuspended);
         assert_eq!(
             gatehouse.apply_tenant_changes().await.unwrap(),
             0,

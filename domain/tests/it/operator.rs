@@ -485,95 +485,151 @@ on_both_engines!(
     }
 );
 
-on_both_engines!(a_suspended_tenant_keeps_everything_and_gets_it_back, |gatehouse: Gatehouse| async move {
-    use crate::common::receiver::Receiver;
-    use gatehouse_model::{AppInput, EndpointInput, VerifyCode, VerifyKeyRequest};
-    let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
-    let receiver = Receiver::start().await;
-    gatehouse
-        .create_webhook_endpoint(
-            &owner,
-            &EndpointInput {
-                app_id: Some(app.clone()),
-                url: receiver.url.clone(),
-                description: String::new(),
-                mode: KeyMode::Live,
-                event_families: vec!["invoice.*".to_owned()],
-                rate_limit_per_second: None,
-            },
-        )
-        .await
-        .unwrap();
-    let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-    let (_, principal) = token(&gatehouse, &[]).await;
-    let operator = gatehouse.operator_with(principal);
-
-    for suspension in [
-        OperatorTenantUpdate { suspended: Some(true), ..OperatorTenantUpdate::default() },
-        OperatorTenantUpdate {
-            subscription_state: Some(gatehouse_model::SubscriptionState::Canceled),
-            ..OperatorTenantUpdate::default()
-        },
-    ] {
-        let suspended = operator.change_tenant(&tenant_id, &suspension).await.unwrap();
-        assert!(suspended.suspended, "{suspended:?}");
-        gatehouse.apply_tenant_changes().await.unwrap();
-
-        // Keys are refused with their own code, at /v1 and at verification.
-        let refused = gatehouse.api_key_actor(Some(&key.plaintext)).await;
-        let refused = match refused {
-            Ok(actor) => gatehouse.list_apps(&actor, &PageRequest::default()).await.map(|_| ()),
-            Err(error) => Err(error),
-        };
-        assert!(matches!(refused, Err(DomainError::TenantSuspended)), "{refused:?}");
-        let verified = gatehouse
-            .verify_api_key(&VerifyKeyRequest { key: key.plaintext.clone(), scope: None })
-            .await
-            .unwrap();
-        assert_eq!(verified.code, VerifyCode::TenantSuspended);
-
-        // The dashboard reads but does not change.
-        let session = gatehouse.sign_in("owner@acme.test", PASSWORD, None).await.unwrap();
-        let person = gatehouse.session(&session.token).await.unwrap();
-        assert!(person.viewer.suspended);
-        assert!(gatehouse.list_apps(&person.actor, &PageRequest::default()).await.is_ok());
-        let write = gatehouse
-            .create_app(&person.actor, &AppInput { name: "More".into(), ..AppInput::default() })
-            .await;
-        assert!(matches!(write, Err(DomainError::TenantSuspended)), "{write:?}");
-
-        // An event the SaaS posts meanwhile waits, and is not lost.
-        let sent = operator
-            .send_event(
-                &tenant_id,
-                &OperatorEventInput {
-                    app_id: app.clone(),
-                    mode: None,
-                    event_type: "invoice.paid".to_owned(),
-                    data: json!({ "id": "in_1" }),
+on_both_engines!(
+    a_suspended_tenant_keeps_everything_and_gets_it_back,
+    |gatehouse: Gatehouse| async move {
+        use crate::common::receiver::Receiver;
+        use gatehouse_model::{AppInput, EndpointInput, VerifyCode, VerifyKeyRequest};
+        let (tenant_id, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        gatehouse
+            .create_webhook_endpoint(
+                &owner,
+                &EndpointInput {
+                    app_id: Some(app.clone()),
+                    url: receiver.url.clone(),
+                    description: String::new(),
+                    mode: KeyMode::Live,
+                    event_families: vec!["invoice.*".to_owned()],
+                    rate_limit_per_second: None,
                 },
-                None,
             )
             .await
             .unwrap();
-        assert_eq!(sent.event.deliveries, 1);
-        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
-        assert!(receiver.received().iter().all(|request| request.webhook_id != sent.event.id.as_str()));
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let (_, principal) = token(&gatehouse, &[]).await;
+        let operator = gatehouse.operator_with(principal);
 
-        // Lifted: the key works, and the waiting delivery goes out.
-        let lifted = OperatorTenantUpdate {
-            suspended: Some(false),
-            subscription_state: Some(gatehouse_model::SubscriptionState::Active),
-            ..OperatorTenantUpdate::default()
-        };
-        assert!(!operator.change_tenant(&tenant_id, &lifted).await.unwrap().suspended);
-        gatehouse.apply_tenant_changes().await.unwrap();
-        let actor = gatehouse.api_key_actor(Some(&key.plaintext)).await.unwrap();
-        assert!(gatehouse.list_apps(&actor, &PageRequest::default()).await.is_ok());
-        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().succeeded, 1);
-        assert!(receiver.received().iter().any(|request| request.webhook_id == sent.event.id.as_str()));
+        for suspension in [
+            OperatorTenantUpdate {
+                suspended: Some(true),
+                ..OperatorTenantUpdate::default()
+            },
+            OperatorTenantUpdate {
+                subscription_state: Some(gatehouse_model::SubscriptionState::Canceled),
+                ..OperatorTenantUpdate::default()
+            },
+        ] {
+            let suspended = operator
+                .change_tenant(&tenant_id, &suspension)
+                .await
+                .unwrap();
+            assert!(suspended.suspended, "{suspended:?}");
+            gatehouse.apply_tenant_changes().await.unwrap();
+
+            // Keys are refused with their own code, at /v1 and at verification.
+            let refused = gatehouse.api_key_actor(Some(&key.plaintext)).await;
+            let refused = match refused {
+                Ok(actor) => gatehouse
+                    .list_apps(&actor, &PageRequest::default())
+                    .await
+                    .map(|_| ()),
+                Err(error) => Err(error),
+            };
+            assert!(
+                matches!(refused, Err(DomainError::TenantSuspended)),
+                "{refused:?}"
+            );
+            let verified = gatehouse
+                .verify_api_key(&VerifyKeyRequest {
+                    key: key.plaintext.clone(),
+                    scope: None,
+                })
+                .await
+                .unwrap();
+            assert_eq!(verified.code, VerifyCode::TenantSuspended);
+
+            // The dashboard reads but does not change.
+            let session = gatehouse
+                .sign_in("owner@acme.test", PASSWORD, None)
+                .await
+                .unwrap();
+            let person = gatehouse.session(&session.token).await.unwrap();
+            assert!(person.viewer.suspended);
+            assert!(
+                gatehouse
+                    .list_apps(&person.actor, &PageRequest::default())
+                    .await
+                    .is_ok()
+            );
+            let write = gatehouse
+                .create_app(
+                    &person.actor,
+                    &AppInput {
+                        name: "More".into(),
+                        ..AppInput::default()
+                    },
+                )
+                .await;
+            assert!(
+                matches!(write, Err(DomainError::TenantSuspended)),
+                "{write:?}"
+            );
+
+            // An event the SaaS posts meanwhile waits, and is not lost.
+            let sent = operator
+                .send_event(
+                    &tenant_id,
+                    &OperatorEventInput {
+                        app_id: app.clone(),
+                        mode: None,
+                        event_type: "invoice.paid".to_owned(),
+                        data: json!({ "id": "in_1" }),
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(sent.event.deliveries, 1);
+            assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+            assert!(
+                receiver
+                    .received()
+                    .iter()
+                    .all(|request| request.webhook_id != sent.event.id.as_str())
+            );
+
+            // Lifted: the key works, and the waiting delivery goes out.
+            let lifted = OperatorTenantUpdate {
+                suspended: Some(false),
+                subscription_state: Some(gatehouse_model::SubscriptionState::Active),
+                ..OperatorTenantUpdate::default()
+            };
+            assert!(
+                !operator
+                    .change_tenant(&tenant_id, &lifted)
+                    .await
+                    .unwrap()
+                    .suspended
+            );
+            gatehouse.apply_tenant_changes().await.unwrap();
+            let actor = gatehouse.api_key_actor(Some(&key.plaintext)).await.unwrap();
+            assert!(
+                gatehouse
+                    .list_apps(&actor, &PageRequest::default())
+                    .await
+                    .is_ok()
+            );
+            assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().succeeded, 1);
+            assert!(
+                receiver
+                    .received()
+                    .iter()
+                    .any(|request| request.webhook_id == sent.event.id.as_str())
+            );
+        }
     }
-});
+);
 
 /// Every table with a `tenant_id` column, read from the database itself (so a table the
 /// purge forgot is found), but the purge's own record.
@@ -601,8 +657,14 @@ async fn tenant_tables(gatehouse: &Gatehouse) -> Vec<String> {
 }
 
 /// Rows of a tenant and its shadow, by table (and the tenants rows themselves).
-async fn rows_of(gatehouse: &Gatehouse, tenant: &TenantId) -> std::collections::BTreeMap<String, i64> {
-    let shadow = gatehouse.tenant(tenant).await.map(|tenant| tenant.test_tenant_id);
+async fn rows_of(
+    gatehouse: &Gatehouse,
+    tenant: &TenantId,
+) -> std::collections::BTreeMap<String, i64> {
+    let shadow = gatehouse
+        .tenant(tenant)
+        .await
+        .map(|tenant| tenant.test_tenant_id);
     let (shadow,): (String,) = match shadow {
         Ok(shadow) => (shadow.to_string(),),
         Err(_) => sqlx::query_as("SELECT test_tenant_id FROM tenant_purges WHERE tenant_id = $1")
@@ -667,90 +729,135 @@ async fn bulk(gatehouse: &Gatehouse, tenant: &TenantId, app: &str, key: &str, ro
     }
 }
 
-on_both_engines!(deleting_a_tenant_purges_all_of_it_and_nothing_of_another, |gatehouse: Gatehouse| async move {
-    use gatehouse_model::PurgeState;
-    // Two tenants with a bit of everything: people, apps, keys of both modes, an
-    // endpoint, events and their deliveries, a link, and a big history.
-    let mut tenants = Vec::new();
-    for email in ["owner@acme.test", "owner@other.test"] {
-        let (tenant_id, owner) = tenant_with_user(&gatehouse, email, Role::Owner, true).await;
-        let app = app_named(&gatehouse, &owner, "Checkout").await;
-        let live = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-        create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
-        gatehouse
-            .operator()
-            .send_event(
-                &tenant_id,
-                &OperatorEventInput {
-                    app_id: app.clone(),
-                    mode: None,
-                    event_type: "invoice.paid".to_owned(),
-                    data: json!({ "id": "in_1" }),
-                },
-                Some("first"),
-            )
-            .await
-            .unwrap();
-        gatehouse
-            .operator()
-            .create_sign_in_link(&tenant_id, &link_for("dev@acme.example", Role::Manager))
-            .await
-            .unwrap();
-        tenants.push((tenant_id, app, live));
-    }
-    let (doomed, doomed_app, doomed_key) = &tenants[0];
-    let (kept, kept_app, kept_key) = &tenants[1];
-    bulk(&gatehouse, doomed, doomed_app.as_str(), doomed_key.key.id.as_str(), 35_000).await;
-    bulk(&gatehouse, kept, kept_app.as_str(), kept_key.key.id.as_str(), 1_000).await;
-    let doomed_rows = rows_of(&gatehouse, doomed).await;
-    let kept_before = rows_of(&gatehouse, kept).await;
-    let doomed_total: i64 = doomed_rows.values().sum();
-    assert!(doomed_total >= 100_000, "{doomed_rows:?}");
-
-    let purge = gatehouse.operator().delete_tenant(doomed).await.unwrap();
-    assert_eq!(purge.state, PurgeState::Running);
-    assert_eq!(purge.requested_by, "cli");
-    // From the first moment: gone from the API, its keys refused.
-    assert!(matches!(gatehouse.tenant(doomed).await, Err(DomainError::NotFound("tenant"))));
-    let refused = gatehouse.api_key_actor(Some(&doomed_key.plaintext)).await;
-    let refused = match refused {
-        Ok(actor) => gatehouse.list_apps(&actor, &PageRequest::default()).await.map(|_| ()),
-        Err(error) => Err(error),
-    };
-    assert!(refused.is_err(), "a deleted tenant's key still works");
-
-    let removed = gatehouse.continue_purges().await.unwrap();
-    assert!(removed >= doomed_total, "{removed} < {doomed_total}");
-    let receipt = gatehouse.operator().purge(doomed).await.unwrap();
-    assert_eq!(receipt.state, PurgeState::Finished);
-    for (table, count) in &doomed_rows {
-        assert_eq!(receipt.removed.get(table).copied().unwrap_or(0), *count, "{table}: {receipt:?}");
-    }
-    assert!(rows_of(&gatehouse, doomed).await.values().all(|count| *count == 0));
-    assert_eq!(rows_of(&gatehouse, kept).await, kept_before, "another tenant's rows changed");
-    // Rows without a tenant column went with their parents.
-    for orphans in [
-        "SELECT COUNT(*) FROM api_key_secrets WHERE key_id NOT IN (SELECT id FROM api_keys)",
-        "SELECT COUNT(*) FROM webhook_secrets WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)",
-        "SELECT COUNT(*) FROM users WHERE email = 'owner@acme.test'",
-    ] {
-        let (count,): (i64,) = sqlx::query_as(orphans)
-            .fetch_one(gatehouse.db().pool_for_tests())
-            .await
-            .unwrap();
-        assert_eq!(count, 0, "{orphans}");
-    }
-    // The other tenant's audit trail is append-only as before.
-    let deleted = sqlx::query("DELETE FROM audit_events WHERE tenant_id = $1")
-        .bind(kept.as_str())
-        .execute(gatehouse.db().pool_for_tests())
+on_both_engines!(
+    deleting_a_tenant_purges_all_of_it_and_nothing_of_another,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_model::PurgeState;
+        // Two tenants with a bit of everything: people, apps, keys of both modes, an
+        // endpoint, events and their deliveries, a link, and a big history.
+        let mut tenants = Vec::new();
+        for email in ["owner@acme.test", "owner@other.test"] {
+            let (tenant_id, owner) = tenant_with_user(&gatehouse, email, Role::Owner, true).await;
+            let app = app_named(&gatehouse, &owner, "Checkout").await;
+            let live = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+            create_key(&gatehouse, &owner, &app, KeyMode::Test, None).await;
+            gatehouse
+                .operator()
+                .send_event(
+                    &tenant_id,
+                    &OperatorEventInput {
+                        app_id: app.clone(),
+                        mode: None,
+                        event_type: "invoice.paid".to_owned(),
+                        data: json!({ "id": "in_1" }),
+                    },
+                    Some("first"),
+                )
+                .await
+                .unwrap();
+            gatehouse
+                .operator()
+                .create_sign_in_link(&tenant_id, &link_for("dev@acme.example", Role::Manager))
+                .await
+                .unwrap();
+            tenants.push((tenant_id, app, live));
+        }
+        let (doomed, doomed_app, doomed_key) = &tenants[0];
+        let (kept, kept_app, kept_key) = &tenants[1];
+        bulk(
+            &gatehouse,
+            doomed,
+            doomed_app.as_str(),
+            doomed_key.key.id.as_str(),
+            35_000,
+        )
         .await;
-    assert!(deleted.is_err(), "an audit row of a live tenant was deleted");
-    let updated = sqlx::query("UPDATE audit_events SET message = 'x' WHERE tenant_id = $1")
-        .bind(kept.as_str())
-        .execute(gatehouse.db().pool_for_tests())
+        bulk(
+            &gatehouse,
+            kept,
+            kept_app.as_str(),
+            kept_key.key.id.as_str(),
+            1_000,
+        )
         .await;
-    assert!(updated.is_err());
-    // A second run finds nothing left to do.
-    assert_eq!(gatehouse.continue_purges().await.unwrap(), 0);
-});
+        let doomed_rows = rows_of(&gatehouse, doomed).await;
+        let kept_before = rows_of(&gatehouse, kept).await;
+        let doomed_total: i64 = doomed_rows.values().sum();
+        assert!(doomed_total >= 100_000, "{doomed_rows:?}");
+
+        let purge = gatehouse.operator().delete_tenant(doomed).await.unwrap();
+        assert_eq!(purge.state, PurgeState::Running);
+        assert_eq!(purge.requested_by, "cli");
+        // From the first moment: gone from the API, its keys refused.
+        assert!(matches!(
+            gatehouse.tenant(doomed).await,
+            Err(DomainError::NotFound("tenant"))
+        ));
+        let refused = gatehouse.api_key_actor(Some(&doomed_key.plaintext)).await;
+        let refused = match refused {
+            Ok(actor) => gatehouse
+                .list_apps(&actor, &PageRequest::default())
+                .await
+                .map(|_| ()),
+            Err(error) => Err(error),
+        };
+        assert!(refused.is_err(), "a deleted tenant's key still works");
+
+        let removed = gatehouse.continue_purges().await.unwrap();
+        assert!(removed >= doomed_total, "{removed} < {doomed_total}");
+        let receipt = gatehouse.operator().purge(doomed).await.unwrap();
+        assert_eq!(receipt.state, PurgeState::Finished);
+        for (table, count) in &doomed_rows {
+            // The deletion itself was one more audit event.
+            let expected = if table == "audit_events" {
+                count + 1
+            } else {
+                *count
+            };
+            assert_eq!(
+                receipt.removed.get(table).copied().unwrap_or(0),
+                expected,
+                "{table}: {receipt:?}"
+            );
+        }
+        assert!(
+            rows_of(&gatehouse, doomed)
+                .await
+                .values()
+                .all(|count| *count == 0)
+        );
+        assert_eq!(
+            rows_of(&gatehouse, kept).await,
+            kept_before,
+            "another tenant's rows changed"
+        );
+        // Rows without a tenant column went with their parents.
+        for orphans in [
+            "SELECT COUNT(*) FROM api_key_secrets WHERE key_id NOT IN (SELECT id FROM api_keys)",
+            "SELECT COUNT(*) FROM webhook_secrets WHERE endpoint_id NOT IN (SELECT id FROM webhook_endpoints)",
+            "SELECT COUNT(*) FROM users WHERE email = 'owner@acme.test'",
+        ] {
+            let (count,): (i64,) = sqlx::query_as(orphans)
+                .fetch_one(gatehouse.db().pool_for_tests())
+                .await
+                .unwrap();
+            assert_eq!(count, 0, "{orphans}");
+        }
+        // The other tenant's audit trail is append-only as before.
+        let deleted = sqlx::query("DELETE FROM audit_events WHERE tenant_id = $1")
+            .bind(kept.as_str())
+            .execute(gatehouse.db().pool_for_tests())
+            .await;
+        assert!(
+            deleted.is_err(),
+            "an audit row of a live tenant was deleted"
+        );
+        let updated = sqlx::query("UPDATE audit_events SET message = 'x' WHERE tenant_id = $1")
+            .bind(kept.as_str())
+            .execute(gatehouse.db().pool_for_tests())
+            .await;
+        assert!(updated.is_err());
+        // A second run finds nothing left to do.
+        assert_eq!(gatehouse.continue_purges().await.unwrap(), 0);
+    }
+);

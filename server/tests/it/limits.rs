@@ -90,13 +90,13 @@ async fn the_monthly_limit_answers_429_with_headers_and_follows_the_operator() {
     update_tenant(&server, &["--monthly-limit", "100"]);
     server_applies_tenant_changes().await;
     assert_eq!(whoami(&server.base, &live).await.status(), 200);
-    // And cancels the subscription: keys stop.
+    // And cancels the subscription: the tenant is suspended, its keys stop.
     update_tenant(&server, &["--subscription-state", "canceled"]);
     server_applies_tenant_changes().await;
     let answer = whoami(&server.base, &test).await;
     assert_eq!(answer.status(), 403);
     let body: Value = answer.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "subscription_inactive");
+    assert_eq!(body["error"]["code"], "tenant_suspended");
 }
 
 /// The operator's change is promised to hold within a second: the test gives it 1.2 s.
