@@ -1,6 +1,7 @@
 //! Housekeeping: what expires is deleted, so that no table grows without bound
 //! (sessions, access tokens, sign-in attempt counters, usage flush receipts, the request
-//! log past its retention, events' idempotency keys). The server runs [`Gatehouse::purge_expired`] every minute, and
+//! log past its retention, events' and the operator's idempotency keys, sign-in links
+//! past their lifetime). The server runs [`Gatehouse::purge_expired`] every minute, and
 //! [`Gatehouse::announce_expiring_keys`] with it.
 
 use crate::Gatehouse;
@@ -24,6 +25,7 @@ pub struct PurgeReport {
     pub sign_in_counters: u64,
     pub flush_receipts: u64,
     pub idempotency_keys: u64,
+    pub sign_in_links: u64,
     pub delivery_attempts: u64,
     pub deliveries: u64,
     pub events: u64,
@@ -61,12 +63,23 @@ impl Gatehouse {
             .execute(pool)
             .await?
             .rows_affected();
-        let idempotency_keys =
-            sqlx::query("DELETE FROM event_idempotency_keys WHERE expires_at <= $1")
+        let mut idempotency_keys = 0;
+        for statement in [
+            "DELETE FROM event_idempotency_keys WHERE expires_at <= $1",
+            "DELETE FROM operator_idempotency WHERE expires_at <= $1",
+        ] {
+            idempotency_keys += sqlx::query(statement)
                 .bind(now)
                 .execute(pool)
                 .await?
                 .rows_affected();
+        }
+        // A link past its lifetime opens nothing, used or not.
+        let sign_in_links = sqlx::query("DELETE FROM sign_in_links WHERE expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected();
         let kept_from = now - WEBHOOK_RETENTION_MS;
         let delivery_attempts = sqlx::query(
             "DELETE FROM webhook_attempts WHERE id IN (
@@ -110,6 +123,7 @@ impl Gatehouse {
             sign_in_counters,
             flush_receipts,
             idempotency_keys,
+            sign_in_links,
         })
     }
 }
