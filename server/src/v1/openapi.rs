@@ -48,6 +48,7 @@ const KEY_CHECK: &[ErrorCode] = &[
     ErrorCode::ApiKeyExpired,
     ErrorCode::ModuleNotEnabled,
     ErrorCode::SubscriptionInactive,
+    ErrorCode::TenantSuspended,
     ErrorCode::OriginNotAllowed,
 ];
 /// An operation that reads a body.
