@@ -99,6 +99,8 @@ pub struct TenantStanding {
     /// Suspended by the operator or by a canceled subscription: keys are refused and
     /// people may read but change nothing.
     pub suspended: bool,
+    /// The day of the month the tenant's billing window starts.
+    pub billing_anchor_day: u32,
 }
 
 /// The one who acts, resolved from a session or an API key.
@@ -125,6 +127,7 @@ impl Actor {
                 platform_api_enabled: true,
                 subscription_active: true,
                 suspended: false,
+                billing_anchor_day: 1,
             },
         }
     }

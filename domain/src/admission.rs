@@ -155,7 +155,10 @@ impl Gatehouse {
         if attempt.door == Door::Verify {
             actor.require_platform().map_err(refused)?;
         }
-        let limits = self.admit_under_limits(&key).await.map_err(refused)?;
+        let limits = self
+            .admit_under_limits(&key, actor.standing.billing_anchor_day)
+            .await
+            .map_err(refused)?;
         if let Some(scope) = attempt.scope.filter(|scope| !scope.is_empty())
             && !key.grants(scope)
         {

@@ -41,6 +41,8 @@ impl Default for TenantCaps {
 #[derive(Debug, Clone)]
 pub struct NewTenant {
     pub name: String,
+    /// The day of the month its billing window starts (1 to 28).
+    pub billing_anchor_day: u32,
     /// The SaaS's own id of the account (the operator's API sets it).
     pub external_id: Option<String>,
     pub plan: Plan,
@@ -55,6 +57,7 @@ impl NewTenant {
     pub fn new(name: &str, plan: Plan, modules: &[&str]) -> Self {
         Self {
             name: name.to_owned(),
+            billing_anchor_day: 1,
             external_id: None,
             plan,
             modules: modules.iter().map(|module| (*module).to_owned()).collect(),
@@ -87,6 +90,8 @@ pub struct Tenant {
     pub caps: TenantCaps,
     /// The operator's suspension flag (see [`Tenant::is_suspended`]).
     pub suspended: bool,
+    /// The day of the month its billing window starts (1 to 28).
+    pub billing_anchor_day: u32,
     /// The current billing window: the calendar month (UTC) around now, so it rolls
     /// forward at midnight UTC on the first of each month.
     pub billing_window_start_ms: i64,
@@ -117,20 +122,34 @@ impl Tenant {
 
 /// The calendar month around `now_ms`, as `[start, end)` in milliseconds.
 pub fn month_window(now_ms: i64) -> (i64, i64) {
+    billing_window(now_ms, 1)
+}
+
+/// The latest day of the month a billing window may start on (every month has it).
+pub const MAX_BILLING_ANCHOR_DAY: u32 = 28;
+
+/// The billing window around `now_ms` of a tenant billed on `anchor_day` (1 to 28): from
+/// that day of a month, 00:00 UTC, to that day of the next, as `[start, end)` in
+/// milliseconds. Day 1 is the calendar month.
+pub fn billing_window(now_ms: i64, anchor_day: u32) -> (i64, i64) {
+    let anchor_day = anchor_day.clamp(1, MAX_BILLING_ANCHOR_DAY);
     let now = time::from_ms(now_ms);
-    let start = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single();
-    let (next_year, next_month) = if now.month() == 12 {
-        (now.year() + 1, 1)
-    } else {
-        (now.year(), now.month() + 1)
+    let months = |year: i32, month: u32, offset: i32| {
+        let index = year * 12 + month as i32 - 1 + offset;
+        (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
     };
-    let end = Utc
-        .with_ymd_and_hms(next_year, next_month, 1, 0, 0, 0)
-        .single();
+    let at = |(year, month): (i32, u32)| {
+        Utc.with_ymd_and_hms(year, month, anchor_day, 0, 0, 0)
+            .single()
+            .map(|start| start.timestamp_millis())
+    };
+    let this_month = months(now.year(), now.month(), 0);
+    let (start, end) = match at(this_month) {
+        Some(start) if start <= now_ms => (Some(start), at(months(now.year(), now.month(), 1))),
+        anchor => (at(months(now.year(), now.month(), -1)), anchor),
+    };
     match (start, end) {
-        (Some(start), Some(end)) => (start.timestamp_millis(), end.timestamp_millis()),
+        (Some(start), Some(end)) => (start, end),
         _ => (now_ms, now_ms),
     }
 }
@@ -148,6 +167,7 @@ pub struct TenantUpdate {
     pub max_webhook_endpoints: Option<i64>,
     pub monthly_test_events: Option<i64>,
     pub suspended: Option<bool>,
+    pub billing_anchor_day: Option<u32>,
 }
 
 /// The longest `external_id` taken.
@@ -159,8 +179,20 @@ fn validate_tenant_name(name: &str) -> Result<String, DomainError> {
         .map_err(|message| DomainError::field("name", message))
 }
 
+/// A billing anchor is a day every month has.
+fn validate_billing_anchor_day(day: u32) -> Result<(), DomainError> {
+    if !(1..=MAX_BILLING_ANCHOR_DAY).contains(&day) {
+        return Err(DomainError::field(
+            "billing_anchor_day",
+            format!("Use a day of the month from 1 to {MAX_BILLING_ANCHOR_DAY}."),
+        ));
+    }
+    Ok(())
+}
+
 fn validate_new_tenant(new_tenant: &NewTenant) -> Result<(), DomainError> {
     validate_tenant_name(&new_tenant.name)?;
+    validate_billing_anchor_day(new_tenant.billing_anchor_day)?;
     if let Some(external_id) = &new_tenant.external_id {
         validate_external_id(external_id)?;
     }
@@ -247,7 +279,8 @@ impl Gatehouse {
         let row = sqlx::query(
             "SELECT live.id, live.name, live.external_id, live.plan, live.modules, live.subscription_state,
                     live.monthly_call_limit, live.max_apps, live.max_webhook_endpoints,
-                    live.monthly_test_events, live.suspended, shadow.id AS test_tenant_id
+                    live.monthly_test_events, live.suspended, live.billing_anchor_day,
+                    shadow.id AS test_tenant_id
              FROM tenants live JOIN tenants shadow ON shadow.live_tenant_id = live.id
              WHERE live.id = $1
                AND NOT EXISTS (SELECT 1 FROM tenant_purges p WHERE p.tenant_id = live.id)",
@@ -257,7 +290,10 @@ impl Gatehouse {
         .await?
         .ok_or(DomainError::NotFound("tenant"))?;
         let stored = Stored::new(&row, "tenant");
-        let (billing_window_start_ms, billing_window_end_ms) = month_window(self.now_ms());
+        let billing_anchor_day =
+            u32::try_from(stored.get::<i64>("billing_anchor_day")?).unwrap_or(1);
+        let (billing_window_start_ms, billing_window_end_ms) =
+            billing_window(self.now_ms(), billing_anchor_day);
         Ok(Tenant {
             id: stored.parsed("id", |id| TenantId::parse(id).ok())?,
             name: stored.get("name")?,
@@ -276,6 +312,7 @@ impl Gatehouse {
                 monthly_test_events: stored.get("monthly_test_events")?,
             },
             suspended: stored.get::<i64>("suspended")? != 0,
+            billing_anchor_day,
             billing_window_start_ms,
             billing_window_end_ms,
             test_tenant_id: stored.parsed("test_tenant_id", |id| TenantId::parse(id).ok())?,
@@ -304,6 +341,7 @@ fn tenant_state(tenant: &Tenant) -> serde_json::Value {
         "max_webhook_endpoints": tenant.caps.max_webhook_endpoints,
         "monthly_test_events": tenant.caps.monthly_test_events,
         "suspended": tenant.suspended,
+        "billing_anchor_day": tenant.billing_anchor_day,
     })
 }
 
@@ -360,6 +398,9 @@ impl Operator<'_> {
         let after = Tenant {
             name,
             suspended: update.suspended.unwrap_or(before.suspended),
+            billing_anchor_day: update
+                .billing_anchor_day
+                .unwrap_or(before.billing_anchor_day),
             plan: update.plan.unwrap_or(before.plan),
             modules: update
                 .modules
@@ -384,13 +425,14 @@ impl Operator<'_> {
         };
         validate_modules_and_limit(&after.modules, after.monthly_call_limit)?;
         validate_caps(&after.caps)?;
+        validate_billing_anchor_day(after.billing_anchor_day)?;
         let mut change = self.gatehouse.begin_change().await?;
         sqlx::query(
             "UPDATE tenants SET plan = $1, modules = $2, subscription_state = $3,
                 monthly_call_limit = $4, max_apps = $5, max_webhook_endpoints = $6,
                 monthly_test_events = $7,
                 name = CASE WHEN live_tenant_id IS NULL THEN $9 ELSE $10 END,
-                suspended = $11,
+                suspended = $11, billing_anchor_day = $12,
                 revision = (SELECT COALESCE(MAX(revision), 0) + 1 FROM tenants)
              WHERE id = $8 OR live_tenant_id = $8",
         )
@@ -405,6 +447,7 @@ impl Operator<'_> {
         .bind(&after.name)
         .bind(format!("{} (test)", after.name))
         .bind(i64::from(after.suspended))
+        .bind(i64::from(after.billing_anchor_day))
         .execute(change.connection())
         .await?;
         let record = AuditRecord {
@@ -457,7 +500,7 @@ impl Operator<'_> {
         }
         // The window columns record the month of creation; the current window is
         // always derived from the clock (`Gatehouse::tenant`).
-        let (window_start, window_end) = month_window(now);
+        let (window_start, window_end) = billing_window(now, new_tenant.billing_anchor_day);
         for (id, name, live_tenant_id, external_id) in [
             (
                 &live_id,
@@ -475,8 +518,9 @@ impl Operator<'_> {
             sqlx::query(
                 "INSERT INTO tenants (id, name, live_tenant_id, plan, modules, subscription_state,
                     monthly_call_limit, billing_window_start, billing_window_end, created_at,
-                    max_apps, max_webhook_endpoints, monthly_test_events, external_id)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                    max_apps, max_webhook_endpoints, monthly_test_events, external_id,
+                    billing_anchor_day)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             )
             .bind(id.as_str())
             .bind(name)
@@ -492,6 +536,7 @@ impl Operator<'_> {
             .bind(new_tenant.caps.max_webhook_endpoints)
             .bind(new_tenant.caps.monthly_test_events)
             .bind(external_id)
+            .bind(i64::from(new_tenant.billing_anchor_day))
             .execute(change.connection())
             .await?;
         }
@@ -542,5 +587,32 @@ mod tests {
             "2026-12-01T00:00:00+00:00"
         );
         assert_eq!(time::from_ms(end).to_rfc3339(), "2027-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn a_billing_window_runs_from_its_anchor_day_to_the_next() {
+        let at = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let window = |now: &str, anchor| {
+            let (start, end) = billing_window(at(now), anchor);
+            (time::from_ms(start).to_rfc3339(), time::from_ms(end).to_rfc3339())
+        };
+        // Before the 15th: from last month's; on or after: to next month's.
+        assert_eq!(
+            window("2026-12-10T12:00:00Z", 15),
+            ("2026-11-15T00:00:00+00:00".to_owned(), "2026-12-15T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(
+            window("2026-12-15T00:00:00Z", 15),
+            ("2026-12-15T00:00:00+00:00".to_owned(), "2027-01-15T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(
+            window("2027-01-03T00:00:00Z", 28),
+            ("2026-12-28T00:00:00+00:00".to_owned(), "2027-01-28T00:00:00+00:00".to_owned())
+        );
+        assert_eq!(billing_window(at("2026-12-10T12:00:00Z"), 1), month_window(at("2026-12-10T12:00:00Z")));
     }
 }

@@ -12,7 +12,7 @@ use gatehouse_model::{
 use crate::access::Access;
 use crate::actor::Actor;
 use crate::error::DomainError;
-use crate::tenants::month_window;
+
 use crate::{Gatehouse, time};
 
 /// The longest window one report covers.
@@ -111,7 +111,9 @@ impl Gatehouse {
         query: &UsageQuery,
     ) -> Result<UsageReport, DomainError> {
         actor.require(Access::USAGE_READ)?;
-        let (window_start, window_end) = month_window(self.now_ms());
+        let tenant = self.tenant(&actor.tenant_id).await?;
+        let (window_start, window_end) =
+            (tenant.billing_window_start_ms, tenant.billing_window_end_ms);
         let from = match &query.from {
             Some(from) => parse_day("from", from)?,
             None => time::from_ms(window_start).date_naive(),

@@ -127,7 +127,7 @@ impl Gatehouse {
         };
         let row = sqlx::query(&format!(
             "SELECT {}, k.tenant_id, {credential_end} AS credential_expires_at, t.modules,
-                    t.subscription_state, t.suspended, a.allowed_origins
+                    t.subscription_state, t.suspended, t.billing_anchor_day, a.allowed_origins
              FROM {source} JOIN tenants t ON t.id = k.tenant_id JOIN apps a ON a.id = k.app_id
              WHERE c.digest = $1",
             key_columns("k")
@@ -149,6 +149,8 @@ impl Gatehouse {
                 .any(|module| module == PLATFORM_API_MODULE),
             subscription_active: subscription.is_active(),
             suspended: crate::tenants::is_suspended(stored.get("suspended")?, subscription),
+            billing_anchor_day: u32::try_from(stored.get::<i64>("billing_anchor_day")?)
+                .unwrap_or(1),
         };
         let app_allowed_origins: Vec<String> = stored.json("allowed_origins")?;
         let credential = CachedCredential {

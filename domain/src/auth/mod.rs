@@ -331,6 +331,7 @@ impl Gatehouse {
                     platform_api_enabled,
                     subscription_active: tenant.subscription_state.is_active(),
                     suspended,
+                    billing_anchor_day: tenant.billing_anchor_day,
                 },
             },
             viewer: Viewer {
@@ -363,6 +364,7 @@ fn acting_person(tenant_id: &TenantId, user_id: &UserId, email: &str) -> Actor {
             platform_api_enabled: false,
             subscription_active: false,
             suspended: false,
+            billing_anchor_day: 1,
         },
     }
 }

@@ -33,7 +33,12 @@ impl Gatehouse {
     /// Admits one call by `key`, or refuses it with [`DomainError::RateLimited`] or
     /// [`DomainError::UsageExceeded`]. Test keys never count against the monthly limit.
     /// No database write unless this instance needs a new block of quota.
-    pub async fn admit_under_limits(&self, key: &KeyPrincipal) -> Result<Admission, DomainError> {
+    /// `billing_anchor_day` is the key's tenant's (see `tenants::billing_window`).
+    pub async fn admit_under_limits(
+        &self,
+        key: &KeyPrincipal,
+        billing_anchor_day: u32,
+    ) -> Result<Admission, DomainError> {
         let key_rate = match key.rate_limit {
             Some(limit) => Some(
                 self.rate_windows
@@ -43,7 +48,7 @@ impl Gatehouse {
             None => None,
         };
         let monthly = match key.mode {
-            KeyMode::Live => Some(self.spend_quota(&key.tenant_id).await?),
+            KeyMode::Live => Some(self.spend_quota(&key.tenant_id, billing_anchor_day).await?),
             KeyMode::Test => None,
         };
         Ok(Admission { monthly, key_rate })

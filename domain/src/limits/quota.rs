@@ -28,7 +28,7 @@ use gatehouse_model::{LimitPolicy, LimitStatus, TenantId};
 use crate::Gatehouse;
 use crate::error::DomainError;
 use crate::overview::usage_day;
-use crate::tenants::month_window;
+use crate::tenants::billing_window;
 
 /// The block a reservation takes at most, unless reservations follow each other
 /// closely.
@@ -68,8 +68,8 @@ struct TenantAllowance {
 }
 
 impl TenantAllowance {
-    fn new(now_ms: i64) -> Self {
-        let (window_start_ms, window_end_ms) = month_window(now_ms);
+    fn new(now_ms: i64, anchor_day: u32) -> Self {
+        let (window_start_ms, window_end_ms) = billing_window(now_ms, anchor_day);
         Self {
             window_start_ms,
             window_end_ms,
@@ -142,17 +142,17 @@ impl QuotaLedger {
     }
 
     /// Spends one call of the tenant's allowance, if this instance holds any.
-    fn spend(&self, tenant_id: &TenantId, now_ms: i64) -> Spent {
+    fn spend(&self, tenant_id: &TenantId, now_ms: i64, anchor_day: u32) -> Spent {
         let mut tenants = self.lock();
         let allowance = match tenants.get_mut(tenant_id) {
             Some(allowance) => allowance,
             None => tenants
                 .entry(tenant_id.clone())
-                .or_insert_with(|| TenantAllowance::new(now_ms)),
+                .or_insert_with(|| TenantAllowance::new(now_ms, anchor_day)),
         };
         if now_ms >= allowance.window_end_ms || now_ms < allowance.window_start_ms {
             // A new billing window: what was held belonged to the last one.
-            *allowance = TenantAllowance::new(now_ms);
+            *allowance = TenantAllowance::new(now_ms, anchor_day);
         }
         allowance.last_call_ms = now_ms;
         if allowance.allowance > 0 {
@@ -231,10 +231,11 @@ impl Gatehouse {
     pub(crate) async fn spend_quota(
         &self,
         tenant_id: &TenantId,
+        anchor_day: u32,
     ) -> Result<LimitStatus, DomainError> {
         loop {
             let now = self.now_ms();
-            let reserving = match self.quota.spend(tenant_id, now) {
+            let reserving = match self.quota.spend(tenant_id, now, anchor_day) {
                 Spent::Admitted(status) => return Ok(status),
                 Spent::Exceeded(status) => return Err(DomainError::UsageExceeded(status)),
                 Spent::Empty(reserving) => reserving,
@@ -242,12 +243,12 @@ impl Gatehouse {
             let _one_at_a_time = reserving.lock().await;
             // Another call may have reserved while this one waited: spend from that.
             let now = self.now_ms();
-            match self.quota.spend(tenant_id, now) {
+            match self.quota.spend(tenant_id, now, anchor_day) {
                 Spent::Admitted(status) => return Ok(status),
                 Spent::Exceeded(status) => return Err(DomainError::UsageExceeded(status)),
                 Spent::Empty(_) => {}
             }
-            let (window_start, window_end) = month_window(now);
+            let (window_start, window_end) = billing_window(now, anchor_day);
             let most = self.quota.block_size(tenant_id, now);
             let grant = self
                 .reserve_quota(tenant_id, window_start, window_end, most)
@@ -365,15 +366,15 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-01-31T23:59:00Z")
             .unwrap()
             .timestamp_millis();
-        assert!(matches!(ledger.spend(&tenant, now), Spent::Empty(_)));
-        let (start, _) = month_window(now);
+        assert!(matches!(ledger.spend(&tenant, now, 1), Spent::Empty(_)));
+        let (start, _) = billing_window(now, 1);
         let grant = Grant {
             granted_now: 2,
             granted_total: 2,
             limit: 10,
         };
         assert_eq!(ledger.add_grant(&tenant, start, grant, now), 0);
-        let Spent::Admitted(status) = ledger.spend(&tenant, now) else {
+        let Spent::Admitted(status) = ledger.spend(&tenant, now, 1) else {
             panic!("a granted call is admitted");
         };
         assert_eq!(
@@ -382,7 +383,7 @@ mod tests {
         );
         // Two minutes later it is February: January's allowance is gone.
         assert!(matches!(
-            ledger.spend(&tenant, now + 120_000),
+            ledger.spend(&tenant, now + 120_000, 1),
             Spent::Empty(_)
         ));
     }
@@ -392,7 +393,7 @@ mod tests {
         let ledger = QuotaLedger::default();
         let tenant = TenantId::from_body("t1");
         let now = 1_800_000_000_000;
-        assert!(matches!(ledger.spend(&tenant, now), Spent::Empty(_)));
+        assert!(matches!(ledger.spend(&tenant, now, 1), Spent::Empty(_)));
         let sizes: Vec<i64> = (0..7)
             .map(|step| ledger.block_size(&tenant, now + step * 100))
             .collect();

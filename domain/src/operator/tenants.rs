@@ -31,6 +31,7 @@ pub fn operator_view(tenant: &Tenant) -> OperatorTenantView {
         subscription_state: tenant.subscription_state,
         monthly_call_limit: tenant.monthly_call_limit,
         suspended: tenant.is_suspended(),
+        billing_anchor_day: tenant.billing_anchor_day,
         billing_window_start: time::from_ms(tenant.billing_window_start_ms),
         billing_window_end: time::from_ms(tenant.billing_window_end_ms),
         test_tenant_id: tenant.test_tenant_id.clone(),
@@ -42,6 +43,7 @@ fn new_tenant(input: &OperatorTenantInput) -> NewTenant {
     let plan = input.plan.unwrap_or(Plan::Pro);
     NewTenant {
         name: input.name.clone(),
+        billing_anchor_day: input.billing_anchor_day.unwrap_or(1),
         external_id: Some(input.external_id.clone()),
         plan,
         modules: input
@@ -162,6 +164,7 @@ impl Operator<'_> {
                     subscription_state: update.subscription_state,
                     monthly_call_limit: update.monthly_call_limit,
                     suspended: update.suspended,
+                    billing_anchor_day: update.billing_anchor_day,
                     ..TenantUpdate::default()
                 },
             )

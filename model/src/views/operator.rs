@@ -61,9 +61,14 @@ pub struct OperatorTenantInput {
     /// `active` when left out.
     #[serde(default)]
     pub subscription_state: Option<SubscriptionState>,
-    /// Live platform calls a calendar month (UTC); the plan's default when left out.
+    /// Live platform calls a billing window; the plan's default when left out.
     #[serde(default)]
     pub monthly_call_limit: Option<i64>,
+    /// The day of the month (1 to 28) the billing window starts, at 00:00 UTC, as you
+    /// bill the account; 1 (the calendar month) when left out.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 28))]
+    pub billing_anchor_day: Option<u32>,
 }
 
 /// `PATCH /operator/v1/tenants/{id}`: only the fields sent change.
@@ -86,6 +91,10 @@ pub struct OperatorTenantUpdate {
     /// everything is as it was. A canceled subscription suspends it too.
     #[serde(default)]
     pub suspended: Option<bool>,
+    /// The day of the month (1 to 28) the billing window starts.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 28))]
+    pub billing_anchor_day: Option<u32>,
 }
 
 /// A tenant as the operator's API shows it.
@@ -102,7 +111,9 @@ pub struct OperatorTenantView {
     pub monthly_call_limit: i64,
     /// Suspended, by the operator or by a canceled subscription.
     pub suspended: bool,
-    /// The current billing window (the calendar month, UTC).
+    /// The day of the month the billing window starts (1: the calendar month).
+    pub billing_anchor_day: u32,
+    /// The current billing window.
     pub billing_window_start: DateTime<Utc>,
     pub billing_window_end: DateTime<Utc>,
     /// The shadow tenant that holds the tenant's test-mode data.
