@@ -37,7 +37,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(upsert_person, list_people))
         .routes(routes!(remove_person))
         .routes(routes!(create_sign_in_link))
-        .routes(routes!(send_event))
+        .routes(routes!(send_tenant_event))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,
@@ -335,7 +335,7 @@ async fn create_sign_in_link(
             body = EventView,
             headers(("Idempotent-Replayed" = String, description = "`true`"))),
     ))]
-async fn send_event(
+async fn send_tenant_event(
     State(state): State<AppState>,
     Extension(principal): Principal,
     PathId(id): PathId<TenantId>,
