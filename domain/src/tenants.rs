@@ -598,21 +598,36 @@ mod tests {
         };
         let window = |now: &str, anchor| {
             let (start, end) = billing_window(at(now), anchor);
-            (time::from_ms(start).to_rfc3339(), time::from_ms(end).to_rfc3339())
+            (
+                time::from_ms(start).to_rfc3339(),
+                time::from_ms(end).to_rfc3339(),
+            )
         };
         // Before the 15th: from last month's; on or after: to next month's.
         assert_eq!(
             window("2026-12-10T12:00:00Z", 15),
-            ("2026-11-15T00:00:00+00:00".to_owned(), "2026-12-15T00:00:00+00:00".to_owned())
+            (
+                "2026-11-15T00:00:00+00:00".to_owned(),
+                "2026-12-15T00:00:00+00:00".to_owned()
+            )
         );
         assert_eq!(
             window("2026-12-15T00:00:00Z", 15),
-            ("2026-12-15T00:00:00+00:00".to_owned(), "2027-01-15T00:00:00+00:00".to_owned())
+            (
+                "2026-12-15T00:00:00+00:00".to_owned(),
+                "2027-01-15T00:00:00+00:00".to_owned()
+            )
         );
         assert_eq!(
             window("2027-01-03T00:00:00Z", 28),
-            ("2026-12-28T00:00:00+00:00".to_owned(), "2027-01-28T00:00:00+00:00".to_owned())
+            (
+                "2026-12-28T00:00:00+00:00".to_owned(),
+                "2027-01-28T00:00:00+00:00".to_owned()
+            )
         );
-        assert_eq!(billing_window(at("2026-12-10T12:00:00Z"), 1), month_window(at("2026-12-10T12:00:00Z")));
+        assert_eq!(
+            billing_window(at("2026-12-10T12:00:00Z"), 1),
+            month_window(at("2026-12-10T12:00:00Z"))
+        );
     }
 }

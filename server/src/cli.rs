@@ -86,6 +86,9 @@ enum Command {
         /// read-only); false lifts it.
         #[arg(long)]
         suspended: Option<bool>,
+        /// The day of the month (1 to 28) the billing window starts, 00:00 UTC.
+        #[arg(long)]
+        billing_anchor_day: Option<u32>,
     },
     /// Make a token for the SaaS's backend to call /operator/v1 with; it is printed
     /// once and only its digest is kept.
@@ -278,6 +281,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             max_webhook_endpoints,
             monthly_test_events,
             suspended,
+            billing_anchor_day,
         } => {
             let tenant_id = find_tenant(&gatehouse, &tenant).await?;
             let update = TenantUpdate {
@@ -306,6 +310,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 max_webhook_endpoints,
                 monthly_test_events,
                 suspended,
+                billing_anchor_day,
             };
             let tenant = gatehouse
                 .operator()

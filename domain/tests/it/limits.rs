@@ -52,7 +52,7 @@ async fn admit_concurrently(
                 .await
                 .unwrap()
                 .unwrap();
-            gatehouse.admit_under_limits(&key).await
+            gatehouse.admit_under_limits(&key, 1).await
         }));
     }
     let (mut admitted, mut refused) = (0, 0);
@@ -91,7 +91,7 @@ on_both_engines!(
             .await
             .unwrap()
             .unwrap();
-        let admission = gatehouse.admit_under_limits(&test_key).await.unwrap();
+        let admission = gatehouse.admit_under_limits(&test_key, 1).await.unwrap();
         assert_eq!(admission.monthly, None);
 
         // Verification is a platform call like any other.
@@ -267,10 +267,11 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         for remaining in [2, 1, 0] {
-            let admission = gatehouse.admit_under_limits(&key).await.unwrap();
+            let admission = gatehouse.admit_under_limits(&key, 1).await.unwrap();
             assert_eq!(admission.key_rate.unwrap().remaining, remaining);
         }
-        let Err(DomainError::RateLimited(status)) = gatehouse.admit_under_limits(&key).await else {
+        let Err(DomainError::RateLimited(status)) = gatehouse.admit_under_limits(&key, 1).await
+        else {
             panic!("the fourth call in the minute is refused");
         };
         assert_eq!((status.limit, status.window_seconds), (3, 60));
@@ -287,7 +288,7 @@ on_both_engines!(
         );
         clock.advance_ms(60_000);
         assert!(
-            gatehouse.admit_under_limits(&key).await.is_ok(),
+            gatehouse.admit_under_limits(&key, 1).await.is_ok(),
             "the next minute"
         );
 
@@ -310,7 +311,11 @@ on_both_engines!(
             .unwrap()
             .unwrap();
         assert_eq!(
-            gatehouse.admit_under_limits(&key).await.unwrap().key_rate,
+            gatehouse
+                .admit_under_limits(&key, 1)
+                .await
+                .unwrap()
+                .key_rate,
             None
         );
 

@@ -35,6 +35,7 @@ fn account(external_id: &str) -> OperatorTenantInput {
         modules: None,
         subscription_state: None,
         monthly_call_limit: None,
+        billing_anchor_day: None,
     }
 }
 
@@ -862,53 +863,89 @@ on_both_engines!(
     }
 );
 
-on_both_engines!(a_tenant_billed_on_the_15th_gets_its_calls_back_on_the_15th, |gatehouse: Gatehouse| async move {
-    use gatehouse_domain::admission::CallAttempt;
-    let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis();
-    let clock = Clock::manual(at("2026-12-10T12:00:00Z"));
-    let gatehouse = gatehouse.with_clock(clock.clone());
-    let operator = gatehouse.operator();
-    let tenant = operator
-        .create_tenant_for_account(
-            &OperatorTenantInput {
-                monthly_call_limit: Some(2),
-                billing_anchor_day: Some(15),
-                ..account("acct_15")
-            },
-            None,
-        )
-        .await
-        .unwrap()
-        .tenant;
-    assert_eq!(tenant.billing_anchor_day, 15);
-    assert_eq!(tenant.billing_window_start.to_rfc3339(), "2026-11-15T00:00:00+00:00");
-    assert_eq!(tenant.billing_window_end.to_rfc3339(), "2026-12-15T00:00:00+00:00");
-    let refused = operator
-        .change_tenant(&tenant.id, &OperatorTenantUpdate { billing_anchor_day: Some(31), ..OperatorTenantUpdate::default() })
-        .await;
-    assert!(matches!(refused, Err(DomainError::Validation(_))), "{refused:?}");
-
-    let person = operator
-        .create_user(&tenant.id, "owner@fifteen.test", Role::Owner, Some(PASSWORD.to_owned()))
-        .await
-        .unwrap();
-    let session = gatehouse.sign_in(&person.email, PASSWORD, None).await.unwrap();
-    let owner = gatehouse.session(&session.token).await.unwrap().actor;
-    let app = app_named(&gatehouse, &owner, "Billing").await;
-    let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
-    let call = || async {
-        gatehouse
-            .admit(CallAttempt { credential: Some(&key.plaintext), ..CallAttempt::default() })
+on_both_engines!(
+    a_tenant_billed_on_the_15th_gets_its_calls_back_on_the_15th,
+    |gatehouse: Gatehouse| async move {
+        use gatehouse_domain::admission::CallAttempt;
+        let at = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .timestamp_millis()
+        };
+        let clock = Clock::manual(at("2026-12-10T12:00:00Z"));
+        let gatehouse = gatehouse.with_clock(clock.clone());
+        let operator = gatehouse.operator();
+        let tenant = operator
+            .create_tenant_for_account(
+                &OperatorTenantInput {
+                    monthly_call_limit: Some(2),
+                    billing_anchor_day: Some(15),
+                    ..account("acct_15")
+                },
+                None,
+            )
             .await
-            .map(|_| ())
-            .map_err(|refused| refused.error.code())
-    };
-    assert_eq!(call().await, Ok(()));
-    assert_eq!(call().await, Ok(()));
-    assert_eq!(call().await, Err(ErrorCode::UsageExceeded));
-    // The 15th, 00:00 UTC: a new window, the calls are back.
-    clock.set_ms(at("2026-12-15T00:00:01Z"));
-    assert_eq!(call().await, Ok(()));
-    let read = operator.tenant(&tenant.id).await.unwrap();
-    assert_eq!(read.billing_window_start.to_rfc3339(), "2026-12-15T00:00:00+00:00");
-});
+            .unwrap()
+            .tenant;
+        assert_eq!(tenant.billing_anchor_day, 15);
+        assert_eq!(
+            tenant.billing_window_start.to_rfc3339(),
+            "2026-11-15T00:00:00+00:00"
+        );
+        assert_eq!(
+            tenant.billing_window_end.to_rfc3339(),
+            "2026-12-15T00:00:00+00:00"
+        );
+        let refused = operator
+            .change_tenant(
+                &tenant.id,
+                &OperatorTenantUpdate {
+                    billing_anchor_day: Some(31),
+                    ..OperatorTenantUpdate::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(DomainError::Validation(_))),
+            "{refused:?}"
+        );
+
+        let person = operator
+            .create_user(
+                &tenant.id,
+                "owner@fifteen.test",
+                Role::Owner,
+                Some(PASSWORD.to_owned()),
+            )
+            .await
+            .unwrap();
+        let session = gatehouse
+            .sign_in(&person.email, PASSWORD, None)
+            .await
+            .unwrap();
+        let owner = gatehouse.session(&session.token).await.unwrap().actor;
+        let app = app_named(&gatehouse, &owner, "Billing").await;
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let call = || async {
+            gatehouse
+                .admit(CallAttempt {
+                    credential: Some(&key.plaintext),
+                    ..CallAttempt::default()
+                })
+                .await
+                .map(|_| ())
+                .map_err(|refused| refused.error.code())
+        };
+        assert_eq!(call().await, Ok(()));
+        assert_eq!(call().await, Ok(()));
+        assert_eq!(call().await, Err(ErrorCode::UsageExceeded));
+        // The 15th, 00:00 UTC: a new window, the calls are back.
+        clock.set_ms(at("2026-12-15T00:00:01Z"));
+        assert_eq!(call().await, Ok(()));
+        let read = operator.tenant(&tenant.id).await.unwrap();
+        assert_eq!(
+            read.billing_window_start.to_rfc3339(),
+            "2026-12-15T00:00:00+00:00"
+        );
+    }
+);
