@@ -13,6 +13,7 @@ const PAGES: [string, string][] = [
   ["Rate limits and quotas", "rate-limits"],
   ["Request logs", "request-logs"],
   ["Errors", "errors"],
+  ["Run Gatehouse beside your SaaS", "embedding"],
   ["Agent workflows", "agents"],
 ];
 
