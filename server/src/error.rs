@@ -57,6 +57,22 @@ pub fn optional_json_body<T: DeserializeOwned + Default>(body: &[u8]) -> Result<
     json_body(text)
 }
 
+/// The answer of a create that takes an `Idempotency-Key`: 201 with what was made, or,
+/// for a retry the key recognised, 200 with what the first request made and
+/// `Idempotent-Replayed: true`.
+pub fn created_or_replayed<T: serde::Serialize>(replayed: bool, made: T) -> Response {
+    if replayed {
+        (
+            StatusCode::OK,
+            [("idempotent-replayed", "true")],
+            axum::Json(made),
+        )
+            .into_response()
+    } else {
+        (StatusCode::CREATED, axum::Json(made)).into_response()
+    }
+}
+
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let unreadable = |reason: String| {
         ApiError::new(

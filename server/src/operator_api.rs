@@ -22,7 +22,7 @@ use gatehouse_model::{
     SignInLinkView, TenantId, TenantPurgeView, UserId,
 };
 
-use crate::error::{ApiError, ApiQuery, PathId, idempotency_key, json_body};
+use crate::error::{ApiError, ApiQuery, PathId, created_or_replayed, idempotency_key, json_body};
 use crate::state::AppState;
 
 /// The scheme name handlers write in `security(("operator_token" = ["tenants:read"]))`.
@@ -112,16 +112,7 @@ async fn create_tenant(
     let created = operator(&state, &principal)
         .create_tenant_for_account(&input, idempotency_key(&headers)?)
         .await?;
-    Ok(if created.replayed {
-        (
-            StatusCode::OK,
-            [("idempotent-replayed", "true")],
-            Json(created.tenant),
-        )
-            .into_response()
-    } else {
-        (StatusCode::CREATED, Json(created.tenant)).into_response()
-    })
+    Ok(created_or_replayed(created.replayed, created.tenant))
 }
 
 /// List tenants
@@ -346,14 +337,5 @@ async fn send_tenant_event(
     let sent = operator(&state, &principal)
         .send_event(&id, &input, idempotency_key(&headers)?)
         .await?;
-    Ok(if sent.replayed {
-        (
-            StatusCode::OK,
-            [("idempotent-replayed", "true")],
-            Json(sent.event),
-        )
-            .into_response()
-    } else {
-        (StatusCode::CREATED, Json(sent.event)).into_response()
-    })
+    Ok(created_or_replayed(sent.replayed, sent.event))
 }

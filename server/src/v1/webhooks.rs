@@ -20,7 +20,8 @@ use gatehouse_model::{
 
 use super::AppListQuery;
 use crate::error::{
-    ApiError, ApiQuery, PathId, PathIds, idempotency_key, json_body, optional_json_body,
+    ApiError, ApiQuery, PathId, PathIds, created_or_replayed, idempotency_key, json_body,
+    optional_json_body,
 };
 use crate::state::AppState;
 
@@ -342,16 +343,7 @@ async fn send_event(
         .gatehouse
         .send_event(&actor, &input, idempotency_key)
         .await?;
-    Ok(if sent.replayed {
-        (
-            StatusCode::OK,
-            [("idempotent-replayed", "true")],
-            Json(sent.event),
-        )
-            .into_response()
-    } else {
-        (StatusCode::CREATED, Json(sent.event)).into_response()
-    })
+    Ok(created_or_replayed(sent.replayed, sent.event))
 }
 
 /// Get an event
