@@ -16,6 +16,15 @@ pub const SESSION_COOKIE: &str = "gatehouse_session";
 /// `Secure`, has `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-gatehouse_session";
 
+/// The session cookie's name on a server that is (or is not) reached over https.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// What the server puts in every request's Leptos context.
 #[derive(Clone)]
 pub struct DashboardContext {
@@ -34,11 +43,7 @@ pub struct DashboardContext {
 impl DashboardContext {
     /// The session cookie's name on this server; no other name is read.
     pub fn session_cookie_name(&self) -> &'static str {
-        if self.https {
-            SECURE_SESSION_COOKIE
-        } else {
-            SESSION_COOKIE
-        }
+        session_cookie_name(self.https)
     }
 
     /// The failed sign-in's cookie name on this server; no other name is read.

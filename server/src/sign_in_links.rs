@@ -32,11 +32,7 @@ pub async fn open_link(State(state): State<AppState>, Path(token): Path<String>)
             } else {
                 CookieSite::Framed
             };
-            let name = if state.https {
-                gatehouse_app::ssr::SECURE_SESSION_COOKIE
-            } else {
-                gatehouse_app::ssr::SESSION_COOKIE
-            };
+            let name = gatehouse_app::ssr::session_cookie_name(state.https);
             let max_age = (opened.session.expires_at_ms - state.gatehouse.now_ms()) / 1000;
             (
                 opened.landing_path,
