@@ -416,7 +416,7 @@ impl Gatehouse {
         .bind(app_id.as_str())
         .bind(user_id.as_str())
         .bind(actor.tenant_id.as_str())
-        .execute(self.db().pool())
+        .execute(self.db().writer())
         .await?;
         Ok(app)
     }

@@ -57,7 +57,7 @@ impl Gatehouse {
     pub(crate) async fn begin_change(&self) -> Result<Change<'_>, DomainError> {
         Ok(Change {
             gatehouse: self,
-            transaction: self.db().pool().begin().await?,
+            transaction: self.db().writer().begin().await?,
             now_ms: self.now_ms(),
             audited: false,
             notifications: Vec::new(),

@@ -3,6 +3,13 @@
 //!
 //! Queries are written once, in the SQL both engines accept (`$1` placeholders,
 //! BIGINT milliseconds for time, TEXT for ids and JSON).
+//!
+//! Writes go through [`Db::writer`]. On SQLite that is one connection of its own, so
+//! writers queue in this process (in order, without sleeping) instead of meeting at
+//! SQLite's file lock, whose busy handler sleeps 1, 2, 5, 10… ms between tries: under
+//! load most of a write's time went in those sleeps. Reads use the other connections,
+//! which WAL lets read beside the writer (in debug builds they refuse to write, so a
+//! write sent to them fails in the tests). On PostgreSQL both are the one pool.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -63,7 +70,10 @@ impl Default for DbOptions {
 
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// Reads (on PostgreSQL, everything).
     pool: AnyPool,
+    /// Writes: on SQLite a pool of one connection, on PostgreSQL `pool` itself.
+    writer: AnyPool,
     engine: Engine,
     url: SecretUrl,
     /// How it was opened, to open it again (tests of several instances).
@@ -109,36 +119,70 @@ impl Db {
         if schema.as_ref().is_some_and(|name| !schema_is_safe(name)) {
             return Err(DomainError::Internal("invalid schema name".to_owned()));
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |connection, _meta| {
-                let schema = schema.clone();
-                Box::pin(async move {
-                    match engine {
-                        Engine::Sqlite => {
-                            connection.execute("PRAGMA synchronous = NORMAL").await?;
-                        }
-                        Engine::Postgres => {
-                            if let Some(schema) = schema {
-                                connection
-                                    .execute(format!("SET search_path TO {schema}").as_str())
-                                    .await?;
+        let connect = |max_connections: u32, role: ConnectionRole| {
+            let schema = schema.clone();
+            AnyPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .after_connect(move |connection, _meta| {
+                    let schema = schema.clone();
+                    Box::pin(async move {
+                        match engine {
+                            Engine::Sqlite => {
+                                connection.execute("PRAGMA synchronous = NORMAL").await?;
+                                if role == ConnectionRole::Reader && cfg!(debug_assertions) {
+                                    connection.execute("PRAGMA query_only = ON").await?;
+                                }
+                            }
+                            Engine::Postgres => {
+                                if let Some(schema) = schema {
+                                    connection
+                                        .execute(format!("SET search_path TO {schema}").as_str())
+                                        .await?;
+                                }
                             }
                         }
-                    }
-                    Ok(())
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&connect_url)
-            .await?;
-        if engine == Engine::Sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&pool)
-                .await?;
-        }
+        };
+        let (pool, writer) = match engine {
+            Engine::Postgres => {
+                let pool = connect(options.max_connections, ConnectionRole::Writer)
+                    .connect(&connect_url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+            // An in-memory database is one per connection: one connection does all.
+            Engine::Sqlite if sqlite_file(url).is_none() => {
+                let pool = connect(1, ConnectionRole::Writer)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect(&connect_url)
+                    .await?;
+                (pool.clone(), pool)
+            }
+            Engine::Sqlite => {
+                // The writer first: it creates the file and turns WAL on before any
+                // reader opens it.
+                let writer = connect(1, ConnectionRole::Writer)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect(&connect_url)
+                    .await?;
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&writer)
+                    .await?;
+                let readers = connect(options.max_connections, ConnectionRole::Reader)
+                    .connect(&connect_url)
+                    .await?;
+                (readers, writer)
+            }
+        };
         Ok(Self {
             pool,
+            writer,
             engine,
             url: SecretUrl(url.into()),
             #[cfg(feature = "test-support")]
@@ -164,20 +208,26 @@ impl Db {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await?;
+        migrator.run(&self.writer).await?;
         Ok(())
     }
 
-    /// The pool: only the domain writes SQL, so it is not public.
+    /// The pool for reads: only the domain writes SQL, so it is not public.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for writes (and for transactions, which may write): on SQLite its one
+    /// connection, taken in turn.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// The pool, for tests that inspect or damage the database on purpose (feature
     /// `test-support`, enabled by the test suites only; release builds lack it).
     #[cfg(feature = "test-support")]
     pub fn pool_for_tests(&self) -> &AnyPool {
-        &self.pool
+        &self.writer
     }
 
     pub fn engine(&self) -> Engine {
@@ -202,7 +252,35 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+/// Makes PostgreSQL look rows up by their ids for the rest of `transaction`: the
+/// delivery path's statements name their rows by id, and during a burst (a table grown
+/// by thousands of rows since its statistics were taken) the planner took the table for
+/// small and read all of it, or every row of an endpoint, 8 to 25 ms a statement,
+/// instead of a primary-key look-up per id. Nothing on SQLite.
+pub(crate) async fn look_up_by_id(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<(), DomainError> {
+    if Engine::of(&**transaction) == Engine::Postgres {
+        // With sequential scans priced out, a plan's cost crosses `jit_above_cost`, and
+        // compiling it took 170 ms: no JIT for these short statements either.
+        sqlx::query(
+            "SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)",
+        )
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a connection of the pool is for (see the module's note).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnectionRole {
+    Reader,
+    Writer,
 }
 
 /// A statement's placeholders, written in the order they appear and bound in that same

@@ -39,7 +39,7 @@ impl Gatehouse {
     /// delivery still pending), and request log entries past their retention.
     pub async fn purge_expired(&self) -> Result<PurgeReport, DomainError> {
         let now = self.now_ms();
-        let pool = self.db().pool();
+        let pool = self.db().writer();
         let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(pool)

@@ -68,7 +68,7 @@ impl Gatehouse {
         .bind(user_id.as_str())
         .bind(actor.tenant_id.as_str())
         .bind(self.now_ms())
-        .execute(self.db().pool())
+        .execute(self.db().writer())
         .await?;
         Ok(SetupGuide {
             dismissed: true,

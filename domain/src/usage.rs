@@ -255,7 +255,7 @@ impl Gatehouse {
 
     async fn write_tallies(&self, batch: &Batch) -> Result<(), DomainError> {
         // Counters are not a change a person made (no audit row): they write directly.
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
         sqlx::query("INSERT INTO usage_flushes (batch_id, written_at) VALUES ($1, $2)")
             .bind(&batch.id)
             .bind(self.now_ms())

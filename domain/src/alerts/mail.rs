@@ -139,7 +139,7 @@ impl Gatehouse {
                 .bind(&alert_id)
                 .bind(&user_id)
                 .bind(claimed_at)
-                .execute(self.db().pool())
+                .execute(self.db().writer())
                 .await?;
                 continue;
             }
@@ -153,7 +153,7 @@ impl Gatehouse {
             .bind(&alert_id)
             .bind(&user_id)
             .bind(claimed_at)
-            .execute(self.db().pool())
+            .execute(self.db().writer())
             .await?;
             if claim.rows_affected() == 0 {
                 continue;
@@ -192,7 +192,7 @@ impl Gatehouse {
             .bind(error)
             .bind(&alert_id)
             .bind(&user_id)
-            .execute(self.db().pool())
+            .execute(self.db().writer())
             .await?;
         }
         Ok(sent)

@@ -82,7 +82,7 @@ impl Gatehouse {
         .bind(alert_id.as_str())
         .bind(user_id.as_str())
         .bind(actor.tenant_id.as_str())
-        .execute(self.db().pool())
+        .execute(self.db().writer())
         .await?;
         if dismissed.rows_affected() == 0 {
             return Err(DomainError::NotFound("alert"));

@@ -227,7 +227,7 @@ impl Gatehouse {
         .bind(now)
         .bind(FAILURE_WINDOW_MS)
         .bind(limit)
-        .fetch_one(self.db().pool())
+        .fetch_one(self.db().writer())
         .await?;
         if attempts > limit {
             let retry_after_seconds =

@@ -273,7 +273,7 @@ impl Gatehouse {
         let _urgent = self.urgent_write();
         // Written first, so the transaction holds SQLite's write lock before it reads
         // (a read first could not be upgraded while another connection writes).
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
         // The window's first grant starts from the calls already counted in it (a
         // limit set mid-month, or an upgrade), so nothing is granted twice.
         sqlx::query(
@@ -347,7 +347,7 @@ impl Gatehouse {
             .bind(tenant_id.as_str())
             .bind(window_start)
             .bind(calls)
-            .execute(self.db().pool())
+            .execute(self.db().writer())
             .await?;
             given_back += calls;
         }

@@ -239,7 +239,7 @@ impl Gatehouse {
                     SELECT ctid FROM {table} WHERE {rows} LIMIT {PURGE_BATCH}))"
             ),
         };
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
         let deleted = sqlx::query(&statement)
             .bind(live)
             .bind(shadow)
@@ -257,7 +257,7 @@ impl Gatehouse {
     /// to no tenant any more, the idempotent answers that named the tenant; then the
     /// purge is marked finished (audit rows are append-only again from then on).
     async fn finish_purge(&self, live: &str, shadow: &str) -> Result<i64, DomainError> {
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
         let mut removed = 0;
         // (table, statement, the ids it binds: none, the shadow, or the live tenant)
         let answers_naming = format!("%\"{live}\"%");

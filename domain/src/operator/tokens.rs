@@ -79,7 +79,7 @@ impl Operator<'_> {
         .bind(format::digest(&token))
         .bind(stored_scopes)
         .bind(now)
-        .execute(self.gatehouse.db().pool())
+        .execute(self.gatehouse.db().writer())
         .await?;
         Ok(CreatedOperatorToken {
             token,
@@ -117,7 +117,7 @@ impl Operator<'_> {
         )
         .bind(self.gatehouse.now_ms())
         .bind(id.as_str())
-        .execute(self.gatehouse.db().pool())
+        .execute(self.gatehouse.db().writer())
         .await?;
         let row = sqlx::query(
             "SELECT id, name, scopes, created_at, last_used_at, revoked_at
@@ -162,7 +162,7 @@ impl Gatehouse {
         .bind(now)
         .bind(token_id.as_str())
         .bind(now - LAST_USED_PRECISION_MS)
-        .execute(self.db().pool())
+        .execute(self.db().writer())
         .await?;
         Ok(OperatorPrincipal {
             token_id,

@@ -389,7 +389,7 @@ impl Gatehouse {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             waited += 1;
         }
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
         // Written again after a failure: what was written already is skipped.
         sqlx::query(
             "INSERT INTO request_log_segments
@@ -432,7 +432,7 @@ impl Gatehouse {
         let kept_from = first_id_at(self.now_ms() - i64::from(retention_days) * DAY_MS);
         let mut purged = 0u64;
         for _ in 0..PURGE_WRITES {
-            let mut transaction = self.db().pool().begin().await?;
+            let mut transaction = self.db().writer().begin().await?;
             // Ids sort by time: the oldest segments have the lowest ids.
             let oldest: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT last_id, entries FROM request_log_segments
@@ -504,7 +504,7 @@ impl Gatehouse {
             let query = rows
                 .iter()
                 .fold(sqlx::query(&sql), |query, row| query.bind(row.id.as_str()));
-            query.execute(self.db().pool()).await?;
+            query.execute(self.db().writer()).await?;
             converted += rows.len() as u64;
         }
     }

@@ -25,6 +25,11 @@ use crate::{Engine, Gatehouse};
 /// 30 ms a statement, instead of looking the ids up by the primary key. `state` is NOT
 /// NULL, so this is `state = 'pending'`.
 pub(super) const PENDING_BY_ID: &str = "COALESCE(state = 'pending', FALSE)";
+/// "The row's endpoint is enabled", for statements that name their rows by id: a
+/// value looked up per row, which the planner cannot turn into a join driven by the
+/// endpoints (with statistics that lag a burst it read every row of each endpoint).
+const ENDPOINT_ENABLED: &str = "COALESCE((SELECT e.status = 'enabled' FROM webhook_endpoints e
+        WHERE e.id = webhook_deliveries.endpoint_id), FALSE)";
 /// The columns a lease statement returns, read by [`Gatehouse::claimed_from_rows`].
 const CLAIMED_COLUMNS: &str = "id, tenant_id, endpoint_id, event_id, event_type, attempts";
 /// The oldest due rows a scan shares out at most: its cost stays bounded however long
@@ -81,7 +86,7 @@ impl Gatehouse {
             "UPDATE webhook_deliveries SET lease_until = {lease_until_at}, leased_by = {instance_at}
              WHERE id IN (
                 SELECT id FROM webhook_deliveries
-                WHERE (lease_until IS NULL OR lease_until <= {now_at}) AND state = 'pending'
+                WHERE (lease_until IS NULL OR lease_until <= {now_at}) AND {PENDING_BY_ID}
                   AND id IN ({ids})
                 {lock}
              )
@@ -218,7 +223,7 @@ impl Gatehouse {
             "UPDATE webhook_deliveries SET lease_until = {lease_until_at}, leased_by = {instance_at}
              WHERE next_attempt_at <= {due_at} AND (lease_until IS NULL OR lease_until <= {lease_free_at})
                AND id IN ({id_list}) AND {PENDING_BY_ID}
-               AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE status = 'enabled')
+               AND {ENDPOINT_ENABLED}
                AND tenant_id NOT IN ({SUSPENDED_TENANT_IDS})
              RETURNING {CLAIMED_COLUMNS}"
         );
@@ -244,9 +249,9 @@ impl Gatehouse {
         let query = admitted.iter().fold(query, |query, admitted| {
             query.bind(admitted.delivery.delivery_id.as_str())
         });
-        let claimed = match query.fetch_all(self.db().pool()).await {
+        let claimed = match self.lease(query).await {
             Ok(rows) => self.claimed_from_rows(rows, false),
-            Err(error) => Err(error.into()),
+            Err(error) => Err(error),
         };
         self.webhooks
             .release_unclaimed(&admitted, claimed.as_deref().unwrap_or_default());
@@ -262,6 +267,18 @@ impl Gatehouse {
             }
         }
         Ok(claimed)
+    }
+
+    /// Runs a lease statement in a transaction of its own that looks rows up by id.
+    async fn lease<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<sqlx::any::AnyRow>, DomainError> {
+        let mut transaction = self.db().writer().begin().await?;
+        crate::db::look_up_by_id(&mut transaction).await?;
+        let rows = query.fetch_all(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(rows)
     }
 
     /// Reads leased rows; `count` adds them to the outstanding counts (rows that were

@@ -105,7 +105,8 @@ impl Gatehouse {
         // they never deadlock.
         let mut succeeded_at: BTreeMap<WebhookEndpointId, i64> = BTreeMap::new();
         let mut failed: BTreeSet<WebhookEndpointId> = BTreeSet::new();
-        let mut transaction = self.db().pool().begin().await?;
+        let mut transaction = self.db().writer().begin().await?;
+        crate::db::look_up_by_id(&mut transaction).await?;
         let engine = self.db().engine();
         for (chunk, chunk_nexts) in outcomes
             .chunks(OUTCOMES_PER_STATEMENT)

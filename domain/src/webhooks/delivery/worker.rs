@@ -267,7 +267,7 @@ impl Gatehouse {
         .bind(endpoint_id.as_str())
         .bind(event_id.as_str())
         .bind(now)
-        .fetch_all(self.db().pool())
+        .fetch_all(self.db().writer())
         .await?;
         let claimed = self.claimed_from_rows(rows, true)?;
         if !claimed.is_empty() {
