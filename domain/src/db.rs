@@ -264,7 +264,7 @@ impl Db {
 pub(crate) async fn look_up_by_id(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
 ) -> Result<(), DomainError> {
-    if Engine::of(&**transaction) == Engine::Postgres {
+    if Engine::of(transaction) == Engine::Postgres {
         // With sequential scans priced out, a plan's cost crosses `jit_above_cost`, and
         // compiling it took 170 ms: no JIT for these short statements either.
         sqlx::query(
