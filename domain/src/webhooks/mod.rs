@@ -171,6 +171,13 @@ impl WebhookRuntime {
         !self.handoff.lock().expect("handoff lock").is_empty()
     }
 
+    /// Wakes the worker when handed deliveries are waiting (room was freed for them).
+    pub(crate) fn wake_for_handoff(&self) {
+        if self.handoff_waiting() {
+            self.wake.notify_one();
+        }
+    }
+
     /// Asks the worker to scan the queue at its next turn, and wakes it.
     pub(crate) fn request_scan(&self) {
         self.scan_requested

@@ -19,6 +19,9 @@ impl Gatehouse {
         // runs out and it is taken again).
         self.webhooks
             .release(&outcome.claimed.tenant_id, &outcome.claimed.endpoint_id);
+        // Room was freed: handed deliveries waiting for it are claimed while this
+        // outcome is being recorded, not after.
+        self.webhooks.wake_for_handoff();
         let kind = match outcome.http_status {
             Some(_) if outcome.succeeded() => crate::metrics::AttemptOutcome::Succeeded,
             Some(_) => crate::metrics::AttemptOutcome::Refused,
