@@ -279,6 +279,42 @@ impl Needs {
 }
 
 /// Finishes one operation: how to authenticate, and every error answer it can give.
+/// The id prefix of what a list at `path` holds: its `cursor` is one of those ids.
+fn listed_id_prefix(path: &str) -> Option<&'static str> {
+    use gatehouse_model::{
+        ApiKeyId, AppId, AuditEventId, EventId, RequestId, TenantId, UserId, WebhookEndpointId,
+    };
+    Some(match path {
+        "/v1/apps" => AppId::PREFIX,
+        "/v1/api-keys" => ApiKeyId::PREFIX,
+        "/v1/webhook-endpoints" => WebhookEndpointId::PREFIX,
+        "/v1/events" => EventId::PREFIX,
+        "/v1/audit-events" => AuditEventId::PREFIX,
+        "/v1/request-logs" => RequestId::PREFIX,
+        "/operator/v1/tenants" => TenantId::PREFIX,
+        "/operator/v1/tenants/{id}/people" => UserId::PREFIX,
+        _ => return None,
+    })
+}
+
+/// Narrows a list's `cursor` parameter to the ids of what it lists (a cursor of
+/// another list's kind is refused with 422).
+fn state_the_cursor_kind(operation: &mut Operation, prefix: &str) {
+    let Some(parameters) = operation.parameters.as_mut() else {
+        return;
+    };
+    for parameter in parameters.iter_mut().filter(|parameter| {
+        parameter.name == "cursor" && matches!(parameter.parameter_in, ParameterIn::Query)
+    }) {
+        parameter.schema = Some(RefOr::T(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^{prefix}[0-9a-hjkmnp-tv-z]{{26}}$")))
+                .into(),
+        ));
+    }
+}
+
 fn describe(path: &str, method: &str, operation: &mut Operation, throttling: bool) {
     let needs = Needs::of(path, method, operation);
     let codes = error_codes(path, method, &needs, operation);
@@ -307,6 +343,9 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
             .map(|name| SecurityRequirement::new(*name, needs.scopes()))
             .collect(),
     });
+    if let Some(prefix) = listed_id_prefix(path) {
+        state_the_cursor_kind(operation, prefix);
+    }
     let responses = &mut operation.responses.responses;
     if matches!(needs, Needs::AnyKey | Needs::Scope(_)) && throttling {
         for (status, response) in responses.iter_mut() {
