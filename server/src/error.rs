@@ -173,8 +173,7 @@ impl<F: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
 }
 
 /// Reads a query string as `T`; a malformed one is `400 bad_request`, naming the
-/// parameter only when it is one of ours. A parameter given without a value
-/// (`?event_type=`, as a form sends an empty field) is read as left out.
+/// parameter only when it is one of ours.
 fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     // A NUL is never a value of ours, and PostgreSQL refuses it in any text.
     if form_urlencoded::parse(query.as_bytes())
@@ -185,13 +184,8 @@ fn read_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             "The query string could not be read: it holds a NUL character.",
         ));
     }
-    let given = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(
-            form_urlencoded::parse(query.as_bytes()).filter(|(_, value)| !value.is_empty()),
-        )
-        .finish();
     let deserializer =
-        serde_urlencoded::Deserializer::new(form_urlencoded::parse(given.as_bytes()));
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         ApiError::new(
             ErrorCode::BadRequest,
