@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{dashboard_key, owner_with_app, update_tenant, whoami};
+use crate::common::{dashboard_key, owner_with_app, update_tenant, verify_key, whoami};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -75,15 +75,7 @@ async fn the_monthly_limit_answers_429_with_headers_and_follows_the_operator() {
     );
     // Test keys keep working; verification says why the live key is refused.
     assert_eq!(whoami(&server.base, &test).await.status(), 200);
-    let verdict: Value = reqwest::Client::new()
-        .post(format!("{}/v1/keys/verify", server.base))
-        .json(&json!({ "key": live }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verdict = verify_key(&server.base, &live).await;
     assert_eq!(verdict["code"], "USAGE_EXCEEDED");
 
     // The operator raises the limit: the key works again within a second.

@@ -470,15 +470,7 @@ async fn suspension_refuses_keys_until_it_is_lifted() {
     );
     let refused = apps_answer(&server, &key, 403).await;
     assert_eq!(error_code(&refused), "tenant_suspended");
-    let verified: Value = client()
-        .post(format!("{}/v1/keys/verify", server.base))
-        .json(&json!({ "key": key }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified = verify_key(&server.base, &key).await;
     assert_eq!(verified["code"], "TENANT_SUSPENDED", "{verified}");
     // The dashboard reads, and refuses changes with the same code.
     let (status, viewer) = server_fn(&owner, &server.base, "current_viewer", json!({})).await;

@@ -198,15 +198,7 @@ async fn a_revoked_keys_calls_and_verifications_are_logged_under_it() {
         (status, body["error"]["code"].as_str()),
         (401, Some("api_key_revoked"))
     );
-    let verified: Value = reqwest::Client::new()
-        .post(format!("{}/v1/keys/verify", server.base))
-        .json(&json!({ "key": leaked }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verified = verify_key(&server.base, &leaked).await;
     assert_eq!(verified["code"], "REVOKED");
     assert!(verified["key_id"].is_null(), "the verdict names no key");
 

@@ -260,6 +260,19 @@ pub async fn whoami(base: &str, key: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// `POST /v1/keys/verify` for `key`: the verdict's JSON.
+pub async fn verify_key(base: &str, key: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{base}/v1/keys/verify"))
+        .json(&serde_json::json!({ "key": key }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Runs `gatehouse update-tenant` against the server's database, as an operator would.
 pub fn update_tenant(server: &Server, arguments: &[&str]) -> String {
     let mut command = vec!["update-tenant", "--tenant", "Demo Company"];
