@@ -63,6 +63,15 @@ where
     answers
 }
 
+/// A `/v1` call with `key` as the domain sees it: the key checked, then the apps listed.
+async fn list_apps_with(gatehouse: &Gatehouse, key: &str) -> Result<(), DomainError> {
+    let actor = gatehouse.api_key_actor(Some(key)).await?;
+    gatehouse
+        .list_apps(&actor, &PageRequest::default())
+        .await
+        .map(|_| ())
+}
+
 fn code(error: DomainError) -> ErrorCode {
     error.code()
 }
@@ -529,14 +538,7 @@ on_both_engines!(
             gatehouse.apply_tenant_changes().await.unwrap();
 
             // Keys are refused with their own code, at /v1 and at verification.
-            let refused = gatehouse.api_key_actor(Some(&key.plaintext)).await;
-            let refused = match refused {
-                Ok(actor) => gatehouse
-                    .list_apps(&actor, &PageRequest::default())
-                    .await
-                    .map(|_| ()),
-                Err(error) => Err(error),
-            };
+            let refused = list_apps_with(&gatehouse, &key.plaintext).await;
             assert!(
                 matches!(refused, Err(DomainError::TenantSuspended)),
                 "{refused:?}"
@@ -794,14 +796,7 @@ on_both_engines!(
             gatehouse.tenant(doomed).await,
             Err(DomainError::NotFound("tenant"))
         ));
-        let refused = gatehouse.api_key_actor(Some(&doomed_key.plaintext)).await;
-        let refused = match refused {
-            Ok(actor) => gatehouse
-                .list_apps(&actor, &PageRequest::default())
-                .await
-                .map(|_| ()),
-            Err(error) => Err(error),
-        };
+        let refused = list_apps_with(&gatehouse, &doomed_key.plaintext).await;
         assert!(refused.is_err(), "a deleted tenant's key still works");
 
         let removed = gatehouse.continue_purges().await.unwrap();
