@@ -269,11 +269,16 @@ impl Gatehouse {
         Ok(claimed)
     }
 
-    /// Runs a lease statement in a transaction of its own that looks rows up by id.
+    /// Runs a lease statement; on PostgreSQL in a transaction of its own that looks
+    /// rows up by id (on SQLite there is nothing to set, and a transaction would only add
+    /// two turns of the writer).
     async fn lease<'q>(
         &self,
         query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     ) -> Result<Vec<sqlx::any::AnyRow>, DomainError> {
+        if self.db().engine() == Engine::Sqlite {
+            return Ok(query.fetch_all(self.db().writer()).await?);
+        }
         let mut transaction = self.db().writer().begin().await?;
         crate::db::look_up_by_id(&mut transaction).await?;
         let rows = query.fetch_all(&mut *transaction).await?;
