@@ -377,6 +377,46 @@ on_both_engines!(
 );
 
 on_both_engines!(
+    fifty_concurrent_events_are_all_accepted_and_each_delivered_once,
+    |gatehouse: Gatehouse| async move {
+        // Every accepted event is one write transaction: on SQLite they queue for the one
+        // writer connection; none may be refused for a busy database, none lost.
+        let (_, owner, app) = owner_with_app(&gatehouse).await;
+        let receiver = Receiver::start().await;
+        for _ in 0..2 {
+            gatehouse
+                .create_webhook_endpoint(
+                    &owner,
+                    &endpoint(&app, &receiver.url, KeyMode::Live, &["payment_intent.*"]),
+                )
+                .await
+                .unwrap();
+        }
+        let key = create_key(&gatehouse, &owner, &app, KeyMode::Live, None).await;
+        let actor = Arc::new(actor_for(&gatehouse, &key.plaintext).await);
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let gatehouse = gatehouse.clone();
+            let actor = Arc::clone(&actor);
+            calls.spawn(async move {
+                gatehouse
+                    .send_event(&actor, &event("payment_intent.created"), None)
+                    .await
+            });
+        }
+        let mut ids = HashSet::new();
+        while let Some(outcome) = calls.join_next().await {
+            ids.insert(outcome.unwrap().expect("accepted").event.id);
+        }
+        assert_eq!(ids.len(), 50);
+        let report = gatehouse.deliver_due_webhooks().await.unwrap();
+        assert_eq!((report.attempted, report.succeeded), (100, 100));
+        assert_eq!(receiver.received().len(), 100);
+        assert_eq!(gatehouse.deliver_due_webhooks().await.unwrap().attempted, 0);
+    }
+);
+
+on_both_engines!(
     an_idempotency_key_sends_one_event_even_when_raced,
     |gatehouse: Gatehouse| async move {
         let (_, owner, app) = owner_with_app(&gatehouse).await;
