@@ -22,6 +22,9 @@ use crate::{Gatehouse, ids, time};
 
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// An app's name and description.
+pub const NAME: TextRule = TextRule::name("app", MAX_NAME_CHARS);
+pub const DESCRIPTION: TextRule = TextRule::description(MAX_DESCRIPTION_CHARS);
 pub const MAX_ORIGINS: usize = 20;
 
 /// Checks one browser origin: exactly `scheme://host[:port]`, http or https, no path,
@@ -72,13 +75,11 @@ pub fn normalize_origin(origin: &str) -> Result<String, String> {
 /// against its field at once.
 pub fn validate_app_input(input: &AppInput) -> Result<AppInput, DomainError> {
     let mut problems = Vec::new();
-    let name = TextRule::name("app", MAX_NAME_CHARS)
-        .check(&input.name)
-        .unwrap_or_else(|message| {
-            problems.push(field_error("name", &message));
-            String::new()
-        });
-    let description = TextRule::description(MAX_DESCRIPTION_CHARS)
+    let name = NAME.check(&input.name).unwrap_or_else(|message| {
+        problems.push(field_error("name", &message));
+        String::new()
+    });
+    let description = DESCRIPTION
         .check(&input.description)
         .unwrap_or_else(|message| {
             problems.push(field_error("description", &message));

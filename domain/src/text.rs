@@ -31,6 +31,19 @@ impl TextRule {
         }
     }
 
+    /// The rule as a JSON Schema `pattern` (ECMA-262) for the API document: no forbidden
+    /// character, and for a name at least one that is not a space. With `maxLength` =
+    /// `max_chars` it states what [`Self::check`] accepts (the document counts the
+    /// spaces around the text that the check trims first).
+    pub fn schema_pattern(&self) -> String {
+        let allowed = format!("[^{FORBIDDEN_CLASS}]");
+        if self.required {
+            format!("^{allowed}*[^{FORBIDDEN_CLASS}\\s]{allowed}*$")
+        } else {
+            format!("^{allowed}*$")
+        }
+    }
+
     /// The text trimmed, or the message that belongs beside its field.
     pub fn check(&self, typed: &str) -> Result<String, String> {
         let text = typed.trim();
@@ -51,6 +64,10 @@ impl TextRule {
         Ok(text.to_owned())
     }
 }
+
+/// [`is_forbidden`]'s characters as the inside of a regular expression's class.
+const FORBIDDEN_CLASS: &str =
+    "\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029";
 
 /// Control characters (line breaks and tabs among them) and the invisible marks that
 /// reverse or isolate the direction of the text after them.
@@ -100,6 +117,39 @@ mod tests {
             "owner@localhost",
         ] {
             assert!(normalize_email(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    /// The document's pattern accepts exactly the texts the check accepts (texts
+    /// within the length, without spaces around them to trim).
+    #[test]
+    fn the_schema_pattern_states_the_check() {
+        for rule in [TextRule::name("key", 80), TextRule::description(80)] {
+            let pattern = regex::Regex::new(&rule.schema_pattern()).unwrap();
+            for text in [
+                "Orders",
+                "Orders · 2026",
+                "naïve café",
+                "",
+                " ",
+                "a\nb",
+                "a\tb",
+                "a\u{0}b",
+                "a\u{7f}b",
+                "a\u{85}b",
+                "a\u{1b}[31m",
+                "a\u{202e}b",
+                "a\u{2066}b",
+                "a\u{2028}b",
+                "a\u{200f}b",
+            ] {
+                assert_eq!(
+                    pattern.is_match(text),
+                    rule.check(text).is_ok(),
+                    "{text:?} under {:?}",
+                    rule.schema_pattern()
+                );
+            }
         }
     }
 

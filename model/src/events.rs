@@ -77,6 +77,20 @@ impl std::fmt::Display for EventType {
     }
 }
 
+/// In the API document: one of the wire names.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(Self::ALL.iter().map(|event| event.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for EventType {}
+
 impl EventType {
     /// The family an endpoint subscribes to, e.g. `api_key` for `api_key.created`.
     pub fn family(self) -> &'static str {

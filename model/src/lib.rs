@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod views;
+mod whole_number;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorDetails, FieldError};
 pub use events::{EventType, RESERVED_EVENT_FAMILIES};

@@ -13,6 +13,9 @@ pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_SCOPES: usize = 100;
 /// Longest expiry a key may be given, in days (ten years).
 pub const MAX_EXPIRY_DAYS: i64 = 3650;
+/// A key's name and description.
+pub const NAME: TextRule = TextRule::name("key", MAX_NAME_CHARS);
+pub const DESCRIPTION: TextRule = TextRule::description(MAX_DESCRIPTION_CHARS);
 /// How many offending values one error message names before it says "and N more".
 const NAMED_IN_MESSAGE: usize = 5;
 /// Longest piece of a client's input echoed back in a message.
@@ -67,13 +70,11 @@ pub fn validate_key_input(
             message,
         })
     };
-    let name = TextRule::name("key", MAX_NAME_CHARS)
-        .check(&input.name)
-        .unwrap_or_else(|message| {
-            field("name", message);
-            String::new()
-        });
-    let description = TextRule::description(MAX_DESCRIPTION_CHARS)
+    let name = NAME.check(&input.name).unwrap_or_else(|message| {
+        field("name", message);
+        String::new()
+    });
+    let description = DESCRIPTION
         .check(&input.description)
         .unwrap_or_else(|message| {
             field("description", message);

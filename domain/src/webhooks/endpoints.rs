@@ -23,6 +23,8 @@ use crate::webhooks::events::NewEvent;
 use crate::{Gatehouse, ids, time};
 
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
+/// An endpoint's description.
+pub const DESCRIPTION: TextRule = TextRule::description(MAX_DESCRIPTION_CHARS);
 pub const MAX_RATE_LIMIT_PER_SECOND: u32 = 10_000;
 /// Endpoints one app may have.
 pub const MAX_ENDPOINTS_PER_APP: i64 = 50;
@@ -74,7 +76,7 @@ fn family_keys(families: &[String]) -> Vec<&str> {
 }
 
 fn validate_description(description: &str) -> Result<String, DomainError> {
-    TextRule::description(MAX_DESCRIPTION_CHARS)
+    DESCRIPTION
         .check(description)
         .map_err(|message| DomainError::field("description", message))
 }

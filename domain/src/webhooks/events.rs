@@ -330,6 +330,19 @@ pub(crate) async fn queue_deliveries(
     Ok(queued)
 }
 
+/// [`validate_event_type`]'s rule as a JSON Schema `pattern` for the API document: a
+/// family of the catalog that Gatehouse does not send itself, then one or more
+/// lower-case parts (with `maxLength` = [`MAX_EVENT_TYPE_CHARS`]).
+pub fn event_type_pattern(catalog: &gatehouse_model::ScopeCatalog) -> String {
+    let families: Vec<&str> = catalog
+        .event_families
+        .iter()
+        .filter_map(|family| family.strip_suffix(".*"))
+        .filter(|family| !RESERVED_EVENT_FAMILIES.contains(family))
+        .collect();
+    format!(r"^({})(\.[a-z][a-z0-9_]*)+$", families.join("|"))
+}
+
 /// Checks an event type the SaaS sends: `family.action` in lower case, a family of the
 /// catalog, and not one of the families Gatehouse sends itself.
 pub fn validate_event_type(

@@ -58,7 +58,7 @@ pub struct AuditEventView {
 pub struct AuditFilter {
     /// Events of this type only (e.g. `api_key.created`).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub event_type: Option<EventType>,
     /// Events done by this user (`usr_…`) or API key (`key_…`).
     #[serde(default)]

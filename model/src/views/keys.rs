@@ -54,7 +54,7 @@ pub struct ApiKeyInput {
     pub expires_at: Option<DateTime<Utc>>,
     /// The chosen expiry length in days (what the dashboard sends): the server sets
     /// `expires_at` from it, and a duplicate gets the same length.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     pub expiry_days: Option<i64>,
     /// An optional rate limit for the key; none when left out.
     #[serde(default)]

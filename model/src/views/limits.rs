@@ -38,6 +38,7 @@ impl RatePeriod {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KeyRateLimit {
+    #[serde(deserialize_with = "crate::whole_number::value")]
     pub requests: i64,
     pub per: RatePeriod,
 }
@@ -69,9 +70,13 @@ pub struct LimitStatus {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct UsageQuery {
+    /// The first day (`YYYY-MM-DD`, UTC).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = Date))]
     pub from: Option<String>,
+    /// The last day (`YYYY-MM-DD`, UTC).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", param(format = Date))]
     pub to: Option<String>,
     #[serde(default)]
     pub app_id: Option<AppId>,

@@ -68,15 +68,13 @@ pub struct RequestLogView {
 pub struct RequestLogFilter {
     /// The app's requests (the dashboard's selected app; a key reads its own app's only).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub app_id: Option<AppId>,
     /// `live` or `test`; `live` when left out (a key reads its own mode only).
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub mode: Option<KeyMode>,
     /// `2xx`, `3xx`, `4xx` or `5xx`.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", param(inline))]
     pub status_class: Option<StatusClass>,
     /// Requests answered with this error code (e.g. `insufficient_scope`).
     #[serde(default)]
@@ -86,7 +84,6 @@ pub struct RequestLogFilter {
     pub route: Option<String>,
     /// Requests by, or verifications of, this key.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub key_id: Option<ApiKeyId>,
     /// Requests at or after this time (RFC 3339).
     #[serde(default)]

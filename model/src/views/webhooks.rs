@@ -54,7 +54,7 @@ pub struct EndpointInput {
     #[serde(default)]
     pub event_families: Vec<String>,
     /// Most deliveries sent per second to this endpoint; none for no limit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     pub rate_limit_per_second: Option<u32>,
 }
 
@@ -70,7 +70,11 @@ pub struct EndpointUpdate {
     #[serde(default)]
     pub event_families: Option<Vec<String>>,
     /// `Some(None)` (JSON `null`) removes the limit.
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        serialize_with = "double_option::serialize",
+        deserialize_with = "crate::whole_number::patched"
+    )]
     pub rate_limit_per_second: Option<Option<u32>>,
 }
 
@@ -128,6 +132,7 @@ pub struct EventInput {
     #[serde(rename = "type")]
     pub event_type: String,
     /// A JSON object.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
 
@@ -267,9 +272,10 @@ pub struct WebhooksPage {
     pub operator_allows_http_networks: bool,
 }
 
-/// `Option<Option<T>>` from JSON: absent is `None`, `null` is `Some(None)`.
+/// `Option<Option<T>>` to JSON: `None` and `Some(None)` are both `null` (read back by
+/// [`crate::whole_number::patched`]: absent is `None`, `null` is `Some(None)`).
 mod double_option {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(
         value: &Option<Option<T>>,
@@ -279,11 +285,5 @@ mod double_option {
             None => serializer.serialize_none(),
             Some(inner) => inner.serialize(serializer),
         }
-    }
-
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(deserializer).map(Some)
     }
 }

@@ -15,7 +15,9 @@ use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, Header, HeaderBuilder, Object, RefOr, Response, Type};
+use utoipa::openapi::{
+    ContentBuilder, Header, HeaderBuilder, Object, RefOr, Response, Schema, Type,
+};
 
 /// The scheme name handlers write in `security(("api_key" = ["area:read"]))`: a key is
 /// needed, with that scope (none: any key). [`finish`] replaces it by the three schemes.
@@ -111,6 +113,8 @@ pub fn finish(
         }
     }
     let components = document.components.get_or_insert_with(Default::default);
+    state_input_rules(&mut components.schemas);
+    state_catalog_rules(&mut components.schemas, catalog);
     for (name, scheme) in SECURITY_SCHEMES.iter().zip(security_schemes()) {
         components.add_security_scheme(*name, scheme);
     }
@@ -297,21 +301,137 @@ fn listed_id_prefix(path: &str) -> Option<&'static str> {
     })
 }
 
+/// The rules the domain checks on what clients send, stated on the bodies' schemas
+/// from the domain's own constants: a client or an agent filling a body in sees every
+/// bound the server enforces, and the document cannot drift from the check.
+fn state_input_rules(schemas: &mut BTreeMap<String, RefOr<Schema>>) {
+    use gatehouse_domain::api_keys::validation as keys;
+    use gatehouse_domain::{apps, webhooks::endpoints};
+    for (schema, property, rule) in [
+        ("ApiKeyInput", "name", keys::NAME),
+        ("ApiKeyInput", "description", keys::DESCRIPTION),
+        ("ApiKeyUpdate", "name", keys::NAME),
+        ("ApiKeyUpdate", "description", keys::DESCRIPTION),
+        ("AppInput", "name", apps::NAME),
+        ("AppInput", "description", apps::DESCRIPTION),
+        ("EndpointInput", "description", endpoints::DESCRIPTION),
+        ("EndpointUpdate", "description", endpoints::DESCRIPTION),
+    ] {
+        let property = property_of(schemas, schema, property);
+        property.max_length = Some(rule.max_chars);
+        property.pattern = Some(rule.schema_pattern());
+    }
+    let most_per_second = i64::from(endpoints::MAX_RATE_LIMIT_PER_SECOND);
+    for (schema, property, most) in [
+        ("ApiKeyInput", "expiry_days", keys::MAX_EXPIRY_DAYS),
+        ("KeyRateLimit", "requests", keys::MAX_RATE_LIMIT_REQUESTS),
+        ("EndpointInput", "rate_limit_per_second", most_per_second),
+        ("EndpointUpdate", "rate_limit_per_second", most_per_second),
+    ] {
+        let property = property_of(schemas, schema, property);
+        property.minimum = Some(utoipa::Number::Int(1));
+        property.maximum = Some(utoipa::Number::Int(
+            isize::try_from(most).unwrap_or(isize::MAX),
+        ));
+    }
+}
+
+/// The rules that depend on the scope catalog the server loaded: an event's type is
+/// `family.action` of one of its families, an endpoint subscribes to its families or
+/// `*`.
+fn state_catalog_rules(schemas: &mut BTreeMap<String, RefOr<Schema>>, catalog: &ScopeCatalog) {
+    use gatehouse_domain::webhooks::events::{MAX_EVENT_TYPE_CHARS, event_type_pattern};
+    let event_type = property_of(schemas, "EventInput", "type");
+    event_type.max_length = Some(MAX_EVENT_TYPE_CHARS);
+    event_type.pattern = Some(event_type_pattern(catalog));
+    let families: Vec<serde_json::Value> =
+        std::iter::once(gatehouse_model::ALL_EVENT_FAMILIES.to_owned())
+            .chain(catalog.event_families.iter().cloned())
+            .map(serde_json::Value::String)
+            .collect();
+    for schema in ["EndpointInput", "EndpointUpdate"] {
+        let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema) else {
+            panic!("the document has no schema {schema}");
+        };
+        let Some(RefOr::T(Schema::Array(array))) = object.properties.get_mut("event_families")
+        else {
+            panic!("{schema} has no list event_families");
+        };
+        let utoipa::openapi::schema::ArrayItems::RefOrSchema(items) = &mut array.items else {
+            panic!("{schema}'s event_families has no item schema");
+        };
+        let RefOr::T(Schema::Object(item)) = items.as_mut() else {
+            panic!("{schema}'s event_families items are not plain");
+        };
+        item.enum_values = Some(families.clone());
+    }
+}
+
+/// A property of a body's schema, which [`state_input_rules`] names (a renamed type or
+/// field stops the server at its first start, in every test).
+fn property_of<'a>(
+    schemas: &'a mut BTreeMap<String, RefOr<Schema>>,
+    schema: &str,
+    property: &str,
+) -> &'a mut Object {
+    let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(schema) else {
+        panic!("the document has no schema {schema}");
+    };
+    match object.properties.get_mut(property) {
+        Some(RefOr::T(Schema::Object(property))) => property,
+        _ => panic!("{schema} has no plain property {property}"),
+    }
+}
+
 /// Narrows a list's `cursor` parameter to the ids of what it lists (a cursor of
 /// another list's kind is refused with 422).
 fn state_the_cursor_kind(operation: &mut Operation, prefix: &str) {
-    let Some(parameters) = operation.parameters.as_mut() else {
-        return;
-    };
-    for parameter in parameters.iter_mut().filter(|parameter| {
-        parameter.name == "cursor" && matches!(parameter.parameter_in, ParameterIn::Query)
-    }) {
-        parameter.schema = Some(RefOr::T(
-            utoipa::openapi::ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(format!("^{prefix}[0-9a-hjkmnp-tv-z]{{26}}$")))
-                .into(),
-        ));
+    state_parameter(
+        operation,
+        ParameterIn::Query,
+        "cursor",
+        text(format!("^{prefix}{ID_BODY}$")),
+    );
+}
+
+/// States the `Idempotency-Key` header's rule where an operation takes one.
+fn state_the_idempotency_key(operation: &mut Operation) {
+    use gatehouse_domain::webhooks::events::MAX_IDEMPOTENCY_KEY_CHARS;
+    let mut rule = text("^[!-~]+$".to_owned());
+    rule.min_length = Some(1);
+    rule.max_length = Some(MAX_IDEMPOTENCY_KEY_CHARS);
+    state_parameter(operation, ParameterIn::Header, "Idempotency-Key", rule);
+}
+
+/// States the audit trail's filters that the domain checks: an actor is a user or a
+/// key; a related id is printable ASCII without spaces.
+fn state_the_audit_filters(operation: &mut Operation) {
+    use gatehouse_domain::audit::MAX_RELATED_ID_CHARS;
+    use gatehouse_model::{ApiKeyId, UserId};
+    let actor = format!("^({}|{}){ID_BODY}$", UserId::PREFIX, ApiKeyId::PREFIX);
+    state_parameter(operation, ParameterIn::Query, "actor_id", text(actor));
+    let mut related = text("^[!-~]+$".to_owned());
+    related.max_length = Some(MAX_RELATED_ID_CHARS);
+    state_parameter(operation, ParameterIn::Query, "related_id", related);
+}
+
+/// The body of every id after its prefix (a lower-case ULID).
+const ID_BODY: &str = "[0-9a-hjkmnp-tv-z]{26}";
+
+/// A string schema with `pattern`.
+fn text(pattern: String) -> Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .build()
+}
+
+/// Replaces the schema of the operation's parameter `name` in `location`, if it has one.
+fn state_parameter(operation: &mut Operation, location: ParameterIn, name: &str, schema: Object) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.name == name && parameter.parameter_in == location {
+            parameter.schema = Some(RefOr::T(Schema::Object(schema.clone())));
+        }
     }
 }
 
@@ -345,6 +465,10 @@ fn describe(path: &str, method: &str, operation: &mut Operation, throttling: boo
     });
     if let Some(prefix) = listed_id_prefix(path) {
         state_the_cursor_kind(operation, prefix);
+    }
+    state_the_idempotency_key(operation);
+    if path == "/v1/audit-events" {
+        state_the_audit_filters(operation);
     }
     let responses = &mut operation.responses.responses;
     if matches!(needs, Needs::AnyKey | Needs::Scope(_)) && throttling {
