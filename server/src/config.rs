@@ -120,6 +120,10 @@ pub struct Config {
     /// An http(s) URL of the SaaS's logo, shown beside its name. Empty: none.
     #[serde(deserialize_with = "text")]
     pub brand_logo_url: String,
+    /// Live MCP sessions one key may hold at once (1 to 1000).
+    pub mcp_sessions_per_key: u32,
+    /// Minutes an MCP session may go without a message before it ends (1 to 1440).
+    pub mcp_session_idle_minutes: u32,
 }
 
 impl Default for Config {
@@ -148,6 +152,18 @@ impl Default for Config {
             brand_name: String::new(),
             brand_accent: String::new(),
             brand_logo_url: String::new(),
+            mcp_sessions_per_key: 10,
+            mcp_session_idle_minutes: 30,
+        }
+    }
+}
+
+impl Config {
+    /// The MCP session bounds.
+    pub fn mcp_session_bounds(&self) -> crate::mcp::sessions::SessionBounds {
+        crate::mcp::sessions::SessionBounds {
+            per_key: self.mcp_sessions_per_key as usize,
+            idle: std::time::Duration::from_secs(u64::from(self.mcp_session_idle_minutes) * 60),
         }
     }
 }
@@ -432,6 +448,20 @@ impl Config {
             gatehouse_domain::webhooks::NetworkPolicy::parse(&self.trusted_proxies)
         {
             return invalid("trusted_proxies", "GATEHOUSE_TRUSTED_PROXIES", message);
+        }
+        if !(1..=1000).contains(&self.mcp_sessions_per_key) {
+            return invalid(
+                "mcp_sessions_per_key",
+                "GATEHOUSE_MCP_SESSIONS_PER_KEY",
+                "expected a whole number from 1 to 1000".to_owned(),
+            );
+        }
+        if !(1..=1440).contains(&self.mcp_session_idle_minutes) {
+            return invalid(
+                "mcp_session_idle_minutes",
+                "GATEHOUSE_MCP_SESSION_IDLE_MINUTES",
+                "expected whole minutes from 1 to 1440 (a day)".to_owned(),
+            );
         }
         if self.request_log_retention_days > MAX_RETENTION_DAYS {
             return invalid(

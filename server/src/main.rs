@@ -15,6 +15,7 @@ mod framing;
 mod health;
 mod limits;
 mod master_key;
+mod mcp;
 mod metrics;
 mod operator_api;
 mod router;

@@ -22,7 +22,12 @@ pub fn router(state: AppState) -> Router {
         embed_origins: state.embed_origins.clone(),
         brand_css: state.brand_css.clone(),
     };
-    let (api, document) = crate::v1::router(&state);
+    let crate::v1::Api {
+        router: api,
+        document,
+        key_operations,
+    } = crate::v1::router(&state);
+    let docs = crate::docs::render(&state, &document);
     let openapi_json = axum::body::Bytes::from(
         serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
     );
@@ -45,7 +50,8 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         )
-        .merge(crate::docs::router(&state, &document))
+        .merge(crate::docs::router(docs.clone()))
+        .merge(crate::mcp::router(&state, &document, key_operations, docs))
         .merge(api)
         .route("/sign-in/{token}", get(crate::sign_in_links::open_link))
         .leptos_routes_with_context(

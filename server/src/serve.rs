@@ -23,7 +23,10 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         embed_origins: crate::config::parse_origins(&config.embed_origins)?,
         return_url: Some(config.return_url.clone()).filter(|url| !url.is_empty()),
         brand_css: config.brand().map_err(|(_, message)| message)?.css(),
+        mcp_sessions: config.mcp_session_bounds(),
+        shutdown: tokio_util::sync::CancellationToken::new(),
     }));
+    let stopping = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", config.addr))?;
@@ -37,7 +40,10 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         listener,
         crate::router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
     .await
     .map_err(|error| error.to_string());
     tasks.shut_down().await;

@@ -27,6 +27,11 @@ pub struct SharedState {
     pub return_url: Option<String>,
     /// The SaaS's brand as CSS variables for every page's head (none: Gatehouse's own).
     pub brand_css: Option<String>,
+    /// How many MCP sessions a key may hold, and for how long one may idle.
+    pub mcp_sessions: crate::mcp::sessions::SessionBounds,
+    /// Cancelled when the server begins to stop: long-lived answers (the MCP streams)
+    /// end, so that the graceful shutdown does not wait on them.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl std::ops::Deref for AppState {

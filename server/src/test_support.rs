@@ -39,6 +39,8 @@ pub async fn state() -> (crate::state::AppState, TempDir) {
         embed_origins: Vec::new(),
         return_url: None,
         brand_css: None,
+        mcp_sessions: Default::default(),
+        shutdown: Default::default(),
     }));
     (state, TempDir(folder))
 }

@@ -43,14 +43,18 @@ const SUMMARY: &str = "Gatehouse is a self-hosted developer workspace and API pl
     apps, API keys with scopes, short-lived access tokens, key verification, usage quotas \
     and signed webhooks, behind one JSON API under `/v1`.";
 
-/// `/docs`, `/docs/<slug>`, `/docs/<slug>.md` and `/llms.txt`, rendered once.
-pub fn router(state: &AppState, document: &utoipa::openapi::OpenApi) -> Router<AppState> {
+/// Every page, rendered once (the MCP server serves the same Markdown as resources).
+pub fn render(state: &AppState, document: &utoipa::openapi::OpenApi) -> Arc<Site> {
     let stylesheet = crate::site::stylesheet_href(&state.leptos_options);
-    let site = Arc::new(Site::render(
+    Arc::new(Site::render(
         state.gatehouse.scope_catalog(),
         document,
         &stylesheet,
-    ));
+    ))
+}
+
+/// `/docs`, `/docs/<slug>`, `/docs/<slug>.md` and `/llms.txt`.
+pub fn router(site: Arc<Site>) -> Router<AppState> {
     Router::new()
         .route("/docs", get(index))
         .route("/docs/{page}", get(page))
@@ -59,7 +63,7 @@ pub fn router(state: &AppState, document: &utoipa::openapi::OpenApi) -> Router<A
 }
 
 /// Every page in both forms, the index and `llms.txt`.
-struct Site {
+pub struct Site {
     index_html: Bytes,
     not_found_html: Bytes,
     llms_txt: Bytes,
@@ -68,6 +72,12 @@ struct Site {
 }
 
 impl Site {
+    /// A page's Markdown, as `/docs/<slug>.md` serves it.
+    pub fn markdown(&self, slug: &str) -> Option<&str> {
+        let (_, markdown) = self.pages.get(slug)?;
+        std::str::from_utf8(markdown).ok()
+    }
+
     /// Every page, linking the dashboard's stylesheet at `stylesheet`.
     fn render(
         catalog: &ScopeCatalog,

@@ -124,7 +124,7 @@ async fn update_key(
 /// It is refused from the very next request, until it is enabled again.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/disable", tag = "API keys", params(("id" = ApiKeyId, Path)),
     security(("api_key" = ["api_keys:write"])),
-    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    extensions(("x-destructive" = json!(true)), ("x-idempotent" = json!(true)), ("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
     responses((status = 200, description = "The key, disabled.", body = ApiKeyView)))]
 async fn disable_key(
     State(state): State<AppState>,
@@ -142,7 +142,7 @@ async fn disable_key(
 /// Enable an API key
 #[utoipa::path(post, path = "/v1/api-keys/{id}/enable", tag = "API keys", params(("id" = ApiKeyId, Path)),
     security(("api_key" = ["api_keys:write"])),
-    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    extensions(("x-idempotent" = json!(true)), ("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
     responses((status = 200, description = "The key, enabled.", body = ApiKeyView)))]
 async fn enable_key(
     State(state): State<AppState>,
@@ -179,7 +179,7 @@ async fn delete_key(
 /// very next request. The same as `DELETE /v1/api-keys/{id}`.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/revoke", tag = "API keys", params(("id" = ApiKeyId, Path)),
     security(("api_key" = ["api_keys:write"])),
-    extensions(("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
+    extensions(("x-destructive" = json!(true)), ("x-idempotent" = json!(true)), ("x-error-codes" = json!(["credential_not_allowed", "conflict"]))),
     responses((status = 200, description = "The key, revoked.", body = ApiKeyView)))]
 async fn revoke_key(
     State(state): State<AppState>,
@@ -243,7 +243,7 @@ async fn duplicate_key(
 /// most 20 live tokens; a token ends with the secret it came from.
 #[utoipa::path(post, path = "/v1/auth/token", tag = "Access tokens",
     security(("api_key" = [])),
-    extensions(("x-error-codes" = json!(["credential_not_allowed", "limit_reached"]))),
+    extensions(("x-mcp-tool" = json!(false)), ("x-error-codes" = json!(["credential_not_allowed", "limit_reached"]))),
     responses((status = 200, description = "The access token, shown once.", body = AccessToken)))]
 async fn issue_token(
     State(state): State<AppState>,

@@ -4,7 +4,7 @@
 mod api_keys;
 mod apps;
 mod audit;
-mod layers;
+pub(crate) mod layers;
 pub mod openapi;
 mod request_logs;
 mod usage;
@@ -18,22 +18,38 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Every `/v1` route and the OpenAPI document that describes them, from one list: each
-/// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route
-/// cannot be served without being documented (a test compares the served paths with the
-/// document's). The key-authenticated resources sit behind the key check, the rest are
-/// open, and the request log and CORS are around all of them (see `layers`).
-pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let authenticated = apps::router()
+/// What [`router`] builds.
+pub struct Api {
+    /// `/v1` and `/operator/v1`, with their layers.
+    pub router: Router<AppState>,
+    /// The OpenAPI document of both.
+    pub document: utoipa::openapi::OpenApi,
+    /// The key-authenticated operations without any layer: their handlers take the
+    /// admitted caller from the request's extensions. The MCP server runs its tool calls
+    /// through them, after its own door has admitted the call.
+    pub key_operations: Router<AppState>,
+}
+
+/// The operations a key calls, each registered from its handler's annotation.
+fn key_operations() -> OpenApiRouter<AppState> {
+    apps::router()
         .merge(api_keys::router())
         .merge(webhooks::router())
         .merge(usage::router())
         .merge(audit::router())
         .merge(request_logs::router())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            layers::key_auth::authenticate,
-        ));
+}
+
+/// Every `/v1` route and the OpenAPI document that describes them, from one list: each
+/// route is registered with `routes!` from its handler's `#[utoipa::path]`, so a route
+/// cannot be served without being documented (a test compares the served paths with the
+/// document's). The key-authenticated resources sit behind the key check, the rest are
+/// open, and the request log and CORS are around all of them (see `layers`).
+pub fn router(state: &AppState) -> Api {
+    let authenticated = key_operations().layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        layers::key_auth::authenticate,
+    ));
     let (router, document) = OpenApiRouter::with_openapi(openapi::base())
         .merge(verify::router())
         .routes(routes!(ping))
@@ -60,10 +76,11 @@ pub fn router(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) 
         .method_not_allowed_fallback(wrong_method);
     let mut document = document;
     document.merge(operator_document);
-    (
-        router.merge(operator),
-        openapi::finish(document, state.gatehouse.scope_catalog()),
-    )
+    Api {
+        router: router.merge(operator),
+        document: openapi::finish(document, state.gatehouse.scope_catalog()),
+        key_operations: key_operations().split_for_parts().0,
+    }
 }
 
 async fn wrong_method() -> ApiError {

@@ -150,6 +150,7 @@ async fn delete_endpoint(
 /// Nothing more is sent to it until it is enabled again.
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/disable", tag = "Webhook endpoints",
     params(("id" = WebhookEndpointId, Path)),
+    extensions(("x-destructive" = json!(true)), ("x-idempotent" = json!(true))),
     security(("api_key" = ["webhook_endpoints:write"])),
     responses((status = 200, description = "The endpoint, disabled.", body = EndpointView)))]
 async fn disable_endpoint(
@@ -168,6 +169,7 @@ async fn disable_endpoint(
 /// Enable a webhook endpoint
 #[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/enable", tag = "Webhook endpoints",
     params(("id" = WebhookEndpointId, Path)),
+    extensions(("x-idempotent" = json!(true))),
     security(("api_key" = ["webhook_endpoints:write"])),
     responses((status = 200, description = "The endpoint, enabled.", body = EndpointView)))]
 async fn enable_endpoint(

@@ -9,6 +9,7 @@ mod docs;
 mod hardening;
 mod http;
 mod limits;
+mod mcp;
 mod metrics;
 mod openapi;
 mod operator;

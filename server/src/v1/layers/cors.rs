@@ -20,7 +20,11 @@ use crate::state::AppState;
 pub struct AllowedOrigin;
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
-const ALLOWED_HEADERS: &str = "authorization, x-api-key, content-type";
+/// With the MCP transport's own headers (`/mcp` is behind this layer too).
+const ALLOWED_HEADERS: &str = "authorization, x-api-key, content-type, idempotency-key, mcp-session-id, mcp-protocol-version, last-event-id";
+/// What a page may read of an answer beyond the simple headers.
+const EXPOSED_HEADERS: &str =
+    "request-id, mcp-session-id, retry-after, ratelimit, ratelimit-policy";
 const PREFLIGHT_MAX_AGE_SECONDS: &str = "600";
 
 pub async fn cors(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
@@ -81,6 +85,10 @@ fn allow(mut response: Response, origin: &str) -> Response {
     if let Ok(value) = HeaderValue::from_str(origin) {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     response

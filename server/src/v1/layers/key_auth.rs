@@ -89,7 +89,7 @@ pub async fn authenticate(
 /// The answer to a refused call; a call over the key's rate limit or the tenant's
 /// monthly quota gets `Retry-After` and the `RateLimit` headers of the limit that
 /// refused it.
-fn refused_response(error: gatehouse_domain::DomainError) -> Response {
+pub fn refused_response(error: gatehouse_domain::DomainError) -> Response {
     let status = match &error {
         gatehouse_domain::DomainError::UsageExceeded(status)
         | gatehouse_domain::DomainError::RateLimited(status) => Some(*status),
