@@ -34,3 +34,25 @@ json_field() { python3 -c 'import json,sys
 value = json.load(sys.stdin)
 for key in sys.argv[1:]: value = value[key]
 print(value)' "$@"; }
+
+# wrk_figures WRK-ARGS...: one wrk run (1 thread unless the arguments say otherwise),
+# printed as "requests/s p50 p99" (latencies in ms); fails on any non-2xx answer.
+wrk_figures() {
+  wrk -t1 --latency "$@" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(label):
+    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+if errors: sys.exit("non-2xx answers during the run: " + errors.group(1))
+print(f"{rps:.0f} {ms(\"50%\"):.2f} {ms(\"99%\"):.2f}")'
+}
+
+# ratio A B: A / B to two decimals.
+ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"; }
+
+# row ROUTE RPS P50 P99: one line of a figures table.
+row() { printf '%-44s %12s %10s %10s\n' "$@"; }

@@ -67,18 +67,7 @@ done
 # its writes do not fall into the next run.
 measure() {
   sleep 2
-  wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$@" | python3 -c '
-import re, sys
-text = sys.stdin.read()
-def ms(label):
-    m = re.search(r"^\s*" + label + r"\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
-    value, unit = float(m.group(1)), m.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors: sys.exit("non-2xx answers during the run: " + errors.group(1))
-p50, p99 = ms("50%"), ms("99%")
-print(f"{rps:.0f} {p50:.2f} {p99:.2f}")'
+  wrk_figures -t"$threads" -c"$connections" -d"${seconds}s" "$@"
 }
 
 # A second server, on a database of its own, with the request log off: the same read
@@ -99,10 +88,8 @@ curl -sf -H "authorization: Bearer $key_off" "$base_off/v1/api-keys/$key_off_id"
 wrk -t1 -c"$connections" -d2s "$base/v1/ping" >/dev/null   # warm-up
 
 echo "Gatehouse API benchmark: $connections connections, ${seconds}s per run, $rounds rounds, wrk threads $threads, $(nproc) cores, SQLite"
-row() { printf '%-44s %12s %10s %10s\n' "$@"; }
 # The ceiling and the authenticated read run back to back in each round, so that a
 # noisy neighbour hits both; the ratio is taken per round and its median reported.
-ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.2f}")' "$1" "$2"; }
 ratios=()
 whoami_ratios=()
 logged_whoami_ratios=()

@@ -56,6 +56,9 @@ $bin create-user --tenant "States Company" --email owner@states.test --role owne
 # The Logs spec (request-logs.spec.ts): its own tenant, so its log holds only its calls.
 $bin create-tenant --name "Logs Company" >/dev/null
 $bin create-user --tenant "Logs Company" --email owner@logs.test --role owner --password "logs-owner-password-1" >/dev/null
+# And one for the MCP spec, whose request log holds only its agent's calls.
+$bin create-tenant --name "Agents Company" >/dev/null
+$bin create-user --tenant "Agents Company" --email owner@agents.test --role owner --password "agents-owner-password-1" >/dev/null
 # The alerts spec (alerts.spec.ts): a limit of 10 calls, so that 8 pass 80 %.
 $bin create-tenant --name "Alerts Company" >/dev/null
 $bin create-user --tenant "Alerts Company" --email owner@alerts.test --role owner --password "alerts-owner-password-1" >/dev/null

@@ -64,6 +64,11 @@ pub const DOC_PAGES: &[DocPage] = &[
         title: "Agent workflows",
         summary: "How an AI agent gets a restricted key, learns its scopes, exchanges it for a token, pages through lists and backs off.",
     },
+    DocPage {
+        slug: "mcp",
+        title: "Connect an agent",
+        summary: "The MCP server at /mcp: set-up for Claude Code, Cursor and VS Code, the tools a key's scopes allow, sessions and limits.",
+    },
 ];
 
 #[component]

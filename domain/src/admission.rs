@@ -1,6 +1,6 @@
 //! Admission: the one decision every door makes before a key's call goes ahead. The
-//! `/v1` API, `POST /v1/keys/verify` and every later door (an MCP server, a gateway in
-//! front of the SaaS's API) call [`Gatehouse::admit`] and then [`Gatehouse::finish_call`];
+//! `/v1` API, `POST /v1/keys/verify`, the MCP server (`/mcp`) and every later door (a
+//! gateway in front of the SaaS's API) call [`Gatehouse::admit`] and then [`Gatehouse::finish_call`];
 //! none of them repeats these rules.
 //!
 //! In order:

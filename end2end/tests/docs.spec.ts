@@ -15,6 +15,7 @@ const PAGES: [string, string][] = [
   ["Errors", "errors"],
   ["Run Gatehouse beside your SaaS", "embedding"],
   ["Agent workflows", "agents"],
+  ["Connect an agent", "mcp"],
 ];
 
 test("the Docs tab opens every docs page", async ({ page }) => {
@@ -72,4 +73,18 @@ test("docs pages wear the dashboard's style, read at a measure and lead back", a
     const back = page.locator("header.docs-header").getByRole("link", { name: "Back to the dashboard" });
     await expect(back).toHaveAttribute("href", "/settings/developers");
   }
+});
+
+test("Connect an agent gives copy-paste set-up with this server's address, and llms.txt links it", async ({ page, baseURL }) => {
+  for (const width of [1280, 1000, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto("/docs/mcp");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Connect an agent");
+    await expect(page.locator("main.docs")).toContainText(`claude mcp add --transport http gatehouse ${baseURL}/mcp`);
+    await expect(page.locator("main.docs li").filter({ hasText: "list_keys" })).toContainText("(reads, api_keys:read): List API keys");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `test-results/docs-mcp-${width}.png`, fullPage: true });
+  }
+  const llms = await (await page.request.get("/llms.txt")).text();
+  expect(llms).toContain("[Connect an agent](/docs/mcp.md)");
 });

@@ -27,7 +27,8 @@ pub fn router(state: AppState) -> Router {
         document,
         key_operations,
     } = crate::v1::router(&state);
-    let docs = crate::docs::render(&state, &document);
+    let tools = std::sync::Arc::new(crate::mcp::tools::ToolCatalog::from_document(&document));
+    let docs = crate::docs::render(&state, &document, &tools);
     let openapi_json = axum::body::Bytes::from(
         serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
     );
@@ -51,7 +52,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(crate::docs::router(docs.clone()))
-        .merge(crate::mcp::router(&state, &document, key_operations, docs))
+        .merge(crate::mcp::router(&state, tools, key_operations, docs))
         .merge(api)
         .route("/sign-in/{token}", get(crate::sign_in_links::open_link))
         .leptos_routes_with_context(

@@ -4,7 +4,8 @@
 //! Tables that come from data are generated into the Markdown where a page says so on a
 //! line of its own: `{{scopes}}` (the loaded scope catalog), `{{routes}}` (each `/v1`
 //! operation and its scope, from the OpenAPI document), `{{errors}}` (`ErrorCode`) and
-//! `{{verify_codes}}` (`VerifyCode`).
+//! `{{verify_codes}}` (`VerifyCode`), `{{tools}}` (the MCP tools); and values in place
+//! of their marker anywhere: `{{base_url}}` and the MCP session bounds.
 //! Everything is rendered once, at start, on the server: none of it is in the wasm.
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use axum::routing::get;
 use gatehouse_app::docs::{DOC_PAGES, DocPage};
 use gatehouse_model::{ErrorCode, ScopeCatalog, VerifyCode};
 
+use crate::mcp::tools::ToolCatalog;
 use crate::state::AppState;
 
 /// The Markdown source of each page, by slug.
@@ -35,6 +37,7 @@ fn source(slug: &str) -> Option<&'static str> {
         "errors" => include_str!("pages/errors.md"),
         "agents" => include_str!("pages/agents.md"),
         "embedding" => include_str!("pages/embedding.md"),
+        "mcp" => include_str!("pages/mcp.md"),
         _ => return None,
     })
 }
@@ -44,13 +47,41 @@ const SUMMARY: &str = "Gatehouse is a self-hosted developer workspace and API pl
     and signed webhooks, behind one JSON API under `/v1`.";
 
 /// Every page, rendered once (the MCP server serves the same Markdown as resources).
-pub fn render(state: &AppState, document: &utoipa::openapi::OpenApi) -> Arc<Site> {
+pub fn render(
+    state: &AppState,
+    document: &utoipa::openapi::OpenApi,
+    tools: &ToolCatalog,
+) -> Arc<Site> {
     let stylesheet = crate::site::stylesheet_href(&state.leptos_options);
-    Arc::new(Site::render(
-        state.gatehouse.scope_catalog(),
+    let sources = Sources {
+        catalog: state.gatehouse.scope_catalog(),
         document,
-        &stylesheet,
-    ))
+        tools,
+        values: vec![
+            (
+                "{{base_url}}",
+                state.dashboard_url.trim_end_matches('/').to_owned(),
+            ),
+            (
+                "{{mcp_sessions_per_key}}",
+                state.mcp_sessions.per_key.to_string(),
+            ),
+            (
+                "{{mcp_session_idle_minutes}}",
+                (state.mcp_sessions.idle.as_secs() / 60).to_string(),
+            ),
+        ],
+    };
+    Arc::new(Site::render(&sources, &stylesheet))
+}
+
+/// What the pages' generated parts are made from.
+struct Sources<'a> {
+    catalog: &'a ScopeCatalog,
+    document: &'a utoipa::openapi::OpenApi,
+    tools: &'a ToolCatalog,
+    /// Written in place of each marker wherever it occurs in a line.
+    values: Vec<(&'static str, String)>,
 }
 
 /// `/docs`, `/docs/<slug>`, `/docs/<slug>.md` and `/llms.txt`.
@@ -79,15 +110,11 @@ impl Site {
     }
 
     /// Every page, linking the dashboard's stylesheet at `stylesheet`.
-    fn render(
-        catalog: &ScopeCatalog,
-        document: &utoipa::openapi::OpenApi,
-        stylesheet: &str,
-    ) -> Self {
+    fn render(sources: &Sources<'_>, stylesheet: &str) -> Self {
         let pages = DOC_PAGES
             .iter()
             .map(|page| {
-                let markdown = page_markdown(page, catalog, document);
+                let markdown = page_markdown(page, sources);
                 let html = html_document(page.title, Some(page.slug), &markdown, stylesheet);
                 (
                     page.slug,
@@ -149,21 +176,23 @@ fn markdown_response(body: Bytes) -> Response {
 }
 
 /// A page's Markdown: its title, then its source with the generated tables in place.
-fn page_markdown(
-    page: &DocPage,
-    catalog: &ScopeCatalog,
-    document: &utoipa::openapi::OpenApi,
-) -> String {
+fn page_markdown(page: &DocPage, sources: &Sources<'_>) -> String {
     let source = source(page.slug)
         .unwrap_or_else(|| panic!("docs page `{}` has no pages/{0}.md", page.slug));
     let body: Vec<String> = source
         .lines()
         .map(|line| match line {
-            "{{scopes}}" => scope_table(catalog),
-            "{{routes}}" => route_table(document),
+            "{{scopes}}" => scope_table(sources.catalog),
+            "{{routes}}" => route_table(sources.document),
+            "{{tools}}" => tool_list(sources.tools),
             "{{errors}}" => error_table(),
             "{{verify_codes}}" => verify_codes(),
-            other => other.to_owned(),
+            other => sources
+                .values
+                .iter()
+                .fold(other.to_owned(), |line, (marker, value)| {
+                    line.replace(marker, value)
+                }),
         })
         .collect();
     format!("# {}\n\n{}\n", page.title, body.join("\n"))
@@ -207,7 +236,9 @@ fn llms_txt_text() -> String {
         "# Gatehouse\n\n> {SUMMARY}\n\n\
          Authenticate with an API key as `Authorization: Bearer <key>`; an agent should use a \
          restricted key, learn its scopes with `GET /v1/whoami`, and back off for `Retry-After` \
-         seconds on 429. Each page below is Markdown; drop `.md` for HTML.\n\n\
+         seconds on 429. An agent that speaks the Model Context Protocol connects to `/mcp` \
+         with the same key and gets the API as tools: [Connect an agent](/docs/mcp.md). Each \
+         page below is Markdown; drop `.md` for HTML.\n\n\
          ## Docs\n\n{}\n\
          ## API\n\n\
          - [OpenAPI 3.1 document](/openapi.json): every `/v1` route with its parameters, bodies, \
@@ -263,6 +294,33 @@ fn route_table(document: &utoipa::openapi::OpenApi) -> String {
 }
 
 /// The verdicts of `POST /v1/keys/verify`, each as it is sent.
+/// The MCP tools as a Markdown list (a table's four columns do not fit a phone): each
+/// tool, its kind, the scope it needs and what it does.
+fn tool_list(tools: &ToolCatalog) -> String {
+    tools
+        .allowed(|_| true)
+        .map(|spec| {
+            let annotations = spec.tool.annotations.clone().unwrap_or_default();
+            let kind = if annotations.read_only_hint == Some(true) {
+                "reads"
+            } else if annotations.destructive_hint == Some(true) {
+                "destructive"
+            } else {
+                "changes"
+            };
+            let scope = spec
+                .scope
+                .as_deref()
+                .map_or_else(|| "any key".to_owned(), |scope| format!("`{scope}`"));
+            format!(
+                "- `{}` ({kind}, {scope}): {}\n",
+                spec.name(),
+                annotations.title.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 fn verify_codes() -> String {
     let codes: Vec<String> = VerifyCode::ALL
         .iter()

@@ -22,7 +22,7 @@ use tools::ToolCatalog;
 /// What every MCP session shares.
 pub struct McpServer {
     state: AppState,
-    tools: ToolCatalog,
+    tools: Arc<ToolCatalog>,
     /// The key-authenticated `/v1` operations, without their door: a tool call runs
     /// through them with the caller the MCP door admitted.
     key_operations: Router,
@@ -35,7 +35,7 @@ pub struct McpServer {
 /// behind its door and the `/v1` CORS rules.
 pub fn router(
     state: &AppState,
-    document: &utoipa::openapi::OpenApi,
+    tools: Arc<ToolCatalog>,
     key_operations: Router<AppState>,
     docs: Arc<crate::docs::Site>,
 ) -> Router<AppState> {
@@ -49,7 +49,7 @@ pub fn router(
     let session_manager = Arc::new(session_manager);
     let server = Arc::new(McpServer {
         state: state.clone(),
-        tools: ToolCatalog::from_document(document),
+        tools,
         key_operations: key_operations.with_state(state.clone()),
         docs,
         sessions: Sessions::new(bounds),

@@ -366,3 +366,143 @@ fn not_null(schema: Value) -> Value {
     }
     schema
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn catalog() -> (ToolCatalog, Value) {
+        let (state, _folder) = crate::test_support::state().await;
+        let document = crate::v1::router(&state).document;
+        (
+            ToolCatalog::from_document(&document),
+            serde_json::to_value(&document).unwrap(),
+        )
+    }
+
+    fn tool<'a>(catalog: &'a ToolCatalog, name: &str) -> &'a ToolSpec {
+        catalog
+            .get(name)
+            .unwrap_or_else(|| panic!("no tool {name}"))
+    }
+
+    #[tokio::test]
+    async fn every_operation_a_key_calls_is_a_tool_but_the_token_exchange() {
+        let (catalog, document) = catalog().await;
+        let mut operations = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                if path.starts_with("/v1/") && called_with_a_key(operation) {
+                    operations.push(operation["operationId"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+        let mut tools: Vec<String> = catalog
+            .allowed(|_| true)
+            .map(|spec| spec.name().to_owned())
+            .collect();
+        operations.retain(|name| name != "issue_token");
+        operations.sort();
+        tools.sort();
+        assert_eq!(tools, operations);
+        for name in [
+            "whoami",
+            "list_keys",
+            "create_key",
+            "revoke_key",
+            "send_event",
+        ] {
+            tool(&catalog, name);
+        }
+        let text = serde_json::to_string(
+            &catalog
+                .allowed(|_| true)
+                .map(|spec| &spec.tool)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        assert!(!text.contains("$ref"), "every input schema stands alone");
+    }
+
+    #[tokio::test]
+    async fn scopes_and_hints_come_from_the_operations() {
+        let (catalog, _) = catalog().await;
+        assert_eq!(tool(&catalog, "whoami").scope, None);
+        assert_eq!(
+            tool(&catalog, "list_keys").scope.as_deref(),
+            Some("api_keys:read")
+        );
+        let read_only = |name| tool(&catalog, name).tool.annotations.clone().unwrap();
+        for name in ["list_keys", "get_key", "whoami", "list_events"] {
+            assert_eq!(read_only(name).read_only_hint, Some(true), "{name}");
+        }
+        for name in [
+            "revoke_key",
+            "disable_key",
+            "delete_key",
+            "disable_endpoint",
+            "delete_endpoint",
+        ] {
+            let hints = read_only(name);
+            assert_eq!(hints.destructive_hint, Some(true), "{name}");
+            assert_eq!(hints.read_only_hint, Some(false), "{name}");
+        }
+        for name in ["enable_key", "update_key", "create_key", "send_event"] {
+            assert_eq!(read_only(name).destructive_hint, Some(false), "{name}");
+        }
+        assert_eq!(read_only("enable_key").idempotent_hint, Some(true));
+        assert_eq!(read_only("create_key").idempotent_hint, Some(false));
+        let schema = &tool(&catalog, "create_key").tool.input_schema;
+        assert_eq!(schema["additionalProperties"], false);
+        assert!(
+            schema["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("name"))
+        );
+        assert_eq!(
+            schema["properties"]["name"]["maxLength"],
+            json!(gatehouse_domain::api_keys::validation::NAME.max_chars)
+        );
+    }
+
+    #[tokio::test]
+    async fn arguments_become_the_request_and_nothing_else() {
+        let (catalog, _) = catalog().await;
+        let arguments = |value: Value| match value {
+            Value::Object(map) => Some(map),
+            _ => unreachable!(),
+        };
+        let list = tool(&catalog, "list_keys")
+            .request(arguments(json!({"limit": 5, "cursor": null})))
+            .unwrap();
+        assert_eq!(list.method(), Method::GET);
+        assert_eq!(list.uri(), "/v1/api-keys?limit=5");
+        let id = "key_01m99f0w3p7s47hs66rnqkqah1";
+        let revoke = tool(&catalog, "revoke_key")
+            .request(arguments(json!({"id": id})))
+            .unwrap();
+        assert_eq!(revoke.uri().path(), format!("/v1/api-keys/{id}/revoke"));
+        let sent = tool(&catalog, "send_event")
+            .request(arguments(
+                json!({"type": "payment_intent.created", "data": {}, "idempotency_key": "k-1"}),
+            ))
+            .unwrap();
+        assert_eq!(sent.headers()["idempotency-key"], "k-1");
+        assert_eq!(sent.headers()[header::CONTENT_TYPE], "application/json");
+        for (name, wrong) in [
+            ("get_key", json!({"id": "../apps"})),
+            ("get_key", json!({"id": "key_1/../../apps"})),
+            ("get_key", json!({})),
+            ("whoami", json!({"as": "owner"})),
+            ("list_keys", json!({"limit": {"nested": 1}})),
+        ] {
+            assert!(
+                tool(&catalog, name)
+                    .request(arguments(wrong.clone()))
+                    .is_err(),
+                "{name} {wrong}"
+            );
+        }
+    }
+}

@@ -95,6 +95,14 @@ async fn open_session(base: &str, key: &str) -> String {
     session
 }
 
+/// The demo owner's new app and a restricted test key of it with `scopes`: the owner's
+/// client, the app's id, the key's id and its secret.
+async fn agent(server: &Server, scopes: &[&str]) -> (reqwest::Client, String, String, String) {
+    let (owner, app_id) = owner_with_app(server, &[]).await;
+    let (key_id, key) = dashboard_key(&owner, &server.base, &app_id, "test", Some(scopes)).await;
+    (owner, app_id, key_id, key)
+}
+
 async fn call_tool(base: &str, key: &str, session: &str, name: &str, arguments: Value) -> Value {
     post(
         base,
@@ -160,15 +168,7 @@ async fn a_call_without_a_good_key_gets_401_with_the_bearer_challenge() {
 #[tokio::test]
 async fn a_restricted_key_sees_and_runs_only_the_tools_of_its_scopes_and_each_call_is_logged() {
     let server = start().await;
-    let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (key_id, key) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "test",
-        Some(&["api_keys:read"]),
-    )
-    .await;
+    let (owner, app_id, key_id, key) = agent(&server, &["api_keys:read"]).await;
     let (_, reader) = dashboard_key(&owner, &server.base, &app_id, "test", None).await;
     let session = open_session(&server.base, &key).await;
 
@@ -338,15 +338,7 @@ async fn a_tool_reaches_only_the_keys_own_app_and_mode() {
 #[tokio::test]
 async fn a_session_answers_only_to_its_key_and_a_revoked_key_ends_it() {
     let server = start().await;
-    let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (key_id, key) = dashboard_key(
-        &owner,
-        &server.base,
-        &app_id,
-        "test",
-        Some(&["api_keys:read"]),
-    )
-    .await;
+    let (owner, app_id, key_id, key) = agent(&server, &["api_keys:read"]).await;
     let (_, other) = dashboard_key(
         &owner,
         &server.base,
@@ -448,9 +440,7 @@ async fn an_origin_the_keys_app_does_not_allow_is_refused() {
 #[tokio::test]
 async fn the_docs_and_the_scope_catalog_are_resources_for_any_key() {
     let server = start().await;
-    let (owner, app_id) = owner_with_app(&server, &[]).await;
-    let (_, key) =
-        dashboard_key(&owner, &server.base, &app_id, "test", Some(&["usage:read"])).await;
+    let (_, _, _, key) = agent(&server, &["usage:read"]).await;
     let session = open_session(&server.base, &key).await;
     let listed = post(
         &server.base,
