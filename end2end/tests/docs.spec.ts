@@ -81,7 +81,7 @@ test("Connect an agent gives copy-paste set-up with this server's address, and l
     await page.goto("/docs/mcp");
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Connect an agent");
     await expect(page.locator("main.docs")).toContainText(`claude mcp add --transport http gatehouse ${baseURL}/mcp`);
-    await expect(page.locator("main.docs li").filter({ hasText: "list_keys" })).toContainText("(reads, api_keys:read): List API keys");
+    await expect(page.locator("main.docs li").filter({ hasText: /^list_keys / })).toContainText("(reads, api_keys:read): List API keys");
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `test-results/docs-mcp-${width}.png`, fullPage: true });
   }
