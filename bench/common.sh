@@ -48,7 +48,8 @@ def ms(label):
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 if errors: sys.exit("non-2xx answers during the run: " + errors.group(1))
-print(f"{rps:.0f} {ms(\"50%\"):.2f} {ms(\"99%\"):.2f}")'
+p50, p99 = ms("50%"), ms("99%")
+print(f"{rps:.0f} {p50:.2f} {p99:.2f}")'
 }
 
 # ratio A B: A / B to two decimals.

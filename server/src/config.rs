@@ -120,7 +120,7 @@ pub struct Config {
     /// An http(s) URL of the SaaS's logo, shown beside its name. Empty: none.
     #[serde(deserialize_with = "text")]
     pub brand_logo_url: String,
-    /// Live MCP sessions one key may hold at once (1 to 1000).
+    /// Live MCP sessions one key may hold at once (1 to 10000).
     pub mcp_sessions_per_key: u32,
     /// Minutes an MCP session may go without a message before it ends (1 to 1440).
     pub mcp_session_idle_minutes: u32,
@@ -449,11 +449,11 @@ impl Config {
         {
             return invalid("trusted_proxies", "GATEHOUSE_TRUSTED_PROXIES", message);
         }
-        if !(1..=1000).contains(&self.mcp_sessions_per_key) {
+        if !(1..=10_000).contains(&self.mcp_sessions_per_key) {
             return invalid(
                 "mcp_sessions_per_key",
                 "GATEHOUSE_MCP_SESSIONS_PER_KEY",
-                "expected a whole number from 1 to 1000".to_owned(),
+                "expected a whole number from 1 to 10000".to_owned(),
             );
         }
         if !(1..=1440).contains(&self.mcp_session_idle_minutes) {
@@ -564,6 +564,18 @@ mod tests {
                 "GATEHOUSE_METRICS_TOKEN",
                 "short",
                 "metrics_token",
+            ),
+            (
+                "mcp_sessions_per_key = 0",
+                "GATEHOUSE_MCP_SESSIONS_PER_KEY",
+                "0",
+                "mcp_sessions_per_key",
+            ),
+            (
+                "mcp_session_idle_minutes = 2000",
+                "GATEHOUSE_MCP_SESSION_IDLE_MINUTES",
+                "2000",
+                "mcp_session_idle_minutes",
             ),
             (
                 "request_log_retention_days = 9999",

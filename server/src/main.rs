@@ -30,6 +30,11 @@ mod v1;
 
 use clap::Parser;
 
+/// mimalloc: many small allocations from many tasks at once (each request, each MCP
+/// message) contend on glibc's arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();

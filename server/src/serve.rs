@@ -36,6 +36,13 @@ pub async fn serve(config: &Config, gatehouse: Gatehouse) -> Result<(), String> 
         tracing::warn!(%error, "allowed origins not loaded yet; the first preflight loads them");
     }
     let tasks = BackgroundTasks::start(&gatehouse, config.metrics_addr).await?;
+    // Without Nagle's delay: a streamed answer (an MCP event stream) is written in
+    // several pieces, and each would otherwise wait for the client's delayed ACK (40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     let served = axum::serve(
         listener,
         crate::router::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -59,6 +59,9 @@ pub fn router(
         // Every message carries a key and its origin is checked against the key's app
         // (the door), so no host list is needed against DNS rebinding.
         .disable_allowed_hosts();
+    // A client of the current protocol (sessionless) gets its answer as one JSON body
+    // when the call streams nothing first.
+    config.json_response = true;
     config.cancellation_token = state.shutdown.child_token();
     config.max_request_body_bytes = crate::limits::MAX_BODY_BYTES;
     let handler = Arc::clone(&server);

@@ -520,3 +520,62 @@ async fn every_message_counts_against_the_keys_rate_limit() {
     assert_eq!(throttled.message["error"]["code"], "rate_limited");
     assert!(throttled.headers.contains_key("retry-after"));
 }
+
+#[tokio::test]
+async fn a_client_of_the_current_protocol_calls_without_a_session() {
+    let server = start().await;
+    let (_, _, key_id, key) = agent(&server, &["api_keys:read"]).await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/mcp", server.base))
+        .bearer_auth(&key)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "whoami")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "whoami", "arguments": {}, "_meta": meta}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers().get("mcp-session-id").is_none());
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    let message: Value = answer.json().await.unwrap();
+    assert_eq!(
+        message["result"]["structuredContent"]["key_id"],
+        key_id.as_str()
+    );
+}
+
+#[tokio::test]
+async fn fifty_concurrent_opens_never_pass_the_bound_and_a_large_body_is_refused() {
+    let server = start_with_env(&[("GATEHOUSE_MCP_SESSIONS_PER_KEY", "5")]).await;
+    let (_, _, _, key) = agent(&server, &["api_keys:read"]).await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let mut opens = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (base, key, initialize) = (server.base.clone(), key.clone(), initialize.clone());
+        opens.spawn(async move { post(&base, Some(&key), None, &[], initialize).await.status });
+    }
+    let statuses = opens.join_all().await;
+    assert_eq!(statuses.iter().filter(|status| **status == 200).count(), 5);
+    assert_eq!(statuses.iter().filter(|status| **status == 429).count(), 45);
+
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let large = post(
+        &server.base,
+        Some(&key),
+        None,
+        &[],
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"padding": padding}}),
+    )
+    .await;
+    assert_eq!(large.status, 413);
+    assert_eq!(large.message["error"]["code"], "payload_too_large");
+}
