@@ -44,6 +44,11 @@ pub fn router(
     // rmcp's own clean-up of a session left without messages, a little after the
     // door's idle bound has ended it.
     session_config.keep_alive = Some(bounds.idle + std::time::Duration::from_secs(60));
+    // No event store, so no stream can be resumed: neither a priming event nor the
+    // answers of completed requests are kept (by default a minute of them, per session:
+    // held memory that grows with the rate of calls and is walked on every message).
+    session_config.sse_retry = None;
+    session_config.completed_cache_ttl = std::time::Duration::ZERO;
     let mut session_manager = LocalSessionManager::default();
     session_manager.session_config = session_config;
     let session_manager = Arc::new(session_manager);
@@ -62,6 +67,7 @@ pub fn router(
     // A client of the current protocol (sessionless) gets its answer as one JSON body
     // when the call streams nothing first.
     config.json_response = true;
+    config.sse_retry = None;
     config.cancellation_token = state.shutdown.child_token();
     config.max_request_body_bytes = crate::limits::MAX_BODY_BYTES;
     let handler = Arc::clone(&server);
