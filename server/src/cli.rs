@@ -136,9 +136,19 @@ fn refusal(error: gatehouse_domain::DomainError) -> String {
     }
 }
 
+/// The tracing filter for `log`: the MCP SDK (`rmcp`) writes a few INFO lines per
+/// session, so it logs warnings only unless the filter names it.
+fn log_filter(log: &str) -> String {
+    if log.contains("rmcp") {
+        log.to_owned()
+    } else {
+        format!("rmcp=warn,{log}")
+    }
+}
+
 fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(&config.log))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter("info")));
     // Log lines go to stderr, what a command prints to stdout; colour codes only on a
     // terminal, so a log file or a collector gets plain text.
     let builder = tracing_subscriber::fmt()
@@ -405,4 +415,19 @@ fn scope_list(scopes: &[OperatorScope]) -> String {
         .map(|scope| scope.as_str())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn the_mcp_sdk_logs_warnings_only_unless_the_filter_names_it() {
+        assert_eq!(log_filter("info"), "rmcp=warn,info");
+        assert_eq!(log_filter("gatehouse=debug"), "rmcp=warn,gatehouse=debug");
+        assert_eq!(log_filter("info,rmcp=debug"), "info,rmcp=debug");
+        for filter in ["info", "warn,gatehouse=debug"] {
+            assert!(tracing_subscriber::EnvFilter::try_new(log_filter(filter)).is_ok());
+        }
+    }
 }
