@@ -35,6 +35,11 @@ value = json.load(sys.stdin)
 for key in sys.argv[1:]: value = value[key]
 print(value)' "$@"; }
 
+# need_wrk: installs wrk from Debian's packages when the machine lacks it.
+need_wrk() {
+  command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+}
+
 # wrk_figures WRK-ARGS...: one wrk run (1 thread unless the arguments say otherwise),
 # printed as "requests/s p50 p99" (latencies in ms); fails on any non-2xx answer.
 wrk_figures() {

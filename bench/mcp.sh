@@ -21,7 +21,7 @@ connections=${BENCH_CONNECTIONS:-32}
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 sessions=${BENCH_MCP_SESSIONS:-1000}
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+need_wrk
 
 data=$(mktemp -d)
 port=$(free_port)

@@ -27,7 +27,7 @@ connections=${BENCH_CONNECTIONS:-32}
 seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 threads=${BENCH_THREADS:-1}
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+need_wrk
 
 data=$(mktemp -d)
 port=$(free_port)

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
+need_wrk
 receiver_bin=${BENCH_RECEIVER_BIN:-target/release/gatehouse-bench-receiver}
 [ -n "${BENCH_RECEIVER_BIN:-}" ] || cargo build --release --quiet -p gatehouse-bench-receiver
 data=$(mktemp -d)
